@@ -1,0 +1,523 @@
+#include "common/http/server.h"
+
+#include <llhttp.h>
+
+#include <cstring>
+#include <ctime>
+
+#include "common/log.h"
+
+namespace cairn::http {
+
+namespace {
+
+// Date header text, rebuilt at most once a second.
+const std::string& http_date() {
+  static thread_local time_t cached_at = 0;
+  static thread_local std::string cached;
+  time_t now = time(nullptr);
+  if (now != cached_at) {
+    tm t{};
+    gmtime_r(&now, &t);
+    char buf[64];
+    strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &t);
+    cached = buf;
+    cached_at = now;
+  }
+  return cached;
+}
+
+std::string peer_ip(uv_tcp_t* tcp) {
+  sockaddr_storage ss{};
+  int len = sizeof ss;
+  if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "";
+  char buf[INET6_ADDRSTRLEN] = {0};
+  if (ss.ss_family == AF_INET)
+    uv_ip4_name(reinterpret_cast<sockaddr_in*>(&ss), buf, sizeof buf);
+  else
+    uv_ip6_name(reinterpret_cast<sockaddr_in6*>(&ss), buf, sizeof buf);
+  return buf;
+}
+
+}  // namespace
+
+void serialize_head(const Response& r, bool keep_alive, std::string& out) {
+  out += "HTTP/1.1 ";
+  out += std::to_string(r.status);
+  out += ' ';
+  out += reason_phrase(r.status);
+  out += "\r\n";
+  for (const auto& [k, v] : r.headers) {
+    out += k;
+    out += ": ";
+    out += v;
+    out += "\r\n";
+  }
+  out += "Date: ";
+  out += http_date();
+  out += "\r\nContent-Length: ";
+  out += std::to_string(r.body_view().size());
+  out += "\r\n";
+  if (!keep_alive) out += "Connection: close\r\n";
+  out += "\r\n";
+}
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Server& server, std::string ip, UvHandle<uv_tcp_t>&& tcp)
+      : server_(server), ip_(std::move(ip)), tcp_(std::move(tcp)), timer_(server.loop_) {
+    llhttp_settings_init(&settings_);
+    settings_.on_message_begin = &Connection::on_message_begin;
+    settings_.on_url = &Connection::on_url;
+    settings_.on_header_field = &Connection::on_header_field;
+    settings_.on_header_value = &Connection::on_header_value;
+    settings_.on_headers_complete = &Connection::on_headers_complete;
+    settings_.on_body = &Connection::on_body;
+    settings_.on_message_complete = &Connection::on_message_complete;
+    llhttp_init(&parser_, HTTP_REQUEST, &settings_);
+    parser_.data = this;
+  }
+
+  const std::string& ip() const { return ip_; }
+
+  void start() {
+    tcp_.get()->data = this;
+    arm_idle();
+    start_reading();
+  }
+
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    timer_.stop();
+    if (exchange_) {
+      auto ex = std::move(exchange_);
+      ex->mark_closed();
+    }
+    tcp_.reset();
+    server_.remove(this);
+  }
+
+  // Called by Exchange::respond, now or later.
+  void send(Response&& r) {
+    if (closed_) return;
+    exchange_.reset();
+    write_response(r, keep_alive_);
+    if (!keep_alive_) {
+      close_after_write_ = true;
+      if (writes_in_flight_ == 0) close();
+      return;
+    }
+    llhttp_resume(&parser_);
+    arm_idle();
+    pump();  // whatever the client already pipelined
+  }
+
+ private:
+  uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(tcp_.get()); }
+
+  void start_reading() {
+    reading_ = true;
+    uv_read_start(
+        stream(),
+        [](uv_handle_t* h, size_t, uv_buf_t* buf) {
+          auto* c = static_cast<Connection*>(h->data);
+          std::string& rb = c->server_.read_buffer_;
+          buf->base = rb.data();
+          buf->len = rb.size();
+        },
+        [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
+          auto* c = static_cast<Connection*>(s->data);
+          if (c == nullptr) return;
+          auto keep = c->shared_from_this();
+          if (n < 0) {
+            c->close();
+            return;
+          }
+          if (n > 0) c->on_data(buf->base, static_cast<size_t>(n));
+        });
+  }
+
+  void stop_reading() {
+    if (!reading_) return;
+    reading_ = false;
+    uv_read_stop(stream());
+  }
+
+  // Reads resume once both the unparsed input and the unsent output are small again.
+  void maybe_resume_reading() {
+    if (reading_ || closed_) return;
+    if (pending_in_.size() - pending_off_ > server_.limits_.max_header_bytes) return;
+    if (uv_stream_get_write_queue_size(stream()) > server_.limits_.max_pending_output) return;
+    start_reading();
+  }
+
+  void arm_idle() {
+    timer_.start(server_.limits_.idle_timeout_ms, 0, [this] {
+      server_.stats_.timeouts++;
+      close();
+    });
+  }
+
+  void on_data(const char* data, size_t len) {
+    if (pending_off_ > 0 && pending_off_ * 2 >= pending_in_.size()) {
+      pending_in_.erase(0, pending_off_);
+      pending_off_ = 0;
+    }
+    pending_in_.append(data, len);
+    if (pending_in_.size() - pending_off_ >
+        server_.limits_.max_header_bytes + server_.limits_.max_body_bytes)
+      stop_reading();
+    pump();
+  }
+
+  // Parses and dispatches buffered requests one at a time, in order, iteratively.
+  void pump() {
+    if (pumping_) return;
+    pumping_ = true;
+    while (!closed_ && !exchange_ && pending_off_ < pending_in_.size()) {
+      const char* data = pending_in_.data() + pending_off_;
+      size_t len = pending_in_.size() - pending_off_;
+      llhttp_errno_t err = llhttp_execute(&parser_, data, len);
+      if (err == HPE_OK) {
+        pending_in_.clear();
+        pending_off_ = 0;
+        break;
+      }
+      if (err == HPE_PAUSED) {
+        const char* stop = llhttp_get_error_pos(&parser_);
+        pending_off_ += stop ? static_cast<size_t>(stop - data) : len;
+        if (pending_off_ >= pending_in_.size()) {
+          pending_in_.clear();
+          pending_off_ = 0;
+        }
+        dispatch();
+        continue;
+      }
+      fail_request(err);
+      break;
+    }
+    pumping_ = false;
+    if (!closed_) maybe_resume_reading();
+  }
+
+  void fail_request(llhttp_errno_t err) {
+    server_.stats_.bad_requests++;
+    int status = 400;
+    std::string msg = "Bad Request";
+    if (too_large_headers_) {
+      status = 431;
+      msg = "Request header fields too large";
+    } else if (too_large_body_) {
+      status = 413;
+      msg = "Request body too large, max size: " + std::to_string(server_.limits_.max_body_bytes) +
+            " bytes";
+    } else if (err != HPE_USER) {
+      msg = std::string("Bad Request: ") + llhttp_errno_name(err);
+    }
+    log::debug("http", "rejected request", {{"from", ip_}, {"reason", msg}});
+    keep_alive_ = false;
+    Response r = Response::text(status, msg);
+    write_response(r, false);
+    close_after_write_ = true;
+    if (writes_in_flight_ == 0) close();
+  }
+
+  void dispatch() {
+    server_.stats_.requests++;
+    timer_.stop();  // a parked request may legitimately wait minutes
+    auto ex = std::make_shared<Exchange>(weak_from_this());
+    exchange_ = ex;
+    ex->request = std::move(req_);
+    req_ = Request{};
+    if (!parse_target(ex->request)) {
+      ex->respond(Response::text(400, "Invalid URL"));
+      return;
+    }
+    server_.handler_(ex);
+  }
+
+  static bool parse_target(Request& r) {
+    std::string_view t = r.target;
+    size_t q = t.find('?');
+    std::string_view p = t.substr(0, q);
+    auto decoded = percent_decode(p, false);
+    if (!decoded || decoded->find('\n') != std::string::npos) return false;
+    if (q != std::string_view::npos && !parse_query(t.substr(q + 1), r.query)) return false;
+    r.raw_path = std::string(p);
+    r.path = std::move(*decoded);
+    return true;
+  }
+
+  void write_response(const Response& r, bool keep_alive) {
+    auto* w = new WriteReq;
+    serialize_head(r, keep_alive, w->head);
+    if (r.shared_body)
+      w->shared_body = r.shared_body;
+    else
+      w->body = r.body;
+    std::string_view body = w->body_view();
+    uv_buf_t bufs[2] = {uv_buf_init(w->head.data(), static_cast<unsigned>(w->head.size())),
+                        uv_buf_init(const_cast<char*>(body.data()),
+                                    static_cast<unsigned>(body.size()))};
+    int nbufs = body.empty() ? 1 : 2;
+    // Most answers fit the socket buffer: try without queueing first.
+    if (writes_in_flight_ == 0) {
+      int n = uv_try_write(stream(), bufs, nbufs);
+      if (n > 0) {
+        size_t sent = static_cast<size_t>(n);
+        if (sent == w->head.size() + body.size()) {
+          delete w;
+          return;
+        }
+        if (sent < w->head.size()) {
+          bufs[0].base += sent;
+          bufs[0].len -= sent;
+        } else {
+          sent -= w->head.size();
+          bufs[0] = uv_buf_init(bufs[1].base + sent, static_cast<unsigned>(body.size() - sent));
+          nbufs = 1;
+        }
+      }
+    }
+    w->owner = shared_from_this();
+    w->req.data = w;
+    writes_in_flight_++;
+    int rc = uv_write(&w->req, stream(), bufs, nbufs, [](uv_write_t* req, int status) {
+      auto* wr = static_cast<WriteReq*>(req->data);
+      auto conn = std::move(wr->owner);
+      delete wr;
+      conn->writes_in_flight_--;
+      if (conn->closed_) return;
+      if (status < 0 || (conn->close_after_write_ && conn->writes_in_flight_ == 0)) {
+        conn->close();
+        return;
+      }
+      conn->maybe_resume_reading();
+    });
+    if (rc != 0) {
+      writes_in_flight_--;
+      w->owner.reset();
+      delete w;
+      close();
+      return;
+    }
+    if (uv_stream_get_write_queue_size(stream()) > server_.limits_.max_pending_output)
+      stop_reading();
+  }
+
+  // llhttp callbacks ------------------------------------------------------
+  static Connection* self(llhttp_t* p) { return static_cast<Connection*>(p->data); }
+
+  static int on_message_begin(llhttp_t* p) {
+    auto* c = self(p);
+    c->header_bytes_ = 0;
+    c->too_large_headers_ = c->too_large_body_ = false;
+    c->last_was_value_ = false;
+    c->req_ = Request{};
+    c->req_.remote_ip = c->ip_;
+    // The whole request must arrive within the request timeout.
+    c->timer_.start(c->server_.limits_.request_timeout_ms, 0, [c] {
+      c->server_.stats_.timeouts++;
+      c->close();
+    });
+    return 0;
+  }
+
+  bool count_header(size_t n) {
+    header_bytes_ += n;
+    if (header_bytes_ > server_.limits_.max_header_bytes) {
+      too_large_headers_ = true;
+      return false;
+    }
+    return true;
+  }
+
+  static int on_url(llhttp_t* p, const char* at, size_t len) {
+    auto* c = self(p);
+    if (!c->count_header(len)) return -1;
+    c->req_.target.append(at, len);
+    return 0;
+  }
+
+  static int on_header_field(llhttp_t* p, const char* at, size_t len) {
+    auto* c = self(p);
+    if (!c->count_header(len)) return -1;
+    if (c->last_was_value_ || c->req_.headers.empty()) {
+      c->req_.headers.emplace_back();
+      c->last_was_value_ = false;
+    }
+    auto& name = c->req_.headers.back().first;
+    for (size_t i = 0; i < len; ++i)
+      name += static_cast<char>(std::tolower(static_cast<unsigned char>(at[i])));
+    return 0;
+  }
+
+  static int on_header_value(llhttp_t* p, const char* at, size_t len) {
+    auto* c = self(p);
+    if (!c->count_header(len)) return -1;
+    c->last_was_value_ = true;
+    c->req_.headers.back().second.append(at, len);
+    return 0;
+  }
+
+  static int on_headers_complete(llhttp_t* p) {
+    auto* c = self(p);
+    c->req_.method = llhttp_method_name(static_cast<llhttp_method_t>(p->method));
+    if ((p->flags & F_CONTENT_LENGTH) && p->content_length > c->server_.limits_.max_body_bytes) {
+      c->too_large_body_ = true;
+      return -1;
+    }
+    // curl waits for "100 Continue" before sending larger bodies.
+    if (const std::string* e = c->req_.header("expect")) {
+      if (strcasecmp(e->c_str(), "100-continue") == 0) {
+        static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        uv_buf_t b = uv_buf_init(const_cast<char*>(kContinue), sizeof kContinue - 1);
+        uv_try_write(c->stream(), &b, 1);
+      }
+    }
+    return 0;
+  }
+
+  static int on_body(llhttp_t* p, const char* at, size_t len) {
+    auto* c = self(p);
+    if (c->req_.body.size() + len > c->server_.limits_.max_body_bytes) {
+      c->too_large_body_ = true;
+      return -1;
+    }
+    c->req_.body.append(at, len);
+    return 0;
+  }
+
+  static int on_message_complete(llhttp_t* p) {
+    auto* c = self(p);
+    c->keep_alive_ = llhttp_should_keep_alive(p) != 0;
+    c->timer_.stop();
+    return HPE_PAUSED;
+  }
+
+  struct WriteReq {
+    uv_write_t req;
+    std::string head;
+    std::string body;
+    std::shared_ptr<const std::string> shared_body;
+    std::shared_ptr<Connection> owner;
+    std::string_view body_view() const { return shared_body ? *shared_body : body; }
+  };
+
+  Server& server_;
+  std::string ip_;
+  UvHandle<uv_tcp_t> tcp_;
+  Timer timer_;
+  llhttp_t parser_{};
+  llhttp_settings_t settings_{};
+  Request req_;
+  std::shared_ptr<Exchange> exchange_;
+  std::string pending_in_;  // received, not yet parsed (pipelined requests)
+  size_t pending_off_ = 0;
+  size_t header_bytes_ = 0;
+  int writes_in_flight_ = 0;
+  bool last_was_value_ = false;
+  bool too_large_headers_ = false;
+  bool too_large_body_ = false;
+  bool keep_alive_ = true;
+  bool closed_ = false;
+  bool close_after_write_ = false;
+  bool pumping_ = false;
+  bool reading_ = false;
+};
+
+void Exchange::respond(Response response) {
+  if (responded_) return;
+  responded_ = true;
+  close_hook_ = nullptr;
+  if (auto c = conn_.lock()) c->send(std::move(response));
+}
+
+void Exchange::mark_closed() {
+  closed_ = true;
+  if (auto hook = std::move(close_hook_)) hook();
+}
+
+Server::Server(uv_loop_t* loop, ServerLimits limits, Handler handler)
+    : loop_(loop), limits_(limits), handler_(std::move(handler)), reaper_(loop) {
+  read_buffer_.resize(64 * 1024);
+}
+
+Server::~Server() { close(); }
+
+std::string Server::listen(const std::string& host, int port) {
+  sockaddr_storage addr{};
+  if (uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(&addr)) != 0 &&
+      uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addr)) != 0)
+    return "invalid listen address " + host;
+  auto l = std::make_unique<UvHandle<uv_tcp_t>>();
+  uv_tcp_init(loop_, l->get());
+  l->mark_initialized();
+  l->get()->data = this;
+  int rc = uv_tcp_bind(l->get(), reinterpret_cast<sockaddr*>(&addr), 0);
+  if (rc == 0)
+    rc = uv_listen(reinterpret_cast<uv_stream_t*>(l->get()), 1024, [](uv_stream_t* s, int status) {
+      if (status == 0 && s->data) static_cast<Server*>(s->data)->on_connection(s);
+    });
+  if (rc != 0) return "listen on " + host + ":" + std::to_string(port) + ": " + uv_strerror(rc);
+  listeners_.push_back(std::move(l));
+  return {};
+}
+
+int Server::bound_port() const {
+  if (listeners_.empty()) return 0;
+  sockaddr_storage ss{};
+  int len = sizeof ss;
+  uv_tcp_getsockname(listeners_.front()->get(), reinterpret_cast<sockaddr*>(&ss), &len);
+  if (ss.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+  return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+}
+
+void Server::on_connection(uv_stream_t* listener) {
+  UvHandle<uv_tcp_t> tcp;
+  uv_tcp_init(loop_, tcp.get());
+  tcp.mark_initialized();
+  if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(tcp.get())) != 0) return;
+  uv_tcp_nodelay(tcp.get(), 1);
+  std::string ip = peer_ip(tcp.get());
+  auto from_ip = per_ip_.find(ip);
+  size_t count = from_ip == per_ip_.end() ? 0 : from_ip->second;
+  if (connections_.size() >= limits_.max_connections || count >= limits_.max_connections_per_ip) {
+    stats_.connections_rejected++;
+    // Tell the client why before hanging up, as Consul's limiter does with 429.
+    static constexpr char kBusy[] =
+        "HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    uv_buf_t b = uv_buf_init(const_cast<char*>(kBusy), sizeof kBusy - 1);
+    uv_try_write(reinterpret_cast<uv_stream_t*>(tcp.get()), &b, 1);
+    return;  // tcp's destructor closes the socket
+  }
+  per_ip_[ip]++;
+  auto conn = std::make_shared<Connection>(*this, ip, std::move(tcp));
+  stats_.connections_accepted++;
+  stats_.connections_open++;
+  connections_.emplace(conn.get(), conn);
+  conn->start();
+}
+
+void Server::remove(Connection* c) {
+  auto it = connections_.find(c);
+  if (it == connections_.end()) return;
+  auto ip = per_ip_.find(c->ip());
+  if (ip != per_ip_.end() && --ip->second == 0) per_ip_.erase(ip);
+  stats_.connections_open--;
+  // The caller may be running inside this connection (a timer or read callback):
+  // free it on the next loop turn, not now.
+  graveyard_.push_back(std::move(it->second));
+  connections_.erase(it);
+  if (!reaper_.active()) reaper_.start(0, 0, [this] { graveyard_.clear(); });
+}
+
+void Server::close() {
+  listeners_.clear();
+  std::vector<std::shared_ptr<Connection>> all;
+  for (auto& [_, c] : connections_) all.push_back(c);
+  for (auto& c : all) c->close();
+}
+
+}  // namespace cairn::http

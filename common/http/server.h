@@ -1,0 +1,107 @@
+// HTTP/1.1 server on llhttp and one libuv loop.
+//
+// Keep-alive and pipelining (answers leave in request order because a
+// connection parses its next request only once the current one is answered),
+// chunked request bodies (llhttp de-chunks), and limits on header bytes, body
+// bytes, connections (total and per client address) and slow or idle clients.
+// A handler may answer later (blocking queries): it keeps the Exchange and
+// calls respond() when ready; if the client leaves first, the exchange's close
+// hook runs so the handler can drop its watch.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/http/message.h"
+#include "common/uv_handle.h"
+
+namespace cairn::http {
+
+struct ServerLimits {
+  size_t max_header_bytes = 64 * 1024;   // request line + headers; more is 431
+  size_t max_body_bytes = 4 * 1024 * 1024;  // more is 413
+  size_t max_connections = 10'000;
+  size_t max_connections_per_ip = 200;  // Consul's limits.http_max_conns_per_client
+  uint64_t idle_timeout_ms = 120'000;   // keep-alive connection with nothing to do
+  uint64_t request_timeout_ms = 30'000;  // a request must arrive whole this fast (slowloris)
+  size_t max_pending_output = 8 * 1024 * 1024;  // stop reading while this much is unsent
+};
+
+struct ServerStats {
+  uint64_t connections_accepted = 0;
+  uint64_t connections_rejected = 0;
+  uint64_t connections_open = 0;
+  uint64_t requests = 0;
+  uint64_t bad_requests = 0;
+  uint64_t timeouts = 0;
+};
+
+class Connection;
+
+// One request in flight.
+class Exchange {
+ public:
+  explicit Exchange(std::weak_ptr<Connection> conn) : conn_(std::move(conn)) {}
+  Request request;
+
+  void respond(Response response);
+  bool responded() const { return responded_; }
+  bool closed() const { return closed_; }
+  // Runs once if the client disconnects before the answer.
+  void on_close(std::function<void()> hook) { close_hook_ = std::move(hook); }
+
+ private:
+  friend class Connection;
+  void mark_closed();
+  std::weak_ptr<Connection> conn_;
+  std::function<void()> close_hook_;
+  bool responded_ = false;
+  bool closed_ = false;
+};
+
+using Handler = std::function<void(const std::shared_ptr<Exchange>&)>;
+
+class Server {
+ public:
+  Server(uv_loop_t* loop, ServerLimits limits, Handler handler);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds host:port (IPv4 or IPv6 literal). Returns an error message, empty on success.
+  std::string listen(const std::string& host, int port);
+  // Stops accepting and closes every connection.
+  void close();
+  // Port actually bound (after listen with port 0).
+  int bound_port() const;
+
+  const ServerStats& stats() const { return stats_; }
+  uv_loop_t* loop() const { return loop_; }
+
+ private:
+  friend class Connection;
+  void on_connection(uv_stream_t* listener);
+  void remove(Connection* c);
+
+  uv_loop_t* loop_;
+  ServerLimits limits_;
+  Handler handler_;
+  std::vector<std::unique_ptr<UvHandle<uv_tcp_t>>> listeners_;
+  std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
+  std::unordered_map<std::string, size_t> per_ip_;
+  std::vector<std::shared_ptr<Connection>> graveyard_;
+  Timer reaper_;
+  ServerStats stats_;
+  std::string read_buffer_;  // one per server: reads are consumed before the next arrives
+};
+
+// Formats status line and headers (adds Content-Length, Date, Connection when closing).
+void serialize_head(const Response& r, bool keep_alive, std::string& out);
+
+}  // namespace cairn::http

@@ -1,0 +1,61 @@
+// A parsed document tree shared by every config and body decoder.
+//
+// YAML files, Consul JSON config files and HTTP JSON bodies all become a Value,
+// so one decoder per concept (service definition, check, agent config) handles
+// every source, and errors can name the file and line the value came from.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace cairn {
+
+struct Value {
+  enum class Kind : uint8_t {
+    null,
+    boolean,
+    integer,   // fits int64
+    uinteger,  // above INT64_MAX (KV flags can use all 64 bits)
+    number,    // floating point
+    string,    // quoted in the source
+    scalar,    // untyped YAML plain scalar: its meaning depends on the field it fills
+    array,
+    object,
+  };
+
+  Kind kind = Kind::null;
+  bool b = false;
+  int64_t i = 0;
+  uint64_t u = 0;
+  double d = 0;
+  std::string s;  // string and scalar text
+  std::vector<Value> items;
+  std::vector<std::pair<std::string, Value>> fields;
+  int line = 0;  // 1-based source line; 0 when the source has no lines (HTTP bodies)
+
+  bool is_null() const;
+  bool is_object() const { return kind == Kind::object; }
+  bool is_array() const { return kind == Kind::array; }
+  // Returns the first field whose normalized name matches, or nullptr.
+  const Value* find(std::string_view normalized_key) const;
+};
+
+// Consul matches JSON keys case-insensitively and accepts snake_case aliases:
+// "EnableTagOverride", "enable_tag_override" and "enabletagoverride" are one key.
+std::string normalize_key(std::string_view key);
+
+struct ParseError {
+  int line = 0;
+  int column = 0;
+  std::string message;
+};
+
+// YAML 1.2 (and therefore also JSON) text. Returns false and fills err on a syntax error.
+bool parse_yaml(std::string_view text, Value& out, ParseError& err);
+// Strict JSON (HTTP bodies); uses simdjson. Depth and size are bounded by the caller.
+bool parse_json(std::string_view text, Value& out, ParseError& err);
+
+}  // namespace cairn

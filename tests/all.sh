@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test:
+#   1. normal build: unit tests (doctest) and integration tests (real binaries on loopback)
+#   2. AddressSanitizer + UndefinedBehaviorSanitizer build: the same tests again
+#   3. clang/libFuzzer build: every fuzz target for FUZZ_SECONDS (default 60) each
+# The last line is "N passed, N failed". Exit status 0 only when nothing failed.
+# Environment: SKIP_ASAN=1, SKIP_FUZZ=1 and FUZZ_SECONDS=N shorten local runs;
+# PYTEST_ARGS passes extra arguments (e.g. "-k dns") to pytest.
+set -u
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+results="$root/build-results"
+rm -rf "$results"
+mkdir -p "$results"
+jobs=$(nproc 2>/dev/null || echo 2)
+
+record_failure() {  # name, message: a synthetic failing test case for steps that broke
+  local msg
+  msg=$(printf '%s' "$2" | tail -c 4000 | sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g')
+  printf '<testsuite name="%s"><testcase classname="setup" name="%s"><failure message="step failed">%s</failure></testcase></testsuite>\n' \
+    "$1" "$1" "$msg" >"$results/$1.xml"
+}
+record_pass() {
+  printf '<testsuite name="%s"><testcase classname="step" name="%s"/></testsuite>\n' "$1" "$1" >"$results/$1.xml"
+}
+
+if ! out=$(bash packaging/install-deps.sh test 2>&1); then
+  echo "$out"
+  record_failure install-deps "$out"
+  python3 tests/summarize.py "$results"
+  exit 1
+fi
+[ -n "$out" ] && echo "$out"
+
+# configure_build DIR LABEL [meson options...]
+configure_build() {
+  local dir=$1 label=$2
+  shift 2
+  if [ ! -f "$dir/build.ninja" ]; then
+    if ! out=$(meson setup "$dir" "$@" 2>&1); then
+      echo "$out" | tail -30
+      record_failure "build-$label" "$out"
+      return 1
+    fi
+  fi
+  echo "== building $label ($dir)"
+  if ! out=$(ninja -C "$dir" -j "$jobs" 2>&1); then
+    echo "$out" | grep -E "error|Error" -A5 | head -60
+    record_failure "build-$label" "$out"
+    return 1
+  fi
+  return 0
+}
+
+run_suite() {  # DIR LABEL
+  local dir=$1 label=$2 t name
+  echo "== unit tests ($label)"
+  for t in $(find "$dir/tests/unit" -maxdepth 2 -type f -name 'unit_*' -perm -u+x 2>/dev/null | sort); do
+    name=$(basename "$t")
+    if ! "$t" --reporters=junit --out="$results/$label-$name.xml" >/dev/null 2>"$results/$label-$name.stderr"; then
+      echo "   $name: failures (see $results/$label-$name.xml)"
+      # A crash leaves no report: make sure it counts.
+      grep -q '<testcase' "$results/$label-$name.xml" 2>/dev/null ||
+        record_failure "$label-$name" "$(cat "$results/$label-$name.stderr")"
+    fi
+  done
+  echo "== integration tests ($label)"
+  CAIRN_BUILD_DIR="$root/$dir" CAIRN_SANITIZED=$([ "$label" = asan ] && echo 1 || echo 0) \
+    /usr/bin/python3 -m pytest -q -p no:cacheprovider "$root/tests/integration" \
+    --junitxml="$results/$label-integration.xml" -o junit_suite_name="$label-integration" \
+    ${PYTEST_ARGS:-} 2>&1 | tail -15
+}
+
+if configure_build build normal --buildtype=debugoptimized; then
+  run_suite build normal
+fi
+
+if [ "${SKIP_ASAN:-0}" != 1 ]; then
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
+  export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+  if configure_build build-asan asan --buildtype=debug -Db_sanitize=address,undefined \
+      -Db_lundef=false -Dcpp_args=-fno-sanitize-recover=all -Dc_args=-fno-sanitize-recover=all; then
+    run_suite build-asan asan
+  fi
+fi
+
+if [ "${SKIP_FUZZ:-0}" != 1 ]; then
+  secs=${FUZZ_SECONDS:-60}
+  if CC=clang CXX=clang++ configure_build build-fuzz fuzz -Dfuzz=true -Dtests=false \
+      -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debugoptimized; then
+    echo "== fuzzing, ${secs}s per target"
+    for f in $(find build-fuzz/tests/fuzz -maxdepth 1 -type f -name 'fuzz_*' -perm -u+x | sort); do
+      name=$(basename "$f")
+      corpus="build-fuzz/corpus/$name"
+      mkdir -p "$corpus"
+      seeds="tests/fuzz/seeds/${name#fuzz_}"
+      [ -d "$seeds" ] || seeds=
+      if out=$("$f" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+          -artifact_prefix="$results/$name-" "$corpus" $seeds 2>&1); then
+        echo "   $name: ok ($(echo "$out" | grep -o 'stat::number_of_executed_units: *[0-9]*' | grep -o '[0-9]*$') runs)"
+        record_pass "fuzz-$name"
+      else
+        echo "   $name: FAILED"
+        echo "$out" | tail -40
+        record_failure "fuzz-$name" "$out"
+      fi
+    done
+  fi
+fi
+
+python3 tests/summarize.py "$results"
