@@ -14,7 +14,16 @@ void Timer::start(uint64_t timeout_ms, uint64_t repeat_ms, std::function<void()>
       handle_.get(),
       [](uv_timer_t* t) {
         auto* self = static_cast<Timer*>(t->data);
-        if (self && self->cb_) self->cb_();
+        if (!self || !self->cb_) return;
+        if (uv_timer_get_repeat(t) == 0) {
+          // One-shot: the callback may destroy this timer's owner, so it must
+          // not run from inside the member it would destroy.
+          std::function<void()> cb = std::move(self->cb_);
+          self->cb_ = nullptr;
+          cb();
+        } else {
+          self->cb_();
+        }
       },
       timeout_ms, repeat_ms);
 }

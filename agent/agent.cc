@@ -1,0 +1,602 @@
+#include "agent/agent.h"
+
+#include <sstream>
+
+#include "agent/config/encode_definition.h"
+#include "agent/config/identity.h"
+#include "agent/http/api.h"
+#include "agent/server/leader.h"
+#include "common/files.h"
+#include "common/json_writer.h"
+#include "common/log.h"
+#include "common/value.h"
+#include "cairn_version.h"
+
+namespace cairn {
+
+namespace {
+
+constexpr const char* kNodeMaintenanceID = "_node_maintenance";
+constexpr const char* kServiceMaintenancePrefix = "_service_maintenance:";
+// Consul's default reasons, which operators see in `cairn status` and the UI.
+constexpr const char* kDefaultNodeMaintReason =
+    "Maintenance mode is enabled for this node, but no reason was provided. This is a default "
+    "message.";
+constexpr const char* kDefaultServiceMaintReason =
+    "Maintenance mode is enabled for this service, but no reason was provided. This is a default "
+    "message.";
+// Full anti-entropy pass, as Consul's for clusters of up to 128 nodes.
+constexpr uint64_t kFullSyncIntervalMs = 60'000;
+
+std::string services_path(const std::string& id) { return "services/" + local::persisted_name(id); }
+std::string checks_path(const std::string& id) { return "checks/" + local::persisted_name(id); }
+std::string check_state_path(const std::string& id) {
+  return "checks/state/" + local::persisted_name(id);
+}
+
+}  // namespace
+
+Agent::Agent(uv_loop_t* loop, config::AgentFlags flags, config::Config cfg)
+    : loop_(loop),
+      flags_(std::move(flags)),
+      cfg_(std::move(cfg)),
+      writer_(std::make_unique<server::DevWriter>(store_)),
+      local_(cfg_.node_name),
+      persister_(loop, cfg_.data_dir),
+      checks_(loop, [this](const std::string& id, const std::string& status, std::string output) {
+        on_check_result(id, status, std::move(output));
+      }),
+      sync_timer_(loop) {
+  started_ms_ = uv_now(loop);
+  identity_.id = cfg_.node_id;
+  identity_.name = cfg_.node_name;
+  std::string addr = cfg_.advertise_addr.empty() ? cfg_.bind_addr : cfg_.advertise_addr;
+  if (addr == "0.0.0.0" || addr.empty()) addr = "127.0.0.1";
+  identity_.address = addr;
+  identity_.datacenter = cfg_.datacenter;
+  identity_.tagged_addresses = {
+      {"lan", addr}, {"lan_ipv4", addr}, {"wan", addr}, {"wan_ipv4", addr}};
+  identity_.meta = cfg_.node_meta;
+  identity_.meta["consul-network-segment"] = "";
+}
+
+Agent::~Agent() = default;
+
+uint64_t Agent::uptime_ms() const { return uv_now(loop_) - started_ms_; }
+
+std::string Agent::leader_address() const {
+  if (!is_server()) return "";
+  return identity_.address + ":" + std::to_string(cfg_.ports.server);
+}
+
+int Agent::http_port() const { return http_ ? http_->bound_port() : 0; }
+
+std::string Agent::start() {
+  restore_persisted();
+  std::string err = apply_config_definitions(cfg_);
+  if (!err.empty()) return err;
+  sync_catalog();
+
+  http::ServerLimits limits;
+  limits.max_connections_per_ip = static_cast<size_t>(cfg_.limits.http_max_conns_per_client);
+  auto api = std::make_shared<http_api::Api>(*this);
+  http_ = std::make_unique<http::Server>(
+      loop_, limits, [api](const std::shared_ptr<http::Exchange>& ex) { api->handle(ex); });
+  if (cfg_.ports.http > 0) {
+    std::istringstream addrs(cfg_.client_addr);
+    std::string host;
+    while (addrs >> host) {
+      std::string e = http_->listen(host, cfg_.ports.http);
+      if (!e.empty()) return "HTTP API: " + e;
+    }
+  }
+
+  sync_timer_.start(kFullSyncIntervalMs, kFullSyncIntervalMs, [this] { sync_catalog(); });
+  sync_timer_.unref();
+  return "";
+}
+
+void Agent::shutdown() {
+  sync_timer_.stop();
+  if (http_) http_->close();
+  checks_.stop_all();
+  persister_.flush();
+}
+
+// ---------------------------------------------------------------------------
+// Catalog sync (anti-entropy). In -dev the catalog is in this process, so a
+// change reaches it before the API answers.
+
+void Agent::sync_catalog() {
+  local::NodeIdentity ident = identity_;
+  writer_->write(
+      [this, ident](const state::Store& store, state::Batch& out) {
+        std::string err = local::plan_sync(store, ident, local_, out);
+        if (!err.empty() || !is_server()) return err;
+        // Leader duty: this server's own serfHealth and consul service. The node
+        // row may be created by this very batch, so plan against it afterwards.
+        return std::string();
+      },
+      [this](const std::string& err, uint64_t) {
+        if (!err.empty()) {
+          log::warn("agent", "syncing to the catalog failed", {{"error", err}});
+          return;
+        }
+        if (!is_server()) return;
+        server::ServerMember me{identity_.name, identity_.address, cfg_.ports.server, true,
+                                CAIRN_VERSION};
+        writer_->write(
+            [me](const state::Store& store, state::Batch& out) {
+              return server::plan_member_health(store, me, true, out);
+            },
+            nullptr);
+      });
+}
+
+// ---------------------------------------------------------------------------
+// Services and checks.
+
+OpResult Agent::check_allowed(const config::CheckSpec& spec, local::Source source) const {
+  if (spec.type() == "script" || spec.type() == "docker") {
+    bool allowed = cfg_.enable_script_checks ||
+                   (source == local::Source::config && cfg_.enable_local_script_checks);
+    if (!allowed)
+      return OpResult::error(
+          400, "Scripts are disabled on this agent; to enable, configure "
+               "'enable_script_checks' or 'enable_local_script_checks' to true");
+  }
+  return {};
+}
+
+void Agent::start_check(const local::LocalCheck& c) {
+  if (c.check.check_id.rfind("_", 0) == 0 && c.spec.type().empty()) return;  // maintenance
+  uint64_t restored = 0;
+  if (auto it = restored_ttl_ms_.find(c.check.check_id); it != restored_ttl_ms_.end()) {
+    restored = it->second;
+    restored_ttl_ms_.erase(it);
+  }
+  checks_.start(c.check.check_id, c.spec, restored);
+}
+
+OpResult Agent::add_service_locally(config::ServiceDefinition def, local::Source source,
+                                    bool replace_existing_checks,
+                                    std::vector<local::LocalCheck>* added, std::string* id_out) {
+  std::string err = config::validate_service(def);
+  if (!err.empty()) return OpResult::error(400, err);
+  for (const auto& c : def.checks)
+    if (OpResult r = check_allowed(c, source); !r.ok()) return r;
+
+  local::LocalService ls;
+  ls.service = def.service;
+  ls.token = def.token;
+  ls.source = source;
+  ls.definition = def;
+  ls.definition.checks.clear();  // checks are kept (and persisted) on their own
+  const std::string id = def.service.id;
+  if (id_out) *id_out = id;
+
+  std::set<std::string> new_ids;
+  for (const auto& c : def.checks) new_ids.insert(c.id);
+  if (replace_existing_checks) {
+    for (const local::LocalCheck* c : local_.checks_of_service(id)) {
+      if (new_ids.count(c->check.check_id) || c->check.check_id.rfind("_", 0) == 0) continue;
+      std::string cid = c->check.check_id;
+      checks_.stop(cid);
+      local_.remove_check(cid);
+      persister_.remove(checks_path(cid), nullptr);
+      persister_.remove(check_state_path(cid), nullptr);
+    }
+  }
+  local_.put_service(ls);
+  const state::Service* svc = &local_.service(id)->service;
+  for (const auto& spec : def.checks) {
+    local::LocalCheck lc;
+    lc.spec = spec;
+    lc.source = source;
+    lc.token = spec.token;
+    lc.check = local::make_check_row(cfg_.node_name, spec, svc);
+    // Re-registering an unchanged check keeps its current result.
+    if (const local::LocalCheck* old = local_.check(lc.check.check_id);
+        old && old->spec.def == spec.def && spec.status.empty()) {
+      lc.check.status = old->check.status;
+      lc.check.output = old->check.output;
+    }
+    local_.put_check(lc);
+    if (added) added->push_back(lc);
+  }
+  return {};
+}
+
+void Agent::register_service(config::ServiceDefinition def, local::Source source,
+                             bool replace_existing_checks, OpDone done) {
+  std::vector<local::LocalCheck> added;
+  std::string id;
+  OpResult r = add_service_locally(std::move(def), source, replace_existing_checks, &added, &id);
+  if (!r.ok()) {
+    done(r);
+    return;
+  }
+  for (const auto& c : added) start_check(c);
+  sync_catalog();
+  log::info("agent", "registered service", {{"service", id}});
+  if (source != local::Source::api) {
+    done({});
+    return;
+  }
+  // Persist the service and each of its checks (as Consul does, one file each)
+  // before answering; answer with the first error, if any.
+  auto pending = std::make_shared<size_t>(1 + added.size());
+  auto first_error = std::make_shared<OpResult>();
+  OpDone one = [pending, first_error, done](OpResult res) {
+    if (!res.ok() && first_error->ok()) *first_error = res;
+    if (--*pending == 0) done(*first_error);
+  };
+  persist_service(*local_.service(id), one);
+  for (const auto& c : added) persist_check(c, one);
+}
+
+void Agent::persist_service(const local::LocalService& svc, OpDone done) {
+  std::string body;
+  JsonWriter w(body);
+  config::write_service_definition(w, svc.definition);
+  persister_.write(services_path(svc.service.id), std::move(body),
+                   [done](const std::string& err) {
+                     if (!done) return;
+                     done(err.empty() ? OpResult{} : OpResult::error(500, err));
+                   });
+}
+
+void Agent::persist_check(const local::LocalCheck& c, OpDone done) {
+  std::string body;
+  JsonWriter w(body);
+  config::write_check_spec(w, c.spec);
+  persister_.write(checks_path(c.check.check_id), std::move(body),
+                   [done](const std::string& err) {
+                     if (!done) return;
+                     done(err.empty() ? OpResult{} : OpResult::error(500, err));
+                   });
+}
+
+void Agent::persist_check_state(const std::string& id) {
+  const local::LocalCheck* c = local_.check(id);
+  if (!c) return;
+  std::string body;
+  JsonWriter w(body);
+  w.begin_object();
+  w.field("CheckID", id);
+  w.field("Status", c->check.status);
+  w.field("Output", c->check.output);
+  if (checks::TtlCheck* ttl = checks_.ttl(id)) {
+    // Wall-clock deadline: the loop clock does not survive a restart.
+    int64_t left = static_cast<int64_t>(ttl->deadline_ms()) - static_cast<int64_t>(uv_now(loop_));
+    w.field("Expires", static_cast<int64_t>(time(nullptr)) * 1000 + std::max<int64_t>(0, left));
+  }
+  w.end_object();
+  persister_.write(check_state_path(id), std::move(body), nullptr);
+}
+
+void Agent::deregister_service(const std::string& id, OpDone done) {
+  const local::LocalService* svc = local_.service(id);
+  if (!svc) {
+    done(OpResult::error(404, "Unknown service ID \"" + id +
+                                  "\". Ensure that the service ID is passed, not the service name."));
+    return;
+  }
+  bool persisted = svc->source == local::Source::api;
+  for (const std::string& cid : local_.remove_service(id)) {
+    checks_.stop(cid);
+    persister_.remove(checks_path(cid), nullptr);
+    persister_.remove(check_state_path(cid), nullptr);
+  }
+  sync_catalog();
+  log::info("agent", "deregistered service", {{"service", id}});
+  if (!persisted) {
+    done({});
+    return;
+  }
+  persister_.remove(services_path(id), [done](const std::string& err) {
+    done(err.empty() ? OpResult{} : OpResult::error(500, err));
+  });
+}
+
+void Agent::register_check(config::CheckSpec spec, local::Source source, OpDone done) {
+  std::string err = config::validate_check(spec, true);
+  if (!err.empty()) {
+    done(OpResult::error(400, err));
+    return;
+  }
+  if (OpResult r = check_allowed(spec, source); !r.ok()) {
+    done(r);
+    return;
+  }
+  if (spec.id.empty()) spec.id = spec.name;
+  const state::Service* svc = nullptr;
+  if (!spec.service_id.empty()) {
+    const local::LocalService* ls = local_.service(spec.service_id);
+    if (!ls) {
+      done(OpResult::error(400, "ServiceID \"" + spec.service_id +
+                                    "\" does not exist"));
+      return;
+    }
+    svc = &ls->service;
+  }
+  local::LocalCheck lc;
+  lc.spec = spec;
+  lc.source = source;
+  lc.token = spec.token;
+  lc.check = local::make_check_row(cfg_.node_name, spec, svc);
+  if (const local::LocalCheck* old = local_.check(lc.check.check_id);
+      old && old->spec.def == spec.def && spec.status.empty()) {
+    lc.check.status = old->check.status;
+    lc.check.output = old->check.output;
+  }
+  local_.put_check(lc);
+  start_check(lc);
+  sync_catalog();
+  if (source != local::Source::api) {
+    done({});
+    return;
+  }
+  persist_check(lc, done);
+}
+
+void Agent::deregister_check(const std::string& id, OpDone done) {
+  if (!local_.check(id)) {
+    done({});  // Consul: deregistering an unknown check is a no-op
+    return;
+  }
+  checks_.stop(id);
+  local_.remove_check(id);
+  sync_catalog();
+  persister_.remove(check_state_path(id), nullptr);
+  persister_.remove(checks_path(id), [done](const std::string& err) {
+    done(err.empty() ? OpResult{} : OpResult::error(500, err));
+  });
+}
+
+void Agent::on_check_result(const std::string& id, const std::string& status, std::string output) {
+  const local::LocalCheck* c = local_.check(id);
+  if (!c) return;
+  if (static_cast<int>(output.size()) > cfg_.check_output_max_size)
+    output.resize(static_cast<size_t>(cfg_.check_output_max_size));
+  std::string old_status = c->check.status;
+  if (!local_.update_check(id, status, output)) return;
+  if (old_status != status) {
+    log::info("agent", "check status changed",
+              {{"check", id}, {"from", old_status}, {"to", status}});
+    persist_check_state(id);
+  }
+  sync_catalog();
+}
+
+OpResult Agent::ttl_update(const std::string& id, const std::string& status, std::string output) {
+  checks::TtlCheck* ttl = checks_.ttl(id);
+  if (!ttl) return OpResult::error(500, "CheckID \"" + id + "\" does not have associated TTL");
+  if (static_cast<int>(output.size()) > cfg_.check_output_max_size)
+    output.resize(static_cast<size_t>(cfg_.check_output_max_size));
+  ttl->report(status, std::move(output));
+  // A TTL report also moves the deadline: keep it for restarts.
+  persist_check_state(id);
+  return {};
+}
+
+void Agent::service_maintenance(const std::string& service_id, bool enable,
+                                const std::string& reason, OpDone done) {
+  const local::LocalService* svc = local_.service(service_id);
+  if (!svc) {
+    done(OpResult::error(404, "No service registered with ID \"" + service_id + "\""));
+    return;
+  }
+  std::string cid = kServiceMaintenancePrefix + service_id;
+  if (!enable) {
+    deregister_check(cid, done);
+    return;
+  }
+  if (local_.check(cid)) {
+    done({});
+    return;
+  }
+  local::LocalCheck lc;
+  lc.spec.id = cid;
+  lc.spec.name = "Service Maintenance Mode";
+  lc.spec.notes = reason.empty() ? kDefaultServiceMaintReason : reason;
+  lc.spec.service_id = service_id;
+  lc.spec.status = state::kCritical;
+  lc.check = local::make_check_row(cfg_.node_name, lc.spec, &svc->service);
+  lc.check.type = "maintenance";
+  local_.put_check(lc);
+  sync_catalog();
+  log::info("agent", "service entered maintenance mode", {{"service", service_id}});
+  persist_check(lc, done);
+}
+
+void Agent::node_maintenance(bool enable, const std::string& reason, OpDone done) {
+  if (!enable) {
+    deregister_check(kNodeMaintenanceID, done);
+    return;
+  }
+  if (local_.check(kNodeMaintenanceID)) {
+    done({});
+    return;
+  }
+  local::LocalCheck lc;
+  lc.spec.id = kNodeMaintenanceID;
+  lc.spec.name = "Node Maintenance Mode";
+  lc.spec.notes = reason.empty() ? kDefaultNodeMaintReason : reason;
+  lc.spec.status = state::kCritical;
+  lc.check = local::make_check_row(cfg_.node_name, lc.spec, nullptr);
+  lc.check.type = "maintenance";
+  local_.put_check(lc);
+  sync_catalog();
+  log::info("agent", "node entered maintenance mode");
+  persist_check(lc, done);
+}
+
+// ---------------------------------------------------------------------------
+// Persisted state and config definitions.
+
+void Agent::restore_persisted() {
+  if (!persister_.enabled()) return;
+  const std::string& dir = persister_.dir();
+  for (const auto& path : list_files(dir + "/services", {".json"})) {
+    std::string text, err;
+    Value v;
+    ParseError perr;
+    if (!read_file(path, text, err) || !parse_json(text, v, perr)) {
+      log::error("agent", "skipping unreadable persisted service",
+                 {{"file", path}, {"error", err.empty() ? perr.message : err}});
+      continue;
+    }
+    try {
+      Decoder d(path, false);
+      config::ServiceDefinition def = config::decode_service(d, v);
+      def.checks.clear();  // persisted separately under checks/
+      OpResult r = add_service_locally(std::move(def), local::Source::api, false, nullptr, nullptr);
+      if (!r.ok())
+        log::error("agent", "skipping invalid persisted service", {{"file", path}, {"error", r.message}});
+    } catch (const DecodeError& e) {
+      log::error("agent", "skipping invalid persisted service",
+                 {{"file", path}, {"error", format_decode_error(e)}});
+    }
+  }
+  for (const auto& path : list_files(dir + "/checks", {".json"})) {
+    std::string text, err;
+    Value v;
+    ParseError perr;
+    if (!read_file(path, text, err) || !parse_json(text, v, perr)) continue;
+    try {
+      Decoder d(path, false);
+      config::CheckSpec spec = config::decode_check(d, v);
+      const state::Service* svc = nullptr;
+      if (!spec.service_id.empty()) {
+        const local::LocalService* ls = local_.service(spec.service_id);
+        if (!ls) continue;
+        svc = &ls->service;
+      }
+      local::LocalCheck lc;
+      lc.spec = spec;
+      lc.source = local::Source::api;
+      lc.check = local::make_check_row(cfg_.node_name, spec, svc);
+      if (spec.id.rfind("_", 0) == 0) lc.check.type = "maintenance";
+      local_.put_check(lc);
+    } catch (const DecodeError& e) {
+      log::error("agent", "skipping invalid persisted check",
+                 {{"file", path}, {"error", format_decode_error(e)}});
+    }
+  }
+  // Last known results: checks come back with the status they had.
+  int64_t now_ms = static_cast<int64_t>(time(nullptr)) * 1000;
+  for (const auto& path : list_files(dir + "/checks/state", {".json"})) {
+    std::string text, err;
+    Value v;
+    ParseError perr;
+    if (!read_file(path, text, err) || !parse_json(text, v, perr)) continue;
+    const Value* id = v.find("checkid");
+    const Value* status = v.find("status");
+    const Value* output = v.find("output");
+    const Value* expires = v.find("expires");
+    if (!id || !status || id->kind != Value::Kind::string) continue;
+    if (!local_.check(id->s) || !state::is_valid_status(status->s)) continue;
+    local_.update_check(id->s, status->s, output ? output->s : "");
+    if (expires && expires->kind == Value::Kind::integer)
+      restored_ttl_ms_[id->s] = static_cast<uint64_t>(std::max<int64_t>(1, expires->i - now_ms));
+  }
+  for (const auto& [id, c] : local_.checks()) start_check(c);
+  size_t n = local_.services().size();
+  if (n) log::info("agent", "restored persisted services", {{"count", std::to_string(n)}});
+}
+
+std::string Agent::apply_config_definitions(const config::Config& next) {
+  // Services: remove config-defined ones that are gone, (re)add the rest.
+  std::set<std::string> wanted;
+  for (const auto& def : next.services) wanted.insert(def.service.id);
+  std::vector<std::string> gone;
+  for (const auto& [id, s] : local_.services())
+    if (s.source == local::Source::config && !wanted.count(id)) gone.push_back(id);
+  for (const auto& id : gone) deregister_service(id, [](OpResult) {});
+
+  for (const auto& def : next.services) {
+    const local::LocalService* cur = local_.service(def.service.id);
+    if (cur && cur->source == local::Source::config && cur->service.same_content([&] {
+          state::Service s = def.service;
+          s.node = cur->service.node;
+          return s;
+        }())) {
+      // Same service; only re-register if its checks changed.
+      size_t current = 0;
+      for (const local::LocalCheck* c : local_.checks_of_service(def.service.id))
+        if (c->check.check_id.rfind("_", 0) != 0) current++;
+      bool same_checks = current == def.checks.size();
+      for (size_t i = 0; same_checks && i < def.checks.size(); ++i) {
+        config::CheckSpec spec = def.checks[i];
+        const local::LocalCheck* c = local_.check(spec.id);
+        same_checks = c && c->spec.def == spec.def && c->spec.name == spec.name &&
+                      c->spec.notes == spec.notes;
+      }
+      if (same_checks) continue;
+    }
+    std::vector<local::LocalCheck> added;
+    OpResult r = add_service_locally(def, local::Source::config, true, &added, nullptr);
+    if (!r.ok()) return def.file + ":" + std::to_string(def.line) + ": service: " + r.message;
+    for (const auto& c : added) start_check(c);
+  }
+
+  std::set<std::string> wanted_checks;
+  for (const auto& c : next.checks) wanted_checks.insert(c.id);
+  std::vector<std::string> gone_checks;
+  for (const auto& [id, c] : local_.checks())
+    if (c.source == local::Source::config && c.check.service_id.empty() && !wanted_checks.count(id))
+      gone_checks.push_back(id);
+  for (const auto& id : gone_checks) deregister_check(id, [](OpResult) {});
+  for (const auto& spec : next.checks) {
+    const local::LocalCheck* cur = local_.check(spec.id);
+    if (cur && cur->source == local::Source::config && cur->spec.def == spec.def &&
+        cur->spec.name == spec.name)
+      continue;
+    std::string err;
+    register_check(spec, local::Source::config, [&err](OpResult r) {
+      if (!r.ok()) err = r.message;
+    });
+    if (!err.empty()) return "check " + spec.id + ": " + err;
+  }
+  return "";
+}
+
+std::string Agent::reload() {
+  config::Config next;
+  if (flags_.dev) config::apply_dev_defaults(next);
+  std::string err = config::load_files(next, flags_.config_files, flags_.config_dirs);
+  if (err.empty()) err = config::apply_overrides(next, flags_);
+  if (err.empty()) err = config::validate(next);
+  if (err.empty()) {
+    // Validate every definition before touching anything: all or nothing.
+    for (auto& def : next.services)
+      for (const auto& c : def.checks)
+        if (OpResult r = check_allowed(c, local::Source::config); !r.ok() && err.empty())
+          err = def.file + ":" + std::to_string(c.line) + ": " + r.message;
+  }
+  if (!err.empty()) {
+    log::error("agent", "reload failed, keeping the running configuration", {{"error", err}});
+    return err;
+  }
+  err = apply_config_definitions(next);
+  if (!err.empty()) {
+    log::error("agent", "reload failed", {{"error", err}});
+    return err;
+  }
+  log::Level lvl;
+  if (log::parse_level(next.log_level, lvl) && lvl != log::level()) {
+    log::set_level(lvl);
+    cfg_.log_level = next.log_level;
+  }
+  cfg_.services = next.services;
+  cfg_.checks = next.checks;
+  cfg_.files = next.files;
+  sync_catalog();
+  log::info("agent", "reloaded configuration",
+            {{"services", std::to_string(local_.services().size())},
+             {"checks", std::to_string(local_.checks().size())}});
+  return "";
+}
+
+}  // namespace cairn

@@ -1,0 +1,114 @@
+// The agent: the composition root that owns the loop's long-lived parts
+// (config, local state, check runners, the catalog store and its writer, the
+// persister, the HTTP API) and carries out the operations the API and the
+// config files ask for: register, deregister, check updates, maintenance,
+// reload. Everything runs on the one loop it is given.
+#pragma once
+
+#include <uv.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/checks/check_manager.h"
+#include "agent/config/config.h"
+#include "agent/config/flags.h"
+#include "agent/local/anti_entropy.h"
+#include "agent/local/local_state.h"
+#include "agent/local/persister.h"
+#include "agent/server/catalog_writer.h"
+#include "agent/state/store.h"
+#include "common/http/server.h"
+#include "common/metrics.h"
+#include "common/uv_handle.h"
+
+namespace cairn {
+
+// The outcome of an operation, shaped for HTTP: 200 or an error status and text.
+struct OpResult {
+  int status = 200;
+  std::string message;
+  bool ok() const { return status == 200; }
+  static OpResult error(int status, std::string message) { return {status, std::move(message)}; }
+};
+using OpDone = std::function<void(OpResult)>;
+
+class Agent {
+ public:
+  Agent(uv_loop_t* loop, config::AgentFlags flags, config::Config cfg);
+  ~Agent();
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
+
+  // Restores persisted state, loads config definitions, starts checks and the
+  // HTTP listener. Returns "" or an error that should stop the process.
+  std::string start();
+  // Stops listeners and checks, flushes persistence. The loop then drains.
+  void shutdown();
+
+  uv_loop_t* loop() const { return loop_; }
+  const config::Config& config() const { return cfg_; }
+  const local::NodeIdentity& identity() const { return identity_; }
+  const state::Store& store() const { return store_; }
+  server::CatalogWriter& writer() { return *writer_; }
+  const local::LocalState& local() const { return local_; }
+  MetricsRegistry& metrics() { return metrics_; }
+  bool is_server() const { return cfg_.server || cfg_.dev; }
+  std::string leader_address() const;
+  uint64_t uptime_ms() const;
+  int http_port() const;
+
+  // Operations. done runs once the change is applied and, for API
+  // registrations, persisted to the data dir.
+  void register_service(config::ServiceDefinition def, local::Source source,
+                        bool replace_existing_checks, OpDone done);
+  void deregister_service(const std::string& id, OpDone done);
+  void register_check(config::CheckSpec spec, local::Source source, OpDone done);
+  void deregister_check(const std::string& id, OpDone done);
+  // TTL reports: the 500 text clients match on when the check is not a TTL check.
+  OpResult ttl_update(const std::string& id, const std::string& status, std::string output);
+  void service_maintenance(const std::string& service_id, bool enable, const std::string& reason,
+                           OpDone done);
+  void node_maintenance(bool enable, const std::string& reason, OpDone done);
+  // Re-reads the config files; applies only what changed. "" or the error.
+  std::string reload();
+  // Asks the process to shut down gracefully (PUT /v1/agent/leave).
+  void set_stop_handler(std::function<void()> h) { stop_handler_ = std::move(h); }
+  void request_stop() {
+    if (stop_handler_) stop_handler_();
+  }
+
+ private:
+  void on_check_result(const std::string& id, const std::string& status, std::string output);
+  void sync_catalog();
+  void persist_service(const local::LocalService& svc, OpDone done);
+  void persist_check(const local::LocalCheck& check, OpDone done);
+  void persist_check_state(const std::string& id);
+  void restore_persisted();
+  std::string apply_config_definitions(const config::Config& next);
+  OpResult add_service_locally(config::ServiceDefinition def, local::Source source,
+                               bool replace_existing_checks, std::vector<local::LocalCheck>* added,
+                               std::string* id_out);
+  OpResult check_allowed(const config::CheckSpec& spec, local::Source source) const;
+  void start_check(const local::LocalCheck& c);
+
+  uv_loop_t* loop_;
+  config::AgentFlags flags_;
+  config::Config cfg_;
+  local::NodeIdentity identity_;
+  state::Store store_;
+  std::unique_ptr<server::CatalogWriter> writer_;
+  local::LocalState local_;
+  local::Persister persister_;
+  checks::CheckManager checks_;
+  MetricsRegistry metrics_;
+  std::unique_ptr<http::Server> http_;
+  Timer sync_timer_;
+  uint64_t started_ms_ = 0;
+  std::map<std::string, uint64_t> restored_ttl_ms_;
+  std::function<void()> stop_handler_;  // TTL deadlines read at start
+};
+
+}  // namespace cairn

@@ -1,0 +1,183 @@
+#include "agent/cli/client.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+namespace cairn::cli {
+
+namespace {
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+}  // namespace
+
+ApiClient ApiClient::from_args(std::vector<std::string>& args) {
+  ApiClient c;
+  if (auto v = env("CONSUL_HTTP_ADDR"); !v.empty()) c.address = v;
+  if (auto v = env("CAIRN_HTTP_ADDR"); !v.empty()) c.address = v;
+  if (auto v = env("CONSUL_HTTP_TOKEN"); !v.empty()) c.token = v;
+  if (auto v = env("CAIRN_HTTP_TOKEN"); !v.empty()) c.token = v;
+  std::vector<std::string> rest;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string a = args[i];
+    std::string name = a;
+    while (!name.empty() && name[0] == '-') name.erase(0, 1);
+    std::string value;
+    bool inline_value = false;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      inline_value = true;
+    }
+    bool ours = a.size() > 1 && a[0] == '-' &&
+                (name == "http-addr" || name == "token" || name == "ca-file" ||
+                 name == "client-cert" || name == "client-key" || name == "tls-server-name" ||
+                 name == "token-file");
+    if (!ours) {
+      rest.push_back(a);
+      continue;
+    }
+    if (!inline_value && i + 1 < args.size()) value = args[++i];
+    if (name == "http-addr") c.address = value;
+    if (name == "token") c.token = value;
+  }
+  args = rest;
+  return c;
+}
+
+bool ApiClient::request(const std::string& method, const std::string& target,
+                        const std::string& body, http::ClientResponse& resp, std::string& error,
+                        int timeout_ms) const {
+  http::ClientRequest req;
+  req.method = method;
+  req.target = target;
+  req.body = body;
+  req.timeout_ms = timeout_ms;
+  if (!token.empty()) req.headers.emplace_back("X-Consul-Token", token);
+  return http::http_request(address, req, resp, error);
+}
+
+bool ApiClient::get_json(const std::string& target, Value& out) const {
+  http::ClientResponse resp;
+  std::string err;
+  if (!request("GET", target, "", resp, err)) {
+    fail("Error querying agent at " + address + ": " + err);
+    return false;
+  }
+  if (resp.status != 200) {
+    fail("Unexpected response code: " + std::to_string(resp.status) + " (" + resp.body + ")");
+    return false;
+  }
+  ParseError perr;
+  if (!parse_json(resp.body, out, perr)) {
+    fail("Error decoding the agent's answer: " + perr.message);
+    return false;
+  }
+  return true;
+}
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "%s\n", message.c_str());
+  return 1;
+}
+
+bool stdout_is_terminal() { return isatty(STDOUT_FILENO) == 1; }
+
+std::string colour(const std::string& text, const char* code) {
+  static const bool enabled = stdout_is_terminal() && std::getenv("NO_COLOR") == nullptr;
+  if (!enabled) return text;
+  return std::string("\033[") + code + "m" + text + "\033[0m";
+}
+
+namespace {
+// Display width ignoring ANSI escapes.
+size_t visible_width(const std::string& s) {
+  size_t n = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\033') {
+      while (i < s.size() && s[i] != 'm') ++i;
+      continue;
+    }
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) ++n;
+  }
+  return n;
+}
+}  // namespace
+
+std::string columns(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths;
+  for (const auto& r : rows)
+    for (size_t i = 0; i < r.size(); ++i) {
+      if (widths.size() <= i) widths.push_back(0);
+      widths[i] = std::max(widths[i], visible_width(r[i]));
+    }
+  std::string out;
+  for (const auto& r : rows) {
+    std::string line;
+    for (size_t i = 0; i < r.size(); ++i) {
+      line += r[i];
+      if (i + 1 < r.size()) line += std::string(widths[i] - visible_width(r[i]) + 2, ' ');
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+  }
+  return out;
+}
+
+bool FlagSet::has(const std::string& name) const {
+  return std::any_of(values.begin(), values.end(), [&](const auto& p) { return p.first == name; });
+}
+
+std::string FlagSet::get(const std::string& name, const std::string& fallback) const {
+  for (auto it = values.rbegin(); it != values.rend(); ++it)
+    if (it->first == name) return it->second;
+  return fallback;
+}
+
+std::vector<std::string> FlagSet::all(const std::string& name) const {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : values)
+    if (k == name) out.push_back(v);
+  return out;
+}
+
+std::string parse_flags(const std::vector<std::string>& args,
+                        const std::vector<std::string>& known_bool,
+                        const std::vector<std::string>& known_value, FlagSet& out) {
+  auto known = [](const std::vector<std::string>& list, const std::string& n) {
+    return std::find(list.begin(), list.end(), n) != list.end();
+  };
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a.size() < 2 || a[0] != '-' || !out.positional.empty()) {
+      out.positional.push_back(a);
+      continue;
+    }
+    std::string name = a.substr(a[1] == '-' ? 2 : 1);
+    std::string value;
+    bool inline_value = false;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      inline_value = true;
+    }
+    if (known(known_bool, name)) {
+      out.values.emplace_back(name, inline_value ? value : "true");
+    } else if (known(known_value, name)) {
+      if (!inline_value) {
+        if (i + 1 >= args.size()) return "flag needs an argument: -" + name;
+        value = args[++i];
+      }
+      out.values.emplace_back(name, value);
+    } else {
+      return "flag provided but not defined: -" + name;
+    }
+  }
+  return "";
+}
+
+}  // namespace cairn::cli

@@ -1,0 +1,187 @@
+// `cairn status`: one screen with everything a host operator asks first.
+// Exit status: 0 all good, 1 agent unreachable, 2 something critical.
+#include <cstdio>
+#include <map>
+
+#include "agent/cli/client.h"
+#include "agent/cli/commands.h"
+#include "common/json_writer.h"
+
+namespace cairn::cli {
+
+namespace {
+
+std::string str(const Value* v) {
+  if (!v) return "";
+  if (v->kind == Value::Kind::string || v->kind == Value::Kind::scalar) return v->s;
+  if (v->kind == Value::Kind::integer) return std::to_string(v->i);
+  if (v->kind == Value::Kind::boolean) return v->b ? "true" : "false";
+  return "";
+}
+
+const char* status_colour(const std::string& s) {
+  if (s == "passing") return "32";
+  if (s == "warning") return "33";
+  return "31";
+}
+
+std::string one_line(std::string s, size_t max) {
+  for (auto& c : s)
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  if (s.size() > max) s = s.substr(0, max - 3) + "...";
+  return s;
+}
+
+}  // namespace
+
+int cmd_status(Args args) {
+  ApiClient api = ApiClient::from_args(args);
+  FlagSet flags;
+  if (auto err = parse_flags(args, {"json"}, {}, flags); !err.empty()) return fail(err);
+  bool json = flags.has("json");
+
+  Value self, services, checks, members;
+  http::ClientResponse resp;
+  std::string err;
+  bool reachable = api.request("GET", "/v1/agent/self", "", resp, err, 5000) && resp.status == 200;
+  ParseError perr;
+  if (reachable) reachable = parse_json(resp.body, self, perr);
+  if (!reachable) {
+    if (json) {
+      std::printf("{\"Agent\":{\"Reachable\":false,\"Address\":");
+      std::string a;
+      JsonWriter::quote(a, api.address);
+      std::printf("%s,\"Error\":", a.c_str());
+      a.clear();
+      JsonWriter::quote(a, err.empty() ? resp.body : err);
+      std::printf("%s}}\n", a.c_str());
+    } else {
+      std::fprintf(stderr, "cairn agent at %s: unreachable (%s)\n", api.address.c_str(),
+                   err.empty() ? resp.body.c_str() : err.c_str());
+    }
+    return 1;
+  }
+  bool ok = api.get_json("/v1/agent/services", services) && api.get_json("/v1/agent/checks", checks) &&
+            api.get_json("/v1/agent/members", members);
+  if (!ok) return 1;
+  std::string leader;
+  if (api.request("GET", "/v1/status/leader", "", resp, err, 5000) && resp.status == 200) {
+    Value l;
+    if (parse_json(resp.body, l, perr)) leader = l.s;
+  }
+
+  const Value* cfg = self.find("config");
+  std::string node = str(cfg ? cfg->find("nodename") : nullptr);
+  std::string dc = str(cfg ? cfg->find("datacenter") : nullptr);
+  bool server = cfg && cfg->find("server") && cfg->find("server")->b;
+  std::map<std::string, int> member_states;
+  static const char* kStates[] = {"none", "alive", "leaving", "left", "failed"};
+  for (const auto& m : members.items) {
+    const Value* st = m.find("status");
+    int64_t s = st && st->kind == Value::Kind::integer ? st->i : 0;
+    member_states[s >= 0 && s <= 4 ? kStates[s] : "unknown"]++;
+  }
+  bool critical = false;
+  std::map<std::string, int> by_state;
+  for (const auto& [id, c] : checks.fields) {
+    std::string s = str(c.find("status"));
+    by_state[s]++;
+    if (s == "critical") critical = true;
+  }
+
+  if (json) {
+    std::string out;
+    JsonWriter w(out, true);
+    w.begin_object();
+    w.key("Agent");
+    w.begin_object();
+    w.field("Reachable", true);
+    w.field("Address", api.address);
+    w.field("Node", node);
+    w.field("Datacenter", dc);
+    w.field("Role", server ? "server" : "client");
+    w.field("Leader", leader);
+    w.field("LastContactMs", int64_t{0});
+    w.end_object();
+    w.key("Members");
+    w.begin_object();
+    for (const auto& [k, v] : member_states) w.field(k, v);
+    w.end_object();
+    w.key("Services");
+    w.begin_array();
+    for (const auto& [id, s] : services.fields) {
+      w.begin_object();
+      w.field("ID", id);
+      w.field("Name", str(s.find("service")));
+      w.field("Port", static_cast<int64_t>(s.find("port") ? s.find("port")->i : 0));
+      w.key("Checks");
+      w.begin_array();
+      for (const auto& [cid, c] : checks.fields) {
+        if (str(c.find("serviceid")) != id) continue;
+        w.begin_object();
+        w.field("CheckID", cid);
+        w.field("Name", str(c.find("name")));
+        w.field("Status", str(c.find("status")));
+        w.field("Output", str(c.find("output")));
+        w.end_object();
+      }
+      w.end_array();
+      w.end_object();
+    }
+    w.end_array();
+    w.key("NodeChecks");
+    w.begin_array();
+    for (const auto& [cid, c] : checks.fields) {
+      if (!str(c.find("serviceid")).empty()) continue;
+      w.begin_object();
+      w.field("CheckID", cid);
+      w.field("Status", str(c.find("status")));
+      w.field("Output", str(c.find("output")));
+      w.end_object();
+    }
+    w.end_array();
+    w.field("Critical", critical);
+    w.end_object();
+    std::printf("%s\n", out.c_str());
+    return critical ? 2 : 0;
+  }
+
+  std::printf("%s %s  %s\n", colour("cairn agent", "1").c_str(), api.address.c_str(),
+              colour("reachable", "32").c_str());
+  std::printf("  node        %s  datacenter %s  role %s\n", node.c_str(), dc.c_str(),
+              server ? "server" : "client");
+  std::printf("  leader      %s%s\n", leader.empty() ? colour("none", "31").c_str() : leader.c_str(),
+              leader.empty() ? "" : "  last contact 0ms");
+  std::string ms;
+  for (const auto& [k, v] : member_states) ms += std::to_string(v) + " " + k + "  ";
+  std::printf("  members     %s\n", ms.c_str());
+  std::string cs;
+  for (const auto& [k, v] : by_state) cs += std::to_string(v) + " " + k + "  ";
+  std::printf("  checks      %s\n", cs.empty() ? "none" : cs.c_str());
+  std::printf("\n");
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"SERVICE", "ID", "PORT", "CHECK", "STATUS", "OUTPUT"});
+  for (const auto& [id, s] : services.fields) {
+    bool any = false;
+    for (const auto& [cid, c] : checks.fields) {
+      if (str(c.find("serviceid")) != id) continue;
+      std::string st = str(c.find("status"));
+      rows.push_back({any ? "" : str(s.find("service")), any ? "" : id,
+                      any ? "" : str(s.find("port")), cid, colour(st, status_colour(st)),
+                      one_line(str(c.find("output")), 60)});
+      any = true;
+    }
+    if (!any) rows.push_back({str(s.find("service")), id, str(s.find("port")), "-", "-", ""});
+  }
+  for (const auto& [cid, c] : checks.fields) {
+    if (!str(c.find("serviceid")).empty()) continue;
+    std::string st = str(c.find("status"));
+    rows.push_back({"(node)", "", "", cid, colour(st, status_colour(st)),
+                    one_line(str(c.find("output")), 60)});
+  }
+  std::printf("%s", columns(rows).c_str());
+  if (critical) std::printf("\n%s\n", colour("something is critical", "31").c_str());
+  return critical ? 2 : 0;
+}
+
+}  // namespace cairn::cli

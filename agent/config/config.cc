@@ -1,0 +1,238 @@
+#include "agent/config/config.h"
+
+#include "common/files.h"
+
+namespace cairn::config {
+
+namespace {
+
+int port(Decoder& d, const Value& v) { return static_cast<int>(d.integer(v, -1, 65535)); }
+
+void decode_ports(Decoder& d, const Value& v, Ports& p) {
+  d.object(v, [&](std::string_view k, const Value& f) {
+    if (k == "http") p.http = port(d, f);
+    else if (k == "dns") p.dns = port(d, f);
+    else if (k == "serflan") p.serf_lan = port(d, f);
+    else if (k == "serfwan") p.serf_wan = port(d, f);
+    else if (k == "server") p.server = port(d, f);
+    else if (k == "https") p.https = port(d, f);
+    else if (k == "grpc") p.grpc = port(d, f);
+    else return false;
+    return true;
+  });
+}
+
+void decode_dns(Decoder& d, const Value& v, DnsConfig& c) {
+  d.object(v, [&](std::string_view k, const Value& f) {
+    if (k == "allowstale") c.allow_stale = d.boolean(f);
+    else if (k == "maxstale") c.max_stale = d.duration(f);
+    else if (k == "nodettl") c.node_ttl = d.duration(f);
+    else if (k == "servicettl") {
+      if (!f.is_object()) d.fail(f, "expected a map of service name to TTL");
+      for (const auto& [name, ttl] : f.fields) {
+        Decoder::Scope s(d, name);
+        c.service_ttl[name] = d.duration(ttl);
+      }
+    } else if (k == "onlypassing") c.only_passing = d.boolean(f);
+    else if (k == "enabletruncate") c.enable_truncate = d.boolean(f);
+    else if (k == "udpanswerlimit") c.udp_answer_limit = static_cast<int>(d.integer(f, 0, 1000));
+    else if (k == "recursortimeout") c.recursor_timeout = d.duration(f);
+    else if (k == "disablecompression") c.disable_compression = d.boolean(f);
+    else if (k == "arecordlimit") c.a_record_limit = static_cast<int>(d.integer(f, 0, 1000));
+    else if (k == "enableadditionalnodemetatxt") c.enable_additional_node_meta_txt = d.boolean(f);
+    else if (k == "soa") {
+      d.object(f, [&](std::string_view sk, const Value& sv) {
+        auto u32 = [&] { return static_cast<uint32_t>(d.integer(sv, 0, UINT32_MAX)); };
+        if (sk == "expire") c.soa_expire = u32();
+        else if (sk == "minttl") c.soa_min_ttl = u32();
+        else if (sk == "refresh") c.soa_refresh = u32();
+        else if (sk == "retry") c.soa_retry = u32();
+        else return false;
+        return true;
+      });
+    } else if (k == "usecache" || k == "cachemaxage" || k == "nodettl" || k == "recursortimeout")
+      return true;
+    else return false;
+    return true;
+  });
+}
+
+void decode_acl(Decoder& d, const Value& v, AclConfig& a) {
+  d.object(v, [&](std::string_view k, const Value& f) {
+    if (k == "enabled") a.enabled = d.boolean(f);
+    else if (k == "defaultpolicy") {
+      a.default_policy = d.str(f);
+      if (a.default_policy != "allow" && a.default_policy != "deny")
+        d.fail(f, "must be \"allow\" or \"deny\"");
+    } else if (k == "downpolicy") a.down_policy = d.str(f);
+    else if (k == "tokenttl") a.token_ttl = d.duration(f);
+    else if (k == "enabletokenpersistence") a.enable_token_persistence = d.boolean(f);
+    else if (k == "tokens") a.tokens = d.string_map(f);
+    else return false;
+    return true;
+  });
+}
+
+void decode_tls_block(Decoder& d, const Value& v, TlsConfig& t) {
+  d.object(v, [&](std::string_view k, const Value& f) {
+    if (k == "cafile") t.ca_file = d.str(f);
+    else if (k == "capath") t.ca_path = d.str(f);
+    else if (k == "certfile") t.cert_file = d.str(f);
+    else if (k == "keyfile") t.key_file = d.str(f);
+    else if (k == "verifyincoming") t.verify_incoming = d.boolean(f);
+    else if (k == "verifyoutgoing") t.verify_outgoing = d.boolean(f);
+    else if (k == "verifyserverhostname") t.verify_server_hostname = d.boolean(f);
+    else if (k == "defaults" || k == "internalrpc" || k == "https" || k == "grpc")
+      decode_tls_block(d, f, t);
+    else if (k == "tlsminversion" || k == "tlsciphersuites") d.str(f);
+    else return false;
+    return true;
+  });
+}
+
+void decode_telemetry(Decoder& d, const Value& v, Telemetry& t) {
+  d.object(v, [&](std::string_view k, const Value& f) {
+    if (k == "statsdaddress") t.statsd_address = d.str(f);
+    else if (k == "prometheusretentiontime") t.prometheus_retention_time = d.duration(f);
+    else if (k == "disablehostname") t.disable_hostname = d.boolean(f);
+    else return false;
+    return true;
+  });
+}
+
+void append_services(Decoder& d, const Value& v, Config& cfg) {
+  if (v.is_array()) {
+    d.array(v, [&](const Value& item) { cfg.services.push_back(decode_service(d, item)); });
+  } else {
+    cfg.services.push_back(decode_service(d, v));
+  }
+}
+
+void append_checks(Decoder& d, const Value& v, Config& cfg) {
+  if (v.is_array()) {
+    d.array(v, [&](const Value& item) { cfg.checks.push_back(decode_check(d, item)); });
+  } else {
+    cfg.checks.push_back(decode_check(d, v));
+  }
+}
+
+}  // namespace
+
+void merge_file(Config& cfg, const std::string& path, const std::string& contents) {
+  Value root;
+  ParseError perr;
+  if (!parse_yaml(contents, root, perr))
+    throw DecodeError(path, perr.line, "", "syntax error: " + perr.message);
+  if (root.is_null()) return;  // an empty file (or only comments)
+  Decoder d(path, true);
+  size_t first_service = cfg.services.size(), first_check = cfg.checks.size();
+  d.object(root, [&](std::string_view k, const Value& f) {
+    if (k == "datacenter") cfg.datacenter = d.str(f);
+    else if (k == "nodename") cfg.node_name = d.str(f);
+    else if (k == "nodeid") cfg.node_id = d.str(f);
+    else if (k == "nodemeta") cfg.node_meta = d.string_map(f);
+    else if (k == "datadir") cfg.data_dir = d.str(f);
+    else if (k == "server") cfg.server = d.boolean(f);
+    else if (k == "bootstrapexpect") cfg.bootstrap_expect = static_cast<int>(d.integer(f, 0, 64));
+    else if (k == "bootstrap") {
+      if (d.boolean(f)) cfg.bootstrap_expect = 1;
+    } else if (k == "retryjoin") {
+      for (auto& s : d.strings(f)) cfg.retry_join.push_back(s);
+    } else if (k == "startjoin") {
+      for (auto& s : d.strings(f)) cfg.start_join.push_back(s);
+    } else if (k == "retryinterval") cfg.retry_interval = d.duration(f);
+    else if (k == "rejoinafterleave") cfg.rejoin_after_leave = d.boolean(f);
+    else if (k == "leaveonterminate") cfg.leave_on_terminate = d.boolean(f);
+    else if (k == "bindaddr") cfg.bind_addr = d.str(f);
+    else if (k == "advertiseaddr") cfg.advertise_addr = d.str(f);
+    else if (k == "clientaddr") cfg.client_addr = d.str(f);
+    else if (k == "ports") decode_ports(d, f, cfg.ports);
+    else if (k == "domain") cfg.domain = d.str(f);
+    else if (k == "altdomain") cfg.alt_domain = d.str(f);
+    else if (k == "recursors") {
+      for (auto& s : d.strings(f)) cfg.recursors.push_back(s);
+    } else if (k == "dnsconfig") decode_dns(d, f, cfg.dns_config);
+    else if (k == "encrypt") cfg.encrypt = d.str(f);
+    else if (k == "acl") decode_acl(d, f, cfg.acl);
+    else if (k == "tls") decode_tls_block(d, f, cfg.tls);
+    else if (k == "enablescriptchecks") cfg.enable_script_checks = d.boolean(f);
+    else if (k == "enablelocalscriptchecks") cfg.enable_local_script_checks = d.boolean(f);
+    else if (k == "checkoutputmaxsize")
+      cfg.check_output_max_size = static_cast<int>(d.integer(f, 1, 1 << 20));
+    else if (k == "telemetry") decode_telemetry(d, f, cfg.telemetry);
+    else if (k == "ui") cfg.ui = d.boolean(f);
+    else if (k == "uiconfig") {
+      d.object(f, [&](std::string_view uk, const Value& uv) {
+        if (uk == "enabled") cfg.ui = d.boolean(uv);
+        else if (uk == "dir" || uk == "contentpath") d.str(uv);
+        else return false;
+        return true;
+      });
+    } else if (k == "limits") {
+      d.object(f, [&](std::string_view lk, const Value& lv) {
+        if (lk == "httpmaxconnsperclient")
+          cfg.limits.http_max_conns_per_client = static_cast<int>(d.integer(lv, 1, 1 << 20));
+        else return false;
+        return true;
+      });
+    } else if (k == "loglevel") cfg.log_level = d.str(f);
+    else if (k == "logjson") cfg.log_json = d.boolean(f);
+    else if (k == "service" || k == "services") append_services(d, f, cfg);
+    else if (k == "check" || k == "checks") append_checks(d, f, cfg);
+    else if (k == "disableupdatecheck" || k == "disableremoteexec")
+      d.boolean(f);  // accepted for drop-in compatibility; nothing to do
+    else return false;
+    return true;
+  });
+  // Definitions are validated where they are read so errors point at their file.
+  for (size_t i = first_service; i < cfg.services.size(); ++i) {
+    std::string err = validate_service(cfg.services[i]);
+    if (!err.empty()) throw DecodeError(path, cfg.services[i].line, "service", err);
+  }
+  for (size_t i = first_check; i < cfg.checks.size(); ++i) {
+    std::string err = validate_check(cfg.checks[i], true);
+    if (!err.empty()) throw DecodeError(path, cfg.checks[i].line, "check", err);
+    if (cfg.checks[i].id.empty()) cfg.checks[i].id = cfg.checks[i].name;
+  }
+  cfg.files.push_back(path);
+}
+
+std::string load_files(Config& cfg, const std::vector<std::string>& config_files,
+                       const std::vector<std::string>& config_dirs) {
+  std::vector<std::string> paths = config_files;
+  for (const auto& dir : config_dirs) {
+    if (!is_directory(dir)) return dir + ": not a directory";
+    for (auto& f : list_files(dir, {".yaml", ".yml", ".json"})) paths.push_back(f);
+  }
+  for (const auto& p : paths) {
+    std::string contents, err;
+    if (!read_file(p, contents, err)) return err;
+    try {
+      merge_file(cfg, p, contents);
+    } catch (const DecodeError& e) {
+      return format_decode_error(e);
+    }
+  }
+  return "";
+}
+
+std::string validate(const Config& cfg) {
+  if (cfg.datacenter.empty()) return "datacenter: must not be empty";
+  for (char c : cfg.datacenter)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'))
+      return "datacenter: \"" + cfg.datacenter + "\" must be alphanumeric, '-' or '_'";
+  if (cfg.ports.http <= 0 && cfg.ports.https <= 0) return "ports.http: no HTTP listener configured";
+  if (cfg.acl.default_policy != "allow" && cfg.acl.default_policy != "deny")
+    return "acl.default_policy: must be allow or deny";
+  // Service IDs must be unique across files.
+  std::map<std::string, std::string> seen;
+  for (const auto& s : cfg.services) {
+    auto [it, fresh] = seen.emplace(s.service.id, s.file);
+    if (!fresh)
+      return s.file + ":" + std::to_string(s.line) + ": service: ID \"" + s.service.id +
+             "\" is already defined in " + it->second;
+  }
+  return "";
+}
+
+}  // namespace cairn::config

@@ -1,0 +1,129 @@
+// The agent's configuration: Consul's keys (snake_case in YAML, Consul JSON
+// files accepted too), merged from -config-file/-config-dir fragments in
+// order (later scalars win, lists append), then command-line flags on top.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/config/service_definition.h"
+#include "common/duration.h"
+
+namespace cairn::config {
+
+struct Ports {
+  int http = 8500;
+  int dns = 8600;
+  int serf_lan = 8301;
+  int serf_wan = 8302;
+  int server = 8300;
+  int https = -1;
+  int grpc = -1;
+};
+
+struct DnsConfig {
+  bool allow_stale = true;
+  Nanos max_stale = 87600 * kHour;
+  Nanos node_ttl = 0;
+  std::map<std::string, Nanos> service_ttl;  // "*" is the default
+  bool only_passing = false;
+  bool enable_truncate = false;
+  int udp_answer_limit = 3;
+  Nanos recursor_timeout = 2 * kSecond;
+  bool disable_compression = false;
+  int a_record_limit = 0;
+  bool enable_additional_node_meta_txt = true;
+  uint32_t soa_expire = 86400, soa_min_ttl = 0, soa_refresh = 3600, soa_retry = 600;
+};
+
+struct AclConfig {
+  bool enabled = false;
+  std::string default_policy = "allow";
+  std::string down_policy = "extend-cache";
+  Nanos token_ttl = 30 * kSecond;
+  bool enable_token_persistence = false;
+  std::map<std::string, std::string> tokens;  // initial_management, default, agent, ...
+};
+
+struct TlsConfig {
+  std::string ca_file, ca_path, cert_file, key_file;
+  bool verify_incoming = false, verify_outgoing = false, verify_server_hostname = false;
+};
+
+struct Telemetry {
+  std::string statsd_address;
+  Nanos prometheus_retention_time = 0;
+  bool disable_hostname = false;
+};
+
+struct Limits {
+  int http_max_conns_per_client = 200;
+};
+
+struct Config {
+  // Identity.
+  std::string datacenter = "dc1";
+  std::string node_name;  // default: hostname
+  std::string node_id;    // default: persisted in data_dir
+  std::map<std::string, std::string> node_meta;
+  std::string data_dir;
+
+  // Role.
+  bool dev = false;
+  bool server = false;
+  int bootstrap_expect = 0;
+  std::vector<std::string> retry_join;
+  std::vector<std::string> start_join;
+  Nanos retry_interval = 30 * kSecond;
+  bool rejoin_after_leave = false;
+  std::optional<bool> leave_on_terminate;
+
+  // Addresses and ports.
+  std::string bind_addr = "0.0.0.0";
+  std::string advertise_addr;
+  std::string client_addr = "127.0.0.1";
+  Ports ports;
+
+  // DNS.
+  std::string domain = "consul.";
+  std::string alt_domain;
+  std::vector<std::string> recursors;
+  DnsConfig dns_config;
+
+  // Security.
+  std::string encrypt;
+  AclConfig acl;
+  TlsConfig tls;
+
+  bool enable_script_checks = false;
+  bool enable_local_script_checks = false;
+  int check_output_max_size = 4096;
+
+  Telemetry telemetry;
+  bool ui = false;
+  Limits limits;
+  std::string log_level = "info";
+  bool log_json = false;
+
+  // Definitions from config files (services.d).
+  std::vector<ServiceDefinition> services;
+  std::vector<CheckSpec> checks;
+
+  // Where each file-defined piece came from, for messages.
+  std::vector<std::string> files;
+};
+
+// Decodes one file's contents into cfg (merging). Throws DecodeError.
+void merge_file(Config& cfg, const std::string& path, const std::string& contents);
+
+// Loads -config-file paths and every *.yaml, *.yml, *.json in -config-dir paths,
+// in order. Returns "" or the first error ("file:line: key: message").
+std::string load_files(Config& cfg, const std::vector<std::string>& config_files,
+                       const std::vector<std::string>& config_dirs);
+
+// Checks cross-field rules once everything is merged. Returns "" or an error.
+std::string validate(const Config& cfg);
+
+}  // namespace cairn::config

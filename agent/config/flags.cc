@@ -1,0 +1,168 @@
+#include "agent/config/flags.h"
+
+#include <charconv>
+#include <set>
+
+namespace cairn::config {
+
+namespace {
+
+// Flags that take a value, and the boolean ones.
+const std::set<std::string>& value_flags() {
+  static const std::set<std::string> f = {
+      "config-file", "config-dir", "data-dir", "node", "node-id", "datacenter", "bind",
+      "advertise", "client", "retry-join", "join", "encrypt", "domain", "alt-domain", "recursor",
+      "http-port", "dns-port", "serf-lan-port", "serf-wan-port", "server-port", "log-level",
+      "bootstrap-expect", "node-meta", "retry-interval", "config-format"};
+  return f;
+}
+const std::set<std::string>& bool_flags() {
+  static const std::set<std::string> f = {"dev", "server", "ui", "log-json", "bootstrap",
+                                          "rejoin", "disable-host-node-id", "help", "h",
+                                          "enable-script-checks",
+                                          "enable-local-script-checks"};
+  return f;
+}
+
+bool parse_int(const std::string& s, int lo, int hi, int& out) {
+  auto r = std::from_chars(s.data(), s.data() + s.size(), out);
+  return r.ec == std::errc() && r.ptr == s.data() + s.size() && out >= lo && out <= hi;
+}
+
+bool parse_bool(const std::string& s, bool& out) {
+  if (s == "true" || s == "1" || s == "t" || s == "T" || s == "TRUE" || s == "True") out = true;
+  else if (s == "false" || s == "0" || s == "f" || s == "F" || s == "FALSE" || s == "False") out = false;
+  else return false;
+  return true;
+}
+
+}  // namespace
+
+std::string parse_agent_flags(const std::vector<std::string>& args, AgentFlags& out) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string a = args[i];
+    if (a.size() < 2 || a[0] != '-') return "unexpected argument \"" + a + "\" (flags start with -)";
+    a = a.substr(a[1] == '-' ? 2 : 1);
+    std::string name = a, value;
+    bool has_value = false;
+    if (auto eq = a.find('='); eq != std::string::npos) {
+      name = a.substr(0, eq);
+      value = a.substr(eq + 1);
+      has_value = true;
+    }
+    if (bool_flags().count(name)) {
+      bool b = true;
+      if (has_value && !parse_bool(value, b))
+        return "invalid boolean value \"" + value + "\" for -" + name;
+      if (name == "help" || name == "h") {
+        out.help = true;
+        continue;
+      }
+      if (name == "dev") {
+        out.dev = b;
+        continue;
+      }
+      out.overrides.emplace_back(name, b ? "true" : "false");
+      continue;
+    }
+    if (!value_flags().count(name)) return "flag provided but not defined: -" + name;
+    if (!has_value) {
+      if (i + 1 >= args.size()) return "flag needs an argument: -" + name;
+      value = args[++i];
+    }
+    if (name == "config-file") out.config_files.push_back(value);
+    else if (name == "config-dir") out.config_dirs.push_back(value);
+    else out.overrides.emplace_back(name, value);
+  }
+  return "";
+}
+
+void apply_dev_defaults(Config& cfg) {
+  cfg.dev = true;
+  cfg.server = true;
+  cfg.bootstrap_expect = 1;
+  cfg.bind_addr = "127.0.0.1";
+  cfg.client_addr = "127.0.0.1";
+  cfg.ui = true;
+  cfg.node_name = cfg.node_name.empty() ? "" : cfg.node_name;
+}
+
+std::string apply_overrides(Config& cfg, const AgentFlags& flags) {
+  for (const auto& [name, value] : flags.overrides) {
+    auto port_flag = [&](int& slot) -> std::string {
+      if (!parse_int(value, -1, 65535, slot))
+        return "invalid value \"" + value + "\" for -" + name + ": must be a port number";
+      return "";
+    };
+    std::string err;
+    if (name == "data-dir") cfg.data_dir = value;
+    else if (name == "node") cfg.node_name = value;
+    else if (name == "node-id") cfg.node_id = value;
+    else if (name == "datacenter") cfg.datacenter = value;
+    else if (name == "bind") cfg.bind_addr = value;
+    else if (name == "advertise") cfg.advertise_addr = value;
+    else if (name == "client") cfg.client_addr = value;
+    else if (name == "retry-join") cfg.retry_join.push_back(value);
+    else if (name == "join") cfg.start_join.push_back(value);
+    else if (name == "encrypt") cfg.encrypt = value;
+    else if (name == "domain") cfg.domain = value;
+    else if (name == "alt-domain") cfg.alt_domain = value;
+    else if (name == "recursor") cfg.recursors.push_back(value);
+    else if (name == "http-port") err = port_flag(cfg.ports.http);
+    else if (name == "dns-port") err = port_flag(cfg.ports.dns);
+    else if (name == "serf-lan-port") err = port_flag(cfg.ports.serf_lan);
+    else if (name == "serf-wan-port") err = port_flag(cfg.ports.serf_wan);
+    else if (name == "server-port") err = port_flag(cfg.ports.server);
+    else if (name == "log-level") cfg.log_level = value;
+    else if (name == "bootstrap-expect") {
+      if (!parse_int(value, 0, 64, cfg.bootstrap_expect))
+        err = "invalid value \"" + value + "\" for -bootstrap-expect";
+    } else if (name == "node-meta") {
+      auto colon = value.find(':');
+      if (colon == std::string::npos) err = "-node-meta: expected key:value, got \"" + value + "\"";
+      else cfg.node_meta[value.substr(0, colon)] = value.substr(colon + 1);
+    } else if (name == "retry-interval" || name == "config-format") {
+      // accepted for compatibility
+    } else if (name == "server") cfg.server = value == "true";
+    else if (name == "ui") cfg.ui = value == "true";
+    else if (name == "log-json") cfg.log_json = value == "true";
+    else if (name == "bootstrap") {
+      if (value == "true") cfg.bootstrap_expect = 1;
+    } else if (name == "rejoin") cfg.rejoin_after_leave = value == "true";
+    else if (name == "enable-script-checks") cfg.enable_script_checks = value == "true";
+    else if (name == "enable-local-script-checks") cfg.enable_local_script_checks = value == "true";
+    if (!err.empty()) return err;
+  }
+  return "";
+}
+
+std::string agent_usage() {
+  return R"(Usage: cairn agent [options]
+
+  Starts the cairn agent: health checks, gossip, HTTP API and DNS interface.
+
+Options:
+  -dev                     In-memory single-node server bound to 127.0.0.1.
+  -server                  Run as a server (catalog, KV, sessions).
+  -bootstrap-expect N      Servers to wait for before bootstrapping.
+  -config-file FILE        Load a config file (YAML or Consul JSON). Repeatable.
+  -config-dir DIR          Load every *.yaml, *.yml and *.json in DIR. Repeatable.
+  -data-dir DIR            Where state is persisted.
+  -node NAME               Node name (default: the hostname).
+  -datacenter DC           Datacenter (default dc1).
+  -bind ADDR               Address for cluster communication.
+  -advertise ADDR          Address advertised to other nodes.
+  -client ADDR             Address of the HTTP and DNS interfaces (default 127.0.0.1).
+  -retry-join ADDR         Join this address, retrying. Repeatable.
+  -join ADDR               Join this address at start. Repeatable.
+  -encrypt KEY             Gossip encryption key (base64).
+  -domain D                DNS domain (default consul).
+  -recursor ADDR           Upstream DNS server for other names. Repeatable.
+  -http-port N  -dns-port N  -serf-lan-port N  -serf-wan-port N  -server-port N
+  -ui                      Serve the web UI.
+  -log-level LEVEL         trace, debug, info, warn, error.
+  -log-json                Log one JSON object per line.
+)";
+}
+
+}  // namespace cairn::config

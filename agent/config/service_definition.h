@@ -1,0 +1,54 @@
+// Service and check definitions as users write them: YAML files in
+// services.d (snake_case), Consul JSON config files, and the bodies of
+// /v1/agent/service/register and /v1/agent/check/register (PascalCase).
+// One decoder serves all of them (keys match case-insensitively, with or
+// without underscores) and validates what Consul validates.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "agent/state/rows.h"
+#include "common/decode.h"
+#include "common/value.h"
+
+namespace cairn::config {
+
+struct CheckSpec {
+  std::string id;  // "" until defaulted (Name, or service:<id>[:n] when embedded)
+  std::string name;
+  std::string notes;
+  std::string status;  // initial status; "" means critical
+  std::string service_id;
+  std::string token;
+  state::CheckDefinition def;
+  int line = 0;  // where it was defined, for messages
+
+  // Consul's type name: ttl, http, tcp, udp, grpc, h2ping, script, docker, alias.
+  std::string type() const;
+};
+
+struct ServiceDefinition {
+  state::Service service;  // node unset; id defaults to the name
+  std::vector<CheckSpec> checks;
+  std::string token;
+  std::string file;  // source file for config-defined services, else ""
+  int line = 0;
+};
+
+// Limits Consul enforces on metadata.
+inline constexpr size_t kMaxMetaPairs = 64;
+inline constexpr size_t kMaxMetaKeyLength = 128;
+inline constexpr size_t kMaxMetaValueLength = 512;
+
+// Decodes one service object. Throws DecodeError naming the field.
+ServiceDefinition decode_service(Decoder& d, const Value& v);
+// Decodes one check object (standalone or embedded in a service).
+CheckSpec decode_check(Decoder& d, const Value& v);
+
+// Validation Consul applies at registration; the message names the field.
+// Fills defaulted IDs/names of embedded checks. Returns "" when valid.
+std::string validate_service(ServiceDefinition& def);
+std::string validate_check(CheckSpec& check, bool standalone);
+
+}  // namespace cairn::config

@@ -1,0 +1,494 @@
+// /v1/agent: this agent's own view and its local services and checks
+// (reference section 2).
+#include <ctime>
+
+#include "agent/agent.h"
+#include "agent/http/blocking.h"
+#include "agent/http/endpoints.h"
+#include "agent/http/read_helpers.h"
+#include "agent/http/reply.h"
+#include "agent/state/encode.h"
+#include "cairn_version.h"
+#include "common/decode.h"
+
+namespace cairn::http_api {
+
+namespace {
+
+// The Consul version cairn answers as: clients gate features on it.
+constexpr const char* kConsulCompatVersion = "1.17.0";
+
+std::string content_hash(std::string_view s) {
+  // FNV-1a, 64 bit: the hash only has to change when the content does.
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  char buf[17];
+  snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+void write_agent_service(JsonWriter& w, const Agent& agent, const local::LocalService& s) {
+  state::write_service(w, s.service, agent.config().datacenter, /*with_indexes=*/false);
+}
+
+// Worst first, as the Go client's AggregatedStatus orders them.
+int severity(const std::string& s) {
+  if (s == state::kMaintenance) return 3;
+  if (s == state::kCritical) return 2;
+  if (s == state::kWarning) return 1;
+  return 0;
+}
+
+std::string aggregate(const std::vector<const local::LocalCheck*>& checks) {
+  std::string worst = state::kPassing;
+  for (const local::LocalCheck* c : checks) {
+    std::string s = c->check.type == "maintenance" ? state::kMaintenance : c->check.status;
+    if (severity(s) > severity(worst)) worst = s;
+  }
+  return worst;
+}
+
+int status_code_for(const std::string& aggregated) {
+  if (aggregated == state::kPassing) return 200;
+  if (aggregated == state::kWarning) return 429;
+  return 503;
+}
+
+void write_member(JsonWriter& w, const Agent& agent) {
+  const auto& cfg = agent.config();
+  const auto& id = agent.identity();
+  w.begin_object();
+  w.field("Name", id.name);
+  w.field("Addr", id.address);
+  w.field("Port", cfg.ports.serf_lan);
+  w.key("Tags");
+  w.begin_object();
+  w.field("acls", "0");
+  w.field("build", std::string(kConsulCompatVersion) + ":cairn-" + CAIRN_VERSION);
+  w.field("dc", cfg.datacenter);
+  w.field("id", id.id);
+  if (agent.is_server()) {
+    if (cfg.bootstrap_expect == 1) w.field("bootstrap", "1");
+    if (cfg.bootstrap_expect > 1) w.field("expect", std::to_string(cfg.bootstrap_expect));
+    w.field("port", std::to_string(cfg.ports.server));
+    w.field("raft_vsn", "3");
+    w.field("wan_join_port", std::to_string(cfg.ports.serf_wan));
+  }
+  w.field("role", agent.is_server() ? "consul" : "node");
+  w.field("segment", "");
+  w.field("vsn", "2");
+  w.field("vsn_max", "3");
+  w.field("vsn_min", "2");
+  w.end_object();
+  w.field("Status", 1);
+  w.field("ProtocolMin", 1);
+  w.field("ProtocolMax", 5);
+  w.field("ProtocolCur", 2);
+  w.field("DelegateMin", 2);
+  w.field("DelegateMax", 5);
+  w.field("DelegateCur", 4);
+  w.end_object();
+}
+
+OpDone reply_with(const ExchangePtr& ex) {
+  return [ex](OpResult r) {
+    if (r.ok())
+      respond_empty(ex);
+    else
+      respond_error(ex, r.status, r.message);
+  };
+}
+
+void health_by_service(Agent& agent, const ExchangePtr& ex,
+                       const std::vector<const local::LocalService*>& services, bool single,
+                       const std::string& not_found) {
+  bool text = false;
+  if (const std::string* f = ex->request.param("format")) text = *f == "text";
+  if (const std::string* a = ex->request.header("accept"))
+    text = text || a->find("text/plain") != std::string::npos;
+  if (services.empty()) {
+    http::Response r = text ? http::Response::text(404, not_found)
+                            : http::Response::json(single ? "{}" : "[]", 404);
+    respond(ex, std::move(r));
+    return;
+  }
+  const local::LocalState& local = agent.local();
+  std::string worst = state::kPassing;
+  std::string body;
+  JsonWriter w(body, ex->request.has_param("pretty"));
+  if (!single) w.begin_array();
+  for (const local::LocalService* s : services) {
+    std::vector<const local::LocalCheck*> checks = local.checks_of_service(s->service.id);
+    for (const auto& [cid, c] : local.checks())
+      if (c.check.service_id.empty()) checks.push_back(&c);  // node-level checks count too
+    std::string status = aggregate(checks);
+    if (severity(status) > severity(worst)) worst = status;
+    w.begin_object();
+    w.field("AggregatedStatus", status);
+    w.key("Service");
+    write_agent_service(w, agent, *s);
+    w.key("Checks");
+    w.begin_array();
+    for (const local::LocalCheck* c : checks) state::write_check(w, c->check);
+    w.end_array();
+    w.end_object();
+  }
+  if (!single) w.end_array();
+  int code = status_code_for(worst);
+  respond(ex, text ? http::Response::text(code, worst) : http::Response::json(std::move(body), code));
+}
+
+bool parse_enable(const ExchangePtr& ex, bool& enable) {
+  const std::string* e = ex->request.param("enable");
+  if (!e) {
+    respond_error(ex, 400, "Missing value for enable");
+    return false;
+  }
+  if (!parse_bool_param(*e, enable)) {
+    respond_error(ex, 400, "Invalid value for enable: \"" + *e + "\"");
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void add_agent_routes(Router& r, Agent& agent) {
+  r.add("GET", "/v1/agent/self", [&agent](const ExchangePtr& ex, const std::string&) {
+    const auto& cfg = agent.config();
+    std::string body;
+    JsonWriter w(body, ex->request.has_param("pretty"));
+    w.begin_object();
+    w.key("Config");
+    w.begin_object();
+    w.field("Datacenter", cfg.datacenter);
+    w.field("PrimaryDatacenter", cfg.datacenter);
+    w.field("NodeName", agent.identity().name);
+    w.field("NodeID", agent.identity().id);
+    w.field("Revision", CAIRN_REVISION);
+    w.field("Server", agent.is_server());
+    w.field("Version", kConsulCompatVersion);
+    w.field("BuildDate", "");
+    w.field("CairnVersion", CAIRN_VERSION);
+    w.end_object();
+    w.key("DebugConfig");
+    w.begin_object();
+    w.field("Datacenter", cfg.datacenter);
+    w.field("NodeName", agent.identity().name);
+    w.field("DataDir", cfg.data_dir);
+    w.field("DevMode", cfg.dev);
+    w.field("ClientAddrs", cfg.client_addr);
+    w.field("HTTPPort", cfg.ports.http);
+    w.field("DNSPort", cfg.ports.dns);
+    w.field("DNSDomain", cfg.domain);
+    w.field("EnableScriptChecks", cfg.enable_script_checks);
+    w.field("EnableLocalScriptChecks", cfg.enable_local_script_checks);
+    w.end_object();
+    w.key("Coord");
+    w.null();
+    w.key("Member");
+    write_member(w, agent);
+    w.key("Stats");
+    w.begin_object();
+    w.key("agent");
+    w.begin_object();
+    w.field("check_monitors", "0");
+    w.field("checks", std::to_string(agent.local().checks().size()));
+    w.field("services", std::to_string(agent.local().services().size()));
+    w.end_object();
+    w.key("build");
+    w.begin_object();
+    w.field("version", kConsulCompatVersion);
+    w.field("revision", CAIRN_REVISION);
+    w.field("cairn", CAIRN_VERSION);
+    w.end_object();
+    w.end_object();
+    w.key("Meta");
+    w.begin_object();
+    for (const auto& [k, v] : agent.identity().meta) w.field(k, v);
+    w.end_object();
+    w.end_object();
+    respond_json(ex, std::move(body));
+  });
+
+  r.add("GET", "/v1/agent/version", [](const ExchangePtr& ex, const std::string&) {
+    std::string body;
+    JsonWriter w(body, ex->request.has_param("pretty"));
+    w.begin_object();
+    w.field("SHA", CAIRN_REVISION);
+    w.field("BuildDate", "");
+    w.field("HumanVersion", std::string(kConsulCompatVersion) + " (cairn " + CAIRN_VERSION + ")");
+    w.field("FIPS", "");
+    w.end_object();
+    respond_json(ex, std::move(body));
+  });
+
+  r.add("GET", "/v1/agent/members", [&agent](const ExchangePtr& ex, const std::string&) {
+    std::string body;
+    JsonWriter w(body, ex->request.has_param("pretty"));
+    w.begin_array();
+    if (!ex->request.has_param("wan") || agent.is_server()) write_member(w, agent);
+    w.end_array();
+    respond_json(ex, std::move(body));
+  });
+
+  r.add("GET", "/v1/agent/services", [&agent](const ExchangePtr& ex, const std::string&) {
+    QueryOptions o;
+    std::shared_ptr<ResultFilter> filter;
+    if (!read_options(ex, agent, o, filter)) return;
+    std::string body;
+    ResultWriter out(body, o.pretty, filter.get());
+    out.json().begin_object();
+    for (const auto& [id, s] : agent.local().services())
+      out.entry(id, [&](JsonWriter& w) { write_agent_service(w, agent, s); });
+    out.json().end_object();
+    respond_json(ex, std::move(body));
+  });
+
+  r.add("GET", "/v1/agent/service/", [&agent](const ExchangePtr& ex, const std::string& id) {
+    QueryOptions o;
+    std::string err = parse_query_options(ex->request, o);
+    if (!err.empty()) {
+      respond_error(ex, 400, err);
+      return;
+    }
+    // Hash-based blocking rides on the index machinery: index 1 means "the hash the
+    // client has", 2 means "something else".
+    std::string want = o.hash;
+    if (!want.empty()) o.index = 1;
+    serve_read(agent, ex, o, [&agent, id, want, pretty = o.pretty] {
+      ReadResult res;
+      res.watch = {state::node_key(agent.identity().name)};
+      const local::LocalService* s = agent.local().service(id);
+      if (!s) {
+        res.index = 2;
+        res.response = http::Response::text(404, "unknown service ID: " + id);
+        return res;
+      }
+      std::string plain;
+      JsonWriter pw(plain);
+      write_agent_service(pw, agent, *s);
+      std::string hash = content_hash(plain);
+      res.index = hash == want ? 1 : 2;
+      std::string body;
+      JsonWriter w(body, pretty);
+      // Same object with ContentHash added before the closing brace.
+      state::Service svc = s->service;
+      w.begin_object();
+      if (!svc.kind.empty()) w.field("Kind", svc.kind);
+      w.field("ID", svc.id);
+      w.field("Service", svc.name);
+      w.string_array("Tags", svc.tags);
+      w.key("Meta");
+      w.begin_object();
+      for (const auto& [k, v] : svc.meta) w.field(k, v);
+      w.end_object();
+      w.field("Port", svc.port);
+      w.field("Address", svc.address);
+      w.key("Weights");
+      w.begin_object();
+      w.field("Passing", svc.weights.passing);
+      w.field("Warning", svc.weights.warning);
+      w.end_object();
+      w.field("EnableTagOverride", svc.enable_tag_override);
+      w.field("ContentHash", hash);
+      w.field("Datacenter", agent.config().datacenter);
+      w.end_object();
+      res.response = http::Response::json(std::move(body));
+      res.response.set_header("X-Consul-ContentHash", hash);
+      return res;
+    });
+  });
+
+  r.add("GET", "/v1/agent/checks", [&agent](const ExchangePtr& ex, const std::string&) {
+    QueryOptions o;
+    std::shared_ptr<ResultFilter> filter;
+    if (!read_options(ex, agent, o, filter)) return;
+    std::string body;
+    ResultWriter out(body, o.pretty, filter.get());
+    out.json().begin_object();
+    for (const auto& [id, c] : agent.local().checks())
+      out.entry(id, [&](JsonWriter& w) { state::write_check(w, c.check); });
+    out.json().end_object();
+    respond_json(ex, std::move(body));
+  });
+
+  r.add("PUT", "/v1/agent/service/register", [&agent](const ExchangePtr& ex, const std::string&) {
+    Value body;
+    if (!parse_json_body(ex, body)) return;
+    config::ServiceDefinition def;
+    try {
+      Decoder d("", false);
+      def = config::decode_service(d, body);
+    } catch (const DecodeError& e) {
+      respond_error(ex, 400, "Request decode failed: " + format_decode_error(e));
+      return;
+    }
+    bool replace = false;
+    if (const std::string* p = ex->request.param("replace-existing-checks"))
+      parse_bool_param(*p, replace);
+    agent.register_service(std::move(def), local::Source::api, replace, reply_with(ex));
+  });
+
+  r.add("PUT", "/v1/agent/service/deregister/",
+        [&agent](const ExchangePtr& ex, const std::string& id) {
+          agent.deregister_service(id, reply_with(ex));
+        });
+
+  r.add("PUT", "/v1/agent/check/register", [&agent](const ExchangePtr& ex, const std::string&) {
+    Value body;
+    if (!parse_json_body(ex, body)) return;
+    config::CheckSpec spec;
+    try {
+      Decoder d("", false);
+      spec = config::decode_check(d, body);
+    } catch (const DecodeError& e) {
+      respond_error(ex, 400, "Request decode failed: " + format_decode_error(e));
+      return;
+    }
+    agent.register_check(std::move(spec), local::Source::api, reply_with(ex));
+  });
+
+  r.add("PUT", "/v1/agent/check/deregister/",
+        [&agent](const ExchangePtr& ex, const std::string& id) {
+          agent.deregister_check(id, reply_with(ex));
+        });
+
+  for (const char* verb : {"pass", "warn", "fail"}) {
+    std::string status = std::string(verb) == "pass"   ? state::kPassing
+                         : std::string(verb) == "warn" ? state::kWarning
+                                                       : state::kCritical;
+    r.add("PUT", std::string("/v1/agent/check/") + verb + "/",
+          [&agent, status](const ExchangePtr& ex, const std::string& id) {
+            const std::string* note = ex->request.param("note");
+            reply_with(ex)(agent.ttl_update(id, status, note ? *note : ""));
+          });
+  }
+
+  r.add("PUT", "/v1/agent/check/update/", [&agent](const ExchangePtr& ex, const std::string& id) {
+    Value body;
+    if (!parse_json_body(ex, body)) return;
+    std::string status, output;
+    try {
+      Decoder d("", false);
+      d.object(body, [&](std::string_view k, const Value& f) {
+        if (k == "status") status = d.str(f);
+        else if (k == "output") output = d.str(f);
+        return true;
+      });
+    } catch (const DecodeError& e) {
+      respond_error(ex, 400, "Request decode failed: " + format_decode_error(e));
+      return;
+    }
+    if (!state::is_valid_status(status)) {
+      respond_error(ex, 400, "Invalid check status: '" + status + "'");
+      return;
+    }
+    reply_with(ex)(agent.ttl_update(id, status, std::move(output)));
+  });
+
+  r.add("PUT", "/v1/agent/maintenance", [&agent](const ExchangePtr& ex, const std::string&) {
+    bool enable = false;
+    if (!parse_enable(ex, enable)) return;
+    const std::string* reason = ex->request.param("reason");
+    agent.node_maintenance(enable, reason ? *reason : "", reply_with(ex));
+  });
+
+  r.add("PUT", "/v1/agent/service/maintenance/",
+        [&agent](const ExchangePtr& ex, const std::string& id) {
+          if (id.empty()) {
+            respond_error(ex, 400, "Missing service ID");
+            return;
+          }
+          bool enable = false;
+          if (!parse_enable(ex, enable)) return;
+          const std::string* reason = ex->request.param("reason");
+          agent.service_maintenance(id, enable, reason ? *reason : "", reply_with(ex));
+        });
+
+  r.add("PUT", "/v1/agent/reload", [&agent](const ExchangePtr& ex, const std::string&) {
+    std::string err = agent.reload();
+    if (err.empty())
+      respond_empty(ex);
+    else
+      respond_error(ex, 500, "Failed reloading config: " + err);
+  });
+
+  r.add("GET", "/v1/agent/health/service/name/",
+        [&agent](const ExchangePtr& ex, const std::string& name) {
+          if (name.empty()) {
+            respond_error(ex, 400, "Missing service Name");
+            return;
+          }
+          std::vector<const local::LocalService*> found;
+          for (const auto& [_, s] : agent.local().services())
+            if (state::lower(s.service.name) == state::lower(name)) found.push_back(&s);
+          health_by_service(agent, ex, found, false, "ServiceName " + name + " Not Found");
+        });
+
+  r.add("GET", "/v1/agent/health/service/id/",
+        [&agent](const ExchangePtr& ex, const std::string& id) {
+          if (id.empty()) {
+            respond_error(ex, 400, "Missing serviceID");
+            return;
+          }
+          std::vector<const local::LocalService*> found;
+          if (const local::LocalService* s = agent.local().service(id)) found.push_back(s);
+          health_by_service(agent, ex, found, true, "ServiceId " + id + " not found");
+        });
+
+  r.add("GET", "/v1/agent/metrics", [&agent](const ExchangePtr& ex, const std::string&) {
+    bool prometheus = false;
+    if (const std::string* f = ex->request.param("format")) prometheus = *f == "prometheus";
+    if (const std::string* a = ex->request.header("accept"))
+      prometheus = prometheus || a->find("openmetrics") != std::string::npos ||
+                   a->find("version=0.0.4") != std::string::npos;
+    auto& m = agent.metrics();
+    m.gauge("consul.agent.services", "Services registered on this agent")
+        .set(static_cast<double>(agent.local().services().size()));
+    m.gauge("consul.agent.checks", "Checks registered on this agent")
+        .set(static_cast<double>(agent.local().checks().size()));
+    m.gauge("consul.catalog.index", "Current catalog index")
+        .set(static_cast<double>(agent.store().index()));
+    m.gauge("consul.runtime.uptime_seconds", "Seconds since the agent started")
+        .set(static_cast<double>(agent.uptime_ms()) / 1000.0);
+    if (prometheus) {
+      http::Response resp;
+      resp.body = m.prometheus();
+      resp.set_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+      respond(ex, std::move(resp));
+      return;
+    }
+    std::string body;
+    JsonWriter w(body, ex->request.has_param("pretty"));
+    m.write_json(w, static_cast<int64_t>(time(nullptr)));
+    respond_json(ex, std::move(body));
+  });
+
+  r.add("PUT", "/v1/agent/join/", [](const ExchangePtr& ex, const std::string& addr) {
+    respond_error(ex, 500, "Failed to join " + addr + ": gossip is not enabled on this agent");
+  });
+  r.add("PUT", "/v1/agent/force-leave/", [](const ExchangePtr& ex, const std::string& node) {
+    respond_error(ex, 500, "agent: No node found with name '" + node + "'");
+  });
+  r.add("PUT", "/v1/agent/leave", [&agent](const ExchangePtr& ex, const std::string&) {
+    respond_empty(ex);
+    // Leave after the answer is on its way, as Consul does.
+    auto* t = new uv_timer_t;
+    uv_timer_init(agent.loop(), t);
+    t->data = &agent;
+    uv_timer_start(
+        t,
+        [](uv_timer_t* h) {
+          static_cast<Agent*>(h->data)->request_stop();
+          uv_close(reinterpret_cast<uv_handle_t*>(h),
+                   [](uv_handle_t* hh) { delete reinterpret_cast<uv_timer_t*>(hh); });
+        },
+        50, 0);
+  });
+}
+
+}  // namespace cairn::http_api

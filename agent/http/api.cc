@@ -1,0 +1,67 @@
+#include "agent/http/api.h"
+
+#include "agent/agent.h"
+#include "agent/http/endpoints.h"
+#include "agent/http/reply.h"
+
+namespace cairn::http_api {
+
+// Bodies are bounded by the server's limit; JSON nesting by the parser's depth limit.
+bool parse_json_body(const ExchangePtr& ex, Value& out, bool allow_empty) {
+  const std::string& body = ex->request.body;
+  bool blank = body.find_first_not_of(" \t\r\n") == std::string::npos;
+  if (blank) {
+    if (allow_empty) {
+      out = Value{};
+      return true;
+    }
+    respond_error(ex, 400, "Request decode failed: empty body, expected a JSON object");
+    return false;
+  }
+  ParseError err;
+  if (!parse_json(body, out, err)) {
+    respond_error(ex, 400, "Request decode failed: " + err.message);
+    return false;
+  }
+  if (!out.is_object()) {
+    respond_error(ex, 400, "Request decode failed: expected a JSON object");
+    return false;
+  }
+  return true;
+}
+
+bool check_datacenter(const ExchangePtr& ex, const Agent& agent, const std::string& dc) {
+  if (dc.empty() || dc == agent.config().datacenter) return true;
+  respond_error(ex, 500, "No path to datacenter");
+  return false;
+}
+
+Api::Api(Agent& agent)
+    : agent_(agent),
+      requests_(agent.metrics().counter("consul.http.requests", "HTTP requests served")),
+      client_errors_(agent.metrics().counter("consul.http.bad_requests",
+                                             "HTTP requests answered with 400")) {
+  add_agent_routes(router_, agent);
+  add_catalog_routes(router_, agent);
+  add_health_routes(router_, agent);
+  add_status_routes(router_, agent);
+}
+
+void Api::handle(const ExchangePtr& ex) {
+  requests_.inc();
+  const std::string& path = ex->request.path;
+  if (path.rfind("/v1/", 0) == 0) {
+    router_.dispatch(ex);
+    return;
+  }
+  if (path == "/" && agent_.config().ui) {
+    http::Response r;
+    r.status = 301;
+    r.set_header("Location", "/ui/");
+    respond(ex, std::move(r));
+    return;
+  }
+  respond(ex, http::Response::text(404, "404 page not found\n"));
+}
+
+}  // namespace cairn::http_api

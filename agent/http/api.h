@@ -1,0 +1,25 @@
+// The HTTP API: Consul's /v1 routes on the agent's HTTP listener.
+#pragma once
+
+#include "agent/http/router.h"
+#include "common/metrics.h"
+
+namespace cairn {
+class Agent;
+}
+
+namespace cairn::http_api {
+
+class Api {
+ public:
+  explicit Api(Agent& agent);
+  void handle(const ExchangePtr& ex);
+
+ private:
+  Agent& agent_;
+  Router router_;
+  Counter& requests_;
+  Counter& client_errors_;
+};
+
+}  // namespace cairn::http_api

@@ -1,0 +1,105 @@
+#include "agent/http/blocking.h"
+
+#include <memory>
+
+#include "agent/agent.h"
+#include "agent/http/reply.h"
+#include "common/random.h"
+#include "common/uv_handle.h"
+
+namespace cairn::http_api {
+
+namespace {
+
+void finish(const ExchangePtr& ex, const QueryOptions& opts, ReadResult& r) {
+  http::Response& resp = r.response;
+  // Never 0: clients would spin (reference 0.3).
+  resp.set_header("X-Consul-Index", std::to_string(r.index == 0 ? 1 : r.index));
+  resp.set_header("X-Consul-Knownleader", "true");
+  resp.set_header("X-Consul-Lastcontact", "0");
+  resp.set_header("X-Consul-Effective-Consistency",
+                  opts.stale ? "stale" : (opts.consistent ? "consistent" : "leader"));
+  respond(ex, std::move(resp));
+}
+
+class ParkedQuery : public std::enable_shared_from_this<ParkedQuery> {
+ public:
+  ParkedQuery(Agent& agent, ExchangePtr ex, QueryOptions opts, ReadFn read)
+      : agent_(agent), ex_(std::move(ex)), opts_(std::move(opts)), read_(std::move(read)),
+        timer_(agent.loop()) {}
+
+  ~ParkedQuery() { unwatch(); }
+
+  void park(const std::vector<std::string>& keys, uint64_t timeout_ms) {
+    auto self = shared_from_this();
+    watch_ = agent_.store().watch(keys, [self] { self->on_change(); });
+    // The timer lives inside this object: it must not keep it alive.
+    std::weak_ptr<ParkedQuery> weak = self;
+    timer_.start(timeout_ms, 0, [weak] {
+      if (auto p = weak.lock()) p->on_timeout();
+    });
+    ex_->on_close([self] { self->cancel(); });
+  }
+
+ private:
+  void unwatch() {
+    if (watch_) agent_.store().unwatch(watch_);
+    watch_ = 0;
+  }
+
+  void on_change() {
+    watch_ = 0;  // fired watches are gone
+    if (done_) return;
+    ReadResult r = read_();
+    if (r.index > opts_.index) {
+      complete(r);
+      return;
+    }
+    // Woken without a newer result (e.g. a sibling key changed): wait on.
+    auto self = shared_from_this();
+    watch_ = agent_.store().watch(r.watch, [self] { self->on_change(); });
+  }
+
+  void on_timeout() {
+    if (done_) return;
+    ReadResult r = read_();
+    complete(r);
+  }
+
+  void complete(ReadResult& r) {
+    done_ = true;
+    unwatch();
+    timer_.stop();
+    finish(ex_, opts_, r);
+  }
+
+  void cancel() {
+    done_ = true;
+    unwatch();
+    timer_.stop();
+  }
+
+  Agent& agent_;
+  ExchangePtr ex_;
+  QueryOptions opts_;
+  ReadFn read_;
+  Timer timer_;
+  state::Store::WatchId watch_ = 0;
+  bool done_ = false;
+};
+
+}  // namespace
+
+void serve_read(Agent& agent, const ExchangePtr& ex, const QueryOptions& opts, ReadFn read) {
+  ReadResult r = read();
+  if (opts.index == 0 || r.index > opts.index || opts.wait <= 0 || r.watch.empty()) {
+    finish(ex, opts, r);
+    return;
+  }
+  uint64_t wait_ms = static_cast<uint64_t>(opts.wait / kMillisecond);
+  wait_ms += random_below(wait_ms / 16 + 1);
+  auto parked = std::make_shared<ParkedQuery>(agent, ex, opts, std::move(read));
+  parked->park(r.watch, wait_ms);
+}
+
+}  // namespace cairn::http_api

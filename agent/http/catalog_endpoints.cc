@@ -1,0 +1,341 @@
+// /v1/catalog: the registry of nodes and services (reference section 3).
+#include <algorithm>
+
+#include "agent/agent.h"
+#include "agent/http/blocking.h"
+#include "agent/http/endpoints.h"
+#include "agent/http/read_helpers.h"
+#include "agent/http/reply.h"
+#include "agent/state/catalog_ops.h"
+#include "agent/state/encode.h"
+#include "common/decode.h"
+
+namespace cairn::http_api {
+
+namespace {
+
+using state::Node;
+using state::Service;
+
+
+
+
+state::Service decode_catalog_service(Decoder& d, const Value& v) {
+  state::Service s;
+  d.object(v, [&](std::string_view k, const Value& f) {
+    if (k == "id") s.id = d.str(f);
+    else if (k == "service") s.name = d.str(f);
+    else if (k == "kind") s.kind = d.str(f);
+    else if (k == "tags") s.tags = d.strings(f);
+    else if (k == "address") s.address = d.str(f);
+    else if (k == "meta") s.meta = d.string_map(f);
+    else if (k == "port") s.port = static_cast<int>(d.integer(f, 0, 65535));
+    else if (k == "enabletagoverride") s.enable_tag_override = d.boolean(f);
+    else if (k == "socketpath") s.socket_path = d.str(f);
+    else if (k == "weights") {
+      d.object(f, [&](std::string_view wk, const Value& wv) {
+        if (wk == "passing") s.weights.passing = static_cast<int>(d.integer(wv, 1, 65535));
+        else if (wk == "warning") s.weights.warning = static_cast<int>(d.integer(wv, 0, 65535));
+        return true;
+      });
+    } else if (k == "taggedaddresses") {
+      if (f.is_object())
+        for (const auto& [tk, tv] : f.fields) {
+          Decoder::Scope sc(d, tk);
+          state::ServiceAddress a;
+          d.object(tv, [&](std::string_view ak, const Value& av) {
+            if (ak == "address") a.address = d.str(av);
+            else if (ak == "port") a.port = static_cast<int>(d.integer(av, 0, 65535));
+            return true;
+          });
+          s.tagged_addresses[tk] = a;
+        }
+    }
+    return true;  // unknown fields are ignored, as Go's decoder does
+  });
+  return s;
+}
+
+state::Check decode_catalog_check(Decoder& d, const Value& v) {
+  state::Check c;
+  c.status.clear();
+  config::CheckSpec spec = config::decode_check(d, v);
+  d.object(v, [&](std::string_view k, const Value& f) {
+    if (k == "checkid") c.check_id = d.str(f);
+    else if (k == "output") c.output = d.str(f);
+    else if (k == "type") c.type = d.str(f);
+    return true;
+  });
+  if (c.check_id.empty()) c.check_id = spec.id;
+  c.name = spec.name;
+  c.notes = spec.notes;
+  c.status = spec.status;
+  c.service_id = spec.service_id;
+  c.definition = spec.def;
+  if (c.type.empty()) c.type = spec.type();
+  return c;
+}
+
+void catalog_register(Agent& agent, const ExchangePtr& ex) {
+  Value body;
+  if (!parse_json_body(ex, body)) return;
+  state::RegisterRequest req;
+  try {
+    Decoder d("", false);
+    d.object(body, [&](std::string_view k, const Value& f) {
+      if (k == "id") req.id = d.str(f);
+      else if (k == "node") req.node = d.str(f);
+      else if (k == "address") req.address = d.str(f);
+      else if (k == "datacenter") req.datacenter = d.str(f);
+      else if (k == "taggedaddresses") req.tagged_addresses = d.string_map(f);
+      else if (k == "nodemeta") req.node_meta = d.string_map(f);
+      else if (k == "service") {
+        if (!f.is_null()) req.service = decode_catalog_service(d, f);
+      } else if (k == "check") {
+        if (!f.is_null()) req.checks.push_back(decode_catalog_check(d, f));
+      } else if (k == "checks") {
+        d.array(f, [&](const Value& item) { req.checks.push_back(decode_catalog_check(d, item)); });
+      } else if (k == "skipnodeupdate") req.skip_node_update = d.boolean(f);
+      return true;
+    });
+  } catch (const DecodeError& e) {
+    respond_error(ex, 400, "Request decode failed: " + format_decode_error(e));
+    return;
+  }
+  if (!req.datacenter.empty() && req.datacenter != agent.config().datacenter) {
+    respond_error(ex, 500, "No path to datacenter");
+    return;
+  }
+  if (req.datacenter.empty()) req.datacenter = agent.config().datacenter;
+  for (const auto& [k, v] : req.node_meta) {
+    (void)v;
+    if (k.rfind("consul-", 0) == 0 && k != "consul-network-segment") {
+      respond_error(ex, 400, "NodeMeta: key \"" + k + "\" uses the reserved consul- prefix");
+      return;
+    }
+  }
+  agent.writer().write(
+      [req](const state::Store& store, state::Batch& out) {
+        return state::plan_register(store, req, out);
+      },
+      [ex](const std::string& err, uint64_t) {
+        if (!err.empty()) {
+          // Consul reports registration validation errors as 500s from its RPC layer.
+          respond_error(ex, 500, err);
+          return;
+        }
+        respond_true(ex);
+      });
+}
+
+void catalog_deregister(Agent& agent, const ExchangePtr& ex) {
+  Value body;
+  if (!parse_json_body(ex, body)) return;
+  state::DeregisterRequest req;
+  std::string dc;
+  try {
+    Decoder d("", false);
+    d.object(body, [&](std::string_view k, const Value& f) {
+      if (k == "node") req.node = d.str(f);
+      else if (k == "serviceid") req.service_id = d.str(f);
+      else if (k == "checkid") req.check_id = d.str(f);
+      else if (k == "datacenter") dc = d.str(f);
+      return true;
+    });
+  } catch (const DecodeError& e) {
+    respond_error(ex, 400, "Request decode failed: " + format_decode_error(e));
+    return;
+  }
+  if (!check_datacenter(ex, agent, dc)) return;
+  agent.writer().write(
+      [req](const state::Store& store, state::Batch& out) {
+        return state::plan_deregister(store, req, out);
+      },
+      [ex](const std::string& err, uint64_t) {
+        if (!err.empty()) {
+          respond_error(ex, 500, err);
+          return;
+        }
+        respond_true(ex);
+      });
+}
+
+}  // namespace
+
+void add_catalog_routes(Router& r, Agent& agent) {
+  r.add("PUT", "/v1/catalog/register", [&agent](const ExchangePtr& ex, const std::string&) {
+    catalog_register(agent, ex);
+  });
+  r.add("PUT", "/v1/catalog/deregister", [&agent](const ExchangePtr& ex, const std::string&) {
+    catalog_deregister(agent, ex);
+  });
+
+  r.add("GET", "/v1/catalog/datacenters", [&agent](const ExchangePtr& ex, const std::string&) {
+    std::string body;
+    JsonWriter w(body, ex->request.has_param("pretty"));
+    w.begin_array();
+    w.string(agent.config().datacenter);
+    w.end_array();
+    respond_json(ex, std::move(body));
+  });
+
+  r.add("GET", "/v1/catalog/nodes", [&agent](const ExchangePtr& ex, const std::string&) {
+    QueryOptions o;
+    std::shared_ptr<ResultFilter> filter;
+    if (!read_options(ex, agent, o, filter)) return;
+    serve_read(agent, ex, o, [&agent, o, filter] {
+      const state::Store& st = agent.store();
+      ReadResult res;
+      res.index = st.table_index({state::kNodesTable});
+      res.watch = {std::string(state::kNodesTable)};
+      std::string body;
+      ResultWriter out(body, o.pretty, filter.get());
+      out.json().begin_array();
+      for (const auto& [_, n] : st.nodes()) {
+        if (!node_meta_matches(n, o)) continue;
+        out.element([&](JsonWriter& w) { state::write_node(w, n); });
+      }
+      out.json().end_array();
+      res.response = http::Response::json(std::move(body));
+      return res;
+    });
+  });
+
+  r.add("GET", "/v1/catalog/services", [&agent](const ExchangePtr& ex, const std::string&) {
+    QueryOptions o;
+    std::shared_ptr<ResultFilter> filter;
+    if (!read_options(ex, agent, o, filter)) return;
+    serve_read(agent, ex, o, [&agent, o, filter] {
+      const state::Store& st = agent.store();
+      ReadResult res;
+      res.index = st.table_index({state::kServicesTable});
+      res.watch = {std::string(state::kServicesTable)};
+      if (!o.node_meta.empty()) res.watch.emplace_back(state::kNodesTable);
+      std::string body;
+      JsonWriter w(body, o.pretty);
+      std::string scratch;
+      w.begin_object();
+      std::vector<std::string> tags;
+      for (const auto& [lc_name, instances] : st.services_by_name()) {
+        tags.clear();
+        const Service* first = nullptr;
+        for (const auto& key : instances) {
+          const Service* s = st.instance(key);
+          const Node* n = s ? st.node(s->node) : nullptr;
+          if (!s || !n || !node_meta_matches(*n, o)) continue;
+          if (filter) {
+            scratch.clear();
+            JsonWriter sw(scratch);
+            state::write_service_node(sw, *n, *s);
+            if (!filter->matches(scratch)) continue;
+          }
+          if (!first) first = s;
+          for (const auto& t : s->tags)
+            if (std::find(tags.begin(), tags.end(), t) == tags.end()) tags.push_back(t);
+        }
+        if (first) w.string_array(first->name, tags);
+      }
+      w.end_object();
+      res.response = http::Response::json(std::move(body));
+      return res;
+    });
+  });
+
+  r.add("GET", "/v1/catalog/service/", [&agent](const ExchangePtr& ex, const std::string& name) {
+    if (name.empty()) {
+      respond_error(ex, 400, "Missing service name");
+      return;
+    }
+    QueryOptions o;
+    std::shared_ptr<ResultFilter> filter;
+    if (!read_options(ex, agent, o, filter)) return;
+    serve_read(agent, ex, o, [&agent, o, filter, name] {
+      const state::Store& st = agent.store();
+      ReadResult res;
+      res.index = st.service_result_index(name);
+      res.watch = {state::service_key(name)};
+      std::string body;
+      ResultWriter out(body, o.pretty, filter.get());
+      out.json().begin_array();
+      for (const Service* s : st.service_instances(name)) {
+        const Node* n = st.node(s->node);
+        if (!n || !node_meta_matches(*n, o) || !has_tags(*s, o.tags)) continue;
+        out.element([&](JsonWriter& w) { state::write_service_node(w, *n, *s); });
+      }
+      out.json().end_array();
+      res.response = http::Response::json(std::move(body));
+      return res;
+    });
+  });
+
+  r.add("GET", "/v1/catalog/node/", [&agent](const ExchangePtr& ex, const std::string& node) {
+    if (node.empty()) {
+      respond_error(ex, 400, "Missing node name");
+      return;
+    }
+    QueryOptions o;
+    std::shared_ptr<ResultFilter> filter;
+    if (!read_options(ex, agent, o, filter)) return;
+    serve_read(agent, ex, o, [&agent, o, filter, node] {
+      const state::Store& st = agent.store();
+      ReadResult res;
+      res.index = st.node_result_index(node);
+      res.watch = {state::node_key(node)};
+      std::string body;
+      const Node* n = st.node(node);
+      if (!n) {
+        body = "null";
+      } else {
+        ResultWriter out(body, o.pretty, filter.get());
+        out.json().begin_object();
+        out.json().key("Node");
+        state::write_node(out.json(), *n);
+        out.json().key("Services");
+        out.json().begin_object();
+        for (const Service* s : st.services_of_node(node))
+          out.entry(s->id, [&](JsonWriter& w) { state::write_service(w, *s); });
+        out.json().end_object();
+        out.json().end_object();
+      }
+      res.response = http::Response::json(std::move(body));
+      return res;
+    });
+  });
+
+  r.add("GET", "/v1/catalog/node-services/",
+        [&agent](const ExchangePtr& ex, const std::string& node) {
+          if (node.empty()) {
+            respond_error(ex, 400, "Missing node name");
+            return;
+          }
+          QueryOptions o;
+          std::shared_ptr<ResultFilter> filter;
+          if (!read_options(ex, agent, o, filter)) return;
+          serve_read(agent, ex, o, [&agent, o, filter, node] {
+            const state::Store& st = agent.store();
+            ReadResult res;
+            res.index = st.node_result_index(node);
+            res.watch = {state::node_key(node)};
+            const Node* n = st.node(node);
+            if (!n) {
+              res.response = http::Response::text(404, "Node not found");
+              return res;
+            }
+            std::string body;
+            ResultWriter out(body, o.pretty, filter.get());
+            out.json().begin_object();
+            out.json().key("Node");
+            state::write_node(out.json(), *n);
+            out.json().key("Services");
+            out.json().begin_array();
+            for (const Service* s : st.services_of_node(node))
+              out.element([&](JsonWriter& w) { state::write_service(w, *s); });
+            out.json().end_array();
+            out.json().end_object();
+            res.response = http::Response::json(std::move(body));
+            return res;
+          });
+        });
+}
+
+}  // namespace cairn::http_api

@@ -1,0 +1,23 @@
+// Route tables of the HTTP API, one function per Consul endpoint family.
+#pragma once
+
+#include "agent/http/router.h"
+#include "common/value.h"
+
+namespace cairn {
+class Agent;
+}
+
+namespace cairn::http_api {
+
+void add_agent_routes(Router& r, Agent& agent);
+void add_catalog_routes(Router& r, Agent& agent);
+void add_health_routes(Router& r, Agent& agent);
+void add_status_routes(Router& r, Agent& agent);
+
+// Parses a JSON request body; on failure answers 400 and returns false.
+bool parse_json_body(const ExchangePtr& ex, Value& out, bool allow_empty = false);
+// Answers 500 "No path to datacenter" for a ?dc= that is not ours.
+bool check_datacenter(const ExchangePtr& ex, const Agent& agent, const std::string& dc);
+
+}  // namespace cairn::http_api

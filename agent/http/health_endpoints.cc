@@ -1,0 +1,165 @@
+// /v1/health: checks and healthy instances (reference section 4).
+#include <algorithm>
+
+#include "agent/agent.h"
+#include "agent/http/blocking.h"
+#include "agent/http/endpoints.h"
+#include "agent/http/read_helpers.h"
+#include "agent/http/reply.h"
+#include "agent/state/encode.h"
+
+namespace cairn::http_api {
+
+namespace {
+
+using state::Check;
+using state::Node;
+using state::Service;
+
+
+
+
+void write_checks(ResultWriter& out, const std::vector<const Check*>& checks) {
+  out.json().begin_array();
+  for (const Check* c : checks) out.element([&](JsonWriter& w) { state::write_check(w, *c); });
+  out.json().end_array();
+}
+
+// The checks of a health entry: the node's own checks and the instance's, by check ID.
+std::vector<const Check*> entry_checks(const state::Store& st, const Service& s) {
+  std::vector<const Check*> checks = st.node_checks(s.node);
+  for (const Check* c : st.instance_checks(s.node, s.id)) checks.push_back(c);
+  std::sort(checks.begin(), checks.end(),
+            [](const Check* a, const Check* b) { return a->check_id < b->check_id; });
+  return checks;
+}
+
+}  // namespace
+
+void add_health_routes(Router& r, Agent& agent) {
+  r.add("GET", "/v1/health/node/", [&agent](const ExchangePtr& ex, const std::string& node) {
+    if (node.empty()) {
+      respond_error(ex, 400, "Missing node name");
+      return;
+    }
+    QueryOptions o;
+    std::shared_ptr<ResultFilter> filter;
+    if (!read_options(ex, agent, o, filter)) return;
+    serve_read(agent, ex, o, [&agent, o, filter, node] {
+      const state::Store& st = agent.store();
+      ReadResult res;
+      res.index = st.node_result_index(node);
+      res.watch = {state::node_key(node)};
+      std::string body;
+      ResultWriter out(body, o.pretty, filter.get());
+      write_checks(out, st.checks_of_node(node));
+      res.response = http::Response::json(std::move(body));
+      return res;
+    });
+  });
+
+  r.add("GET", "/v1/health/checks/", [&agent](const ExchangePtr& ex, const std::string& name) {
+    if (name.empty()) {
+      respond_error(ex, 400, "Missing service name");
+      return;
+    }
+    QueryOptions o;
+    std::shared_ptr<ResultFilter> filter;
+    if (!read_options(ex, agent, o, filter)) return;
+    serve_read(agent, ex, o, [&agent, o, filter, name] {
+      const state::Store& st = agent.store();
+      ReadResult res;
+      res.index = st.service_result_index(name);
+      res.watch = {state::service_key(name)};
+      std::vector<const Check*> checks;
+      for (const Check* c : st.checks_of_service(name)) {
+        const Node* n = st.node(c->node);
+        if (n && node_meta_matches(*n, o)) checks.push_back(c);
+      }
+      std::string body;
+      ResultWriter out(body, o.pretty, filter.get());
+      write_checks(out, checks);
+      res.response = http::Response::json(std::move(body));
+      return res;
+    });
+  });
+
+  r.add("GET", "/v1/health/service/", [&agent](const ExchangePtr& ex, const std::string& name) {
+    if (name.empty()) {
+      respond_error(ex, 400, "Missing service name");
+      return;
+    }
+    QueryOptions o;
+    std::shared_ptr<ResultFilter> filter;
+    if (!read_options(ex, agent, o, filter)) return;
+    bool passing = false;
+    if (const std::string* p = ex->request.param("passing")) {
+      if (!parse_bool_param(*p, passing)) {
+        respond_error(ex, 400, "Invalid value for ?passing");
+        return;
+      }
+    }
+    serve_read(agent, ex, o, [&agent, o, filter, name, passing] {
+      const state::Store& st = agent.store();
+      ReadResult res;
+      res.index = st.service_result_index(name);
+      res.watch = {state::service_key(name)};
+      std::string body;
+      ResultWriter out(body, o.pretty, filter.get());
+      out.json().begin_array();
+      for (const Service* s : st.service_instances(name)) {
+        const Node* n = st.node(s->node);
+        if (!n || !node_meta_matches(*n, o) || !has_tags(*s, o.tags)) continue;
+        std::vector<const Check*> checks = entry_checks(st, *s);
+        if (passing && std::any_of(checks.begin(), checks.end(), [](const Check* c) {
+              return c->status != state::kPassing;
+            }))
+          continue;
+        out.element([&](JsonWriter& w) {
+          w.begin_object();
+          w.key("Node");
+          state::write_node(w, *n);
+          w.key("Service");
+          state::write_service(w, *s);
+          w.key("Checks");
+          w.begin_array();
+          for (const Check* c : checks) state::write_check(w, *c);
+          w.end_array();
+          w.end_object();
+        });
+      }
+      out.json().end_array();
+      res.response = http::Response::json(std::move(body));
+      return res;
+    });
+  });
+
+  r.add("GET", "/v1/health/state/", [&agent](const ExchangePtr& ex, const std::string& want) {
+    if (want != "any" && !state::is_valid_status(want)) {
+      respond_error(ex, 400, "Invalid check state");
+      return;
+    }
+    QueryOptions o;
+    std::shared_ptr<ResultFilter> filter;
+    if (!read_options(ex, agent, o, filter)) return;
+    serve_read(agent, ex, o, [&agent, o, filter, want] {
+      const state::Store& st = agent.store();
+      ReadResult res;
+      res.index = st.table_index({state::kChecksTable});
+      res.watch = {std::string(state::kChecksTable)};
+      std::vector<const Check*> checks;
+      for (const auto& [_, c] : st.checks()) {
+        if (want != "any" && c.status != want) continue;
+        const Node* n = st.node(c.node);
+        if (n && node_meta_matches(*n, o)) checks.push_back(&c);
+      }
+      std::string body;
+      ResultWriter out(body, o.pretty, filter.get());
+      write_checks(out, checks);
+      res.response = http::Response::json(std::move(body));
+      return res;
+    });
+  });
+}
+
+}  // namespace cairn::http_api

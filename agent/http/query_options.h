@@ -1,0 +1,40 @@
+// Query parameters shared by Consul's read endpoints (blocking, consistency,
+// filtering), parsed with Consul's error texts.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/duration.h"
+#include "common/http/message.h"
+
+namespace cairn::http_api {
+
+inline constexpr Nanos kDefaultWait = 5 * kMinute;
+inline constexpr Nanos kMaxWait = 10 * kMinute;
+
+struct QueryOptions {
+  uint64_t index = 0;
+  Nanos wait = kDefaultWait;
+  bool stale = false;
+  bool consistent = false;
+  bool pretty = false;
+  std::string filter;
+  std::string near;
+  std::string datacenter;
+  std::vector<std::pair<std::string, std::string>> node_meta;  // key:value, all must match
+  std::vector<std::string> tags;
+  std::string hash;  // hash-based blocking (agent endpoints)
+};
+
+// Returns "" or the 400 body text.
+std::string parse_query_options(const http::Request& req, QueryOptions& out);
+
+// Go's strconv.ParseBool plus the bare form (?passing means true).
+bool parse_bool_param(const std::string& value, bool& out);
+
+}  // namespace cairn::http_api

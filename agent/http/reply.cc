@@ -1,0 +1,39 @@
+#include "agent/http/reply.h"
+
+namespace cairn::http_api {
+
+void add_common_headers(http::Response& r) {
+  if (!r.header("Content-Type"))
+    r.headers.emplace_back("Content-Type", r.body_view().empty() && r.status == 200
+                                              ? "text/plain; charset=utf-8"
+                                              : "application/json");
+  r.headers.emplace_back("X-Consul-Default-Acl-Policy", "allow");
+  r.headers.emplace_back("Vary", "Accept-Encoding");
+}
+
+void respond(const ExchangePtr& ex, http::Response r) {
+  // ?pretty output ends with a newline, as json.MarshalIndent plus Consul's "\n".
+  if (!r.shared_body && ex->request.has_param("pretty") && !r.body.empty() &&
+      (r.body[0] == '{' || r.body[0] == '['))
+    r.body += '\n';
+  add_common_headers(r);
+  ex->respond(std::move(r));
+}
+
+void respond_error(const ExchangePtr& ex, int status, const std::string& message) {
+  respond(ex, http::Response::text(status, message));
+}
+
+void respond_json(const ExchangePtr& ex, std::string body, int status) {
+  respond(ex, http::Response::json(std::move(body), status));
+}
+
+void respond_empty(const ExchangePtr& ex) {
+  http::Response r;
+  r.status = 200;
+  respond(ex, std::move(r));
+}
+
+void respond_true(const ExchangePtr& ex) { respond_json(ex, "true"); }
+
+}  // namespace cairn::http_api

@@ -1,0 +1,61 @@
+// Building API answers: JSON bodies (compact, or indented with ?pretty),
+// Consul's plain-text errors, and list/map writers that apply ?filter=.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "agent/http/result_filter.h"
+#include "agent/http/router.h"
+#include "common/http/message.h"
+#include "common/json_writer.h"
+
+namespace cairn::http_api {
+
+// Adds the headers every Consul answer carries.
+void add_common_headers(http::Response& r);
+void respond(const ExchangePtr& ex, http::Response r);
+void respond_error(const ExchangePtr& ex, int status, const std::string& message);
+void respond_json(const ExchangePtr& ex, std::string body, int status = 200);
+// 200 with an empty body (most agent writes).
+void respond_empty(const ExchangePtr& ex);
+// A JSON `true`.
+void respond_true(const ExchangePtr& ex);
+
+// Writes a top-level array or object whose elements pass the filter.
+class ResultWriter {
+ public:
+  ResultWriter(std::string& out, bool pretty, const ResultFilter* filter)
+      : out_(out), json_(out, pretty), filter_(filter) {}
+  JsonWriter& json() { return json_; }
+
+  // Array element: fn(JsonWriter&) writes it.
+  template <class F>
+  void element(F&& fn) {
+    if (filter_ && !passes(fn)) return;
+    fn(json_);
+  }
+  // Map entry (the filter sees the value).
+  template <class F>
+  void entry(std::string_view key, F&& fn) {
+    if (filter_ && !passes(fn)) return;
+    json_.key(key);
+    fn(json_);
+  }
+
+ private:
+  template <class F>
+  bool passes(F& fn) {
+    scratch_.clear();
+    JsonWriter w(scratch_);
+    fn(w);
+    return filter_->matches(scratch_);
+  }
+  std::string& out_;
+  JsonWriter json_;
+  const ResultFilter* filter_;
+  std::string scratch_;
+};
+
+}  // namespace cairn::http_api

@@ -1,0 +1,61 @@
+#include "agent/local/anti_entropy.h"
+
+#include "agent/state/catalog_ops.h"
+
+namespace cairn::local {
+
+namespace {
+bool leader_owned_check(const std::string& id) { return id == "serfHealth"; }
+bool leader_owned_service(const std::string& id) { return id == "consul"; }
+}  // namespace
+
+std::string plan_sync(const state::Store& store, const NodeIdentity& ident, const LocalState& local,
+                      state::Batch& out) {
+  state::Node node;
+  node.id = ident.id;
+  node.name = ident.name;
+  node.address = ident.address;
+  node.datacenter = ident.datacenter;
+  node.tagged_addresses = ident.tagged_addresses;
+  node.meta = ident.meta;
+  state::plan_put_node(store, node, out);
+
+  // Catalog rows the batch will hold after the service puts (for check copies).
+  for (const auto& [id, ls] : local.services()) {
+    state::Service svc = ls.service;
+    svc.node = ident.name;
+    const state::Service* cur = store.service(ident.name, id);
+    // EnableTagOverride: tags changed directly in the catalog win.
+    if (svc.enable_tag_override && cur) svc.tags = cur->tags;
+    state::plan_put_service(store, svc, out);
+  }
+  for (const state::Service* s : store.services_of_node(ident.name)) {
+    if (leader_owned_service(s->id) || local.service(s->id)) continue;
+    state::plan_delete_service(store, s->node, s->id, out);
+  }
+
+  for (const auto& [id, lc] : local.checks()) {
+    state::Check c = lc.check;
+    c.node = ident.name;
+    if (!c.service_id.empty()) {
+      const LocalService* owner = local.service(c.service_id);
+      if (!owner) continue;  // orphan: its service is being removed
+      c.service_name = owner->service.name;
+      c.service_tags = owner->service.tags;
+      const state::Service* cur = store.service(ident.name, c.service_id);
+      if (owner->service.enable_tag_override && cur) c.service_tags = cur->tags;
+    }
+    const state::Check* existing = store.check(ident.name, id);
+    if (existing && existing->same_content(c)) continue;
+    // plan_put_service may already have queued this check with new tag copies:
+    // the later put wins when the batch is applied in order.
+    out.push_back(state::PutCheck{std::move(c)});
+  }
+  for (const state::Check* c : store.checks_of_node(ident.name)) {
+    if (leader_owned_check(c->check_id) || local.check(c->check_id)) continue;
+    out.push_back(state::DeleteCheck{c->node, c->check_id});
+  }
+  return "";
+}
+
+}  // namespace cairn::local

@@ -1,0 +1,25 @@
+// Anti-entropy: the difference between this agent's local state and the
+// catalog's view of its node, as a batch. Agent state is authoritative:
+// missing or changed services and checks are put, extra ones deleted. The
+// leader-owned serfHealth check and consul service are left alone.
+#pragma once
+
+#include "agent/local/local_state.h"
+#include "agent/state/mutation.h"
+#include "agent/state/store.h"
+
+namespace cairn::local {
+
+struct NodeIdentity {
+  std::string id;
+  std::string name;
+  std::string address;
+  std::string datacenter;
+  std::map<std::string, std::string> tagged_addresses;
+  std::map<std::string, std::string> meta;
+};
+
+std::string plan_sync(const state::Store& store, const NodeIdentity& node, const LocalState& local,
+                      state::Batch& out);
+
+}  // namespace cairn::local

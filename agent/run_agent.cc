@@ -1,0 +1,128 @@
+#include "agent/run_agent.h"
+
+#include <signal.h>
+#include <uv.h>
+
+#include <cstdio>
+
+#include "agent/agent.h"
+#include "agent/config/flags.h"
+#include "agent/config/identity.h"
+#include "cairn_version.h"
+#include "common/files.h"
+#include "common/log.h"
+#include "common/sd_notify.h"
+#include "common/uv_handle.h"
+
+namespace cairn {
+
+namespace {
+
+int fail(const std::string& msg) {
+  std::fprintf(stderr, "==> %s\n", msg.c_str());
+  return 1;
+}
+
+void print_banner(const Agent& agent, const config::AgentFlags& flags) {
+  const auto& cfg = agent.config();
+  std::string host = cfg.client_addr.substr(0, cfg.client_addr.find(' '));
+  std::printf("==> cairn agent running%s\n",
+              cfg.dev ? " (dev mode: in-memory catalog, single node)" : "");
+  std::printf("           Version: %s\n", CAIRN_VERSION);
+  std::printf("         Node name: '%s' (id %s)\n", agent.identity().name.c_str(),
+              agent.identity().id.c_str());
+  std::printf("        Datacenter: '%s'  Server: %s\n", cfg.datacenter.c_str(),
+              agent.is_server() ? "true" : "false");
+  std::printf("          HTTP API: http://%s:%d\n", host.c_str(), agent.http_port());
+  if (cfg.ui) std::printf("                UI: http://%s:%d/ui/\n", host.c_str(), agent.http_port());
+  std::printf("          Data dir: %s\n", cfg.data_dir.empty() ? "(none, in memory)" : cfg.data_dir.c_str());
+  std::printf("          Services: %zu", agent.local().services().size());
+  for (const auto& d : flags.config_dirs) std::printf("  from %s", d.c_str());
+  std::printf("\n\n==> Log data will now stream in as it occurs:\n\n");
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int run_agent(const std::vector<std::string>& args) {
+  config::AgentFlags flags;
+  std::string err = config::parse_agent_flags(args, flags);
+  if (!err.empty()) {
+    std::fprintf(stderr, "%s\n\n%s", err.c_str(), config::agent_usage().c_str());
+    return 1;
+  }
+  if (flags.help) {
+    std::printf("%s", config::agent_usage().c_str());
+    return 0;
+  }
+  config::Config cfg;
+  if (flags.dev) config::apply_dev_defaults(cfg);
+  err = config::load_files(cfg, flags.config_files, flags.config_dirs);
+  if (err.empty()) err = config::apply_overrides(cfg, flags);
+  if (err.empty()) err = config::validate(cfg);
+  if (!err.empty()) return fail("Error loading configuration: " + err);
+
+  log::Level level;
+  if (!log::parse_level(cfg.log_level, level))
+    return fail("Invalid log level \"" + cfg.log_level + "\" (trace, debug, info, warn, error)");
+  log::set_level(level);
+  log::set_json(cfg.log_json);
+
+  if (cfg.node_name.empty()) cfg.node_name = config::hostname();
+  if (cfg.data_dir.empty() && !cfg.dev)
+    return fail("data_dir must be set (-data-dir or data_dir in the config); -dev runs without one");
+  if (!cfg.data_dir.empty()) {
+    if (!make_dirs(cfg.data_dir, 0700, err)) return fail("data dir: " + err);
+  }
+  if (cfg.node_id.empty()) {
+    cfg.node_id = config::load_or_create_node_id(cfg.data_dir, err);
+    if (cfg.node_id.empty()) return fail("node ID: " + err);
+  }
+
+  signal(SIGPIPE, SIG_IGN);
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  int exit_code = 0;
+  {
+    Agent agent(&loop, flags, cfg);
+    err = agent.start();
+    if (!err.empty()) {
+      log::error("agent", "startup failed", {{"error", err}});
+      agent.shutdown();
+      exit_code = 1;
+    } else {
+      print_banner(agent, flags);
+      log::info("agent", "started", {{"node", cfg.node_name}, {"datacenter", cfg.datacenter},
+                                     {"http_port", std::to_string(agent.http_port())}});
+      bool stopping = false;
+      std::unique_ptr<SignalWatch> term, intr, hup;
+      auto stop = [&](const char* why) {
+        if (stopping) return;
+        stopping = true;
+        log::info("agent", "shutting down", {{"reason", why}});
+        sd_notify("STOPPING=1");
+        agent.shutdown();
+        term.reset();
+        intr.reset();
+        hup.reset();
+      };
+      term = std::make_unique<SignalWatch>(&loop, SIGTERM, [&] { stop("SIGTERM"); });
+      intr = std::make_unique<SignalWatch>(&loop, SIGINT, [&] { stop("SIGINT"); });
+      hup = std::make_unique<SignalWatch>(&loop, SIGHUP, [&] {
+        sd_notify("RELOADING=1");
+        agent.reload();
+        sd_notify("READY=1");
+      });
+      agent.set_stop_handler([&] { stop("leave requested"); });
+      sd_notify("READY=1");
+      uv_run(&loop, UV_RUN_DEFAULT);
+      log::info("agent", "stopped");
+    }
+  }
+  // Let every handle's close callback run before the loop goes away.
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+  return exit_code;
+}
+
+}  // namespace cairn

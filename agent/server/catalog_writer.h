@@ -1,0 +1,35 @@
+// Where catalog writes go. A write is a plan: a pure function that reads the
+// current store and produces a batch (or an error). -dev runs the plan and
+// applies the batch at the next index at once; servers will run it against
+// their watch cache and commit it to etcd guarded by the revisions it read,
+// re-planning on conflict (ARCHITECTURE.md, "Same path in dev and cluster").
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "agent/state/store.h"
+
+namespace cairn::server {
+
+using Plan = std::function<std::string(const state::Store&, state::Batch&)>;
+using WriteDone = std::function<void(const std::string& error, uint64_t index)>;
+
+class CatalogWriter {
+ public:
+  virtual ~CatalogWriter() = default;
+  virtual void write(Plan plan, WriteDone done) = 0;
+};
+
+// -dev: the store numbers its own changes.
+class DevWriter : public CatalogWriter {
+ public:
+  explicit DevWriter(state::Store& store) : store_(store) {}
+  // CatalogWriter
+  void write(Plan plan, WriteDone done) override;
+
+ private:
+  state::Store& store_;
+};
+
+}  // namespace cairn::server

@@ -1,0 +1,25 @@
+// Rows as Consul's JSON: the exact field names, order and empty-value
+// conventions clients parse (reference/consul-http-api.md section 1).
+#pragma once
+
+#include <string>
+
+#include "agent/state/rows.h"
+#include "common/json_writer.h"
+
+namespace cairn::state {
+
+// Node object (catalog, health entries).
+void write_node(JsonWriter& w, const Node& n);
+// Service as NodeService (health entries, catalog node map). datacenter is
+// emitted only when non-empty (the agent endpoints include it).
+void write_service(JsonWriter& w, const Service& s, const std::string& datacenter = "",
+                   bool with_indexes = true);
+// HealthCheck object.
+void write_check(JsonWriter& w, const Check& c);
+// The Definition object inside a HealthCheck (omitempty fields, Go duration strings).
+void write_check_definition(JsonWriter& w, const CheckDefinition& d);
+// ServiceNode: node and service flattened (/v1/catalog/service/:name rows).
+void write_service_node(JsonWriter& w, const Node& n, const Service& s);
+
+}  // namespace cairn::state

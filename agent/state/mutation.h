@@ -1,0 +1,39 @@
+// A change to one row of the store. A write (a catalog registration, a
+// deregistration cascading over a node's services and checks) is planned as a
+// batch of mutations and applied atomically at one index: in -dev the store's
+// next index, on servers the etcd revision at which the batch was committed.
+#pragma once
+
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "agent/state/rows.h"
+
+namespace cairn::state {
+
+struct PutNode {
+  Node node;
+};
+struct DeleteNode {
+  std::string name;
+};
+struct PutService {
+  Service service;
+};
+struct DeleteService {
+  std::string node;
+  std::string id;
+};
+struct PutCheck {
+  Check check;
+};
+struct DeleteCheck {
+  std::string node;
+  std::string id;
+};
+
+using Mutation = std::variant<PutNode, DeleteNode, PutService, DeleteService, PutCheck, DeleteCheck>;
+using Batch = std::vector<Mutation>;
+
+}  // namespace cairn::state

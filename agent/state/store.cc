@@ -1,0 +1,328 @@
+#include "agent/state/store.h"
+
+#include <algorithm>
+#include <cassert>
+
+namespace cairn::state {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string node_key(std::string_view node_name) { return "node:" + lower(node_name); }
+std::string service_key(std::string_view service_name) { return "service:" + lower(service_name); }
+
+void Store::touch(const std::string& key, uint64_t index) {
+  auto& slot = indexes_[key];
+  if (slot != index) {
+    slot = index;
+    touched_.push_back(key);
+  }
+}
+
+void Store::touch_services_of_node(const std::string& lc_node, uint64_t index) {
+  // A node's address or node-level health changes every service it runs.
+  auto it = services_.lower_bound({lc_node, ""});
+  for (; it != services_.end() && it->first.first == lc_node; ++it)
+    touch(service_key(it->second.name), index);
+}
+
+void Store::apply(std::span<const Mutation> batch, uint64_t index) {
+  assert(index > index_);
+  touched_.clear();
+  for (const Mutation& m : batch) {
+    std::visit(
+        [&](const auto& op) {
+          using T = std::decay_t<decltype(op)>;
+          if constexpr (std::is_same_v<T, PutNode>) put_node(op.node, index);
+          else if constexpr (std::is_same_v<T, DeleteNode>) delete_node(op.name, index);
+          else if constexpr (std::is_same_v<T, PutService>) put_service(op.service, index);
+          else if constexpr (std::is_same_v<T, DeleteService>) delete_service(op.node, op.id, index);
+          else if constexpr (std::is_same_v<T, PutCheck>) put_check(op.check, index);
+          else if constexpr (std::is_same_v<T, DeleteCheck>) delete_check(op.node, op.id, index);
+        },
+        m);
+  }
+  index_ = index;
+
+  // Collect every watcher of a touched key once, then run them with the store settled.
+  std::vector<std::function<void()>> to_fire;
+  for (const std::string& key : touched_) {
+    auto it = watchers_by_key_.find(key);
+    if (it == watchers_by_key_.end()) continue;
+    std::unordered_set<WatchId> ids = std::move(it->second);
+    watchers_by_key_.erase(it);
+    for (WatchId id : ids) {
+      auto w = watchers_.find(id);
+      if (w == watchers_.end()) continue;
+      to_fire.push_back(std::move(w->second.fire));
+      for (const auto& other : w->second.keys) {
+        if (other == key) continue;
+        auto o = watchers_by_key_.find(other);
+        if (o == watchers_by_key_.end()) continue;
+        o->second.erase(id);
+        if (o->second.empty()) watchers_by_key_.erase(o);
+      }
+      watchers_.erase(w);
+    }
+  }
+  touched_.clear();
+  for (auto& f : to_fire) f();
+}
+
+uint64_t Store::index_of(std::string_view key) const {
+  auto it = indexes_.find(std::string(key));
+  return it == indexes_.end() ? 0 : it->second;
+}
+
+uint64_t Store::table_index(std::initializer_list<std::string_view> tables) const {
+  uint64_t m = 0;
+  for (auto t : tables) m = std::max(m, index_of(t));
+  return m;
+}
+
+uint64_t Store::node_result_index(std::string_view node_name) const {
+  if (uint64_t i = index_of(node_key(node_name))) return i;
+  return table_index({kNodesTable, kServicesTable, kChecksTable});
+}
+
+uint64_t Store::service_result_index(std::string_view service_name) const {
+  if (uint64_t i = index_of(service_key(service_name))) return i;
+  return table_index({kNodesTable, kServicesTable, kChecksTable});
+}
+
+// Rows ----------------------------------------------------------------------
+
+void Store::put_node(const Node& n, uint64_t index) {
+  std::string lc = lower(n.name);
+  auto [it, inserted] = nodes_.try_emplace(lc, n);
+  uint64_t created = inserted ? index : it->second.raft.create_index;
+  it->second = n;
+  it->second.raft = {created, index};
+  touch(std::string(kNodesTable), index);
+  touch(node_key(lc), index);
+  touch_services_of_node(lc, index);
+}
+
+void Store::delete_node(const std::string& name, uint64_t index) {
+  std::string lc = lower(name);
+  if (nodes_.erase(lc) == 0) return;
+  touch(std::string(kNodesTable), index);
+  touch(node_key(lc), index);
+  touch_services_of_node(lc, index);
+  // A row-level delete: a planner deletes the node's services and checks in the same
+  // batch. Drop any left behind so the tables never point at a missing node.
+  std::vector<std::string> ids;
+  for (auto it = services_.lower_bound({lc, ""}); it != services_.end() && it->first.first == lc;
+       ++it)
+    ids.push_back(it->first.second);
+  for (const auto& id : ids) delete_service(lc, id, index);
+  std::vector<std::string> checks;
+  for (auto it = checks_.lower_bound({lc, ""}); it != checks_.end() && it->first.first == lc; ++it)
+    checks.push_back(it->first.second);
+  for (const auto& id : checks) delete_check(lc, id, index);
+  indexes_.erase(node_key(lc));
+}
+
+void Store::put_service(const Service& s, uint64_t index) {
+  std::string lc_node = lower(s.node);
+  std::pair<std::string, std::string> key{lc_node, s.id};
+  auto it = services_.find(key);
+  uint64_t created = index;
+  if (it != services_.end()) {
+    created = it->second.raft.create_index;
+    if (lower(it->second.name) != lower(s.name)) {
+      // Renamed: leave the old name's index set.
+      std::string old = lower(it->second.name);
+      auto byn = by_name_.find(old);
+      if (byn != by_name_.end()) {
+        byn->second.erase({lc_node, s.id});
+        if (byn->second.empty()) by_name_.erase(byn);
+      }
+      touch(service_key(old), index);
+    }
+  }
+  Service& row = services_[key];
+  row = s;
+  row.raft = {created, index};
+  by_name_[lower(s.name)].insert({lc_node, s.id});
+  touch(std::string(kServicesTable), index);
+  touch(service_key(s.name), index);
+  touch(node_key(lc_node), index);
+}
+
+void Store::delete_service(const std::string& node, const std::string& id, uint64_t index) {
+  std::string lc_node = lower(node);
+  auto it = services_.find({lc_node, id});
+  if (it == services_.end()) return;
+  std::string lc_name = lower(it->second.name);
+  services_.erase(it);
+  auto byn = by_name_.find(lc_name);
+  if (byn != by_name_.end()) {
+    byn->second.erase({lc_node, id});
+    if (byn->second.empty()) by_name_.erase(byn);
+  }
+  touch(std::string(kServicesTable), index);
+  touch(service_key(lc_name), index);
+  touch(node_key(lc_node), index);
+  if (by_name_.find(lc_name) == by_name_.end()) indexes_.erase(service_key(lc_name));
+}
+
+void Store::unindex_check(const std::string& lc_node, const Check& c) {
+  auto inst = checks_by_instance_.find({lc_node, c.service_id});
+  if (inst != checks_by_instance_.end()) {
+    inst->second.erase(c.check_id);
+    if (inst->second.empty()) checks_by_instance_.erase(inst);
+  }
+  if (!c.service_name.empty()) {
+    auto byn = checks_by_name_.find(lower(c.service_name));
+    if (byn != checks_by_name_.end()) {
+      byn->second.erase({lc_node, c.check_id});
+      if (byn->second.empty()) checks_by_name_.erase(byn);
+    }
+  }
+}
+
+void Store::put_check(const Check& c, uint64_t index) {
+  std::string lc_node = lower(c.node);
+  std::pair<std::string, std::string> key{lc_node, c.check_id};
+  uint64_t created = index;
+  auto it = checks_.find(key);
+  if (it != checks_.end()) {
+    created = it->second.raft.create_index;
+    unindex_check(lc_node, it->second);
+    if (!it->second.service_name.empty()) touch(service_key(it->second.service_name), index);
+  }
+  Check& row = checks_[key];
+  row = c;
+  row.raft = {created, index};
+  checks_by_instance_[{lc_node, c.service_id}].insert(c.check_id);
+  if (!c.service_name.empty()) checks_by_name_[lower(c.service_name)].insert(key);
+  touch(std::string(kChecksTable), index);
+  touch(node_key(lc_node), index);
+  if (c.service_id.empty())
+    touch_services_of_node(lc_node, index);
+  else if (!c.service_name.empty())
+    touch(service_key(c.service_name), index);
+}
+
+void Store::delete_check(const std::string& node, const std::string& id, uint64_t index) {
+  std::string lc_node = lower(node);
+  auto it = checks_.find({lc_node, id});
+  if (it == checks_.end()) return;
+  Check old = std::move(it->second);
+  checks_.erase(it);
+  unindex_check(lc_node, old);
+  touch(std::string(kChecksTable), index);
+  touch(node_key(lc_node), index);
+  if (old.service_id.empty())
+    touch_services_of_node(lc_node, index);
+  else if (!old.service_name.empty())
+    touch(service_key(old.service_name), index);
+}
+
+// Reads -----------------------------------------------------------------------
+
+const Node* Store::node(std::string_view name) const {
+  auto it = nodes_.find(lower(name));
+  return it == nodes_.end() ? nullptr : &it->second;
+}
+
+const Service* Store::service(std::string_view node, std::string_view id) const {
+  auto it = services_.find({lower(node), std::string(id)});
+  return it == services_.end() ? nullptr : &it->second;
+}
+
+const Service* Store::instance(const InstanceKey& k) const {
+  auto it = services_.find({k.node, k.id});
+  return it == services_.end() ? nullptr : &it->second;
+}
+
+std::vector<const Service*> Store::services_of_node(std::string_view node) const {
+  std::string lc = lower(node);
+  std::vector<const Service*> out;
+  for (auto it = services_.lower_bound({lc, ""}); it != services_.end() && it->first.first == lc;
+       ++it)
+    out.push_back(&it->second);
+  return out;
+}
+
+std::vector<const Service*> Store::service_instances(std::string_view name) const {
+  std::vector<const Service*> out;
+  auto byn = by_name_.find(lower(name));
+  if (byn == by_name_.end()) return out;
+  out.reserve(byn->second.size());
+  for (const auto& k : byn->second)
+    if (const Service* s = instance(k)) out.push_back(s);
+  return out;
+}
+
+const Check* Store::check(std::string_view node, std::string_view id) const {
+  auto it = checks_.find({lower(node), std::string(id)});
+  return it == checks_.end() ? nullptr : &it->second;
+}
+
+std::vector<const Check*> Store::instance_checks(std::string_view node,
+                                                 std::string_view service_id) const {
+  std::string lc = lower(node);
+  std::vector<const Check*> out;
+  auto inst = checks_by_instance_.find({lc, std::string(service_id)});
+  if (inst == checks_by_instance_.end()) return out;
+  out.reserve(inst->second.size());
+  for (const auto& id : inst->second) {
+    auto it = checks_.find({lc, id});
+    if (it != checks_.end()) out.push_back(&it->second);
+  }
+  return out;
+}
+
+std::vector<const Check*> Store::node_checks(std::string_view node) const {
+  return instance_checks(node, "");
+}
+
+std::vector<const Check*> Store::checks_of_node(std::string_view node) const {
+  std::string lc = lower(node);
+  std::vector<const Check*> out;
+  for (auto it = checks_.lower_bound({lc, ""}); it != checks_.end() && it->first.first == lc; ++it)
+    out.push_back(&it->second);
+  return out;
+}
+
+std::vector<const Check*> Store::checks_of_service(std::string_view name) const {
+  std::vector<const Check*> out;
+  auto byn = checks_by_name_.find(lower(name));
+  if (byn == checks_by_name_.end()) return out;
+  for (const auto& key : byn->second) {
+    auto it = checks_.find(key);
+    if (it != checks_.end()) out.push_back(&it->second);
+  }
+  return out;
+}
+
+// Watches ---------------------------------------------------------------------
+
+Store::WatchId Store::watch(const std::vector<std::string>& keys,
+                            std::function<void()> fire) const {
+  WatchId id = next_watch_++;
+  Watcher& w = watchers_[id];
+  w.keys = keys;
+  w.fire = std::move(fire);
+  for (const auto& k : keys) watchers_by_key_[k].insert(id);
+  return id;
+}
+
+void Store::unwatch(WatchId id) const {
+  auto w = watchers_.find(id);
+  if (w == watchers_.end()) return;
+  for (const auto& k : w->second.keys) {
+    auto it = watchers_by_key_.find(k);
+    if (it == watchers_by_key_.end()) continue;
+    it->second.erase(id);
+    if (it->second.empty()) watchers_by_key_.erase(it);
+  }
+  watchers_.erase(w);
+}
+
+}  // namespace cairn::state

@@ -1,0 +1,120 @@
+// The state store: the catalog's tables, their indexes, and watches.
+//
+// Pure C++: no I/O, no clock. It changes only through apply(batch, index), so
+// -dev (which numbers batches itself) and servers (which apply what their etcd
+// watch delivers, numbered by revision) share every line above it.
+//
+// Indexes are kept per table ("nodes", "services", "checks") and per entity
+// ("node:<name>", "service:<name>", lower-cased): a blocking query on one
+// service wakes only when that service, its checks or the nodes it runs on
+// change, and reports the index of its own last change, as Consul does.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "agent/state/mutation.h"
+#include "agent/state/rows.h"
+
+namespace cairn::state {
+
+std::string lower(std::string_view s);
+
+// Watch and index keys.
+inline constexpr std::string_view kNodesTable = "nodes";
+inline constexpr std::string_view kServicesTable = "services";
+inline constexpr std::string_view kChecksTable = "checks";
+std::string node_key(std::string_view node_name);
+std::string service_key(std::string_view service_name);
+
+class Store {
+ public:
+  using WatchId = uint64_t;
+
+  // Applies a batch at index; index must exceed index(). Watchers of every key
+  // the batch touched fire after the whole batch is in place.
+  void apply(std::span<const Mutation> batch, uint64_t index);
+
+  uint64_t index() const { return index_; }
+  // Index of a table or entity key; 0 if never touched (or the entity is gone).
+  uint64_t index_of(std::string_view key) const;
+  // What a blocking query reports: the entity's index, else the tables' max.
+  uint64_t node_result_index(std::string_view node_name) const;
+  uint64_t service_result_index(std::string_view service_name) const;
+  uint64_t table_index(std::initializer_list<std::string_view> tables) const;
+
+  // Reads. Pointers stay valid until the next apply().
+  const Node* node(std::string_view name) const;
+  const std::map<std::string, Node>& nodes() const { return nodes_; }  // by lower-cased name
+  const Service* service(std::string_view node, std::string_view id) const;
+  std::vector<const Service*> services_of_node(std::string_view node) const;
+  // Instances of a service name, ordered by node name then service ID.
+  std::vector<const Service*> service_instances(std::string_view name) const;
+  // Service names (lower-cased) to their instance keys, sorted by name.
+  struct InstanceKey {
+    std::string node;  // lower-cased
+    std::string id;
+    auto operator<=>(const InstanceKey&) const = default;
+  };
+  const std::map<std::string, std::set<InstanceKey>>& services_by_name() const { return by_name_; }
+  const Service* instance(const InstanceKey& k) const;
+
+  const Check* check(std::string_view node, std::string_view id) const;
+  // Node-level checks (no service) of a node.
+  std::vector<const Check*> node_checks(std::string_view node) const;
+  // Checks of one service instance.
+  std::vector<const Check*> instance_checks(std::string_view node, std::string_view service_id) const;
+  // All checks of a node: node-level first, then by check ID.
+  std::vector<const Check*> checks_of_node(std::string_view node) const;
+  // All checks of every instance of a service name.
+  std::vector<const Check*> checks_of_service(std::string_view name) const;
+  const std::map<std::pair<std::string, std::string>, Check>& checks() const { return checks_; }
+
+  // One-shot watch on keys; fire runs once, after the first apply touching any of them.
+  // Watches do not change data, so a reader holding a const store may wait on it.
+  WatchId watch(const std::vector<std::string>& keys, std::function<void()> fire) const;
+  void unwatch(WatchId id) const;
+  size_t watch_count() const { return watchers_.size(); }
+
+ private:
+  void touch(const std::string& key, uint64_t index);
+  void touch_services_of_node(const std::string& lc_node, uint64_t index);
+  void put_node(const Node& n, uint64_t index);
+  void delete_node(const std::string& name, uint64_t index);
+  void put_service(const Service& s, uint64_t index);
+  void delete_service(const std::string& node, const std::string& id, uint64_t index);
+  void put_check(const Check& c, uint64_t index);
+  void delete_check(const std::string& node, const std::string& id, uint64_t index);
+  void unindex_check(const std::string& lc_node, const Check& c);
+
+  uint64_t index_ = 0;
+  std::unordered_map<std::string, uint64_t> indexes_;
+
+  std::map<std::string, Node> nodes_;  // lower-cased name -> row
+  std::map<std::pair<std::string, std::string>, Service> services_;  // (lc node, id)
+  std::map<std::string, std::set<InstanceKey>> by_name_;             // lc service name
+  std::map<std::pair<std::string, std::string>, Check> checks_;      // (lc node, check id)
+  // (lc node, service id) -> check ids; service id "" holds node-level checks.
+  std::map<std::pair<std::string, std::string>, std::set<std::string>> checks_by_instance_;
+  std::unordered_map<std::string, std::set<std::pair<std::string, std::string>>> checks_by_name_;
+
+  struct Watcher {
+    std::vector<std::string> keys;
+    std::function<void()> fire;
+  };
+  mutable WatchId next_watch_ = 1;
+  mutable std::unordered_map<WatchId, Watcher> watchers_;
+  mutable std::unordered_map<std::string, std::unordered_set<WatchId>> watchers_by_key_;
+  std::vector<std::string> touched_;  // keys touched by the batch being applied
+};
+
+}  // namespace cairn::state

@@ -1,0 +1,197 @@
+#include "agent/state/store.h"
+
+#include <doctest/doctest.h>
+
+#include "agent/state/catalog_ops.h"
+
+using namespace cairn::state;
+
+namespace {
+
+Node make_node(std::string name, std::string addr = "10.0.0.1") {
+  Node n;
+  n.name = std::move(name);
+  n.address = std::move(addr);
+  n.datacenter = "dc1";
+  return n;
+}
+
+Service make_service(std::string node, std::string id, std::string name) {
+  Service s;
+  s.node = std::move(node);
+  s.id = std::move(id);
+  s.name = std::move(name);
+  s.port = 80;
+  return s;
+}
+
+Check make_check(std::string node, std::string id, std::string service_id = "",
+                 std::string service_name = "") {
+  Check c;
+  c.node = std::move(node);
+  c.check_id = std::move(id);
+  c.name = c.check_id;
+  c.service_id = std::move(service_id);
+  c.service_name = std::move(service_name);
+  c.status = kPassing;
+  return c;
+}
+
+struct Fixture {
+  Store store;
+  uint64_t next = 1;
+  void apply(Batch b) { store.apply(b, next++); }
+};
+
+}  // namespace
+
+TEST_CASE("rows keep create index and take the batch's modify index") {
+  Fixture f;
+  f.apply({PutNode{make_node("a")}});
+  f.apply({PutNode{make_node("a", "10.0.0.2")}});
+  const Node* n = f.store.node("A");  // names are case-insensitive
+  REQUIRE(n);
+  CHECK(n->address == "10.0.0.2");
+  CHECK(n->raft.create_index == 1);
+  CHECK(n->raft.modify_index == 2);
+  CHECK(f.store.index() == 2);
+  CHECK(f.store.index_of(kNodesTable) == 2);
+}
+
+TEST_CASE("service instances are found by name in node order") {
+  Fixture f;
+  f.apply({PutNode{make_node("b")}, PutNode{make_node("a")},
+           PutService{make_service("b", "web1", "web")}, PutService{make_service("a", "web2", "Web")},
+           PutService{make_service("a", "db", "db")}});
+  auto web = f.store.service_instances("WEB");
+  REQUIRE(web.size() == 2);
+  CHECK(web[0]->node == "a");
+  CHECK(web[1]->node == "b");
+  CHECK(f.store.services_of_node("a").size() == 2);
+  CHECK(f.store.services_by_name().size() == 2);
+}
+
+TEST_CASE("entity indexes move only for what changed") {
+  Fixture f;
+  f.apply({PutNode{make_node("a")}, PutService{make_service("a", "web", "web")},
+           PutService{make_service("a", "db", "db")}});
+  uint64_t db_before = f.store.index_of(service_key("db"));
+  f.apply({PutCheck{make_check("a", "web-check", "web", "web")}});
+  CHECK(f.store.index_of(service_key("web")) == 2);
+  CHECK(f.store.index_of(service_key("db")) == db_before);
+  // A node-level check changes the health of every service on the node.
+  f.apply({PutCheck{make_check("a", "node-check")}});
+  CHECK(f.store.index_of(service_key("db")) == 3);
+  CHECK(f.store.node_result_index("a") == 3);
+}
+
+TEST_CASE("watches fire once for touched keys only") {
+  Fixture f;
+  f.apply({PutNode{make_node("a")}, PutService{make_service("a", "web", "web")},
+           PutService{make_service("a", "db", "db")}});
+  int web_fired = 0, db_fired = 0;
+  f.store.watch({service_key("web")}, [&] { web_fired++; });
+  auto db_watch = f.store.watch({service_key("db")}, [&] { db_fired++; });
+  f.apply({PutCheck{make_check("a", "c1", "web", "web")}});
+  CHECK(web_fired == 1);
+  CHECK(db_fired == 0);
+  f.apply({PutCheck{make_check("a", "c2", "web", "web")}});
+  CHECK(web_fired == 1);  // one-shot
+  f.store.unwatch(db_watch);
+  f.apply({PutService{make_service("a", "db", "db2")}});
+  CHECK(db_fired == 0);
+  CHECK(f.store.watch_count() == 0);
+}
+
+TEST_CASE("a watcher on several keys fires once per batch") {
+  Fixture f;
+  int fired = 0;
+  f.store.watch({std::string(kNodesTable), node_key("a")}, [&] { fired++; });
+  f.apply({PutNode{make_node("a")}});
+  CHECK(fired == 1);
+}
+
+TEST_CASE("checks are indexed by instance, node and service name") {
+  Fixture f;
+  f.apply({PutNode{make_node("a")}, PutService{make_service("a", "web1", "web")},
+           PutCheck{make_check("a", "serfHealth")},
+           PutCheck{make_check("a", "service:web1", "web1", "web")}});
+  CHECK(f.store.node_checks("a").size() == 1);
+  CHECK(f.store.instance_checks("a", "web1").size() == 1);
+  CHECK(f.store.checks_of_node("a").size() == 2);
+  CHECK(f.store.checks_of_service("web").size() == 1);
+  f.apply({DeleteCheck{"a", "service:web1"}});
+  CHECK(f.store.checks_of_service("web").empty());
+  CHECK(f.store.instance_checks("a", "web1").empty());
+}
+
+TEST_CASE("deleting the last instance drops the service index back to the tables") {
+  Fixture f;
+  f.apply({PutNode{make_node("a")}, PutService{make_service("a", "web", "web")}});
+  f.apply({DeleteService{"a", "web"}});
+  CHECK(f.store.index_of(service_key("web")) == 0);
+  CHECK(f.store.service_result_index("web") == 2);
+  CHECK(f.store.service_instances("web").empty());
+}
+
+TEST_CASE("plan_register validates and skips unchanged rows") {
+  Fixture f;
+  RegisterRequest req;
+  req.node = "ext";
+  req.address = "192.0.2.1";
+  Service s;
+  s.name = "db";
+  s.port = 5432;
+  req.service = s;
+  Check c;
+  c.name = "db alive";
+  c.service_id = "db";
+  req.checks.push_back(c);
+  Batch b;
+  REQUIRE(plan_register(f.store, req, b) == "");
+  CHECK(b.size() == 3);
+  f.apply(b);
+  const Check* stored = f.store.check("ext", "db alive");
+  REQUIRE(stored);
+  CHECK(stored->status == kCritical);
+  CHECK(stored->service_name == "db");
+
+  Batch again;
+  REQUIRE(plan_register(f.store, req, again) == "");
+  CHECK(again.empty());
+
+  RegisterRequest bad = req;
+  bad.address.clear();
+  Batch none;
+  CHECK(plan_register(f.store, bad, none) == "Must provide address");
+  bad = req;
+  bad.checks[0].service_id = "nope";
+  CHECK(plan_register(f.store, bad, none).find("unknown service ID") != std::string::npos);
+  CHECK(none.empty());
+}
+
+TEST_CASE("retagging a service refreshes its checks' copies") {
+  Fixture f;
+  f.apply({PutNode{make_node("a")}, PutService{make_service("a", "web", "web")},
+           PutCheck{make_check("a", "c", "web", "web")}});
+  Service s = make_service("a", "web", "web");
+  s.tags = {"v2"};
+  Batch b;
+  plan_put_service(f.store, s, b);
+  REQUIRE(b.size() == 2);
+  f.apply(b);
+  CHECK(f.store.check("a", "c")->service_tags == std::vector<std::string>{"v2"});
+}
+
+TEST_CASE("deregistering a node cascades over its services and checks") {
+  Fixture f;
+  f.apply({PutNode{make_node("a")}, PutService{make_service("a", "web", "web")},
+           PutCheck{make_check("a", "c", "web", "web")}, PutCheck{make_check("a", "n")}});
+  Batch b;
+  REQUIRE(plan_deregister(f.store, {"a", "", ""}, b) == "");
+  CHECK(b.size() == 4);
+  f.apply(b);
+  CHECK(f.store.nodes().empty());
+  CHECK(f.store.checks().empty());
+  CHECK(f.store.service_instances("web").empty());
+}
