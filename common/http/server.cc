@@ -160,6 +160,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void on_data(const char* data, size_t len) {
+    if (draining_) {
+      drained_ += len;
+      if (drained_ > kMaxDrainBytes) close();
+      return;
+    }
     if (pending_off_ > 0 && pending_off_ * 2 >= pending_in_.size()) {
       pending_in_.erase(0, pending_off_);
       pending_off_ = 0;
@@ -219,8 +224,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
     keep_alive_ = false;
     Response r = Response::text(status, msg);
     write_response(r, false);
-    close_after_write_ = true;
-    if (writes_in_flight_ == 0) close();
+    linger();
+  }
+
+  // After an error answer the client may still be sending (a body we refused).
+  // Closing with unread input makes the kernel send RST, and the client would
+  // lose our answer; so stop writing, then read and discard for a moment.
+  void linger() {
+    draining_ = true;
+    pending_in_.clear();
+    pending_off_ = 0;
+    if (!reading_) start_reading();
+    timer_.start(kLingerMs, 0, [this] { close(); });
+    auto* req = new uv_shutdown_t;
+    req->data = nullptr;
+    if (uv_shutdown(req, stream(), [](uv_shutdown_t* r, int) { delete r; }) != 0) delete req;
   }
 
   void dispatch() {
@@ -425,6 +443,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool close_after_write_ = false;
   bool pumping_ = false;
   bool reading_ = false;
+  bool draining_ = false;
+  size_t drained_ = 0;
+  static constexpr uint64_t kLingerMs = 2000;
+  static constexpr size_t kMaxDrainBytes = 64 * 1024 * 1024;
 };
 
 void Exchange::respond(Response response) {

@@ -21,3 +21,20 @@ def daemons(tmp_path):
         if report:
             reports.append(f"{d.args[0]}:\n{report}")
     assert not reports, "sanitizer reports:\n" + "\n".join(reports)
+
+
+@pytest.fixture
+def agent(daemons, tmp_path):
+    """A started -dev agent with a data dir; agent.start() again after a kill restarts it."""
+    from harness import Agent
+    return Agent(daemons, tmp_path).start()
+
+
+@pytest.fixture
+def make_agent(daemons, tmp_path):
+    """Builds (not starts) agents with custom options."""
+    from harness import Agent
+
+    def make(**kw):
+        return Agent(daemons, tmp_path, **kw)
+    return make

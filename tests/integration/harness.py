@@ -157,3 +157,68 @@ class Response:
 
     def __repr__(self):
         return f"<Response {self.status} {self.body[:200]!r}>"
+
+
+class Agent:
+    """A real `cairn agent` on loopback with its own ports, config dir and data dir."""
+
+    def __init__(self, start_daemon, tmp_path: pathlib.Path, name="agent", dev=True,
+                 data_dir=True, extra_args=(), config_dir=None):
+        self.start_daemon = start_daemon
+        self.name = name
+        self.dev = dev
+        self.port = free_port()
+        self.config_dir = config_dir or (tmp_path / f"{name}-config")
+        self.config_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir = (tmp_path / f"{name}-data") if data_dir else None
+        self.extra_args = list(extra_args)
+        self.daemon = None
+        self.http = Http("127.0.0.1", self.port)
+
+    def args(self):
+        a = [binary("cairn"), "agent", "-node", self.name, "-http-port", self.port,
+             "-config-dir", self.config_dir, "-log-level", "debug"]
+        if self.dev:
+            a.append("-dev")
+        if self.data_dir:
+            a += ["-data-dir", self.data_dir]
+        return a + self.extra_args
+
+    def start(self, wait=True):
+        self.http.close()
+        self.daemon = self.start_daemon(self.args(), name=self.name)
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self):
+        def ready():
+            if not self.daemon.alive():
+                raise AssertionError(f"agent exited early:\n{self.daemon.output()}")
+            r = self.http.get("/v1/status/leader", timeout=1)
+            return r.status == 200
+        wait_for(ready, 10, f"agent {self.name} to answer on port {self.port}")
+
+    def kill9(self):
+        self.daemon.kill9()
+        self.http.close()
+
+    def stop(self):
+        code = self.daemon.stop()
+        self.http.close()
+        return code
+
+    def write_config(self, filename: str, text: str):
+        (self.config_dir / filename).write_text(text)
+
+    def cli(self, *args, check=False, input=None, env=None):
+        full_env = dict(os.environ)
+        full_env["CAIRN_HTTP_ADDR"] = f"127.0.0.1:{self.port}"
+        full_env.pop("CONSUL_HTTP_ADDR", None)
+        full_env.update(env or {})
+        p = subprocess.run([binary("cairn"), *map(str, args)], capture_output=True, text=True,
+                           env=full_env, timeout=60 * SLOW, input=input)
+        if check and p.returncode != 0:
+            raise AssertionError(f"cairn {' '.join(map(str, args))} failed ({p.returncode}):\n"
+                                 f"{p.stdout}\n{p.stderr}")
+        return p
