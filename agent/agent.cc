@@ -5,6 +5,7 @@
 #include "agent/config/encode_definition.h"
 #include "agent/config/identity.h"
 #include "agent/http/api.h"
+#include "agent/http/read_cache.h"
 #include "agent/server/leader.h"
 #include "common/files.h"
 #include "common/json_writer.h"
@@ -25,6 +26,10 @@ constexpr const char* kDefaultNodeMaintReason =
 constexpr const char* kDefaultServiceMaintReason =
     "Maintenance mode is enabled for this service, but no reason was provided. This is a default "
     "message.";
+// Rendered read answers kept for reuse (see read_cache.h); small next to the
+// 30 MB an agent with 1,000 services should stay under.
+constexpr size_t kReadCacheEntries = 256;
+constexpr size_t kReadCacheBytes = 8 * 1024 * 1024;
 // Full anti-entropy pass, as Consul's for clusters of up to 128 nodes.
 constexpr uint64_t kFullSyncIntervalMs = 60'000;
 
@@ -46,6 +51,7 @@ Agent::Agent(uv_loop_t* loop, config::AgentFlags flags, config::Config cfg)
       checks_(loop, [this](const std::string& id, const std::string& status, std::string output) {
         on_check_result(id, status, std::move(output));
       }),
+      read_cache_(std::make_unique<http_api::ReadCache>(kReadCacheEntries, kReadCacheBytes)),
       sync_timer_(loop) {
   started_ms_ = uv_now(loop);
   identity_.id = cfg_.node_id;

@@ -26,6 +26,10 @@
 
 namespace cairn {
 
+namespace http_api {
+class ReadCache;
+}
+
 // The outcome of an operation, shaped for HTTP: 200 or an error status and text.
 struct OpResult {
   int status = 200;
@@ -55,6 +59,7 @@ class Agent {
   server::CatalogWriter& writer() { return *writer_; }
   const local::LocalState& local() const { return local_; }
   MetricsRegistry& metrics() { return metrics_; }
+  http_api::ReadCache& read_cache() { return *read_cache_; }
   bool is_server() const { return cfg_.server || cfg_.dev; }
   std::string leader_address() const;
   uint64_t uptime_ms() const;
@@ -105,6 +110,7 @@ class Agent {
   checks::CheckManager checks_;
   MetricsRegistry metrics_;
   std::unique_ptr<http::Server> http_;
+  std::unique_ptr<http_api::ReadCache> read_cache_;
   Timer sync_timer_;
   uint64_t started_ms_ = 0;
   std::map<std::string, uint64_t> restored_ttl_ms_;

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "agent/agent.h"
+#include "agent/http/read_cache.h"
 #include "agent/http/reply.h"
 #include "common/random.h"
 #include "common/uv_handle.h"
@@ -90,7 +91,28 @@ class ParkedQuery : public std::enable_shared_from_this<ParkedQuery> {
 
 }  // namespace
 
-void serve_read(Agent& agent, const ExchangePtr& ex, const QueryOptions& opts, ReadFn read) {
+namespace {
+
+// Runs the read, or reuses a cached rendering of it while nothing it depends on changed.
+ReadResult cached_read(Agent& agent, const std::string& key, const ReadFn& read) {
+  ReadResult r;
+  if (agent.read_cache().lookup(key, agent.store(), r)) return r;
+  r = read();
+  if (!r.response.shared_body) {
+    r.response.shared_body = std::make_shared<const std::string>(std::move(r.response.body));
+    r.response.body.clear();
+  }
+  agent.read_cache().insert(key, agent.store(), r);
+  return r;
+}
+
+}  // namespace
+
+void serve_read(Agent& agent, const ExchangePtr& ex, const QueryOptions& opts, ReadFn read_fn) {
+  // Only reads with the default rendering are shared; ?filter= results are cached too,
+  // since the filter text is part of the key.
+  std::string key = ReadCache::key_for(ex->request);
+  ReadFn read = [&agent, key, fn = std::move(read_fn)] { return cached_read(agent, key, fn); };
   ReadResult r = read();
   if (opts.index == 0 || r.index > opts.index || opts.wait <= 0 || r.watch.empty()) {
     finish(ex, opts, r);

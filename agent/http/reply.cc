@@ -13,9 +13,16 @@ void add_common_headers(http::Response& r) {
 
 void respond(const ExchangePtr& ex, http::Response r) {
   // ?pretty output ends with a newline, as json.MarshalIndent plus Consul's "\n".
-  if (!r.shared_body && ex->request.has_param("pretty") && !r.body.empty() &&
-      (r.body[0] == '{' || r.body[0] == '['))
-    r.body += '\n';
+  if (ex->request.has_param("pretty")) {
+    std::string_view b = r.body_view();
+    if (!b.empty() && (b[0] == '{' || b[0] == '[') && b.back() != '\n') {
+      if (r.shared_body) {
+        r.body = std::string(b);
+        r.shared_body.reset();
+      }
+      r.body += '\n';
+    }
+  }
   add_common_headers(r);
   ex->respond(std::move(r));
 }

@@ -267,13 +267,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
     return true;
   }
 
-  void write_response(const Response& r, bool keep_alive) {
+  void write_response(Response& r, bool keep_alive) {
     auto* w = new WriteReq;
     serialize_head(r, keep_alive, w->head);
     if (r.shared_body)
-      w->shared_body = r.shared_body;
+      w->shared_body = std::move(r.shared_body);
     else
-      w->body = r.body;
+      w->body = std::move(r.body);
     std::string_view body = w->body_view();
     uv_buf_t bufs[2] = {uv_buf_init(w->head.data(), static_cast<unsigned>(w->head.size())),
                         uv_buf_init(const_cast<char*>(body.data()),

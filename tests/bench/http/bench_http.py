@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Agent HTTP benchmarks against nginx in the same run. See run.sh."""
 import argparse
-import asyncio
-import http.client
+import http.client as httpclient
 import json
 import os
 import platform
 import re
+import select
 import shutil
 import socket
 import subprocess
@@ -30,7 +30,7 @@ def rss_kb(pid):
 
 
 def http(port, method, path, body=None):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    c = httpclient.HTTPConnection("127.0.0.1", port, timeout=30)
     c.request(method, path, body=json.dumps(body) if body is not None else None)
     r = c.getresponse()
     data = r.read()
@@ -39,9 +39,14 @@ def http(port, method, path, body=None):
 
 
 def start_agent(cairn, port, tmp):
+    # 1,000 parked queries come from one address: raise Consul's 200-per-client limit.
+    conf = os.path.join(tmp, "bench.yaml")
+    with open(conf, "w") as f:
+        f.write("limits:\n  http_max_conns_per_client: 5000\n")
     t0 = time.monotonic()
     p = subprocess.Popen([cairn, "agent", "-dev", "-node", "bench", "-http-port", str(port),
-                          "-log-level", "warn"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                          "-log-level", "warn", "-config-file", conf],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     while True:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
@@ -101,31 +106,38 @@ http {{
     raise RuntimeError("nginx did not start")
 
 
-async def parked_queries(port, n, pid, change):
-    _, headers, _ = http(port, "GET", "/v1/health/service/web")
+def parked_queries(port, n, pid, change):
+    """Parks n blocking queries, fires one change, and times each wake with epoll
+    (an asyncio client is itself slower than the agent at this)."""
+    http(port, "PUT", "/v1/catalog/register", {
+        "Node": "node-000", "Address": "10.0.0.1",
+        "Service": {"ID": "parked-1", "Service": "parked", "Port": 1}})
+    _, headers, _ = http(port, "GET", "/v1/health/service/parked")
     index = headers["X-Consul-Index"]
     before = rss_kb(pid)
-    conns = []
+    socks = []
     for _ in range(n):
-        r, w = await asyncio.open_connection("127.0.0.1", port)
-        w.write(f"GET /v1/health/service/web?index={index}&wait=5m HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-        conns.append((r, w))
-    for _, w in conns:
-        await w.drain()
-    # Wait until the agent holds all of them (its memory stops growing), then measure.
-    await asyncio.sleep(1.0)
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall(f"GET /v1/health/service/parked?index={index}&wait=5m HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        s.setblocking(False)
+        socks.append(s)
+    time.sleep(1.0)  # let the agent park all of them
     parked = rss_kb(pid)
+    ep = select.epoll()
+    for s in socks:
+        ep.register(s.fileno(), select.EPOLLIN)
     t0 = time.monotonic()
     change()
-    latencies = []
-
-    async def read_one(r):
-        await r.readuntil(b"\r\n\r\n")
-        latencies.append((time.monotonic() - t0) * 1000)
-
-    await asyncio.wait_for(asyncio.gather(*(read_one(r) for r, _ in conns)), timeout=30)
-    for _, w in conns:
-        w.close()
+    latencies, seen = [], set()
+    deadline = time.monotonic() + 30
+    while len(seen) < n and time.monotonic() < deadline:
+        for fd, _ in ep.poll(1):
+            if fd not in seen:
+                seen.add(fd)
+                latencies.append((time.monotonic() - t0) * 1000)
+                ep.unregister(fd)
+    for s in socks:
+        s.close()
     latencies.sort()
     return before, parked, latencies
 
@@ -138,11 +150,13 @@ def main():
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="cairn-bench-")
     results = {}
+    started = []
     print(f"machine: {platform.node()} {platform.machine()} {os.cpu_count()} cpus, "
           f"{platform.platform()}")
     try:
         port = free_port()
         agent, start_ms = start_agent(args.cairn, port, tmp)
+        started.append(agent)
         results["start_ms"] = start_ms
         # 100 instances of web on 100 nodes, each with a passing check.
         for i in range(100):
@@ -179,13 +193,13 @@ def main():
 
         # 1,000 parked blocking queries on one service, woken by one change.
         n = 1000
-        before, parked, lat = asyncio.run(parked_queries(
+        before, parked, lat = (parked_queries(
             port, n, agent.pid,
             lambda: http(port, "PUT", "/v1/catalog/register", {
                 "Node": "node-000", "Address": "10.0.0.1",
-                "Service": {"ID": "web-0", "Service": "web", "Tags": ["v2"], "Port": 8080}})))
+                "Service": {"ID": "parked-1", "Service": "parked", "Tags": ["v2"], "Port": 1}})))
         p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]
-        print(f"\n{n} parked blocking queries on /v1/health/service/web, one change wakes them:")
+        print(f"\n{n} parked blocking queries on /v1/health/service/parked (one instance), one change wakes them:")
         print(f"  wake latency p50 {p(0.5):.1f} ms, p99 {p(0.99):.1f} ms, max {lat[-1]:.1f} ms "
               f"(all {len(lat)} answered)")
         print(f"  memory per parked query: {(parked - before) * 1024 / n:.0f} bytes "
@@ -196,6 +210,7 @@ def main():
         # RSS with 1,000 local services and 2,000 checks.
         port = free_port()
         agent, start_ms2 = start_agent(args.cairn, port, tmp)
+        started.append(agent)
         for i in range(1000):
             st, _, body = http(port, "PUT", "/v1/agent/service/register", {
                 "ID": f"s{i}", "Name": f"service-{i:04d}", "Port": 1000 + i, "Tags": ["x"],
@@ -208,6 +223,10 @@ def main():
         print(f"\nRSS of cairn agent -dev with 1,000 services and 2,000 checks: {rss / 1024:.1f} MB (target < 30 MB)")
         print(f"start to first answered request: {start_ms:.1f} ms and {start_ms2:.1f} ms (target < 100 ms)")
     finally:
+        for p in started:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
