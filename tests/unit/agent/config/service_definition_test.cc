@@ -1,0 +1,128 @@
+#include "agent/config/service_definition.h"
+
+#include <doctest/doctest.h>
+
+#include "agent/config/config.h"
+#include "agent/config/encode_definition.h"
+#include "common/json_writer.h"
+
+using namespace cairn;
+using namespace cairn::config;
+
+namespace {
+
+ServiceDefinition from_json(const std::string& text) {
+  Value v;
+  ParseError err;
+  REQUIRE(parse_json(text, v, err));
+  Decoder d("", false);
+  return decode_service(d, v);
+}
+
+}  // namespace
+
+TEST_CASE("PascalCase and snake_case keys decode the same") {
+  auto a = from_json(R"({"Name":"web","EnableTagOverride":true,"Check":{"TTL":"10s","DeregisterCriticalServiceAfter":"90m"}})");
+  auto b = from_json(R"({"name":"web","enable_tag_override":true,"check":{"ttl":"10s","deregister_critical_service_after":"90m"}})");
+  CHECK(a.service.enable_tag_override);
+  CHECK(b.service.enable_tag_override);
+  REQUIRE(a.checks.size() == 1);
+  REQUIRE(b.checks.size() == 1);
+  CHECK(a.checks[0].def == b.checks[0].def);
+  CHECK(a.checks[0].def.deregister_critical_service_after == 90 * kMinute);
+}
+
+TEST_CASE("validation defaults IDs the way Consul does") {
+  auto one = from_json(R"({"Name":"web","Check":{"TTL":"10s"}})");
+  REQUIRE(validate_service(one) == "");
+  CHECK(one.service.id == "web");
+  CHECK(one.checks[0].id == "service:web");
+  CHECK(one.checks[0].name == "Service 'web' check");
+
+  auto many = from_json(R"({"Name":"web","ID":"w1","Checks":[{"TTL":"10s"},{"TTL":"20s"}]})");
+  REQUIRE(validate_service(many) == "");
+  CHECK(many.checks[0].id == "service:w1:1");
+  CHECK(many.checks[1].id == "service:w1:2");
+  CHECK(many.checks[1].service_id == "w1");
+}
+
+TEST_CASE("validation names the offending field") {
+  auto no_name = from_json(R"({"Port":80})");
+  CHECK(validate_service(no_name) == "Missing service name");
+  auto bad_meta = from_json(R"({"Name":"x","Meta":{"consul-x":"1"}})");
+  CHECK(validate_service(bad_meta).find("reserved") != std::string::npos);
+  auto two_kinds = from_json(R"({"Name":"x","Check":{"TTL":"1s","TCP":"a:1","Interval":"1s"}})");
+  CHECK(validate_service(two_kinds).find("only one of") != std::string::npos);
+  auto no_interval = from_json(R"({"Name":"x","Check":{"TCP":"a:1"}})");
+  CHECK(validate_service(no_interval).find("Interval") != std::string::npos);
+  auto bad_url = from_json(R"({"Name":"x","Check":{"HTTP":"ftp://a","Interval":"1s"}})");
+  CHECK(validate_service(bad_url).find("HTTP") != std::string::npos);
+}
+
+TEST_CASE("check types follow Consul's names") {
+  CheckSpec c;
+  c.def.ttl = kSecond;
+  CHECK(c.type() == "ttl");
+  c = CheckSpec{};
+  c.def.args = {"/bin/true"};
+  CHECK(c.type() == "script");
+  c = CheckSpec{};
+  c.def.alias_service = "web";
+  CHECK(c.type() == "alias");
+  c = CheckSpec{};
+  c.def.grpc = "127.0.0.1:1";
+  CHECK(c.type() == "grpc");
+}
+
+TEST_CASE("a definition written for persistence decodes back to itself") {
+  auto def = from_json(R"({"Name":"web","ID":"w","Tags":["a"],"Port":8080,"Meta":{"k":"v"},
+    "TaggedAddresses":{"lan":{"Address":"10.0.0.1","Port":80}},"Weights":{"Passing":5,"Warning":2},
+    "Checks":[{"CheckID":"c1","Name":"n","HTTP":"http://x/","Interval":"10s","Timeout":"2s",
+               "Header":{"A":["b"]},"SuccessBeforePassing":2}]})");
+  REQUIRE(validate_service(def) == "");
+  std::string out;
+  JsonWriter w(out);
+  write_service_definition(w, def);
+  auto back = from_json(out);
+  REQUIRE(validate_service(back) == "");
+  CHECK(back.service.same_content(def.service));
+  REQUIRE(back.checks.size() == 1);
+  CHECK(back.checks[0].def == def.checks[0].def);
+  CHECK(back.checks[0].id == "c1");
+}
+
+TEST_CASE("config files merge in order and reject unknown keys with file and line") {
+  Config cfg;
+  merge_file(cfg, "a.yaml", "datacenter: east\nretry_join: [a]\nservice:\n  name: web\n");
+  merge_file(cfg, "b.json", R"({"retry_join": ["b"], "node_meta": {"rack": "r1"}, "services": [{"name": "db"}]})");
+  CHECK(cfg.datacenter == "east");
+  CHECK(cfg.retry_join == std::vector<std::string>{"a", "b"});
+  CHECK(cfg.services.size() == 2);
+  CHECK(cfg.node_meta.at("rack") == "r1");
+  try {
+    merge_file(cfg, "c.yaml", "datacenter: x\nports:\n  htpp: 1\n");
+    FAIL("expected an error");
+  } catch (const DecodeError& e) {
+    CHECK(format_decode_error(e) == "c.yaml:3: ports.htpp: unknown field");
+  }
+  try {
+    merge_file(cfg, "d.yaml", "dns_config:\n  udp_answer_limit: many\n");
+    FAIL("expected an error");
+  } catch (const DecodeError& e) {
+    CHECK(format_decode_error(e).find("d.yaml:2: dns_config.udp_answer_limit") == 0);
+  }
+  try {
+    merge_file(cfg, "e.yaml", "service: [unclosed\n");
+    FAIL("expected an error");
+  } catch (const DecodeError& e) {
+    CHECK(e.file() == "e.yaml");
+    CHECK(e.line() > 0);
+  }
+}
+
+TEST_CASE("duplicate service IDs across files are refused") {
+  Config cfg;
+  merge_file(cfg, "a.yaml", "service:\n  name: web\n");
+  merge_file(cfg, "b.yaml", "service:\n  name: web\n");
+  CHECK(validate(cfg).find("already defined in a.yaml") != std::string::npos);
+}
