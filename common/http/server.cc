@@ -1,10 +1,10 @@
 #include "common/http/server.h"
 
-#include <llhttp.h>
 
 #include <cstring>
 #include <ctime>
 
+#include "common/http/request_parser.h"
 #include "common/log.h"
 
 namespace cairn::http {
@@ -65,17 +65,24 @@ void serialize_head(const Response& r, bool keep_alive, std::string& out) {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(Server& server, std::string ip, UvHandle<uv_tcp_t>&& tcp)
-      : server_(server), ip_(std::move(ip)), tcp_(std::move(tcp)), timer_(server.loop_) {
-    llhttp_settings_init(&settings_);
-    settings_.on_message_begin = &Connection::on_message_begin;
-    settings_.on_url = &Connection::on_url;
-    settings_.on_header_field = &Connection::on_header_field;
-    settings_.on_header_value = &Connection::on_header_value;
-    settings_.on_headers_complete = &Connection::on_headers_complete;
-    settings_.on_body = &Connection::on_body;
-    settings_.on_message_complete = &Connection::on_message_complete;
-    llhttp_init(&parser_, HTTP_REQUEST, &settings_);
-    parser_.data = this;
+      : server_(server),
+        ip_(std::move(ip)),
+        tcp_(std::move(tcp)),
+        timer_(server.loop_),
+        parser_({server.limits_.max_header_bytes, server.limits_.max_body_bytes}) {
+    // The whole request must arrive within the request timeout.
+    parser_.on_message_begin = [this] {
+      timer_.start(server_.limits_.request_timeout_ms, 0, [this] {
+        server_.stats_.timeouts++;
+        close();
+      });
+    };
+    // curl waits for "100 Continue" before sending larger bodies.
+    parser_.on_expect_continue = [this] {
+      static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+      uv_buf_t b = uv_buf_init(const_cast<char*>(kContinue), sizeof kContinue - 1);
+      uv_try_write(stream(), &b, 1);
+    };
   }
 
   const std::string& ip() const { return ip_; }
@@ -92,7 +99,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     timer_.stop();
     if (exchange_) {
       auto ex = std::move(exchange_);
-      ex->mark_closed();
+      ex->client_gone();
     }
     tcp_.reset();
     server_.remove(this);
@@ -108,7 +115,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (writes_in_flight_ == 0) close();
       return;
     }
-    llhttp_resume(&parser_);
     arm_idle();
     pump();  // whatever the client already pipelined
   }
@@ -181,48 +187,30 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (pumping_) return;
     pumping_ = true;
     while (!closed_ && !exchange_ && pending_off_ < pending_in_.size()) {
-      const char* data = pending_in_.data() + pending_off_;
-      size_t len = pending_in_.size() - pending_off_;
-      llhttp_errno_t err = llhttp_execute(&parser_, data, len);
-      if (err == HPE_OK) {
+      size_t used = 0;
+      auto result = parser_.feed(pending_in_.data() + pending_off_,
+                                 pending_in_.size() - pending_off_, used);
+      pending_off_ += used;
+      if (pending_off_ >= pending_in_.size()) {
         pending_in_.clear();
         pending_off_ = 0;
+      }
+      if (result == RequestParser::Result::need_more) break;
+      if (result == RequestParser::Result::error) {
+        fail_request();
         break;
       }
-      if (err == HPE_PAUSED) {
-        const char* stop = llhttp_get_error_pos(&parser_);
-        pending_off_ += stop ? static_cast<size_t>(stop - data) : len;
-        if (pending_off_ >= pending_in_.size()) {
-          pending_in_.clear();
-          pending_off_ = 0;
-        }
-        dispatch();
-        continue;
-      }
-      fail_request(err);
-      break;
+      timer_.stop();
+      dispatch();
     }
     pumping_ = false;
     if (!closed_) maybe_resume_reading();
   }
 
-  void fail_request(llhttp_errno_t err) {
+  void fail_request() {
     server_.stats_.bad_requests++;
-    int status = 400;
-    std::string msg = "Bad Request";
-    if (too_large_headers_) {
-      status = 431;
-      msg = "Request header fields too large";
-    } else if (too_large_body_) {
-      status = 413;
-      msg = "Request body too large, max size: " + std::to_string(server_.limits_.max_body_bytes) +
-            " bytes";
-    } else if (err != HPE_USER) {
-      msg = std::string("Bad Request: ") + llhttp_errno_name(err);
-    }
-    log::debug("http", "rejected request", {{"from", ip_}, {"reason", msg}});
-    keep_alive_ = false;
-    Response r = Response::text(status, msg);
+    log::debug("http", "rejected request", {{"from", ip_}, {"reason", parser_.error_message()}});
+    Response r = Response::text(parser_.error_status(), parser_.error_message());
     write_response(r, false);
     linger();
   }
@@ -243,28 +231,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void dispatch() {
     server_.stats_.requests++;
-    timer_.stop();  // a parked request may legitimately wait minutes
     auto ex = std::make_shared<Exchange>(weak_from_this());
     exchange_ = ex;
-    ex->request = std::move(req_);
-    req_ = Request{};
-    if (!parse_target(ex->request)) {
+    bool valid = parser_.take(ex->request);
+    ex->request.remote_ip = ip_;
+    keep_alive_ = parser_.keep_alive();
+    if (!valid) {
       ex->respond(Response::text(400, "Invalid URL"));
       return;
     }
     server_.handler_(ex);
-  }
-
-  static bool parse_target(Request& r) {
-    std::string_view t = r.target;
-    size_t q = t.find('?');
-    std::string_view p = t.substr(0, q);
-    auto decoded = percent_decode(p, false);
-    if (!decoded || decoded->find('\n') != std::string::npos) return false;
-    if (q != std::string_view::npos && !parse_query(t.substr(q + 1), r.query)) return false;
-    r.raw_path = std::string(p);
-    r.path = std::move(*decoded);
-    return true;
   }
 
   void write_response(Response& r, bool keep_alive) {
@@ -324,96 +300,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
       stop_reading();
   }
 
-  // llhttp callbacks ------------------------------------------------------
-  static Connection* self(llhttp_t* p) { return static_cast<Connection*>(p->data); }
-
-  static int on_message_begin(llhttp_t* p) {
-    auto* c = self(p);
-    c->header_bytes_ = 0;
-    c->too_large_headers_ = c->too_large_body_ = false;
-    c->last_was_value_ = false;
-    c->req_ = Request{};
-    c->req_.remote_ip = c->ip_;
-    // The whole request must arrive within the request timeout.
-    c->timer_.start(c->server_.limits_.request_timeout_ms, 0, [c] {
-      c->server_.stats_.timeouts++;
-      c->close();
-    });
-    return 0;
-  }
-
-  bool count_header(size_t n) {
-    header_bytes_ += n;
-    if (header_bytes_ > server_.limits_.max_header_bytes) {
-      too_large_headers_ = true;
-      return false;
-    }
-    return true;
-  }
-
-  static int on_url(llhttp_t* p, const char* at, size_t len) {
-    auto* c = self(p);
-    if (!c->count_header(len)) return -1;
-    c->req_.target.append(at, len);
-    return 0;
-  }
-
-  static int on_header_field(llhttp_t* p, const char* at, size_t len) {
-    auto* c = self(p);
-    if (!c->count_header(len)) return -1;
-    if (c->last_was_value_ || c->req_.headers.empty()) {
-      c->req_.headers.emplace_back();
-      c->last_was_value_ = false;
-    }
-    auto& name = c->req_.headers.back().first;
-    for (size_t i = 0; i < len; ++i)
-      name += static_cast<char>(std::tolower(static_cast<unsigned char>(at[i])));
-    return 0;
-  }
-
-  static int on_header_value(llhttp_t* p, const char* at, size_t len) {
-    auto* c = self(p);
-    if (!c->count_header(len)) return -1;
-    c->last_was_value_ = true;
-    c->req_.headers.back().second.append(at, len);
-    return 0;
-  }
-
-  static int on_headers_complete(llhttp_t* p) {
-    auto* c = self(p);
-    c->req_.method = llhttp_method_name(static_cast<llhttp_method_t>(p->method));
-    if ((p->flags & F_CONTENT_LENGTH) && p->content_length > c->server_.limits_.max_body_bytes) {
-      c->too_large_body_ = true;
-      return -1;
-    }
-    // curl waits for "100 Continue" before sending larger bodies.
-    if (const std::string* e = c->req_.header("expect")) {
-      if (strcasecmp(e->c_str(), "100-continue") == 0) {
-        static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
-        uv_buf_t b = uv_buf_init(const_cast<char*>(kContinue), sizeof kContinue - 1);
-        uv_try_write(c->stream(), &b, 1);
-      }
-    }
-    return 0;
-  }
-
-  static int on_body(llhttp_t* p, const char* at, size_t len) {
-    auto* c = self(p);
-    if (c->req_.body.size() + len > c->server_.limits_.max_body_bytes) {
-      c->too_large_body_ = true;
-      return -1;
-    }
-    c->req_.body.append(at, len);
-    return 0;
-  }
-
-  static int on_message_complete(llhttp_t* p) {
-    auto* c = self(p);
-    c->keep_alive_ = llhttp_should_keep_alive(p) != 0;
-    c->timer_.stop();
-    return HPE_PAUSED;
-  }
-
   struct WriteReq {
     uv_write_t req;
     std::string head;
@@ -427,17 +313,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string ip_;
   UvHandle<uv_tcp_t> tcp_;
   Timer timer_;
-  llhttp_t parser_{};
-  llhttp_settings_t settings_{};
-  Request req_;
+  RequestParser parser_;
   std::shared_ptr<Exchange> exchange_;
   std::string pending_in_;  // received, not yet parsed (pipelined requests)
   size_t pending_off_ = 0;
-  size_t header_bytes_ = 0;
   int writes_in_flight_ = 0;
-  bool last_was_value_ = false;
-  bool too_large_headers_ = false;
-  bool too_large_body_ = false;
   bool keep_alive_ = true;
   bool closed_ = false;
   bool close_after_write_ = false;
@@ -456,7 +336,7 @@ void Exchange::respond(Response response) {
   if (auto c = conn_.lock()) c->send(std::move(response));
 }
 
-void Exchange::mark_closed() {
+void Exchange::client_gone() {
   closed_ = true;
   if (auto hook = std::move(close_hook_)) hook();
 }

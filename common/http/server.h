@@ -55,10 +55,11 @@ class Exchange {
   bool closed() const { return closed_; }
   // Runs once if the client disconnects before the answer.
   void on_close(std::function<void()> hook) { close_hook_ = std::move(hook); }
+  // The client went away: runs the close hook. The server calls it; a fuzzer
+  // driving handlers without sockets calls it to release parked requests.
+  void client_gone();
 
  private:
-  friend class Connection;
-  void mark_closed();
   std::weak_ptr<Connection> conn_;
   std::function<void()> close_hook_;
   bool responded_ = false;
