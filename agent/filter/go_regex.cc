@@ -207,7 +207,8 @@ class Translator {
       ++i_;
     }
     last_repeat_ = op;
-    return true;
+    last_atom_weight_ += 1;  // the repeat is a state of its own in the automaton
+    return add_weight(1);
   }
 
   // {n}, {n,} and {n,m} repeat; any other "{" is a literal, as in Go.
@@ -254,6 +255,7 @@ class Translator {
     // The automaton holds one copy of the atom per counted repetition.
     size_t copies = bounded ? max : min + 1;
     if (copies > 1 && !add_weight(last_atom_weight_ * (copies - 1))) return false;
+    last_atom_weight_ *= copies > 1 ? copies : 1;
     last_repeat_ = op;
     return true;
   }

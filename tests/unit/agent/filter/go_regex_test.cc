@@ -121,6 +121,8 @@ TEST_CASE("regex size is bounded") {
   CHECK(compile_error("((a{30}){30}){30}") == "error parsing regexp: expression too large");
   std::string error;
   CHECK(GoRegex::compile("a{1000}", error));
+  CHECK(GoRegex::compile("(a*){500}", error));  // a repeat operator counts as one more
+  CHECK(compile_error("(a*){501}") == "error parsing regexp: expression too large");
 }
 
 TEST_CASE("regex matching stays fast on patterns that make backtracking explode") {
