@@ -395,3 +395,21 @@ def test_metrics_json_and_prometheus(agent):
     r = agent.http.get("/v1/agent/metrics?format=prometheus")
     assert r.headers["content-type"].startswith("text/plain; version=0.0.4")
     assert "consul_http_requests" in r.text
+
+
+def test_filter_expressions(agent):
+    register(agent, WEB)
+    register(agent, {"ID": "web-2", "Name": "web", "Tags": ["v2"], "Port": 9090,
+                     "Meta": {"team": "edge"}})
+    rows = agent.http.get('/v1/catalog/service/web?filter=ServicePort%20%3D%3D%209090').json()
+    assert [r["ServiceID"] for r in rows] == ["web-2"]
+    rows = agent.http.get('/v1/catalog/service/web?filter=%22v1%22%20in%20ServiceTags').json()
+    assert [r["ServiceID"] for r in rows] == ["web-1"]
+    got = agent.http.get('/v1/agent/services?filter=Meta.team%20%3D%3D%20frontend').json()
+    assert list(got) == ["web-1"]
+    health = agent.http.get('/v1/health/service/web?filter=Service.Meta.team%20%3D%3D%20edge').json()
+    assert [e["Service"]["ID"] for e in health] == ["web-2"]
+    services = agent.http.get('/v1/catalog/services?filter=ServiceName%20%3D%3D%20web').json()
+    assert list(services) == ["web"]
+    r = agent.http.get('/v1/catalog/nodes?filter=Node%20%3D%3D')
+    assert r.status == 400 and r.text.startswith("Failed to create boolean expression evaluator")
