@@ -45,7 +45,12 @@ Agent::Agent(uv_loop_t* loop, config::AgentFlags flags, config::Config cfg)
     : loop_(loop),
       flags_(std::move(flags)),
       cfg_(std::move(cfg)),
-      writer_(std::make_unique<server::DevWriter>(store_)),
+      writer_(std::make_unique<server::DevWriter>(store_, [] {
+        timespec ts{};
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+      })),
+      session_timers_(loop, *writer_),
       local_(cfg_.node_name),
       persister_(loop, cfg_.data_dir),
       checks_(loop, [this](const std::string& id, const std::string& status, std::string output) {
@@ -104,6 +109,7 @@ std::string Agent::start() {
 
 void Agent::shutdown() {
   sync_timer_.stop();
+  session_timers_.clear();
   if (http_) http_->close();
   checks_.stop_all();
   persister_.flush();
@@ -116,7 +122,7 @@ void Agent::shutdown() {
 void Agent::sync_catalog() {
   local::NodeIdentity ident = identity_;
   writer_->write(
-      [this, ident](const state::Store& store, state::Batch& out) {
+      [this, ident](const state::Store& store, int64_t, state::Batch& out) {
         std::string err = local::plan_sync(store, ident, local_, out);
         if (!err.empty() || !is_server()) return err;
         // Leader duty: this server's own serfHealth and consul service. The node
@@ -132,7 +138,7 @@ void Agent::sync_catalog() {
         server::ServerMember me{identity_.name, identity_.address, cfg_.ports.server, true,
                                 CAIRN_VERSION};
         writer_->write(
-            [me](const state::Store& store, state::Batch& out) {
+            [me](const state::Store& store, int64_t, state::Batch& out) {
               return server::plan_member_health(store, me, true, out);
             },
             nullptr);

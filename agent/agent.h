@@ -19,6 +19,7 @@
 #include "agent/local/local_state.h"
 #include "agent/local/persister.h"
 #include "agent/server/catalog_writer.h"
+#include "agent/server/session_timers.h"
 #include "agent/state/store.h"
 #include "common/http/server.h"
 #include "common/metrics.h"
@@ -57,6 +58,7 @@ class Agent {
   const local::NodeIdentity& identity() const { return identity_; }
   const state::Store& store() const { return store_; }
   server::CatalogWriter& writer() { return *writer_; }
+  server::SessionTimers& session_timers() { return session_timers_; }
   const local::LocalState& local() const { return local_; }
   MetricsRegistry& metrics() { return metrics_; }
   http_api::ReadCache& read_cache() { return *read_cache_; }
@@ -105,6 +107,7 @@ class Agent {
   local::NodeIdentity identity_;
   state::Store store_;
   std::unique_ptr<server::CatalogWriter> writer_;
+  server::SessionTimers session_timers_;
   local::LocalState local_;
   local::Persister persister_;
   checks::CheckManager checks_;

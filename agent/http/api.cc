@@ -45,6 +45,9 @@ Api::Api(Agent& agent)
   add_catalog_routes(router_, agent);
   add_health_routes(router_, agent);
   add_status_routes(router_, agent);
+  add_kv_routes(router_, agent);
+  add_session_routes(router_, agent);
+  add_txn_routes(router_, agent);
 }
 
 void Api::handle(const ExchangePtr& ex) {

@@ -115,7 +115,7 @@ void catalog_register(Agent& agent, const ExchangePtr& ex) {
     }
   }
   agent.writer().write(
-      [req](const state::Store& store, state::Batch& out) {
+      [req](const state::Store& store, int64_t, state::Batch& out) {
         return state::plan_register(store, req, out);
       },
       [ex](const std::string& err, uint64_t) {
@@ -148,7 +148,7 @@ void catalog_deregister(Agent& agent, const ExchangePtr& ex) {
   }
   if (!check_datacenter(ex, agent, dc)) return;
   agent.writer().write(
-      [req](const state::Store& store, state::Batch& out) {
+      [req](const state::Store& store, int64_t, state::Batch& out) {
         return state::plan_deregister(store, req, out);
       },
       [ex](const std::string& err, uint64_t) {

@@ -3,8 +3,10 @@
 // applies the batch at the next index at once; servers will run it against
 // their watch cache and commit it to etcd guarded by the revisions it read,
 // re-planning on conflict (ARCHITECTURE.md, "Same path in dev and cluster").
+// Every writer appends the sessions a batch invalidates (session_ops.h).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -12,7 +14,8 @@
 
 namespace cairn::server {
 
-using Plan = std::function<std::string(const state::Store&, state::Batch&)>;
+// now_ms is wall-clock time in milliseconds (lock delays compare against it).
+using Plan = std::function<std::string(const state::Store&, int64_t now_ms, state::Batch&)>;
 using WriteDone = std::function<void(const std::string& error, uint64_t index)>;
 
 class CatalogWriter {
@@ -24,12 +27,15 @@ class CatalogWriter {
 // -dev: the store numbers its own changes.
 class DevWriter : public CatalogWriter {
  public:
-  explicit DevWriter(state::Store& store) : store_(store) {}
+  using Clock = std::function<int64_t()>;
+  DevWriter(state::Store& store, Clock wall_clock_ms)
+      : store_(store), now_ms_(std::move(wall_clock_ms)) {}
   // CatalogWriter
   void write(Plan plan, WriteDone done) override;
 
  private:
   state::Store& store_;
+  Clock now_ms_;
 };
 
 }  // namespace cairn::server

@@ -1,6 +1,51 @@
 #include "agent/state/encode.h"
 
+#include "common/base64.h"
+
 namespace cairn::state {
+
+void write_kv(JsonWriter& w, const KVEntry& e, bool with_value) {
+  w.begin_object();
+  w.field("LockIndex", e.lock_index);
+  w.field("Key", e.key);
+  w.field("Flags", e.flags);
+  w.key("Value");
+  if (with_value && !e.value.empty())
+    w.string(base64_encode(e.value));
+  else
+    w.null();
+  if (!e.session.empty()) w.field("Session", e.session);
+  w.field("CreateIndex", e.raft.create_index);
+  w.field("ModifyIndex", e.raft.modify_index);
+  w.end_object();
+}
+
+void write_session(JsonWriter& w, const Session& s) {
+  w.begin_object();
+  w.field("ID", s.id);
+  w.field("Name", s.name);
+  w.field("Node", s.node);
+  w.field("LockDelay", static_cast<int64_t>(s.lock_delay));
+  w.field("Behavior", s.behavior);
+  w.field("TTL", s.ttl ? format_duration(s.ttl) : std::string());
+  w.string_array("NodeChecks", s.node_checks);
+  w.key("ServiceChecks");
+  if (s.service_checks.empty()) {
+    w.null();
+  } else {
+    w.begin_array();
+    for (const auto& ref : s.service_checks) {
+      w.begin_object();
+      w.field("ID", ref.id);
+      w.field("Namespace", ref.ns);
+      w.end_object();
+    }
+    w.end_array();
+  }
+  w.field("CreateIndex", s.raft.create_index);
+  w.field("ModifyIndex", s.raft.modify_index);
+  w.end_object();
+}
 
 namespace {
 

@@ -19,6 +19,9 @@ void write_service(JsonWriter& w, const Service& s, const std::string& datacente
 void write_check(JsonWriter& w, const Check& c);
 // The Definition object inside a HealthCheck (omitempty fields, Go duration strings).
 void write_check_definition(JsonWriter& w, const CheckDefinition& d);
+// KVPair: Value base64 (null when empty, or when with_value is false).
+void write_kv(JsonWriter& w, const KVEntry& e, bool with_value = true);
+void write_session(JsonWriter& w, const Session& s);
 // ServiceNode: node and service flattened (/v1/catalog/service/:name rows).
 void write_service_node(JsonWriter& w, const Node& n, const Service& s);
 

@@ -33,7 +33,32 @@ struct DeleteCheck {
   std::string id;
 };
 
-using Mutation = std::variant<PutNode, DeleteNode, PutService, DeleteService, PutCheck, DeleteCheck>;
+struct PutKV {
+  KVEntry entry;
+};
+// Deletes a key and leaves a tombstone, so prefix queries see the delete.
+struct DeleteKV {
+  std::string key;
+};
+struct PutSession {
+  Session session;
+};
+struct DeleteSession {
+  std::string id;
+};
+// Blocks acquisition of a key until a wall-clock time (a session's lock-delay).
+struct SetLockDelay {
+  std::string key;
+  int64_t until_unix_ms;
+};
+// Forgets tombstones at or below an index (the leader's tombstone GC).
+struct ReapTombstones {
+  uint64_t up_to_index;
+};
+
+using Mutation = std::variant<PutNode, DeleteNode, PutService, DeleteService, PutCheck, DeleteCheck,
+                              PutKV, DeleteKV, PutSession, DeleteSession, SetLockDelay,
+                              ReapTombstones>;
 using Batch = std::vector<Mutation>;
 
 }  // namespace cairn::state

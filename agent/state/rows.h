@@ -120,4 +120,40 @@ struct Check {
 
 bool is_valid_status(const std::string& s);
 
+// A key in the KV store. An empty value is Consul's nil value (JSON null).
+struct KVEntry {
+  std::string key;
+  uint64_t flags = 0;
+  std::string value;
+  std::string session;  // holder of the lock, "" when unlocked
+  uint64_t lock_index = 0;
+  RaftIndex raft;
+
+  bool same_content(const KVEntry& o) const {
+    return key == o.key && flags == o.flags && value == o.value && session == o.session &&
+           lock_index == o.lock_index;
+  }
+};
+
+inline constexpr const char* kBehaviorRelease = "release";
+inline constexpr const char* kBehaviorDelete = "delete";
+
+struct ServiceCheckRef {
+  std::string id;
+  std::string ns;
+  bool operator==(const ServiceCheckRef&) const = default;
+};
+
+struct Session {
+  std::string id;
+  std::string name;
+  std::string node;
+  Nanos lock_delay = 15 * kSecond;
+  std::string behavior = kBehaviorRelease;
+  Nanos ttl = 0;  // 0: no TTL
+  std::vector<std::string> node_checks;
+  std::vector<ServiceCheckRef> service_checks;
+  RaftIndex raft;
+};
+
 }  // namespace cairn::state

@@ -13,6 +13,8 @@ std::string lower(std::string_view s) {
 
 std::string node_key(std::string_view node_name) { return "node:" + lower(node_name); }
 std::string service_key(std::string_view service_name) { return "service:" + lower(service_name); }
+std::string kv_watch_key(std::string_view prefix) { return "kv:" + std::string(prefix); }
+std::string session_key(std::string_view id) { return "session:" + std::string(id); }
 
 void Store::touch(const std::string& key, uint64_t index) {
   auto& slot = indexes_[key];
@@ -42,6 +44,15 @@ void Store::apply(std::span<const Mutation> batch, uint64_t index) {
           else if constexpr (std::is_same_v<T, DeleteService>) delete_service(op.node, op.id, index);
           else if constexpr (std::is_same_v<T, PutCheck>) put_check(op.check, index);
           else if constexpr (std::is_same_v<T, DeleteCheck>) delete_check(op.node, op.id, index);
+          else if constexpr (std::is_same_v<T, PutKV>) put_kv(op.entry, index);
+          else if constexpr (std::is_same_v<T, DeleteKV>) delete_kv(op.key, index);
+          else if constexpr (std::is_same_v<T, PutSession>) put_session(op.session, index);
+          else if constexpr (std::is_same_v<T, DeleteSession>) delete_session(op.id, index);
+          else if constexpr (std::is_same_v<T, SetLockDelay>) lock_delays_[op.key] = op.until_unix_ms;
+          else if constexpr (std::is_same_v<T, ReapTombstones>) {
+            for (auto it = tombstones_.begin(); it != tombstones_.end();)
+              it = it->second <= op.up_to_index ? tombstones_.erase(it) : std::next(it);
+          }
         },
         m);
   }
@@ -221,6 +232,113 @@ void Store::delete_check(const std::string& node, const std::string& id, uint64_
     touch_services_of_node(lc_node, index);
   else if (!old.service_name.empty())
     touch(service_key(old.service_name), index);
+}
+
+// KV and sessions --------------------------------------------------------------
+
+void Store::touch_kv(const std::string& key, uint64_t index) {
+  touch(std::string(kKVTable), index);
+  // Every prefix of the key, including "" and the key itself. These keys only
+  // wake watchers; prefix indexes are computed from the entries when read.
+  for (size_t n = 0; n <= key.size(); ++n) touched_.push_back(kv_watch_key(key.substr(0, n)));
+}
+
+void Store::put_kv(const KVEntry& e, uint64_t index) {
+  auto [it, inserted] = kvs_.try_emplace(e.key, e);
+  uint64_t created = inserted ? index : it->second.raft.create_index;
+  if (!inserted) {
+    if (!it->second.session.empty()) held_by_session_[it->second.session].erase(e.key);
+    it->second = e;
+  }
+  it->second.raft = {created, index};
+  if (!e.session.empty()) held_by_session_[e.session].insert(e.key);
+  tombstones_.erase(e.key);
+  touch_kv(e.key, index);
+}
+
+void Store::delete_kv(const std::string& key, uint64_t index) {
+  auto it = kvs_.find(key);
+  if (it == kvs_.end()) return;
+  if (!it->second.session.empty()) {
+    auto h = held_by_session_.find(it->second.session);
+    if (h != held_by_session_.end()) h->second.erase(key);
+  }
+  kvs_.erase(it);
+  tombstones_[key] = index;
+  touch_kv(key, index);
+}
+
+void Store::put_session(const Session& sess, uint64_t index) {
+  auto [it, inserted] = sessions_.try_emplace(sess.id, sess);
+  uint64_t created = inserted ? index : it->second.raft.create_index;
+  if (!inserted) it->second = sess;
+  it->second.raft = {created, index};
+  sessions_by_node_[lower(sess.node)].insert(sess.id);
+  touch(std::string(kSessionsTable), index);
+  touch(session_key(sess.id), index);
+}
+
+void Store::delete_session(const std::string& id, uint64_t index) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return;
+  auto byn = sessions_by_node_.find(lower(it->second.node));
+  if (byn != sessions_by_node_.end()) {
+    byn->second.erase(id);
+    if (byn->second.empty()) sessions_by_node_.erase(byn);
+  }
+  sessions_.erase(it);
+  held_by_session_.erase(id);
+  touch(std::string(kSessionsTable), index);
+  touch(session_key(id), index);
+}
+
+const KVEntry* Store::kv(std::string_view key) const {
+  auto it = kvs_.find(std::string(key));
+  return it == kvs_.end() ? nullptr : &it->second;
+}
+
+uint64_t Store::kv_prefix_index(std::string_view prefix) const {
+  uint64_t m = 0;
+  std::string p(prefix);
+  for (auto it = kvs_.lower_bound(p); it != kvs_.end() && it->first.compare(0, p.size(), p) == 0;
+       ++it)
+    m = std::max(m, it->second.raft.modify_index);
+  for (auto it = tombstones_.lower_bound(p);
+       it != tombstones_.end() && it->first.compare(0, p.size(), p) == 0; ++it)
+    m = std::max(m, it->second);
+  return m ? m : index_of(kKVTable);
+}
+
+uint64_t Store::kv_key_index(std::string_view key) const {
+  if (const KVEntry* e = kv(key)) return e->raft.modify_index;
+  auto t = tombstones_.find(std::string(key));
+  if (t != tombstones_.end()) return t->second;
+  return index_of(kKVTable);
+}
+
+int64_t Store::lock_delay_until(std::string_view key) const {
+  auto it = lock_delays_.find(std::string(key));
+  return it == lock_delays_.end() ? 0 : it->second;
+}
+
+const Session* Store::session(std::string_view id) const {
+  auto it = sessions_.find(std::string(id));
+  return it == sessions_.end() ? nullptr : &it->second;
+}
+
+std::vector<const Session*> Store::sessions_of_node(std::string_view node) const {
+  std::vector<const Session*> out;
+  auto byn = sessions_by_node_.find(lower(node));
+  if (byn == sessions_by_node_.end()) return out;
+  for (const auto& id : byn->second)
+    if (const Session* s = session(id)) out.push_back(s);
+  return out;
+}
+
+std::vector<std::string> Store::keys_held_by(std::string_view session_id) const {
+  auto it = held_by_session_.find(std::string(session_id));
+  if (it == held_by_session_.end()) return {};
+  return {it->second.begin(), it->second.end()};
 }
 
 // Reads -----------------------------------------------------------------------

@@ -33,6 +33,12 @@ std::string lower(std::string_view s);
 inline constexpr std::string_view kNodesTable = "nodes";
 inline constexpr std::string_view kServicesTable = "services";
 inline constexpr std::string_view kChecksTable = "checks";
+inline constexpr std::string_view kKVTable = "kvs";
+inline constexpr std::string_view kSessionsTable = "sessions";
+// A KV write fires the watchers of every prefix of its key ("kv:" + prefix),
+// so a blocking query on a prefix wakes on puts and deletes beneath it.
+std::string kv_watch_key(std::string_view prefix);
+std::string session_key(std::string_view id);
 std::string node_key(std::string_view node_name);
 std::string service_key(std::string_view service_name);
 
@@ -79,6 +85,23 @@ class Store {
   std::vector<const Check*> checks_of_service(std::string_view name) const;
   const std::map<std::pair<std::string, std::string>, Check>& checks() const { return checks_; }
 
+  // KV. Pointers stay valid until the next apply().
+  const KVEntry* kv(std::string_view key) const;
+  const std::map<std::string, KVEntry>& kvs() const { return kvs_; }
+  // Max ModifyIndex of entries and tombstones under prefix (Consul's prefix query index).
+  uint64_t kv_prefix_index(std::string_view prefix) const;
+  // Index for a single-key read: the key's own, else its tombstone's, else the table's.
+  uint64_t kv_key_index(std::string_view key) const;
+  int64_t lock_delay_until(std::string_view key) const;
+  const std::map<std::string, uint64_t>& tombstones() const { return tombstones_; }
+
+  // Sessions.
+  const Session* session(std::string_view id) const;
+  const std::map<std::string, Session>& sessions() const { return sessions_; }
+  std::vector<const Session*> sessions_of_node(std::string_view node) const;
+  // Keys a session holds locks on.
+  std::vector<std::string> keys_held_by(std::string_view session_id) const;
+
   // One-shot watch on keys; fire runs once, after the first apply touching any of them.
   // Watches do not change data, so a reader holding a const store may wait on it.
   WatchId watch(const std::vector<std::string>& keys, std::function<void()> fire) const;
@@ -95,6 +118,11 @@ class Store {
   void put_check(const Check& c, uint64_t index);
   void delete_check(const std::string& node, const std::string& id, uint64_t index);
   void unindex_check(const std::string& lc_node, const Check& c);
+  void touch_kv(const std::string& key, uint64_t index);
+  void put_kv(const KVEntry& e, uint64_t index);
+  void delete_kv(const std::string& key, uint64_t index);
+  void put_session(const Session& s, uint64_t index);
+  void delete_session(const std::string& id, uint64_t index);
 
   uint64_t index_ = 0;
   std::unordered_map<std::string, uint64_t> indexes_;
@@ -106,6 +134,13 @@ class Store {
   // (lc node, service id) -> check ids; service id "" holds node-level checks.
   std::map<std::pair<std::string, std::string>, std::set<std::string>> checks_by_instance_;
   std::unordered_map<std::string, std::set<std::pair<std::string, std::string>>> checks_by_name_;
+
+  std::map<std::string, KVEntry> kvs_;
+  std::map<std::string, uint64_t> tombstones_;  // deleted key -> index of the delete
+  std::unordered_map<std::string, std::set<std::string>> held_by_session_;
+  std::map<std::string, int64_t> lock_delays_;  // key -> wall-clock ms
+  std::map<std::string, Session> sessions_;
+  std::map<std::string, std::set<std::string>> sessions_by_node_;  // lc node -> ids
 
   struct Watcher {
     std::vector<std::string> keys;

@@ -1,0 +1,184 @@
+// /v1/session: sessions for locks and leader election (reference section 6).
+#include "agent/agent.h"
+#include "agent/http/blocking.h"
+#include "agent/http/endpoints.h"
+#include "agent/http/reply.h"
+#include "agent/server/session_timers.h"
+#include "agent/state/encode.h"
+#include "agent/state/session_ops.h"
+#include "common/decode.h"
+#include "common/random.h"
+
+namespace cairn::http_api {
+
+namespace {
+
+// LockDelay: a Go duration string, or a number (< 1000 means seconds, else nanoseconds).
+Nanos decode_lock_delay(Decoder& d, const Value& v) {
+  if (v.kind == Value::Kind::integer || v.kind == Value::Kind::number) {
+    double n = d.number(v);
+    if (n < 0) d.fail(v, "must not be negative");
+    return n < 1000 ? static_cast<Nanos>(n * kSecond) : static_cast<Nanos>(n);
+  }
+  return d.duration(v);
+}
+
+void write_sessions(JsonWriter& w, const std::vector<const state::Session*>& list) {
+  w.begin_array();
+  for (const state::Session* s : list) state::write_session(w, *s);
+  w.end_array();
+}
+
+void session_create(Agent& agent, const ExchangePtr& ex) {
+  Value body;
+  if (!parse_json_body(ex, body, /*allow_empty=*/true)) return;
+  state::Session s;
+  s.id = random_uuid();
+  s.node = agent.identity().name;
+  bool checks_given = false;
+  try {
+    Decoder d("", false);
+    d.object(body, [&](std::string_view k, const Value& f) {
+      if (k == "node") {
+        if (std::string n = d.str(f); !n.empty()) s.node = n;
+      } else if (k == "name") s.name = d.str(f);
+      else if (k == "lockdelay") s.lock_delay = decode_lock_delay(d, f);
+      else if (k == "behavior") {
+        if (std::string b = d.str(f); !b.empty()) s.behavior = b;
+      } else if (k == "ttl") {
+        std::string t = d.str(f);
+        if (!t.empty()) {
+          auto parsed = parse_duration(t);
+          if (!parsed) d.fail(f, "invalid duration \"" + t + "\"");
+          s.ttl = *parsed;
+        }
+      } else if (k == "checks" || k == "nodechecks") {
+        if (!f.is_null()) {
+          checks_given = true;
+          for (auto& c : d.strings(f)) s.node_checks.push_back(c);
+        }
+      } else if (k == "servicechecks") {
+        d.array(f, [&](const Value& item) {
+          state::ServiceCheckRef ref;
+          d.object(item, [&](std::string_view rk, const Value& rv) {
+            if (rk == "id") ref.id = d.str(rv);
+            else if (rk == "namespace") ref.ns = d.str(rv);
+            return true;
+          });
+          s.service_checks.push_back(ref);
+        });
+      }
+      return true;
+    });
+  } catch (const DecodeError& e) {
+    respond_error(ex, 400, "Request decode failed: " + format_decode_error(e));
+    return;
+  }
+  if (!checks_given) s.node_checks = {"serfHealth"};
+  if (s.behavior != state::kBehaviorRelease && s.behavior != state::kBehaviorDelete) {
+    respond_error(ex, 400, "Invalid Behavior setting '" + s.behavior + "'");
+    return;
+  }
+  if (s.ttl != 0 && (s.ttl < state::kSessionTTLMin || s.ttl > state::kSessionTTLMax)) {
+    respond_error(ex, 400,
+                  "Invalid Session TTL '" + format_duration(s.ttl) + "', must be between [" +
+                      format_duration(state::kSessionTTLMin) + "=" +
+                      format_duration(state::kSessionTTLMax) + "]");
+    return;
+  }
+  agent.writer().write(
+      [s](const state::Store& store, int64_t, state::Batch& out) {
+        return state::plan_session_create(store, s, out);
+      },
+      [&agent, ex, s](const std::string& err, uint64_t) {
+        if (!err.empty()) {
+          respond_error(ex, 500, "Failed to create session: " + err);
+          return;
+        }
+        agent.session_timers().arm(s.id, s.ttl);
+        std::string out;
+        JsonWriter w(out);
+        w.begin_object();
+        w.field("ID", s.id);
+        w.end_object();
+        respond_json(ex, std::move(out));
+      });
+}
+
+void session_list(Agent& agent, const ExchangePtr& ex, const std::string& scope,
+                  const std::string& arg) {
+  QueryOptions o;
+  if (std::string err = parse_query_options(ex->request, o); !err.empty()) {
+    respond_error(ex, 400, err);
+    return;
+  }
+  if (!check_datacenter(ex, agent, o.datacenter)) return;
+  serve_read(agent, ex, o, [&agent, scope, arg, pretty = o.pretty] {
+    const state::Store& st = agent.store();
+    ReadResult res;
+    res.index = st.table_index({state::kSessionsTable});
+    res.watch = {std::string(state::kSessionsTable)};
+    std::vector<const state::Session*> list;
+    if (scope == "info") {
+      if (const state::Session* s = st.session(arg)) list.push_back(s);
+    } else if (scope == "node") {
+      list = st.sessions_of_node(arg);
+    } else {
+      for (const auto& [_, s] : st.sessions()) list.push_back(&s);
+    }
+    std::string body;
+    JsonWriter w(body, pretty);
+    write_sessions(w, list);
+    res.response = http::Response::json(std::move(body));
+    return res;
+  });
+}
+
+}  // namespace
+
+void add_session_routes(Router& r, Agent& agent) {
+  r.add("PUT", "/v1/session/create", [&agent](const ExchangePtr& ex, const std::string&) {
+    session_create(agent, ex);
+  });
+  r.add("PUT", "/v1/session/destroy/", [&agent](const ExchangePtr& ex, const std::string& id) {
+    if (!is_uuid(id)) {
+      respond_error(ex, 400, "Session ID must be a valid UUID: \"" + id + "\"");
+      return;
+    }
+    agent.session_timers().cancel(id);
+    agent.writer().write(
+        [id](const state::Store& store, int64_t now, state::Batch& out) {
+          state::plan_session_invalidate(store, id, now, out);
+          return std::string();
+        },
+        [ex](const std::string& err, uint64_t) {
+          if (!err.empty())
+            respond_error(ex, 500, err);
+          else
+            respond_true(ex);
+        });
+  });
+  r.add("PUT", "/v1/session/renew/", [&agent](const ExchangePtr& ex, const std::string& id) {
+    const state::Session* s = agent.store().session(id);
+    if (!s) {
+      respond_error(ex, 404, "Session id '" + id + "' not found");
+      return;
+    }
+    agent.session_timers().arm(id, s->ttl);
+    std::string body;
+    JsonWriter w(body, ex->request.has_param("pretty"));
+    write_sessions(w, {s});
+    respond_json(ex, std::move(body));
+  });
+  r.add("GET", "/v1/session/info/", [&agent](const ExchangePtr& ex, const std::string& id) {
+    session_list(agent, ex, "info", id);
+  });
+  r.add("GET", "/v1/session/node/", [&agent](const ExchangePtr& ex, const std::string& node) {
+    session_list(agent, ex, "node", node);
+  });
+  r.add("GET", "/v1/session/list", [&agent](const ExchangePtr& ex, const std::string&) {
+    session_list(agent, ex, "list", "");
+  });
+}
+
+}  // namespace cairn::http_api
