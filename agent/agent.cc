@@ -30,6 +30,9 @@ constexpr const char* kDefaultServiceMaintReason =
 // 30 MB an agent with 1,000 services should stay under.
 constexpr size_t kReadCacheEntries = 256;
 constexpr size_t kReadCacheBytes = 8 * 1024 * 1024;
+// Consul's tombstone_ttl and tombstone_ttl_granularity.
+constexpr Nanos kTombstoneTTL = 15 * kMinute;
+constexpr Nanos kTombstoneGranularity = 30 * kSecond;
 // Full anti-entropy pass, as Consul's for clusters of up to 128 nodes.
 constexpr uint64_t kFullSyncIntervalMs = 60'000;
 
@@ -51,6 +54,7 @@ Agent::Agent(uv_loop_t* loop, config::AgentFlags flags, config::Config cfg)
         return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
       })),
       session_timers_(loop, *writer_),
+      tombstone_gc_(loop, *writer_, store_, kTombstoneTTL, kTombstoneGranularity),
       local_(cfg_.node_name),
       persister_(loop, cfg_.data_dir),
       checks_(loop, [this](const std::string& id, const std::string& status, std::string output) {
@@ -110,6 +114,7 @@ std::string Agent::start() {
 void Agent::shutdown() {
   sync_timer_.stop();
   session_timers_.clear();
+  tombstone_gc_.stop();
   if (http_) http_->close();
   checks_.stop_all();
   persister_.flush();

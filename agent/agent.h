@@ -20,6 +20,7 @@
 #include "agent/local/persister.h"
 #include "agent/server/catalog_writer.h"
 #include "agent/server/session_timers.h"
+#include "agent/server/tombstone_gc.h"
 #include "agent/state/store.h"
 #include "common/http/server.h"
 #include "common/metrics.h"
@@ -108,6 +109,7 @@ class Agent {
   state::Store store_;
   std::unique_ptr<server::CatalogWriter> writer_;
   server::SessionTimers session_timers_;
+  server::TombstoneGC tombstone_gc_;
   local::LocalState local_;
   local::Persister persister_;
   checks::CheckManager checks_;

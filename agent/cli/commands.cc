@@ -302,7 +302,9 @@ Available commands:
     agent          Runs the cairn agent (see cairn agent -help)
     catalog        services|nodes|datacenters listings
     info           Shows the agent's information
+    kv             get|put|delete|export|import keys in the KV store
     leave          Gracefully leaves and shuts down the agent
+    lock           Runs a command while holding a lock (-n N: a semaphore slot)
     maint          Controls node or service maintenance mode
     members        Lists the members of the cluster
     reload         Re-reads the agent's configuration files
@@ -310,6 +312,7 @@ Available commands:
     status         One screen: agent, node, members, local services and checks
     validate       Validates config files or directories
     version        Prints the version
+    watch          Runs a handler whenever a blocking query's result changes
 
 Every command but agent, validate and version talks to the local agent's HTTP
 API: -http-addr, else CAIRN_HTTP_ADDR, else CONSUL_HTTP_ADDR, else 127.0.0.1:8500.
@@ -328,6 +331,9 @@ int run_command(const std::string& command, Args args) {
     return cmd_version(std::move(args));
   if (command == "maint") return cmd_maint(std::move(args));
   if (command == "leave") return cmd_leave(std::move(args));
+  if (command == "kv") return cmd_kv(std::move(args));
+  if (command == "lock") return cmd_lock(std::move(args));
+  if (command == "watch") return cmd_watch(std::move(args));
   return -1;
 }
 

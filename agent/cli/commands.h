@@ -19,6 +19,9 @@ int cmd_info(Args args);
 int cmd_version(Args args);
 int cmd_maint(Args args);
 int cmd_leave(Args args);
+int cmd_kv(Args args);
+int cmd_lock(Args args);
+int cmd_watch(Args args);
 
 // Dispatches `cairn <command> ...`; returns -1 for an unknown command.
 int run_command(const std::string& command, Args args);

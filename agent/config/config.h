@@ -100,6 +100,7 @@ struct Config {
   bool enable_script_checks = false;
   bool enable_local_script_checks = false;
   int check_output_max_size = 4096;
+  Nanos session_ttl_min = 10 * kSecond;
 
   Telemetry telemetry;
   bool ui = false;

@@ -79,16 +79,16 @@ void session_create(Agent& agent, const ExchangePtr& ex) {
     respond_error(ex, 400, "Invalid Behavior setting '" + s.behavior + "'");
     return;
   }
-  if (s.ttl != 0 && (s.ttl < state::kSessionTTLMin || s.ttl > state::kSessionTTLMax)) {
+  Nanos ttl_min = agent.config().session_ttl_min;
+  if (s.ttl != 0 && (s.ttl < ttl_min || s.ttl > state::kSessionTTLMax)) {
     respond_error(ex, 400,
                   "Invalid Session TTL '" + format_duration(s.ttl) + "', must be between [" +
-                      format_duration(state::kSessionTTLMin) + "=" +
-                      format_duration(state::kSessionTTLMax) + "]");
+                      format_duration(ttl_min) + "=" + format_duration(state::kSessionTTLMax) + "]");
     return;
   }
   agent.writer().write(
-      [s](const state::Store& store, int64_t, state::Batch& out) {
-        return state::plan_session_create(store, s, out);
+      [s, ttl_min](const state::Store& store, int64_t, state::Batch& out) {
+        return state::plan_session_create(store, s, out, ttl_min);
       },
       [&agent, ex, s](const std::string& err, uint64_t) {
         if (!err.empty()) {

@@ -5,15 +5,15 @@
 
 namespace cairn::state {
 
-std::string plan_session_create(const Store& store, const Session& s, Batch& out) {
+std::string plan_session_create(const Store& store, const Session& s, Batch& out, Nanos ttl_min) {
   if (s.node.empty()) return "Must provide Node";
   const Node* node = store.node(s.node);
   if (!node) return "Missing node registration";
   if (s.behavior != kBehaviorRelease && s.behavior != kBehaviorDelete)
     return "Invalid Behavior setting '" + s.behavior + "'";
-  if (s.ttl != 0 && (s.ttl < kSessionTTLMin || s.ttl > kSessionTTLMax))
-    return "Invalid Session TTL '" + std::to_string(s.ttl) + "', must be between [" +
-           format_duration(kSessionTTLMin) + "=" + format_duration(kSessionTTLMax) + "]";
+  if (s.ttl != 0 && (s.ttl < ttl_min || s.ttl > kSessionTTLMax))
+    return "Invalid Session TTL '" + format_duration(s.ttl) + "', must be between [" +
+           format_duration(ttl_min) + "=" + format_duration(kSessionTTLMax) + "]";
   for (const auto& id : s.node_checks) {
     const Check* c = store.check(node->name, id);
     if (!c) return "Missing check '" + id + "' registration";

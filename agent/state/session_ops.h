@@ -15,7 +15,8 @@ inline constexpr Nanos kSessionTTLMin = 10 * kSecond;
 inline constexpr Nanos kSessionTTLMax = 24 * kHour;
 
 // Returns "" or the error (Consul's wording).
-std::string plan_session_create(const Store& store, const Session& s, Batch& out);
+std::string plan_session_create(const Store& store, const Session& s, Batch& out,
+                                Nanos ttl_min = kSessionTTLMin);
 // Invalidates a session (destroy, TTL expiry, a failed check, a removed node).
 void plan_session_invalidate(const Store& store, const std::string& id, int64_t now_ms, Batch& out);
 
