@@ -11,7 +11,7 @@ build_pkgs=(
 # Tests, sanitizers, fuzzers and the real peers the benchmarks compare with.
 test_pkgs=(
   clang libclang-rt-14-dev python3 python3-pytest python3-dnspython
-  dnsutils ldnsutils procps iproute2 wrk nginx-light dnsmasq-base unbound dnsperf
+  dnsutils ldnsutils procps iproute2 wrk nginx-light dnsmasq-base unbound dnsperf etcd-server
 )
 
 want=("${build_pkgs[@]}")

@@ -1,0 +1,30 @@
+// /v1/txn bodies through the parser and, when they parse, the KV planner
+// against a small store: bad input must end in a clear error, never a crash.
+#include <cstdint>
+#include <string>
+
+#include "agent/http/txn_body.h"
+#include "agent/state/kv_ops.h"
+
+using namespace cairn;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static state::Store store = [] {
+    state::Store s;
+    state::KVEntry e;
+    e.key = "a";
+    e.value = "1";
+    s.apply(std::vector<state::Mutation>{state::PutKV{e}}, 1);
+    return s;
+  }();
+  http_api::TxnBody body;
+  http_api::TxnBodyError err;
+  std::string text(reinterpret_cast<const char*>(data), size);
+  if (!http_api::parse_txn_body(text, body, err)) {
+    if (err.message.empty() || (err.status != 400 && err.status != 413)) __builtin_trap();
+    return 0;
+  }
+  state::TxnPlan plan = state::plan_kv_txn(store, body.ops, 0);
+  if (!plan.ok() && !plan.batch.empty()) __builtin_trap();  // all or nothing
+  return 0;
+}
