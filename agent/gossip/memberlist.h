@@ -132,8 +132,8 @@ class Memberlist : public PacketHandler {
   const MemberlistStats& stats() const { return stats_; }
   Keyring* keyring() const { return keyring_.get(); }
   Interner& names() const { return *names_; }
-  // Time of the next scheduled action; the simulator uses it for metrics.
-  Clock& clock() const { return clock_; }
+  // Forgets queued broadcasts (the simulator's pre-converged start).
+  void drop_broadcasts() { broadcasts_.reset(); }
 
  private:
   struct NodeState {
