@@ -38,9 +38,7 @@ Memberlist::Memberlist(MemberlistConfig config, Clock& clock, Transport& transpo
       rng_(cfg_.seed ? cfg_.seed : random_u64()),
       awareness_(cfg_.awareness_max_multiplier),
       broadcasts_(cfg_.retransmit_mult),
-      self_id_(names_->intern(cfg_.name)) {
-  if (keyring_ && keyring_->empty()) keyring_.reset();
-}
+      self_id_(names_->intern(cfg_.name)) {}
 
 Memberlist::~Memberlist() {
   *alive_token_ = false;
@@ -262,7 +260,7 @@ void Memberlist::on_packet(const Address& from, Bytes data, Time received) {
   }
   if (scratch_.size() < kMaxDepth + 2) scratch_.resize(kMaxDepth + 2);
   std::string& plain = scratch_[kMaxDepth + 1];
-  if (keyring_) {
+  if (encrypted()) {
     plain.clear();
     if (decrypt_payload(*keyring_, data, as_bytes(cfg_.label), plain)) {
       data = as_bytes(plain);
@@ -678,7 +676,7 @@ size_t Memberlist::get_broadcasts(size_t overhead, size_t limit, size_t first) {
 
 void Memberlist::send_msg(const Address& to, std::string_view msg) {
   size_t overhead = kCompoundHeaderOverhead + (cfg_.label.empty() ? 0 : 2 + cfg_.label.size());
-  if (keyring_ && cfg_.gossip_verify_outgoing) overhead += kEncryptOverhead;
+  if (encrypted() && cfg_.gossip_verify_outgoing) overhead += kEncryptOverhead;
   size_t extra = 0;
   if (cfg_.udp_buffer_size > msg.size() + overhead)
     extra = get_broadcasts(kCompoundOverhead, cfg_.udp_buffer_size - msg.size() - overhead, 0);
@@ -716,7 +714,7 @@ void Memberlist::raw_send(const Address& to, std::string_view msg, const NodeSta
   }
   framed.clear();
   add_label(cfg_.label, framed);
-  if (keyring_ && cfg_.gossip_verify_outgoing) {
+  if (encrypted() && cfg_.gossip_verify_outgoing) {
     if (!encrypt_payload(keyring_->primary(), as_bytes(msg), as_bytes(cfg_.label), framed)) return;
   } else {
     framed.append(msg);
@@ -738,7 +736,7 @@ std::string Memberlist::stream_frame(std::string_view msg, bool dialer) {
   }
   std::string out;
   if (dialer) add_label(cfg_.label, out);
-  if (keyring_ && cfg_.gossip_verify_outgoing) {
+  if (encrypted() && cfg_.gossip_verify_outgoing) {
     const size_t hdr = out.size();
     const size_t len = kEncryptOverhead + msg.size();
     out.push_back(static_cast<char>(MsgType::encrypt));
@@ -756,7 +754,7 @@ std::string Memberlist::stream_frame(std::string_view msg, bool dialer) {
 bool Memberlist::open_stream(Bytes in, std::string& plain, std::string& error) {
   std::string decrypted;
   if (!in.empty() && in[0] == static_cast<uint8_t>(MsgType::encrypt)) {
-    if (!keyring_) {
+    if (!encrypted()) {
       error = "Remote state is encrypted and encryption is not configured";
       return false;
     }
@@ -771,7 +769,7 @@ bool Memberlist::open_stream(Bytes in, std::string& plain, std::string& error) {
       return false;
     }
     in = as_bytes(decrypted);
-  } else if (keyring_ && cfg_.gossip_verify_incoming) {
+  } else if (encrypted() && cfg_.gossip_verify_incoming) {
     error = "Encryption is configured but remote state is not encrypted";
     return false;
   }
@@ -1097,7 +1095,7 @@ void Memberlist::gossip() {
   });
   size_t avail = cfg_.udp_buffer_size - kCompoundHeaderOverhead -
                  (cfg_.label.empty() ? 0 : 2 + cfg_.label.size());
-  if (keyring_) avail -= kEncryptOverhead;
+  if (encrypted()) avail -= kEncryptOverhead;
   const std::vector<size_t> targets = picks_;
   for (size_t idx : targets) {
     if (idx >= nodes_.size()) break;

@@ -131,6 +131,9 @@ class Memberlist : public PacketHandler {
   bool has_left() const { return leaving_; }
   const MemberlistStats& stats() const { return stats_; }
   Keyring* keyring() const { return keyring_.get(); }
+  // Encryption is on while the keyring holds a key (memberlist checks the
+  // same way, so installing the first key turns it on).
+  bool encrypted() const { return keyring_ && !keyring_->empty(); }
   Interner& names() const { return *names_; }
   // Forgets queued broadcasts (the simulator's pre-converged start).
   void drop_broadcasts() { broadcasts_.reset(); }
