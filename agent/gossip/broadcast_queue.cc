@@ -10,7 +10,6 @@ void BroadcastQueue::finish(Set::iterator it) {
   Notify done = std::move(const_cast<Item&>(*it).finished);
   if (it->name != kUnnamed) by_name_.erase(it->name);
   items_.erase(it);
-  if (items_.empty()) next_id_ = 0;
   if (done) done();
 }
 
@@ -18,6 +17,8 @@ void BroadcastQueue::queue(uint32_t name, std::string msg, Notify finished) {
   if (name != kUnnamed) {
     if (auto it = by_name_.find(name); it != by_name_.end()) finish(items_.find(key(*it->second)));
   }
+  // Ids only grow (memberlist restarts them when the queue empties, which
+  // can collide with items that get() holds out of the set for reinsertion).
   Item item{0, ++next_id_, name, std::move(msg), std::move(finished)};
   auto [pos, ok] = items_.insert(std::move(item));
   if (name != kUnnamed) by_name_[name] = &*pos;

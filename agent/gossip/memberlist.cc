@@ -101,6 +101,31 @@ bool Memberlist::any_alive() const {
   return false;
 }
 
+void Memberlist::preload(uint32_t name_id, const Address& addr, uint32_t incarnation,
+                         const Vsn& vsn) {
+  if (lookup(name_id) != nullptr) return;
+  NodeState n;
+  n.name = name_id;
+  n.ip = addr.ip;
+  n.port = addr.port;
+  n.incarnation = incarnation;
+  n.status = NodeStatus::alive;
+  n.vsn = vsn;
+  n.state_change = clock_.now();
+  const size_t last = nodes_.size();
+  nodes_.push_back(n);
+  const size_t offset = rng_.below(last + 1);
+  std::swap(nodes_[offset], nodes_[last]);
+  set_slot(offset);
+  set_slot(last);
+}
+
+void Memberlist::restagger_push_pull() {
+  if (!running_ || cfg_.push_pull_interval <= Duration::zero()) return;
+  clock_.cancel(push_pull_timer_);
+  schedule_push_pull(Duration(rng_.below(push_pull_scale(cfg_.push_pull_interval, num_nodes()).count())));
+}
+
 // ---------------------------------------------------------------------------
 // Life cycle
 

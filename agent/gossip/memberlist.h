@@ -135,8 +135,11 @@ class Memberlist : public PacketHandler {
   // same way, so installing the first key turns it on).
   bool encrypted() const { return keyring_ && !keyring_->empty(); }
   Interner& names() const { return *names_; }
-  // Forgets queued broadcasts (the simulator's pre-converged start).
-  void drop_broadcasts() { broadcasts_.reset(); }
+  // Simulator only: a fleet that converged long ago. preload() adds an
+  // alive member without gossip or events; restagger_push_pull() draws the
+  // next push/pull uniformly from the interval scaled to the current size.
+  void preload(uint32_t name_id, const Address& addr, uint32_t incarnation, const Vsn& vsn);
+  void restagger_push_pull();
 
  private:
   struct NodeState {

@@ -208,7 +208,7 @@ def test_garbage_packets_are_dropped_and_counted(daemons):
 # Interop with HashiCorp's memberlist + Serf (Debian's Go packages)
 
 @pytest.fixture(scope="session")
-def go_peer(tmp_path_factory):
+def go_peer():
     shared = ROOT.parent / "shared" / "tools" / "memberlist-peer"
     prebuilt = os.environ.get("MEMBERLIST_PEER_BIN")
     if prebuilt and pathlib.Path(prebuilt).exists():
@@ -217,11 +217,16 @@ def go_peer(tmp_path_factory):
         pytest.skip(f"reference peer sources not found at {shared}")
     if shutil.which("go") is None:
         pytest.skip("Go toolchain (golang-go) not installed: cannot build the reference peer")
-    out = tmp_path_factory.mktemp("mlpeer")
-    env = dict(os.environ, MEMBERLIST_PEER_OUT=str(out))
-    r = subprocess.run(["bash", str(shared / "build.sh")], env=env, capture_output=True, text=True,
-                       timeout=600)
+    # Built once per checkout (.cache is git-ignored), with a kept Go build
+    # cache: the normal and the sanitizer runs share it.
+    out = ROOT / ".cache" / "mlpeer"
     binary = out / "memberlist-peer"
+    if binary.exists() and binary.stat().st_mtime >= (shared / "main.go").stat().st_mtime:
+        return str(binary)
+    out.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, MEMBERLIST_PEER_OUT=str(out), GOCACHE=str(out / "go-cache"))
+    r = subprocess.run(["bash", str(shared / "build.sh")], env=env, capture_output=True, text=True,
+                       timeout=900)
     if r.returncode != 0 or not binary.exists():
         pytest.skip("reference peer did not build (needs golang-github-hashicorp-memberlist-dev "
                     "and -serf-dev): " + (r.stderr or r.stdout)[-500:])

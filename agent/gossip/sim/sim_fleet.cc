@@ -33,6 +33,7 @@ SimFleet::SimFleet(size_t n, MemberlistConfig base, SimNetConfig net, uint64_t s
   nodes_.resize(n);
   for (size_t i = 0; i < n; ++i) {
     const uint32_t id = names_->intern(name(i));
+    name_ids_.push_back(id);
     if (index_of_name_.size() <= id) index_of_name_.resize(id + 1, -1);
     index_of_name_[id] = static_cast<int>(i);
   }
@@ -103,24 +104,13 @@ void SimFleet::leave(size_t i, Duration linger) {
 }
 
 void SimFleet::seed_converged() {
-  // Build each live node's alive message once and feed it to every other.
-  std::vector<std::string> alive(nodes_.size());
   const Vsn v = base_.vsn();
   for (size_t i = 0; i < nodes_.size(); ++i) {
     if (!up(i)) continue;
-    const auto ip = address(i).ip_bytes();
-    const std::string nm = name(i);
-    encode(AliveMsg{1, nm, std::string_view(reinterpret_cast<const char*>(ip.data()), 4),
-                    address(i).port, {},
-                    std::string_view(reinterpret_cast<const char*>(v.data()), 6)},
-           alive[i]);
-  }
-  // A push/pull-like bulk merge: one packet per fact, delivered directly.
-  for (size_t i = 0; i < nodes_.size(); ++i) {
-    if (!up(i)) continue;
+    Memberlist& ml = *nodes_[i]->ml;
     for (size_t j = 0; j < nodes_.size(); ++j)
-      if (j != i && up(j)) nodes_[i]->ml->on_packet(address(j), as_bytes(alive[j]), world_.now());
-    nodes_[i]->ml->drop_broadcasts();
+      if (j != i && up(j)) ml.preload(name_ids_[j], address(j), 1, v);
+    ml.restagger_push_pull();
   }
 }
 

@@ -47,6 +47,8 @@ class SimFleet {
   // benchmark's starting point; a 10,000-node join storm is a different
   // experiment).
   void seed_converged();
+  // Interned name id of node i (shared by every node of the fleet).
+  uint32_t name_id(size_t i) const { return name_ids_[i]; }
   void run_for(Duration d) { world_.run_until(world_.now() + d); }
 
  private:
@@ -58,6 +60,7 @@ class SimFleet {
   std::shared_ptr<Interner> names_ = std::make_shared<Interner>();
   std::vector<std::unique_ptr<Node>> nodes_;
   std::vector<int> index_of_name_;  // interned name id -> node index
+  std::vector<uint32_t> name_ids_;
   Observer observer_;
   friend struct FleetDelegate;
   int subject_index(std::string_view name) const;
