@@ -17,6 +17,7 @@
 #include <msgpack/zone.hpp>
 
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 #include <string_view>
@@ -55,7 +56,15 @@ class MsgpackWriter {
   void sint(int64_t v) { pk_.pack_int64(v); }
   void boolean(bool b) { b ? pk_.pack_true() : pk_.pack_false(); }
   void nil() { pk_.pack_nil(); }
-  void f64(double d) { pk_.pack_double(d); }
+  // Always float64 (0xcb): msgpack-cxx would write integral values as ints.
+  void f64(double d) {
+    uint64_t bits;
+    static_assert(sizeof bits == sizeof d);
+    std::memcpy(&bits, &d, sizeof d);
+    char b[9] = {char(0xcb)};
+    for (int i = 0; i < 8; ++i) b[1 + i] = char(bits >> (56 - 8 * i));
+    sink_.write(b, sizeof b);
+  }
 
  private:
   struct Sink {
