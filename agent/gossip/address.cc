@@ -13,7 +13,9 @@ std::string Address::ip_str() const {
   return buf;
 }
 
-std::string Address::str() const { return ip_str() + ":" + std::to_string(port); }
+std::string Address::str() const {
+  return ip_str() + ":" + std::to_string(port);
+}
 
 std::array<uint8_t, 4> Address::ip_bytes() const {
   return {uint8_t(ip >> 24), uint8_t(ip >> 16), uint8_t(ip >> 8), uint8_t(ip)};
@@ -46,10 +48,14 @@ bool Address::parse(std::string_view text, uint16_t default_port, Address& out) 
 
 std::string_view status_name(NodeStatus s) {
   switch (s) {
-    case NodeStatus::alive: return "alive";
-    case NodeStatus::suspect: return "suspect";
-    case NodeStatus::dead: return "dead";
-    case NodeStatus::left: return "left";
+    case NodeStatus::alive:
+      return "alive";
+    case NodeStatus::suspect:
+      return "suspect";
+    case NodeStatus::dead:
+      return "dead";
+    case NodeStatus::left:
+      return "left";
   }
   return "unknown";
 }

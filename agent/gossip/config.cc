@@ -2,7 +2,9 @@
 
 namespace cairn::gossip {
 
-MemberlistConfig MemberlistConfig::lan() { return MemberlistConfig{}; }
+MemberlistConfig MemberlistConfig::lan() {
+  return MemberlistConfig{};
+}
 
 MemberlistConfig MemberlistConfig::wan() {
   MemberlistConfig c;

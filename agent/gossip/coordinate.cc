@@ -134,7 +134,8 @@ void VivaldiClient::update_vivaldi(const Coordinate& other, double rtt) {
   const double wrongness = std::fabs(dist - rtt) / rtt;
   const double total = std::max(coord_.error + other.error, kZeroThreshold);
   const double weight = coord_.error / total;
-  coord_.error = cfg_.vivaldi_ce * weight * wrongness + coord_.error * (1.0 - cfg_.vivaldi_ce * weight);
+  coord_.error =
+      cfg_.vivaldi_ce * weight * wrongness + coord_.error * (1.0 - cfg_.vivaldi_ce * weight);
   coord_.error = std::min(coord_.error, cfg_.vivaldi_error_max);
   const double force = cfg_.vivaldi_cc * weight * (rtt - dist);
   coord_ = apply_force(coord_, force, other);

@@ -82,8 +82,7 @@ size_t stream_message_size(Bytes buf) {
       MsgpackReader r;
       UserMsgHeader h;
       size_t o = hdr_at;
-      if (!decode(buf, o, r, h) || h.user_msg_len < 0 ||
-          size_t(h.user_msg_len) > kMaxStreamBytes)
+      if (!decode(buf, o, r, h) || h.user_msg_len < 0 || size_t(h.user_msg_len) > kMaxStreamBytes)
         return kBad;
       off += size_t(h.user_msg_len);
       return buf.size() >= off ? off : kNeedMore;

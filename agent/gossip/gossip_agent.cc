@@ -20,9 +20,15 @@ struct GossipAgent::PlainDelegate : MemberlistDelegate {
     m.vsn = n.vsn;
     switch (n.status) {
       case NodeStatus::alive:
-      case NodeStatus::suspect: m.status = MemberStatus::alive; break;
-      case NodeStatus::dead: m.status = MemberStatus::failed; break;
-      case NodeStatus::left: m.status = MemberStatus::left; break;
+      case NodeStatus::suspect:
+        m.status = MemberStatus::alive;
+        break;
+      case NodeStatus::dead:
+        m.status = MemberStatus::failed;
+        break;
+      case NodeStatus::left:
+        m.status = MemberStatus::left;
+        break;
     }
     return m;
   }
@@ -37,7 +43,9 @@ struct GossipAgent::PlainDelegate : MemberlistDelegate {
   }
   void notify_join(const NodeInfo& n) override { emit(SerfEvent::Kind::member_join, n); }
   void notify_leave(const NodeInfo& n) override {
-    emit(n.status == NodeStatus::left ? SerfEvent::Kind::member_leave : SerfEvent::Kind::member_failed, n);
+    emit(n.status == NodeStatus::left ? SerfEvent::Kind::member_leave
+                                      : SerfEvent::Kind::member_failed,
+         n);
   }
   void notify_update(const NodeInfo& n) override { emit(SerfEvent::Kind::member_update, n); }
   void notify_probe_failed(std::string_view node) override {
@@ -121,7 +129,9 @@ GossipAgent::~GossipAgent() {
   plain_.reset();
 }
 
-void GossipAgent::set_event_handler(EventFn fn) { on_event_ = std::move(fn); }
+void GossipAgent::set_event_handler(EventFn fn) {
+  on_event_ = std::move(fn);
+}
 
 void GossipAgent::set_debug_handlers(std::function<void(std::string_view)> probe_failed,
                                      std::function<void(std::string_view, int)> suspect_timeout) {
@@ -134,7 +144,9 @@ void GossipAgent::set_debug_handlers(std::function<void(std::string_view)> probe
   }
 }
 
-Memberlist& GossipAgent::memberlist() { return serf_ ? serf_->memberlist() : *plain_; }
+Memberlist& GossipAgent::memberlist() {
+  return serf_ ? serf_->memberlist() : *plain_;
+}
 
 void GossipAgent::join(const std::vector<std::string>& addrs, Memberlist::JoinDone done) {
   std::vector<Address> seeds;
@@ -199,9 +211,13 @@ bool GossipAgent::respond(uint32_t id, std::string_view payload, std::string& er
   return serf_ && serf_->respond(id, payload, err);
 }
 
-bool GossipAgent::force_leave(std::string_view node) { return serf_ && serf_->remove_failed(node, false); }
+bool GossipAgent::force_leave(std::string_view node) {
+  return serf_ && serf_->remove_failed(node, false);
+}
 
-const Coordinate* GossipAgent::local_coordinate() const { return serf_ ? &serf_->coordinate() : nullptr; }
+const Coordinate* GossipAgent::local_coordinate() const {
+  return serf_ ? &serf_->coordinate() : nullptr;
+}
 
 bool GossipAgent::coordinate_of(std::string_view node, Coordinate& out) const {
   return serf_ && serf_->cached_coordinate(node, out);
@@ -211,7 +227,9 @@ int GossipAgent::health_score() const {
   return serf_ ? serf_->memberlist().health_score() : plain_->health_score();
 }
 
-Address GossipAgent::address() const { return cfg_.advertise; }
+Address GossipAgent::address() const {
+  return cfg_.advertise;
+}
 
 const MemberlistConfig& GossipAgent::memberlist_config() const {
   return serf_ ? serf_->memberlist().config() : plain_->config();

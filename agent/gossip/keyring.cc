@@ -23,14 +23,20 @@ EVP_CIPHER_CTX* cipher_ctx() {
 
 const EVP_CIPHER* gcm_for(size_t key_len) {
   switch (key_len) {
-    case 16: return EVP_aes_128_gcm();
-    case 24: return EVP_aes_192_gcm();
-    case 32: return EVP_aes_256_gcm();
-    default: return nullptr;
+    case 16:
+      return EVP_aes_128_gcm();
+    case 24:
+      return EVP_aes_192_gcm();
+    case 32:
+      return EVP_aes_256_gcm();
+    default:
+      return nullptr;
   }
 }
 
-const unsigned char* uc(const void* p) { return static_cast<const unsigned char*>(p); }
+const unsigned char* uc(const void* p) {
+  return static_cast<const unsigned char*>(p);
+}
 
 bool decrypt_with(std::string_view key, Bytes in, Bytes aad, std::string& out) {
   const EVP_CIPHER* cipher = gcm_for(key.size());
@@ -51,8 +57,8 @@ bool decrypt_with(std::string_view key, Bytes in, Bytes aad, std::string& out) {
     out.resize(base);
     return false;
   }
-  if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, int(kTagSize),
-                          const_cast<uint8_t*>(tag)) != 1 ||
+  if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, int(kTagSize), const_cast<uint8_t*>(tag)) !=
+          1 ||
       EVP_DecryptFinal_ex(ctx, dst + ct_len, &len) != 1) {
     out.resize(base);
     return false;
@@ -116,12 +122,13 @@ bool encrypt_payload(std::string_view key, Bytes msg, Bytes aad, std::string& ou
   unsigned char* ct = nonce + kNonceSize;
   EVP_CIPHER_CTX* ctx = cipher_ctx();
   int len = 0;
-  bool ok = RAND_bytes(nonce, int(kNonceSize)) == 1 &&
-            EVP_EncryptInit_ex(ctx, cipher, nullptr, uc(key.data()), nonce) == 1 &&
-            (aad.empty() || EVP_EncryptUpdate(ctx, nullptr, &len, aad.data(), int(aad.size())) == 1) &&
-            (msg.empty() || EVP_EncryptUpdate(ctx, ct, &len, msg.data(), int(msg.size())) == 1) &&
-            EVP_EncryptFinal_ex(ctx, ct + msg.size(), &len) == 1 &&
-            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, int(kTagSize), ct + msg.size()) == 1;
+  bool ok =
+      RAND_bytes(nonce, int(kNonceSize)) == 1 &&
+      EVP_EncryptInit_ex(ctx, cipher, nullptr, uc(key.data()), nonce) == 1 &&
+      (aad.empty() || EVP_EncryptUpdate(ctx, nullptr, &len, aad.data(), int(aad.size())) == 1) &&
+      (msg.empty() || EVP_EncryptUpdate(ctx, ct, &len, msg.data(), int(msg.size())) == 1) &&
+      EVP_EncryptFinal_ex(ctx, ct + msg.size(), &len) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, int(kTagSize), ct + msg.size()) == 1;
   if (!ok) out.resize(base);
   return ok;
 }

@@ -60,13 +60,14 @@ const Memberlist::NodeState* Memberlist::lookup(uint32_t id) const {
 
 void Memberlist::set_slot(size_t index) {
   const uint32_t id = nodes_[index].name;
-  if (id >= slot_of_.size()) slot_of_.resize(std::max<size_t>(id + 1, slot_of_.size() * 2), kNoSlot);
+  if (id >= slot_of_.size())
+    slot_of_.resize(std::max<size_t>(id + 1, slot_of_.size() * 2), kNoSlot);
   slot_of_[id] = static_cast<uint32_t>(index);
 }
 
 NodeInfo Memberlist::info(const NodeState& n) const {
-  return NodeInfo{names_->get(n.name), Address{n.ip, n.port}, names_->get(n.meta), n.vsn,
-                  n.status,            n.incarnation,         n.state_change};
+  return NodeInfo{names_->get(n.name), Address{n.ip, n.port}, names_->get(n.meta), n.vsn, n.status,
+                  n.incarnation,       n.state_change};
 }
 
 int Memberlist::num_members() const {
@@ -123,7 +124,8 @@ void Memberlist::preload(uint32_t name_id, const Address& addr, uint32_t incarna
 void Memberlist::restagger_push_pull() {
   if (!running_ || cfg_.push_pull_interval <= Duration::zero()) return;
   clock_.cancel(push_pull_timer_);
-  schedule_push_pull(Duration(rng_.below(push_pull_scale(cfg_.push_pull_interval, num_nodes()).count())));
+  schedule_push_pull(
+      Duration(rng_.below(push_pull_scale(cfg_.push_pull_interval, num_nodes()).count())));
 }
 
 // ---------------------------------------------------------------------------
@@ -136,8 +138,9 @@ void Memberlist::start() {
   if (meta.size() > kMetaMaxSize) meta.resize(kMetaMaxSize);
   const auto ip = cfg_.advertise.ip_bytes();
   const Vsn v = cfg_.vsn();
-  AliveMsg a{++incarnation_, cfg_.name, ip_view(ip), cfg_.advertise.port, meta,
-             std::string_view(reinterpret_cast<const char*>(v.data()), v.size())};
+  AliveMsg a{++incarnation_, cfg_.name,
+             ip_view(ip),    cfg_.advertise.port,
+             meta,           std::string_view(reinterpret_cast<const char*>(v.data()), v.size())};
   alive_node(a, {}, true);
 
   const Time now = clock_.now();
@@ -231,8 +234,9 @@ void Memberlist::update_node(Duration timeout, Done done) {
   if (meta.size() > kMetaMaxSize) meta.resize(kMetaMaxSize);
   const auto ip = Address{me->ip, me->port}.ip_bytes();
   const Vsn v = me->vsn;
-  AliveMsg a{++incarnation_, cfg_.name, ip_view(ip), me->port, meta,
-             std::string_view(reinterpret_cast<const char*>(v.data()), v.size())};
+  AliveMsg a{++incarnation_, cfg_.name,
+             ip_view(ip),    me->port,
+             meta,           std::string_view(reinterpret_cast<const char*>(v.data()), v.size())};
   if (!any_alive()) {
     alive_node(a, {}, true);
     if (done) done(true);
@@ -245,7 +249,8 @@ void Memberlist::update_node(Duration timeout, Done done) {
     state->first = true;
     if (state->second) state->second(ok);
   };
-  alive_node(a, [finish] { finish(true); }, true);
+  alive_node(
+      a, [finish] { finish(true); }, true);
   if (timeout > Duration::zero())
     clock_.schedule(timeout, [finish, token] {
       if (*token) finish(false);
@@ -295,8 +300,8 @@ void Memberlist::on_packet(const Address& from, Bytes data, Time received) {
     }
   }
   if (data.size() >= 5 && data[0] == static_cast<uint8_t>(MsgType::has_crc)) {
-    const uint32_t want = (uint32_t{data[1]} << 24) | (uint32_t{data[2]} << 16) |
-                          (uint32_t{data[3]} << 8) | data[4];
+    const uint32_t want =
+        (uint32_t{data[1]} << 24) | (uint32_t{data[2]} << 16) | (uint32_t{data[3]} << 8) | data[4];
     data = data.subspan(5);
     if (crc32_ieee(data) != want) {
       ++stats_.bad_crc;
@@ -338,15 +343,26 @@ void Memberlist::handle_command(Bytes buf, const Address& from, Time at, int dep
       handle_command(as_bytes(out), from, at, depth + 1);
       return;
     }
-    case MsgType::ping: return handle_ping(body, from);
-    case MsgType::indirect_ping: return handle_indirect_ping(body, from);
-    case MsgType::ack: return handle_ack(body, at);
-    case MsgType::nack: return handle_nack(body);
-    case MsgType::alive: return handle_alive(body);
-    case MsgType::suspect: return handle_suspect(body);
-    case MsgType::dead: return handle_dead(body);
-    case MsgType::user: delegate_->notify_msg(body); return;
-    default: ++stats_.unknown_type; return;
+    case MsgType::ping:
+      return handle_ping(body, from);
+    case MsgType::indirect_ping:
+      return handle_indirect_ping(body, from);
+    case MsgType::ack:
+      return handle_ack(body, at);
+    case MsgType::nack:
+      return handle_nack(body);
+    case MsgType::alive:
+      return handle_alive(body);
+    case MsgType::suspect:
+      return handle_suspect(body);
+    case MsgType::dead:
+      return handle_dead(body);
+    case MsgType::user:
+      delegate_->notify_msg(body);
+      return;
+    default:
+      ++stats_.unknown_type;
+      return;
   }
 }
 
@@ -378,8 +394,8 @@ void Memberlist::handle_indirect_ping(Bytes body, const Address& from) {
       Address::from_ip_bytes(reinterpret_cast<const uint8_t*>(ind.target.data()), port);
   Address requester = from;
   if (ind.source_addr.size() == 4 && ind.source_port > 0)
-    requester = Address::from_ip_bytes(
-        reinterpret_cast<const uint8_t*>(ind.source_addr.data()), ind.source_port);
+    requester = Address::from_ip_bytes(reinterpret_cast<const uint8_t*>(ind.source_addr.data()),
+                                       ind.source_port);
 
   const uint32_t local_seq = next_seq();
   const uint32_t orig_seq = ind.seq_no;
@@ -515,8 +531,7 @@ void Memberlist::alive_node(const AliveMsg& a, BroadcastQueue::Notify notify, bo
   } else if (state->ip != addr.ip || state->port != addr.port) {
     const bool can_reclaim = cfg_.dead_node_reclaim_time > Duration::zero() &&
                              clock_.now() - state->state_change > cfg_.dead_node_reclaim_time;
-    if (state->status == NodeStatus::left ||
-        (state->status == NodeStatus::dead && can_reclaim)) {
+    if (state->status == NodeStatus::left || (state->status == NodeStatus::dead && can_reclaim)) {
       updates_node = true;
     } else {
       NodeInfo other{a.node, addr, a.meta, vsn, NodeStatus::alive, a.incarnation, {}};
@@ -580,10 +595,10 @@ void Memberlist::suspect_node(const SuspectMsg& s) {
       clock_.cancel(it->second.timer);
       const Time change = it->second.change_time();
       auto token = alive_token_;
-      it->second.timer = clock_.schedule(std::max(remaining, Duration::zero()),
-                                         [this, token, id, change] {
-                                           if (*token) suspicion_expired(id, change);
-                                         });
+      it->second.timer =
+          clock_.schedule(std::max(remaining, Duration::zero()), [this, token, id, change] {
+            if (*token) suspicion_expired(id, change);
+          });
     }
     return;
   }
@@ -620,7 +635,8 @@ void Memberlist::suspicion_expired(uint32_t id, Time change_time) {
   auto it = suspicions_.find(id);
   const int confirmations = it == suspicions_.end() ? 0 : it->second.confirmations();
   NodeState* state = lookup(id);
-  if (state == nullptr || state->status != NodeStatus::suspect || state->state_change != change_time)
+  if (state == nullptr || state->status != NodeStatus::suspect ||
+      state->state_change != change_time)
     return;
   delegate_->notify_suspect_timeout(names_->get(id), confirmations);
   DeadMsg d{state->incarnation, names_->get(id), cfg_.name};
@@ -663,7 +679,11 @@ void Memberlist::refute(NodeState& me, uint32_t accused_inc) {
   ++stats_.refutes;
   const auto ip = Address{me.ip, me.port}.ip_bytes();
   const Vsn v = me.vsn;
-  AliveMsg a{inc,     cfg_.name, ip_view(ip), me.port, names_->get(me.meta),
+  AliveMsg a{inc,
+             cfg_.name,
+             ip_view(ip),
+             me.port,
+             names_->get(me.meta),
              std::string_view(reinterpret_cast<const char*>(v.data()), v.size())};
   std::string msg;
   encode(a, msg);
@@ -978,9 +998,8 @@ void Memberlist::probe_direct_timeout() {
   const std::string target_name(names_->get(node.name));
   for (size_t idx : picks_) {
     const NodeState& peer = nodes_[idx];
-    IndirectPingMsg ind{probe_.seq,   ip_view(target_ip),     node.port,
-                        target_name,  peer.vsn[1] >= 4,       ip_view(self_ip),
-                        cfg_.advertise.port, cfg_.name};
+    IndirectPingMsg ind{probe_.seq,       ip_view(target_ip), node.port,           target_name,
+                        peer.vsn[1] >= 4, ip_view(self_ip),   cfg_.advertise.port, cfg_.name};
     if (ind.nack) ++probe_.expected_nacks;
     std::string msg;
     encode(ind, msg);
@@ -1001,20 +1020,20 @@ void Memberlist::probe_direct_timeout() {
       ++stats_.streams_out;
       std::string frame = stream_frame(ping, true);
       stats_.stream_bytes_out += frame.size();
-      transport_.send_stream(
-          Address{node.ip, node.port}, std::move(frame), left, true,
-          [this, token, seq](bool ok, Bytes reply) {
-            if (!*token || !probe_.active || probe_.seq != seq) return;
-            probe_.tcp_pending = false;
-            if (ok) {
-              std::string plain, err;
-              AckMsg ack;
-              probe_.tcp_ok = open_stream(reply, plain, err) &&
-                              plain[0] == static_cast<uint8_t>(MsgType::ack) &&
-                              decode(as_bytes(plain).subspan(1), reader_, ack) && ack.seq_no == seq;
-            }
-            if (probe_.timed_out) finish_probe(probe_.tcp_ok);
-          });
+      transport_.send_stream(Address{node.ip, node.port}, std::move(frame), left, true,
+                             [this, token, seq](bool ok, Bytes reply) {
+                               if (!*token || !probe_.active || probe_.seq != seq) return;
+                               probe_.tcp_pending = false;
+                               if (ok) {
+                                 std::string plain, err;
+                                 AckMsg ack;
+                                 probe_.tcp_ok = open_stream(reply, plain, err) &&
+                                                 plain[0] == static_cast<uint8_t>(MsgType::ack) &&
+                                                 decode(as_bytes(plain).subspan(1), reader_, ack) &&
+                                                 ack.seq_no == seq;
+                               }
+                               if (probe_.timed_out) finish_probe(probe_.tcp_ok);
+                             });
     }
   }
 }
@@ -1070,7 +1089,8 @@ void Memberlist::reset_nodes() {
   size_t keep = 0;
   for (size_t i = 0; i < nodes_.size(); ++i) {
     const NodeState& n = nodes_[i];
-    if (n.dead_or_left() && n.name != self_id_ && now - n.state_change > cfg_.gossip_to_the_dead_time) {
+    if (n.dead_or_left() && n.name != self_id_ &&
+        now - n.state_change > cfg_.gossip_to_the_dead_time) {
       slot_of_[n.name] = kNoSlot;
       continue;
     }
@@ -1113,9 +1133,12 @@ void Memberlist::gossip() {
     if (n.name == self_id_) return true;
     switch (n.status) {
       case NodeStatus::alive:
-      case NodeStatus::suspect: return false;
-      case NodeStatus::dead: return now - n.state_change > cfg_.gossip_to_the_dead_time;
-      default: return true;
+      case NodeStatus::suspect:
+        return false;
+      case NodeStatus::dead:
+        return now - n.state_change > cfg_.gossip_to_the_dead_time;
+      default:
+        return true;
     }
   });
   size_t avail = cfg_.udp_buffer_size - kCompoundHeaderOverhead -
@@ -1183,36 +1206,35 @@ void Memberlist::push_pull_with(const Address& to, bool join,
   std::string frame = stream_frame(local_state(join), true);
   stats_.stream_bytes_out += frame.size();
   auto token = alive_token_;
-  transport_.send_stream(
-      to, std::move(frame), cfg_.tcp_timeout, true,
-      [this, token, done = std::move(done)](bool ok, Bytes reply) {
-        if (!*token) return;
-        if (!ok) {
-          done(false, "connection failed or timed out");
-          return;
-        }
-        stats_.stream_bytes_in += reply.size();
-        std::string plain, error;
-        if (!open_stream(reply, plain, error)) {
-          ++stats_.bad_stream;
-          done(false, error);
-          return;
-        }
-        if (plain[0] == static_cast<uint8_t>(MsgType::err)) {
-          ErrRespMsg e;
-          decode(as_bytes(plain).subspan(1), reader_, e);
-          done(false, "remote error: " + std::string(e.error));
-          return;
-        }
-        bool remote_join = false;
-        if (plain[0] != static_cast<uint8_t>(MsgType::push_pull) ||
-            !merge_remote_state(as_bytes(plain), remote_join, error)) {
-          ++stats_.bad_stream;
-          done(false, error.empty() ? "bad push/pull reply" : error);
-          return;
-        }
-        done(true, {});
-      });
+  transport_.send_stream(to, std::move(frame), cfg_.tcp_timeout, true,
+                         [this, token, done = std::move(done)](bool ok, Bytes reply) {
+                           if (!*token) return;
+                           if (!ok) {
+                             done(false, "connection failed or timed out");
+                             return;
+                           }
+                           stats_.stream_bytes_in += reply.size();
+                           std::string plain, error;
+                           if (!open_stream(reply, plain, error)) {
+                             ++stats_.bad_stream;
+                             done(false, error);
+                             return;
+                           }
+                           if (plain[0] == static_cast<uint8_t>(MsgType::err)) {
+                             ErrRespMsg e;
+                             decode(as_bytes(plain).subspan(1), reader_, e);
+                             done(false, "remote error: " + std::string(e.error));
+                             return;
+                           }
+                           bool remote_join = false;
+                           if (plain[0] != static_cast<uint8_t>(MsgType::push_pull) ||
+                               !merge_remote_state(as_bytes(plain), remote_join, error)) {
+                             ++stats_.bad_stream;
+                             done(false, error.empty() ? "bad push/pull reply" : error);
+                             return;
+                           }
+                           done(true, {});
+                         });
 }
 
 bool Memberlist::verify_protocol(const std::vector<PushNodeState>& remote) const {
@@ -1276,13 +1298,16 @@ bool Memberlist::merge_remote_state(Bytes msg, bool& join, std::string& error) {
       case NodeStatus::alive:
         alive_node(AliveMsg{r.incarnation, r.name, r.addr, r.port, r.meta, r.vsn}, {}, false);
         break;
-      case NodeStatus::left: dead_node(DeadMsg{r.incarnation, r.name, r.name}); break;
+      case NodeStatus::left:
+        dead_node(DeadMsg{r.incarnation, r.name, r.name});
+        break;
       case NodeStatus::dead:
       case NodeStatus::suspect:
         // Another node's opinion that someone is dead only makes us suspect.
         suspect_node(SuspectMsg{r.incarnation, r.name, cfg_.name});
         break;
-      default: break;
+      default:
+        break;
     }
   }
   if (!user.empty()) delegate_->merge_remote_state(user, join);

@@ -79,8 +79,8 @@ struct MemberlistStats {
   // Dropped input, by reason.
   uint64_t bad_label = 0, bad_decrypt = 0, bad_crc = 0, bad_compress = 0, bad_message = 0,
            unknown_type = 0, bad_stream = 0, truncated_compound = 0;
-  uint64_t probes = 0, probe_failures = 0, indirect_probes = 0, tcp_fallbacks = 0,
-           suspicions = 0, refutes = 0, push_pulls = 0;
+  uint64_t probes = 0, probe_failures = 0, indirect_probes = 0, tcp_fallbacks = 0, suspicions = 0,
+           refutes = 0, push_pulls = 0;
 };
 
 class Memberlist : public PacketHandler {
@@ -151,9 +151,7 @@ class Memberlist : public PacketHandler {
     NodeStatus status = NodeStatus::dead;
     Vsn vsn{};
     Time state_change{};
-    bool dead_or_left() const {
-      return status == NodeStatus::dead || status == NodeStatus::left;
-    }
+    bool dead_or_left() const { return status == NodeStatus::dead || status == NodeStatus::left; }
   };
   struct AckHandler {
     std::function<void(Bytes payload, Time at)> on_ack;
@@ -241,8 +239,8 @@ class Memberlist : public PacketHandler {
   bool running_ = false;
   bool leaving_ = false;
 
-  std::vector<NodeState> nodes_;     // probe order
-  std::vector<uint32_t> slot_of_;    // name id -> index in nodes_, or kNoSlot
+  std::vector<NodeState> nodes_;   // probe order
+  std::vector<uint32_t> slot_of_;  // name id -> index in nodes_, or kNoSlot
   static constexpr uint32_t kNoSlot = UINT32_MAX;
   size_t probe_index_ = 0;
   std::unordered_map<uint32_t, Suspicion> suspicions_;

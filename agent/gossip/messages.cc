@@ -4,7 +4,9 @@ namespace cairn::gossip {
 
 namespace {
 
-void type_byte(MsgType t, std::string& out) { out.push_back(static_cast<char>(t)); }
+void type_byte(MsgType t, std::string& out) {
+  out.push_back(static_cast<char>(t));
+}
 
 // Calls field(key, value) for every entry of the map at body[off..].
 template <class F>

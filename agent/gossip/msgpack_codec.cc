@@ -12,7 +12,9 @@ namespace {
 constexpr size_t kMaxDepth = 8;
 constexpr size_t kMaxElements = size_t{1} << 20;
 
-bool reference_strings(msgpack::type::object_type, std::size_t, void*) { return true; }
+bool reference_strings(msgpack::type::object_type, std::size_t, void*) {
+  return true;
+}
 }  // namespace
 
 const msgpack::object* MsgpackReader::next(Bytes data, size_t& off) {
@@ -54,10 +56,17 @@ bool mp_int(const msgpack::object& o, int64_t& out) {
 
 bool mp_bytes(const msgpack::object& o, std::string_view& out) {
   switch (o.type) {
-    case msgpack::type::STR: out = {o.via.str.ptr, o.via.str.size}; return true;
-    case msgpack::type::BIN: out = {o.via.bin.ptr, o.via.bin.size}; return true;
-    case msgpack::type::NIL: out = {}; return true;
-    default: return false;
+    case msgpack::type::STR:
+      out = {o.via.str.ptr, o.via.str.size};
+      return true;
+    case msgpack::type::BIN:
+      out = {o.via.bin.ptr, o.via.bin.size};
+      return true;
+    case msgpack::type::NIL:
+      out = {};
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -70,10 +79,17 @@ bool mp_bool(const msgpack::object& o, bool& out) {
 bool mp_f64(const msgpack::object& o, double& out) {
   switch (o.type) {
     case msgpack::type::FLOAT64:
-    case msgpack::type::FLOAT32: out = o.via.f64; return true;
-    case msgpack::type::POSITIVE_INTEGER: out = static_cast<double>(o.via.u64); return true;
-    case msgpack::type::NEGATIVE_INTEGER: out = static_cast<double>(o.via.i64); return true;
-    default: return false;
+    case msgpack::type::FLOAT32:
+      out = o.via.f64;
+      return true;
+    case msgpack::type::POSITIVE_INTEGER:
+      out = static_cast<double>(o.via.u64);
+      return true;
+    case msgpack::type::NEGATIVE_INTEGER:
+      out = static_cast<double>(o.via.i64);
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -114,24 +130,70 @@ size_t mp_skip(Bytes d, size_t start) {
     } else {
       size_t hdr = 0;
       switch (b) {
-        case 0xc4: case 0xd9: hdr = 1; break;                 // bin8, str8
-        case 0xc5: case 0xda: hdr = 2; break;                 // bin16, str16
-        case 0xc6: case 0xdb: hdr = 4; break;                 // bin32, str32
-        case 0xcc: case 0xd0: skip = 1; break;
-        case 0xcd: case 0xd1: skip = 2; break;
-        case 0xca: case 0xce: case 0xd2: skip = 4; break;
-        case 0xcb: case 0xcf: case 0xd3: skip = 8; break;
-        case 0xd4: skip = 2; break;                           // fixext
-        case 0xd5: skip = 3; break;
-        case 0xd6: skip = 5; break;
-        case 0xd7: skip = 9; break;
-        case 0xd8: skip = 17; break;
-        case 0xc7: hdr = 1; break;                            // ext8/16/32 (+1 type byte)
-        case 0xc8: hdr = 2; break;
-        case 0xc9: hdr = 4; break;
-        case 0xdc: case 0xde: hdr = 2; break;                 // array16, map16
-        case 0xdd: case 0xdf: hdr = 4; break;                 // array32, map32
-        default: return kBad;                                 // 0xc1: never used
+        case 0xc4:
+        case 0xd9:
+          hdr = 1;
+          break;  // bin8, str8
+        case 0xc5:
+        case 0xda:
+          hdr = 2;
+          break;  // bin16, str16
+        case 0xc6:
+        case 0xdb:
+          hdr = 4;
+          break;  // bin32, str32
+        case 0xcc:
+        case 0xd0:
+          skip = 1;
+          break;
+        case 0xcd:
+        case 0xd1:
+          skip = 2;
+          break;
+        case 0xca:
+        case 0xce:
+        case 0xd2:
+          skip = 4;
+          break;
+        case 0xcb:
+        case 0xcf:
+        case 0xd3:
+          skip = 8;
+          break;
+        case 0xd4:
+          skip = 2;
+          break;  // fixext
+        case 0xd5:
+          skip = 3;
+          break;
+        case 0xd6:
+          skip = 5;
+          break;
+        case 0xd7:
+          skip = 9;
+          break;
+        case 0xd8:
+          skip = 17;
+          break;
+        case 0xc7:
+          hdr = 1;
+          break;  // ext8/16/32 (+1 type byte)
+        case 0xc8:
+          hdr = 2;
+          break;
+        case 0xc9:
+          hdr = 4;
+          break;
+        case 0xdc:
+        case 0xde:
+          hdr = 2;
+          break;  // array16, map16
+        case 0xdd:
+        case 0xdf:
+          hdr = 4;
+          break;  // array32, map32
+        default:
+          return kBad;  // 0xc1: never used
       }
       if (hdr > 0) {
         if (d.size() - off < hdr) return kNeedMore;

@@ -11,8 +11,8 @@
 // query, joined / join-failed, members (on SIGUSR1), suspect and
 // suspect-timeout (with -debug-events), exit. SIGINT/SIGTERM leave (unless
 // -leave=false) and exit; SIGKILL is what failure tests use.
-#include <uv.h>
 #include <unistd.h>
+#include <uv.h>
 
 #include <chrono>
 #include <cstdio>
@@ -61,21 +61,16 @@ struct Options {
 Options parse(int argc, char** argv) {
   Options o;
   std::map<std::string, std::string*> strs = {
-      {"name", &o.name},   {"bind", &o.bind}, {"advertise", &o.advertise}, {"join", &o.join},
-      {"config", &o.config}, {"key", &o.key}, {"mode", &o.mode},           {"tags", &o.tags},
-      {"meta", &o.meta},   {"label", &o.label}};
-  std::map<std::string, bool*> bools = {{"events", &o.events},
-                                        {"debug-events", &o.debug_events},
-                                        {"leave", &o.leave},
-                                        {"compress", &o.compress},
-                                        {"go-probe-order", &o.go_probe_order},
-                                        {"trace-probes", nullptr}};
-  std::map<std::string, Nanos*> durs = {{"exit-after", &o.exit_after},
-                                        {"join-retry", &o.join_retry},
-                                        {"probe-interval", &o.probe_interval},
-                                        {"probe-timeout", &o.probe_timeout},
-                                        {"gossip-interval", &o.gossip_interval},
-                                        {"pushpull-interval", &o.pushpull_interval}};
+      {"name", &o.name},     {"bind", &o.bind},  {"advertise", &o.advertise}, {"join", &o.join},
+      {"config", &o.config}, {"key", &o.key},    {"mode", &o.mode},           {"tags", &o.tags},
+      {"meta", &o.meta},     {"label", &o.label}};
+  std::map<std::string, bool*> bools = {
+      {"events", &o.events},     {"debug-events", &o.debug_events},     {"leave", &o.leave},
+      {"compress", &o.compress}, {"go-probe-order", &o.go_probe_order}, {"trace-probes", nullptr}};
+  std::map<std::string, Nanos*> durs = {
+      {"exit-after", &o.exit_after},           {"join-retry", &o.join_retry},
+      {"probe-interval", &o.probe_interval},   {"probe-timeout", &o.probe_timeout},
+      {"gossip-interval", &o.gossip_interval}, {"pushpull-interval", &o.pushpull_interval}};
   std::map<std::string, int*> ints = {{"port", &o.port},
                                       {"gossip-nodes", &o.gossip_nodes},
                                       {"suspicion-mult", &o.suspicion_mult},
@@ -230,11 +225,19 @@ int main(int argc, char** argv) {
     agent->set_event_handler([&](const SerfEvent& ev) {
       const char* kind = nullptr;
       switch (ev.kind) {
-        case SerfEvent::Kind::member_join: kind = "join"; break;
+        case SerfEvent::Kind::member_join:
+          kind = "join";
+          break;
         case SerfEvent::Kind::member_leave:
-        case SerfEvent::Kind::member_failed: kind = "leave"; break;
-        case SerfEvent::Kind::member_update: kind = "update"; break;
-        case SerfEvent::Kind::member_reap: kind = "reap"; break;
+        case SerfEvent::Kind::member_failed:
+          kind = "leave";
+          break;
+        case SerfEvent::Kind::member_update:
+          kind = "update";
+          break;
+        case SerfEvent::Kind::member_reap:
+          kind = "reap";
+          break;
         case SerfEvent::Kind::user:
           out.emit("user", "", [&](JsonWriter& w) {
             w.field("ltime", ev.ltime);
@@ -265,11 +268,11 @@ int main(int argc, char** argv) {
     });
   }
   if (o.debug_events) {
-    agent->set_debug_handlers(
-        [&](std::string_view node) { out.emit("suspect", node); },
-        [&](std::string_view node, int c) {
-          out.emit("suspect-timeout", node, [&](JsonWriter& w) { w.field("confirmations", c); });
-        });
+    agent->set_debug_handlers([&](std::string_view node) { out.emit("suspect", node); },
+                              [&](std::string_view node, int c) {
+                                out.emit("suspect-timeout", node,
+                                         [&](JsonWriter& w) { w.field("confirmations", c); });
+                              });
   }
 
   agent->start();
@@ -283,7 +286,9 @@ int main(int argc, char** argv) {
     write_vsn(w, mc.vsn());
     w.key("params");
     w.begin_object();
-    auto ms = [](Duration d) { return int64_t(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()); };
+    auto ms = [](Duration d) {
+      return int64_t(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+    };
     w.field("ProbeInterval_ms", ms(mc.probe_interval));
     w.field("ProbeTimeout_ms", ms(mc.probe_timeout));
     w.field("GossipInterval_ms", ms(mc.gossip_interval));
@@ -302,7 +307,8 @@ int main(int argc, char** argv) {
   const std::vector<std::string> seeds = split(o.join);
   Timer retry(loop);
   int attempts = 0;
-  const auto join_deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(o.join_retry);
+  const auto join_deadline =
+      std::chrono::steady_clock::now() + std::chrono::nanoseconds(o.join_retry);
   std::function<void()> try_join = [&] {
     ++attempts;
     agent->join(seeds, [&](int n, const std::string& e) {

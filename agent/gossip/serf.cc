@@ -28,11 +28,16 @@ std::string_view ip_view(const std::array<uint8_t, 4>& b) {
 
 std::string_view member_status_name(MemberStatus s) {
   switch (s) {
-    case MemberStatus::none: return "none";
-    case MemberStatus::alive: return "alive";
-    case MemberStatus::leaving: return "leaving";
-    case MemberStatus::left: return "left";
-    case MemberStatus::failed: return "failed";
+    case MemberStatus::none:
+      return "none";
+    case MemberStatus::alive:
+      return "alive";
+    case MemberStatus::leaving:
+      return "leaving";
+    case MemberStatus::left:
+      return "left";
+    case MemberStatus::failed:
+      return "failed";
   }
   return "unknown";
 }
@@ -329,7 +334,8 @@ void Serf::notify_msg(Bytes buf) {
       if (dest.valid() && off < body.size()) ml_->send_to_address(dest, body.subspan(off));
       break;
     }
-    default: break;
+    default:
+      break;
   }
   if (rebroadcast) broadcast(*queue, std::string(as_view(buf)));
 }
@@ -367,7 +373,8 @@ void Serf::merge_remote_state(Bytes buf, bool join) {
     if (std::binary_search(left.begin(), left.end(), name)) continue;
     handle_join_intent(SerfJoin{t, name});
   }
-  if (join && event_join_ignore_ && pp.event_ltime > event_min_time_) event_min_time_ = pp.event_ltime;
+  if (join && event_join_ignore_ && pp.event_ltime > event_min_time_)
+    event_min_time_ = pp.event_ltime;
   for (const auto& slot : pp.decoded_events)
     for (const auto& [name, payload] : slot.events)
       handle_user_event(SerfUserEvent{slot.ltime, name, payload, false});
@@ -427,7 +434,8 @@ void Serf::notify_leave(const NodeInfo& n) {
       failed_.push_back(ms.member.name);
       emit(SerfEvent::Kind::member_failed, ms.member);
       break;
-    default: break;
+    default:
+      break;
   }
 }
 
@@ -468,7 +476,8 @@ void Serf::notify_conflict(const NodeInfo& existing, const NodeInfo& /*other*/) 
 // Intents and events (serf.go handleNode*Intent, handleUserEvent)
 
 bool Serf::upsert_intent(std::string_view node, SerfMsg type, uint64_t ltime) {
-  auto [it, fresh] = recent_intents_.try_emplace(std::string(node), Intent{type, ltime, clock_src_.now()});
+  auto [it, fresh] =
+      recent_intents_.try_emplace(std::string(node), Intent{type, ltime, clock_src_.now()});
   if (fresh) return true;
   if (ltime > it->second.ltime) {
     it->second = Intent{type, ltime, clock_src_.now()};
@@ -524,7 +533,8 @@ bool Serf::handle_leave_intent(const SerfLeave& l) {
     case MemberStatus::left:
       if (l.prune) erase_member(ms.member.name);
       return true;
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -558,8 +568,8 @@ bool Serf::handle_user_event(const SerfUserEvent& e) {
   }
   slot.events.emplace_back(e.name, e.payload);
   if (on_event_) {
-    SerfEvent ev{SerfEvent::Kind::user, {}, std::string(e.name), std::string(e.payload),
-                 e.ltime, e.cc, 0};
+    SerfEvent ev{
+        SerfEvent::Kind::user, {}, std::string(e.name), std::string(e.payload), e.ltime, e.cc, 0};
     on_event_(ev);
   }
   return true;
@@ -630,19 +640,26 @@ bool Serf::handle_query(const SerfQuery& q) {
   if (q.addr.size() == 4 && q.port != 0)
     reply_to = Address::from_ip_bytes(reinterpret_cast<const uint8_t*>(q.addr.data()), q.port);
   if ((q.flags & kQueryFlagAck) && reply_to.valid())
-    send_query_response(reply_to, SerfQueryResponse{q.ltime, q.id, cfg_.node_name, kQueryFlagAck, {}});
+    send_query_response(reply_to,
+                        SerfQueryResponse{q.ltime, q.id, cfg_.node_name, kQueryFlagAck, {}});
 
   // Remember how to answer; forgotten after its deadline.
   const Time now = clock_src_.now();
   std::erase_if(pending_, [&](const auto& kv) { return kv.second.deadline < now; });
   const uint32_t local_id = q.id;
-  pending_[local_id] = PendingQuery{q.ltime, q.id, reply_to, now + Duration(std::max<int64_t>(0, q.timeout_ns))};
+  pending_[local_id] =
+      PendingQuery{q.ltime, q.id, reply_to, now + Duration(std::max<int64_t>(0, q.timeout_ns))};
 
   if (q.name.substr(0, kInternalPrefix.size()) == kInternalPrefix) {
     handle_internal_query(q, local_id);
   } else if (on_event_) {
-    SerfEvent ev{SerfEvent::Kind::query, {}, std::string(q.name), std::string(q.payload),
-                 q.ltime, false, local_id};
+    SerfEvent ev{SerfEvent::Kind::query,
+                 {},
+                 std::string(q.name),
+                 std::string(q.payload),
+                 q.ltime,
+                 false,
+                 local_id};
     on_event_(ev);
   }
   return rebroadcast;
@@ -669,7 +686,8 @@ bool Serf::respond(uint32_t query_id, std::string_view payload, std::string& err
   std::string raw;
   encode(r, raw);
   if (raw.size() > cfg_.query_response_size_limit) {
-    error = "response exceeds limit of " + std::to_string(cfg_.query_response_size_limit) + " bytes";
+    error =
+        "response exceeds limit of " + std::to_string(cfg_.query_response_size_limit) + " bytes";
     return false;
   }
   if (it->second.reply_to.valid()) ml_->send_to_address(it->second.reply_to, as_bytes(raw));
@@ -690,7 +708,8 @@ void Serf::handle_internal_query(const SerfQuery& q, uint32_t id) {
     } else {
       const Member& m = it->second.member;
       const auto ip = m.addr.ip_bytes();
-      encode(SerfMemberMsg{m.name, ip_view(ip), m.addr.port, m.tags, int64_t(m.status), m.vsn}, payload);
+      encode(SerfMemberMsg{m.name, ip_view(ip), m.addr.port, m.tags, int64_t(m.status), m.vsn},
+             payload);
     }
     respond(id, payload, err);
     return;
@@ -811,9 +830,8 @@ void Serf::reap() {
   };
   reap_list(failed_, cfg_.reconnect_timeout);
   reap_list(left_, cfg_.tombstone_timeout);
-  std::erase_if(recent_intents_, [&](const auto& kv) {
-    return now - kv.second.when > cfg_.recent_intent_timeout;
-  });
+  std::erase_if(recent_intents_,
+                [&](const auto& kv) { return now - kv.second.when > cfg_.recent_intent_timeout; });
 }
 
 void Serf::reconnect() {

@@ -36,11 +36,19 @@ struct Member {
 };
 
 struct SerfEvent {
-  enum class Kind { member_join, member_leave, member_failed, member_update, member_reap, user, query };
+  enum class Kind {
+    member_join,
+    member_leave,
+    member_failed,
+    member_update,
+    member_reap,
+    user,
+    query
+  };
   Kind kind;
-  Member member;         // member events
-  std::string name;      // user event / query name
-  std::string payload;   // user event / query payload
+  Member member;        // member events
+  std::string name;     // user event / query name
+  std::string payload;  // user event / query payload
   uint64_t ltime = 0;
   bool coalesce = false;
   uint32_t query_id = 0;  // queries: pass back to Serf::respond
@@ -85,8 +93,7 @@ class Serf : private MemberlistDelegate {
   void set_event_handler(EventFn fn) { on_event_ = std::move(fn); }
   void start();
   // Joins through the seeds, then broadcasts our join intent.
-  void join(const std::vector<Address>& seeds, bool ignore_old,
-            Memberlist::JoinDone done);
+  void join(const std::vector<Address>& seeds, bool ignore_old, Memberlist::JoinDone done);
   // Leave intent, memberlist leave, then LeavePropagateDelay; done(ok).
   void leave(Memberlist::Done done);
   void shutdown();

@@ -4,7 +4,9 @@ namespace cairn::gossip {
 
 namespace {
 
-void type_byte(SerfMsg t, std::string& out) { out.push_back(static_cast<char>(t)); }
+void type_byte(SerfMsg t, std::string& out) {
+  out.push_back(static_cast<char>(t));
+}
 
 template <class F>
 bool walk(const msgpack::object* o, F&& field) {
@@ -265,11 +267,12 @@ bool decode(Bytes b, MsgpackReader& r, SerfPushPull& m) {
           if (sv.type != msgpack::type::ARRAY) return false;
           for (uint32_t j = 0; j < sv.via.array.size; ++j) {
             std::string_view name, payload;
-            const bool ev_ok = walk(&sv.via.array.ptr[j], [&](std::string_view ek, const msgpack::object& evv) {
-              if (ek == "Name") return mp_bytes(evv, name);
-              if (ek == "Payload") return mp_bytes(evv, payload);
-              return true;
-            });
+            const bool ev_ok =
+                walk(&sv.via.array.ptr[j], [&](std::string_view ek, const msgpack::object& evv) {
+                  if (ek == "Name") return mp_bytes(evv, name);
+                  if (ek == "Payload") return mp_bytes(evv, payload);
+                  return true;
+                });
             if (!ev_ok) return false;
             s.events.emplace_back(name, payload);
           }

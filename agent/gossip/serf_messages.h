@@ -85,7 +85,7 @@ struct SerfPushPull {
   std::vector<std::pair<std::string_view, uint64_t>> status_ltimes;
   std::vector<std::string_view> left_members;
   uint64_t event_ltime = 0;
-  std::vector<const SerfEventSlot*> events;  // encode: ring, null for empty slots
+  std::vector<const SerfEventSlot*> events;   // encode: ring, null for empty slots
   std::vector<SerfEventSlot> decoded_events;  // decode: non-empty slots
   uint64_t query_ltime = 0;
 };

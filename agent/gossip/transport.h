@@ -29,8 +29,8 @@ class Transport {
   // Connects to `to`, writes data, and if want_reply reads one complete
   // stream message back; done runs exactly once (unless the transport is
   // destroyed first), never before send_stream returns.
-  virtual void send_stream(const Address& to, std::string data, Duration timeout,
-                           bool want_reply, StreamDone done) = 0;
+  virtual void send_stream(const Address& to, std::string data, Duration timeout, bool want_reply,
+                           StreamDone done) = 0;
 };
 
 class PacketHandler {

@@ -23,6 +23,8 @@ Clock::TimerId UvClock::schedule(Duration delay, std::function<void()> fn) {
   return id;
 }
 
-void UvClock::cancel(TimerId id) { timers_.erase(id); }
+void UvClock::cancel(TimerId id) {
+  timers_.erase(id);
+}
 
 }  // namespace cairn::gossip

@@ -110,7 +110,8 @@ struct UvTransport::Conn {
       return;
     }
     std::string reply;
-    if (owner && owner->handler_) reply = owner->handler_->on_stream(peer, as_bytes(in).subspan(0, size));
+    if (owner && owner->handler_)
+      reply = owner->handler_->on_stream(peer, as_bytes(in).subspan(0, size));
     if (reply.empty()) {
       close();
       return;
@@ -123,20 +124,20 @@ struct UvTransport::Conn {
     auto* req = new uv_write_t;
     req->data = this;
     uv_buf_t b = uv_buf_init(out.data(), unsigned(out.size()));
-    const int rc = uv_write(req, reinterpret_cast<uv_stream_t*>(&tcp), &b, 1,
-                            [](uv_write_t* r, int status) {
-                              auto* c = static_cast<Conn*>(r->data);
-                              delete r;
-                              if (c->closing) return;
-                              if (status < 0) {
-                                c->fail();
-                              } else if (c->inbound || !c->want_reply) {
-                                c->finish(true, {});
-                                c->close();
-                              } else {
-                                c->start_reading();
-                              }
-                            });
+    const int rc =
+        uv_write(req, reinterpret_cast<uv_stream_t*>(&tcp), &b, 1, [](uv_write_t* r, int status) {
+          auto* c = static_cast<Conn*>(r->data);
+          delete r;
+          if (c->closing) return;
+          if (status < 0) {
+            c->fail();
+          } else if (c->inbound || !c->want_reply) {
+            c->finish(true, {});
+            c->close();
+          } else {
+            c->start_reading();
+          }
+        });
     if (rc != 0) {
       delete req;
       fail();
@@ -161,9 +162,10 @@ int UvTransport::bind(const Address& addr) {
   listener_.get()->data = this;
   rc = uv_tcp_bind(listener_.get(), reinterpret_cast<const sockaddr*>(&sa), 0);
   if (rc != 0) return rc;
-  rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener_.get()), 128, [](uv_stream_t* s, int status) {
-    if (status == 0 && s->data) static_cast<UvTransport*>(s->data)->on_accept();
-  });
+  rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener_.get()), 128,
+                 [](uv_stream_t* s, int status) {
+                   if (status == 0 && s->data) static_cast<UvTransport*>(s->data)->on_accept();
+                 });
   if (rc != 0) return rc;
   sockaddr_storage bound{};
   int len = sizeof bound;
@@ -234,7 +236,8 @@ void UvTransport::on_accept() {
   int len = sizeof peer;
   uv_tcp_getpeername(&c->tcp, reinterpret_cast<sockaddr*>(&peer), &len);
   c->peer = from_sockaddr(reinterpret_cast<sockaddr*>(&peer));
-  const auto ms = uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(inbound_timeout_).count());
+  const auto ms =
+      uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(inbound_timeout_).count());
   c->deadline.start(ms, 0, [c] { c->fail(); });
   c->start_reading();
 }
@@ -247,7 +250,8 @@ void UvTransport::send_stream(const Address& to, std::string data, Duration time
   c->want_reply = want_reply;
   c->done = std::move(done);
   c->out = std::move(data);
-  const auto ms = std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count());
+  const auto ms =
+      std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count());
   c->deadline.start(uint64_t(ms), 0, [c] { c->fail(); });
   sockaddr_in sa = to_sockaddr(to);
   const int rc = uv_tcp_connect(&c->connect_req, &c->tcp, reinterpret_cast<const sockaddr*>(&sa),

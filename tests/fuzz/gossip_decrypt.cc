@@ -22,8 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string out;
   decrypt_payload(ring, in, aad, out);
   std::string ct, back;
-  if (!encrypt_payload(ring.primary(), in, aad, ct) || !decrypt_payload(ring, as_bytes(ct), aad, back) ||
-      back != as_view(in))
+  if (!encrypt_payload(ring.primary(), in, aad, ct) ||
+      !decrypt_payload(ring, as_bytes(ct), aad, back) || back != as_view(in))
     __builtin_trap();
   return 0;
 }

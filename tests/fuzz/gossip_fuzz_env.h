@@ -29,7 +29,8 @@ inline Serf& fuzz_node(bool keyed) {
     std::shared_ptr<Keyring> ring;
     if (with_key) {
       ring = std::make_shared<Keyring>();
-      ring->install(std::string("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f", 16));
+      ring->install(
+          std::string("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f", 16));
     }
     auto s = std::make_unique<Serf>(sc, mc, clock, transport, ring);
     s->start();

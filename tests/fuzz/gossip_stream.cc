@@ -17,7 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (n != 0 && n != SIZE_MAX && n > msg.size()) __builtin_trap();
   // The shell hands over complete messages only; also try the raw input so
   // the core's own bounds checks see truncated ones.
-  if (n != 0 && n != SIZE_MAX) node.packet_handler().on_stream(Address{0x7f000002, 40000}, msg.subspan(0, n));
+  if (n != 0 && n != SIZE_MAX)
+    node.packet_handler().on_stream(Address{0x7f000002, 40000}, msg.subspan(0, n));
   node.packet_handler().on_stream(Address{0x7f000002, 40000}, msg);
   return 0;
 }

@@ -16,7 +16,8 @@ struct FleetDelegate : MemberlistDelegate {
   void notify_update(const NodeInfo& n) override { emit(EventKind::update, n); }
   void notify_probe_failed(std::string_view node) override {
     if (fleet->observer_)
-      fleet->observer_(self, EventKind::probe_failed, fleet->subject_index(node), NodeStatus::suspect);
+      fleet->observer_(self, EventKind::probe_failed, fleet->subject_index(node),
+                       NodeStatus::suspect);
   }
 };
 
@@ -48,8 +49,12 @@ SimFleet::~SimFleet() {
     }
 }
 
-Memberlist* SimFleet::node(size_t i) { return nodes_[i] ? nodes_[i]->ml.get() : nullptr; }
-bool SimFleet::up(size_t i) const { return nodes_[i] && nodes_[i]->ml; }
+Memberlist* SimFleet::node(size_t i) {
+  return nodes_[i] ? nodes_[i]->ml.get() : nullptr;
+}
+bool SimFleet::up(size_t i) const {
+  return nodes_[i] && nodes_[i]->ml;
+}
 
 Address SimFleet::address(size_t i) const {
   // 10.x.y.z, one address per node, the same port everywhere.

@@ -16,14 +16,15 @@ class SimTransport : public Transport {
     std::string copy(as_view(data));
     const Address from = self_;
     SimNetwork* net = &net_;
-    net_.world_.schedule_at(net_.world_.now() + net_.delay(), [net, to, from, copy = std::move(copy)] {
-      // Looked up again at delivery: the node may have died meanwhile.
-      SimNetwork::Endpoint* e = net->reachable(from, to);
-      if (e == nullptr) return;
-      e->traffic.bytes_in += copy.size();
-      ++e->traffic.packets_in;
-      e->handler->on_packet(from, as_bytes(copy), net->world_.now());
-    });
+    net_.world_.schedule_at(net_.world_.now() + net_.delay(),
+                            [net, to, from, copy = std::move(copy)] {
+                              // Looked up again at delivery: the node may have died meanwhile.
+                              SimNetwork::Endpoint* e = net->reachable(from, to);
+                              if (e == nullptr) return;
+                              e->traffic.bytes_in += copy.size();
+                              ++e->traffic.packets_in;
+                              e->handler->on_packet(from, as_bytes(copy), net->world_.now());
+                            });
   }
 
   void send_stream(const Address& to, std::string data, Duration timeout, bool want_reply,

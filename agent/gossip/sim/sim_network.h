@@ -13,9 +13,9 @@
 namespace cairn::gossip::sim {
 
 struct SimNetConfig {
-  double loss = 0.0;          // probability a datagram is dropped
-  Duration latency = 200us;   // one-way base delay
-  Duration jitter = 300us;    // plus uniform [0, jitter)
+  double loss = 0.0;              // probability a datagram is dropped
+  Duration latency = 200us;       // one-way base delay
+  Duration jitter = 300us;        // plus uniform [0, jitter)
   Duration connect_timeout = 1s;  // what a stream into a partition costs
 };
 
@@ -25,7 +25,8 @@ struct SimTraffic {
 
 class SimNetwork {
  public:
-  SimNetwork(SimWorld& world, SimNetConfig cfg, uint64_t seed) : world_(world), cfg_(cfg), rng_(seed) {}
+  SimNetwork(SimWorld& world, SimNetConfig cfg, uint64_t seed)
+      : world_(world), cfg_(cfg), rng_(seed) {}
 
   // A node's endpoint; null handler = down (datagrams vanish, streams are refused).
   void attach(const Address& a, PacketHandler* h) { endpoints_[a].handler = h; }

@@ -47,7 +47,9 @@ struct Options {
   Duration jitter = 1ms;
 };
 
-double secs(Duration d) { return std::chrono::duration<double>(d).count(); }
+double secs(Duration d) {
+  return std::chrono::duration<double>(d).count();
+}
 
 // One bit per (observer, subject): does the observer currently see the
 // subject alive? 12.5 MB for 10,000 nodes.
@@ -63,7 +65,8 @@ class ViewMatrix {
   // How many subjects in mask the observer sees alive.
   size_t count(size_t o, const std::vector<uint64_t>& mask) const {
     size_t c = 0;
-    for (size_t w = 0; w < words_; ++w) c += size_t(__builtin_popcountll(bits_[o * words_ + w] & mask[w]));
+    for (size_t w = 0; w < words_; ++w)
+      c += size_t(__builtin_popcountll(bits_[o * words_ + w] & mask[w]));
     return c;
   }
   size_t words() const { return words_; }
@@ -192,9 +195,11 @@ class Run {
     const Duration window =
         bulk_ ? push_pull_scale(cfg_.push_pull_interval, int(o_.nodes)) : Duration(30s);
     uint64_t before = 0, after = 0;
-    for (size_t i = 0; i < o_.nodes; ++i) before += fleet_.net().traffic(fleet_.address(i)).bytes_out;
+    for (size_t i = 0; i < o_.nodes; ++i)
+      before += fleet_.net().traffic(fleet_.address(i)).bytes_out;
     fleet_.run_for(window);
-    for (size_t i = 0; i < o_.nodes; ++i) after += fleet_.net().traffic(fleet_.address(i)).bytes_out;
+    for (size_t i = 0; i < o_.nodes; ++i)
+      after += fleet_.net().traffic(fleet_.address(i)).bytes_out;
     bytes_per_node_s_ = double(after - before) / double(o_.nodes) / secs(window);
   }
 
@@ -249,7 +254,8 @@ class Run {
         if (!known_.get(i, s)) continue;
         view_.get(i, s) ? ++alive : ++failed;
       }
-      if (failed == 0 || rng_.unit() > double(failed) / double(std::max<size_t>(alive, 1))) continue;
+      if (failed == 0 || rng_.unit() > double(failed) / double(std::max<size_t>(alive, 1)))
+        continue;
       size_t pick = rng_.below(failed);
       for (size_t s = 0; s < total_; ++s) {
         if (!known_.get(i, s) || view_.get(i, s)) continue;
@@ -305,7 +311,8 @@ class Run {
     std::printf(
         "{\"nodes\":%d,\"profile\":\"%s\",\"loss\":%.2f,\"seed\":%llu,"
         "\"bulk_join\":%s,\"join_conv_s\":%s,\"late_join_ms\":[%s],"
-        "\"detect_ms_p50\":%.0f,\"detect_ms_p99\":%.0f,\"detect_ms_max\":%.0f,\"detections\":\"%zu/%zu\","
+        "\"detect_ms_p50\":%.0f,\"detect_ms_p99\":%.0f,\"detect_ms_max\":%.0f,\"detections\":\"%zu/"
+        "%zu\","
         "\"theory_detect_ms\":%.0f,\"suspicion_min_ms\":%.0f,"
         "\"false_positives\":%llu,\"false_suspicions\":%llu,"
         "\"bytes_per_node_s\":%.0f,\"theory_bytes_per_node_s\":%.0f,"
@@ -368,17 +375,28 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) usage();
       return argv[++i];
     };
-    if (a == "--nodes") o.nodes = std::stoul(next());
-    else if (a == "--loss") o.loss = std::stod(next());
-    else if (a == "--profile") o.profile = next();
-    else if (a == "--seed") o.seed = std::stoull(next());
-    else if (a == "--victims") o.victims = std::stoi(next());
-    else if (a == "--late-joins") o.late_joins = std::stoi(next());
-    else if (a == "--bulk-max") o.bulk_max = std::stoul(next());
-    else if (a == "--partition-secs") o.partition_secs = std::stoi(next());
-    else if (a == "--no-partition") o.partition = false;
-    else if (a == "--jitter-ms") o.jitter = std::chrono::microseconds(int64_t(std::stod(next()) * 1000));
-    else usage();
+    if (a == "--nodes")
+      o.nodes = std::stoul(next());
+    else if (a == "--loss")
+      o.loss = std::stod(next());
+    else if (a == "--profile")
+      o.profile = next();
+    else if (a == "--seed")
+      o.seed = std::stoull(next());
+    else if (a == "--victims")
+      o.victims = std::stoi(next());
+    else if (a == "--late-joins")
+      o.late_joins = std::stoi(next());
+    else if (a == "--bulk-max")
+      o.bulk_max = std::stoul(next());
+    else if (a == "--partition-secs")
+      o.partition_secs = std::stoi(next());
+    else if (a == "--no-partition")
+      o.partition = false;
+    else if (a == "--jitter-ms")
+      o.jitter = std::chrono::microseconds(int64_t(std::stod(next()) * 1000));
+    else
+      usage();
   }
   if (o.nodes < 4) usage();
   MemberlistConfig cfg;

@@ -46,7 +46,7 @@ TEST_CASE("LZW round trips across table resets and widths") {
 TEST_CASE("LZW rejects garbage, missing EOF and bombs") {
   std::string z, back;
   lzw_compress(as_bytes(std::string(100000, 'a')), z);
-  CHECK_FALSE(lzw_decompress(as_bytes(z), 1000, back));           // over the limit
+  CHECK_FALSE(lzw_decompress(as_bytes(z), 1000, back));  // over the limit
   CHECK_FALSE(lzw_decompress(as_bytes(z).subspan(0, z.size() - 2), 1 << 20, back));  // no EOF
   const std::string bad = unhex("ffffffffff");
   CHECK_FALSE(lzw_decompress(as_bytes(bad), 1 << 20, back));

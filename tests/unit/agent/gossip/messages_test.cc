@@ -37,7 +37,8 @@ TEST_CASE("indirect ping, ack, nack, suspect, alive, dead, err vectors") {
   CHECK(hex(out) == "0282a75061796c6f6164c0a55365714e6f01");
   out.clear();
   encode(SuspectMsg{3, "node-c", "node-a"}, out);
-  CHECK(hex(out) == "0383a446726f6da66e6f64652d61ab496e6361726e6174696f6e03a44e6f6465a66e6f64652d63");
+  CHECK(hex(out) ==
+        "0383a446726f6da66e6f64652d61ab496e6361726e6174696f6e03a44e6f6465a66e6f64652d63");
   out.clear();
   encode(AliveMsg{1, "node-a", ip1, 7946, {}, vsn}, out);
   CHECK(hex(out) ==
@@ -45,7 +46,8 @@ TEST_CASE("indirect ping, ack, nack, suspect, alive, dead, err vectors") {
         "6f7274cd1f0aa356736ea6010502000000");
   out.clear();
   encode(DeadMsg{4, "node-a", "node-a"}, out);
-  CHECK(hex(out) == "0583a446726f6da66e6f64652d61ab496e6361726e6174696f6e04a44e6f6465a66e6f64652d61");
+  CHECK(hex(out) ==
+        "0583a446726f6da66e6f64652d61ab496e6361726e6174696f6e04a44e6f6465a66e6f64652d61");
   out.clear();
   encode(NackMsg{2}, out);
   CHECK(hex(out) == "0b81a55365714e6f02");

@@ -43,7 +43,8 @@ TEST_CASE("serf messages encode like Go") {
         "6f757263654e6f6465a66e6f64652d61a754696d656f7574ce77359400");
   out = "\x08";
   encode(SerfQueryResponse{2, 12345, "node-b", 1, {}}, out);
-  CHECK(hex(out) == "080585a5466c61677301a446726f6da66e6f64652d62a24944cd3039a54c54696d6502a75061796c6f6164c0");
+  CHECK(hex(out) ==
+        "080585a5466c61677301a446726f6da66e6f64652d62a24944cd3039a54c54696d6502a75061796c6f6164c0");
   CHECK(hex(encode_tags({{"role", "node"}})) == "ff81a4726f6c65a46e6f6465");
 }
 
