@@ -1,0 +1,273 @@
+#include "agent/gossip/uv_transport.h"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+
+#include "agent/gossip/framing.h"
+
+namespace cairn::gossip {
+
+namespace {
+
+sockaddr_in to_sockaddr(const Address& a) {
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(a.port);
+  sa.sin_addr.s_addr = htonl(a.ip);
+  return sa;
+}
+
+Address from_sockaddr(const sockaddr* sa) {
+  if (sa == nullptr || sa->sa_family != AF_INET) return {};
+  const auto* in = reinterpret_cast<const sockaddr_in*>(sa);
+  return Address{ntohl(in->sin_addr.s_addr), ntohs(in->sin_port)};
+}
+
+// Inbound and outbound streams are capped at one stream message of the
+// largest size memberlist accepts, plus framing.
+constexpr size_t kMaxBuffered = kMaxStreamBytes + 64 * 1024;
+
+}  // namespace
+
+// One TCP connection, either direction. Owned by the transport until its
+// handle is closed; freed from the close callback.
+struct UvTransport::Conn {
+  UvTransport* owner;
+  uv_tcp_t tcp{};
+  uv_connect_t connect_req{};
+  Timer deadline;
+  std::string in;
+  std::string out;
+  Address peer;
+  bool inbound;
+  bool want_reply = false;
+  bool closing = false;
+  StreamDone done;
+
+  Conn(UvTransport* o, bool in_bound) : owner(o), deadline(o->loop_), inbound(in_bound) {
+    uv_tcp_init(o->loop_, &tcp);
+    tcp.data = this;
+    connect_req.data = this;
+  }
+
+  void finish(bool ok, Bytes reply) {
+    if (done) {
+      auto d = std::move(done);
+      done = nullptr;
+      d(ok, reply);
+    }
+  }
+
+  void close() {
+    if (closing) return;
+    closing = true;
+    deadline.stop();
+    if (owner) owner->forget(this);
+    uv_close(reinterpret_cast<uv_handle_t*>(&tcp),
+             [](uv_handle_t* h) { delete static_cast<Conn*>(h->data); });
+  }
+
+  void fail() {
+    finish(false, {});
+    close();
+  }
+
+  void start_reading() {
+    uv_read_start(
+        reinterpret_cast<uv_stream_t*>(&tcp),
+        [](uv_handle_t* h, size_t suggested, uv_buf_t* buf) {
+          auto* c = static_cast<Conn*>(h->data);
+          const size_t old = c->in.size();
+          c->in.resize(old + suggested);
+          *buf = uv_buf_init(c->in.data() + old, unsigned(suggested));
+        },
+        [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
+          auto* c = static_cast<Conn*>(s->data);
+          // The buffer was carved from the end of `in`; give back what was unused.
+          const size_t used = n > 0 ? size_t(n) : 0;
+          c->in.resize(size_t(buf->base - c->in.data()) + used);
+          if (n < 0) {
+            c->fail();  // EOF or error before a whole message
+            return;
+          }
+          c->on_data();
+        });
+  }
+
+  void on_data() {
+    if (closing) return;
+    const size_t size = stream_message_size(as_bytes(in));
+    if (size == SIZE_MAX || (size == 0 && in.size() > kMaxBuffered)) {
+      fail();
+      return;
+    }
+    if (size == 0) return;
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp));
+    if (!inbound) {
+      finish(true, as_bytes(in).subspan(0, size));
+      close();
+      return;
+    }
+    std::string reply;
+    if (owner && owner->handler_)
+      reply = owner->handler_->on_stream(peer, as_bytes(in).subspan(0, size));
+    if (reply.empty()) {
+      close();
+      return;
+    }
+    write(std::move(reply));
+  }
+
+  void write(std::string data) {
+    out = std::move(data);
+    auto* req = new uv_write_t;
+    req->data = this;
+    uv_buf_t b = uv_buf_init(out.data(), unsigned(out.size()));
+    const int rc =
+        uv_write(req, reinterpret_cast<uv_stream_t*>(&tcp), &b, 1, [](uv_write_t* r, int status) {
+          auto* c = static_cast<Conn*>(r->data);
+          delete r;
+          if (c->closing) return;
+          if (status < 0) {
+            c->fail();
+          } else if (c->inbound || !c->want_reply) {
+            c->finish(true, {});
+            c->close();
+          } else {
+            c->start_reading();
+          }
+        });
+    if (rc != 0) {
+      delete req;
+      fail();
+    }
+  }
+};
+
+UvTransport::~UvTransport() {
+  // Pending callbacks of open connections must not reach us any more.
+  for (Conn* c : std::unordered_set<Conn*>(conns_)) {
+    c->done = nullptr;
+    c->owner = nullptr;
+    c->close();
+  }
+}
+
+int UvTransport::bind(const Address& addr) {
+  sockaddr_in sa = to_sockaddr(addr);
+  int rc = uv_tcp_init(loop_, listener_.get());
+  if (rc != 0) return rc;
+  listener_.mark_initialized();
+  listener_.get()->data = this;
+  rc = uv_tcp_bind(listener_.get(), reinterpret_cast<const sockaddr*>(&sa), 0);
+  if (rc != 0) return rc;
+  rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener_.get()), 128,
+                 [](uv_stream_t* s, int status) {
+                   if (status == 0 && s->data) static_cast<UvTransport*>(s->data)->on_accept();
+                 });
+  if (rc != 0) return rc;
+  sockaddr_storage bound{};
+  int len = sizeof bound;
+  uv_tcp_getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&bound), &len);
+  bound_ = from_sockaddr(reinterpret_cast<sockaddr*>(&bound));
+
+  rc = uv_udp_init(loop_, udp_.get());
+  if (rc != 0) return rc;
+  udp_.mark_initialized();
+  udp_.get()->data = this;
+  sa.sin_port = htons(bound_.port);
+  rc = uv_udp_bind(udp_.get(), reinterpret_cast<const sockaddr*>(&sa), 0);
+  if (rc != 0) return rc;
+  // memberlist raises the receive buffer to 2 MiB when the OS allows.
+  int size = 2 * 1024 * 1024;
+  uv_recv_buffer_size(reinterpret_cast<uv_handle_t*>(udp_.get()), &size);
+  return uv_udp_recv_start(
+      udp_.get(),
+      [](uv_handle_t* h, size_t, uv_buf_t* buf) {
+        auto* t = static_cast<UvTransport*>(h->data);
+        *buf = uv_buf_init(t->recv_buf_.data(), unsigned(t->recv_buf_.size()));
+      },
+      [](uv_udp_t* u, ssize_t n, const uv_buf_t* buf, const sockaddr* from, unsigned) {
+        if (u->data) static_cast<UvTransport*>(u->data)->on_udp(n, buf, from);
+      });
+}
+
+void UvTransport::on_udp(ssize_t n, const uv_buf_t* buf, const sockaddr* from) {
+  if (n <= 0 || from == nullptr || handler_ == nullptr) return;
+  handler_->on_packet(from_sockaddr(from), Bytes(reinterpret_cast<uint8_t*>(buf->base), size_t(n)),
+                      Time(int64_t(uv_hrtime())));
+}
+
+void UvTransport::send_packet(const Address& to, Bytes data) {
+  if (!udp_.initialized()) return;
+  sockaddr_in sa = to_sockaddr(to);
+  uv_buf_t b = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(data.data())),
+                           unsigned(data.size()));
+  const int rc = uv_udp_try_send(udp_.get(), &b, 1, reinterpret_cast<const sockaddr*>(&sa));
+  if (rc >= 0) return;
+  if (rc != UV_EAGAIN) {
+    ++send_errors_;
+    return;
+  }
+  // The socket buffer is full: queue a copy.
+  struct Req {
+    uv_udp_send_t req;
+    std::string data;
+  };
+  auto* r = new Req{{}, std::string(as_view(data))};
+  b = uv_buf_init(r->data.data(), unsigned(r->data.size()));
+  if (uv_udp_send(&r->req, udp_.get(), &b, 1, reinterpret_cast<const sockaddr*>(&sa),
+                  [](uv_udp_send_t* q, int) { delete reinterpret_cast<Req*>(q); }) != 0) {
+    delete r;
+    ++send_errors_;
+  }
+}
+
+void UvTransport::on_accept() {
+  auto* c = new Conn(this, true);
+  conns_.insert(c);
+  if (uv_accept(reinterpret_cast<uv_stream_t*>(listener_.get()),
+                reinterpret_cast<uv_stream_t*>(&c->tcp)) != 0) {
+    c->close();
+    return;
+  }
+  sockaddr_storage peer{};
+  int len = sizeof peer;
+  uv_tcp_getpeername(&c->tcp, reinterpret_cast<sockaddr*>(&peer), &len);
+  c->peer = from_sockaddr(reinterpret_cast<sockaddr*>(&peer));
+  const auto ms =
+      uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(inbound_timeout_).count());
+  c->deadline.start(ms, 0, [c] { c->fail(); });
+  c->start_reading();
+}
+
+void UvTransport::send_stream(const Address& to, std::string data, Duration timeout,
+                              bool want_reply, StreamDone done) {
+  auto* c = new Conn(this, false);
+  conns_.insert(c);
+  c->peer = to;
+  c->want_reply = want_reply;
+  c->done = std::move(done);
+  c->out = std::move(data);
+  const auto ms =
+      std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count());
+  c->deadline.start(uint64_t(ms), 0, [c] { c->fail(); });
+  sockaddr_in sa = to_sockaddr(to);
+  const int rc = uv_tcp_connect(&c->connect_req, &c->tcp, reinterpret_cast<const sockaddr*>(&sa),
+                                [](uv_connect_t* req, int status) {
+                                  auto* conn = static_cast<Conn*>(req->data);
+                                  if (conn->closing) return;
+                                  if (status < 0) {
+                                    conn->fail();
+                                    return;
+                                  }
+                                  conn->write(std::move(conn->out));
+                                });
+  if (rc != 0) {
+    // Report asynchronously: callers expect done after send_stream returns.
+    c->deadline.start(0, 0, [c] { c->fail(); });
+  }
+}
+
+}  // namespace cairn::gossip
