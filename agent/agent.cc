@@ -6,6 +6,8 @@
 #include "agent/config/identity.h"
 #include "agent/http/api.h"
 #include "agent/http/read_cache.h"
+#include "agent/membership.h"
+#include <regex>
 #include "agent/server/leader.h"
 #include "common/files.h"
 #include "common/json_writer.h"
@@ -106,12 +108,46 @@ std::string Agent::start() {
     }
   }
 
+  membership_ = std::make_unique<Membership>(
+      loop_, cfg_, identity_, *writer_, is_server(),
+      [this](const UserEvent& ev) { return event_matches_this_agent(ev); });
+  if (std::string e = membership_->start(); !e.empty()) return e;
+
   sync_timer_.start(kFullSyncIntervalMs, kFullSyncIntervalMs, [this] { sync_catalog(); });
   sync_timer_.unref();
   return "";
 }
 
+void Agent::leave(std::function<void()> done) {
+  if (!membership_) {
+    done();
+    return;
+  }
+  membership_->leave(std::move(done));
+}
+
+// Consul's user-event filters: node name, then a local service (and its tag) by regex.
+bool Agent::event_matches_this_agent(const UserEvent& ev) const {
+  try {
+    if (!ev.node_filter.empty() && !std::regex_search(identity_.name, std::regex(ev.node_filter)))
+      return false;
+    if (ev.service_filter.empty()) return true;
+    std::regex svc(ev.service_filter);
+    for (const auto& [id, s] : local_.services()) {
+      if (!std::regex_search(s.service.name, svc)) continue;
+      if (ev.tag_filter.empty()) return true;
+      std::regex tag(ev.tag_filter);
+      for (const auto& t : s.service.tags)
+        if (std::regex_search(t, tag)) return true;
+    }
+    return false;
+  } catch (const std::regex_error&) {
+    return false;
+  }
+}
+
 void Agent::shutdown() {
+  if (membership_) membership_->shutdown();
   sync_timer_.stop();
   session_timers_.clear();
   tombstone_gc_.stop();

@@ -31,6 +31,8 @@ namespace cairn {
 namespace http_api {
 class ReadCache;
 }
+class Membership;
+struct UserEvent;
 
 // The outcome of an operation, shaped for HTTP: 200 or an error status and text.
 struct OpResult {
@@ -63,6 +65,9 @@ class Agent {
   const local::LocalState& local() const { return local_; }
   MetricsRegistry& metrics() { return metrics_; }
   http_api::ReadCache& read_cache() { return *read_cache_; }
+  Membership& membership() { return *membership_; }
+  // Leaves the gossip pool gracefully (others see "left"), then runs done.
+  void leave(std::function<void()> done);
   bool is_server() const { return cfg_.server || cfg_.dev; }
   std::string leader_address() const;
   uint64_t uptime_ms() const;
@@ -101,6 +106,7 @@ class Agent {
                                std::string* id_out);
   OpResult check_allowed(const config::CheckSpec& spec, local::Source source) const;
   void start_check(const local::LocalCheck& c);
+  bool event_matches_this_agent(const UserEvent& ev) const;
 
   uv_loop_t* loop_;
   config::AgentFlags flags_;
@@ -116,6 +122,7 @@ class Agent {
   MetricsRegistry metrics_;
   std::unique_ptr<http::Server> http_;
   std::unique_ptr<http_api::ReadCache> read_cache_;
+  std::unique_ptr<Membership> membership_;
   Timer sync_timer_;
   uint64_t started_ms_ = 0;
   std::map<std::string, uint64_t> restored_ttl_ms_;

@@ -96,24 +96,35 @@ int run_agent(const std::vector<std::string>& args) {
                                      {"http_port", std::to_string(agent.http_port())}});
       bool stopping = false;
       std::unique_ptr<SignalWatch> term, intr, hup;
-      auto stop = [&](const char* why) {
-        if (stopping) return;
-        stopping = true;
-        log::info("agent", "shutting down", {{"reason", why}});
-        sd_notify("STOPPING=1");
+      auto finish = [&] {
         agent.shutdown();
         term.reset();
         intr.reset();
         hup.reset();
       };
-      term = std::make_unique<SignalWatch>(&loop, SIGTERM, [&] { stop("SIGTERM"); });
-      intr = std::make_unique<SignalWatch>(&loop, SIGINT, [&] { stop("SIGINT"); });
+      // leave_on_terminate: SIGTERM leaves the gossip pool first, so others see
+      // "left" rather than "failed" (Consul's default: clients yes, servers no).
+      bool leave_on_term = cfg.leave_on_terminate.value_or(!cfg.server && !cfg.dev);
+      auto stop = [&](const char* why, bool leave) {
+        if (stopping) return;
+        stopping = true;
+        log::info("agent", "shutting down", {{"reason", why}});
+        sd_notify("STOPPING=1");
+        if (leave) {
+          agent.leave(finish);
+        } else {
+          finish();
+        }
+      };
+      term = std::make_unique<SignalWatch>(&loop, SIGTERM, [&] { stop("SIGTERM", leave_on_term); });
+      // Consul: an interrupt leaves gracefully (skip_leave_on_interrupt is false by default).
+      intr = std::make_unique<SignalWatch>(&loop, SIGINT, [&] { stop("SIGINT", true); });
       hup = std::make_unique<SignalWatch>(&loop, SIGHUP, [&] {
         sd_notify("RELOADING=1");
         agent.reload();
         sd_notify("READY=1");
       });
-      agent.set_stop_handler([&] { stop("leave requested"); });
+      agent.set_stop_handler([&] { stop("leave requested", false); });
       sd_notify("READY=1");
       uv_run(&loop, UV_RUN_DEFAULT);
       log::info("agent", "stopped");

@@ -301,13 +301,19 @@ std::string usage() {
 Available commands:
     agent          Runs the cairn agent (see cairn agent -help)
     catalog        services|nodes|datacenters listings
+    event          Fires a user event to the cluster
+    force-leave    Forces a failed member into the left state
     info           Shows the agent's information
+    join           Joins the agent to a cluster
+    keygen         Generates a gossip encryption key
+    keyring        Lists, installs, uses or removes gossip encryption keys
     kv             get|put|delete|export|import keys in the KV store
     leave          Gracefully leaves and shuts down the agent
     lock           Runs a command while holding a lock (-n N: a semaphore slot)
     maint          Controls node or service maintenance mode
     members        Lists the members of the cluster
     reload         Re-reads the agent's configuration files
+    rtt            Estimates the network round trip time between nodes
     services       register FILE / deregister ID
     status         One screen: agent, node, members, local services and checks
     validate       Validates config files or directories
@@ -334,6 +340,12 @@ int run_command(const std::string& command, Args args) {
   if (command == "kv") return cmd_kv(std::move(args));
   if (command == "lock") return cmd_lock(std::move(args));
   if (command == "watch") return cmd_watch(std::move(args));
+  if (command == "join") return cmd_join(std::move(args));
+  if (command == "force-leave") return cmd_force_leave(std::move(args));
+  if (command == "keygen") return cmd_keygen(std::move(args));
+  if (command == "keyring") return cmd_keyring(std::move(args));
+  if (command == "rtt") return cmd_rtt(std::move(args));
+  if (command == "event") return cmd_event(std::move(args));
   return -1;
 }
 

@@ -22,6 +22,12 @@ int cmd_leave(Args args);
 int cmd_kv(Args args);
 int cmd_lock(Args args);
 int cmd_watch(Args args);
+int cmd_join(Args args);
+int cmd_force_leave(Args args);
+int cmd_keygen(Args args);
+int cmd_keyring(Args args);
+int cmd_rtt(Args args);
+int cmd_event(Args args);
 
 // Dispatches `cairn <command> ...`; returns -1 for an unknown command.
 int run_command(const std::string& command, Args args);

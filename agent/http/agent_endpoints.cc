@@ -57,7 +57,9 @@ int status_code_for(const std::string& aggregated) {
   return 503;
 }
 
-void write_member(JsonWriter& w, const Agent& agent) {
+}  // namespace
+
+void write_self_member(JsonWriter& w, const Agent& agent) {
   const auto& cfg = agent.config();
   const auto& id = agent.identity();
   w.begin_object();
@@ -92,6 +94,8 @@ void write_member(JsonWriter& w, const Agent& agent) {
   w.field("DelegateCur", 4);
   w.end_object();
 }
+
+namespace {
 
 OpDone reply_with(const ExchangePtr& ex) {
   return [ex](OpResult r) {
@@ -190,7 +194,7 @@ void add_agent_routes(Router& r, Agent& agent) {
     w.key("Coord");
     w.null();
     w.key("Member");
-    write_member(w, agent);
+    write_self_member(w, agent);
     w.key("Stats");
     w.begin_object();
     w.key("agent");
@@ -223,15 +227,6 @@ void add_agent_routes(Router& r, Agent& agent) {
     w.field("HumanVersion", std::string(kConsulCompatVersion) + " (cairn " + CAIRN_VERSION + ")");
     w.field("FIPS", "");
     w.end_object();
-    respond_json(ex, std::move(body));
-  });
-
-  r.add("GET", "/v1/agent/members", [&agent](const ExchangePtr& ex, const std::string&) {
-    std::string body;
-    JsonWriter w(body, ex->request.has_param("pretty"));
-    w.begin_array();
-    if (!ex->request.has_param("wan") || agent.is_server()) write_member(w, agent);
-    w.end_array();
     respond_json(ex, std::move(body));
   });
 
@@ -472,27 +467,6 @@ void add_agent_routes(Router& r, Agent& agent) {
     respond_json(ex, std::move(body));
   });
 
-  r.add("PUT", "/v1/agent/join/", [](const ExchangePtr& ex, const std::string& addr) {
-    respond_error(ex, 500, "Failed to join " + addr + ": gossip is not enabled on this agent");
-  });
-  r.add("PUT", "/v1/agent/force-leave/", [](const ExchangePtr& ex, const std::string& node) {
-    respond_error(ex, 500, "agent: No node found with name '" + node + "'");
-  });
-  r.add("PUT", "/v1/agent/leave", [&agent](const ExchangePtr& ex, const std::string&) {
-    respond_empty(ex);
-    // Leave after the answer is on its way, as Consul does.
-    auto* t = new uv_timer_t;
-    uv_timer_init(agent.loop(), t);
-    t->data = &agent;
-    uv_timer_start(
-        t,
-        [](uv_timer_t* h) {
-          static_cast<Agent*>(h->data)->request_stop();
-          uv_close(reinterpret_cast<uv_handle_t*>(h),
-                   [](uv_handle_t* hh) { delete reinterpret_cast<uv_timer_t*>(hh); });
-        },
-        50, 0);
-  });
 }
 
 }  // namespace cairn::http_api

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "agent/http/router.h"
+#include "common/json_writer.h"
 #include "common/value.h"
 
 namespace cairn {
@@ -17,6 +18,9 @@ void add_status_routes(Router& r, Agent& agent);
 void add_kv_routes(Router& r, Agent& agent);
 void add_session_routes(Router& r, Agent& agent);
 void add_txn_routes(Router& r, Agent& agent);
+void add_gossip_routes(Router& r, Agent& agent);
+// This agent as a /v1/agent/members entry (when gossip is off).
+void write_self_member(JsonWriter& w, const Agent& agent);
 
 // Parses a JSON request body; on failure answers 400 and returns false.
 bool parse_json_body(const ExchangePtr& ex, Value& out, bool allow_empty = false);

@@ -1,0 +1,334 @@
+// Membership over gossip: /v1/agent/members, join, leave, force-leave,
+// /v1/event (user events), /v1/coordinate and /v1/operator/keyring.
+#include "agent/agent.h"
+#include "agent/http/endpoints.h"
+#include "agent/http/query_options.h"
+#include "agent/http/reply.h"
+#include "agent/membership.h"
+#include "common/base64.h"
+#include "common/random.h"
+#include "common/uv_handle.h"
+
+namespace cairn::http_api {
+
+namespace {
+
+void write_member(JsonWriter& w, const gossip::Member& m) {
+  w.begin_object();
+  w.field("Name", m.name);
+  w.field("Addr", m.addr.ip_str());
+  w.field("Port", static_cast<int>(m.addr.port));
+  w.key("Tags");
+  w.begin_object();
+  for (const auto& [k, v] : m.tags) w.field(k, v);
+  w.end_object();
+  w.field("Status", static_cast<int>(m.status));
+  const char* names[] = {"ProtocolMin", "ProtocolMax", "ProtocolCur",
+                         "DelegateMin", "DelegateMax", "DelegateCur"};
+  for (size_t i = 0; i < 6; ++i) w.field(names[i], static_cast<int>(m.vsn[i]));
+  w.end_object();
+}
+
+void write_event(JsonWriter& w, const UserEvent& e) {
+  w.begin_object();
+  w.field("ID", e.id);
+  w.field("Name", e.name);
+  w.key("Payload");
+  if (e.payload.empty())
+    w.null();
+  else
+    w.string(base64_encode(e.payload));
+  w.field("NodeFilter", e.node_filter);
+  w.field("ServiceFilter", e.service_filter);
+  w.field("TagFilter", e.tag_filter);
+  w.field("Version", e.version);
+  w.field("LTime", e.ltime);
+  w.end_object();
+}
+
+void write_coord(JsonWriter& w, const std::string& node, const gossip::Coordinate& c) {
+  w.begin_object();
+  w.field("Node", node);
+  w.field("Segment", "");
+  w.key("Coord");
+  w.begin_object();
+  w.key("Vec");
+  w.begin_array();
+  for (double d : c.vec) w.number(d);
+  w.end_array();
+  w.field("Error", c.error);
+  w.field("Adjustment", c.adjustment);
+  w.field("Height", c.height);
+  w.end_object();
+  w.end_object();
+}
+
+std::string event_list_body(const Agent& agent, Membership& m, const std::string& name,
+                            bool pretty) {
+  (void)agent;
+  std::string body;
+  JsonWriter w(body, pretty);
+  w.begin_array();
+  for (const auto& e : m.events())
+    if (name.empty() || e.name == name) write_event(w, e);
+  w.end_array();
+  return body;
+}
+
+http::Response event_list(Agent& agent, const std::string& name, bool pretty) {
+  Membership& m = agent.membership();
+  http::Response r = http::Response::json(event_list_body(agent, m, name, pretty));
+  r.set_header("X-Consul-Index", std::to_string(m.events_index() ? m.events_index() : 1));
+  return r;
+}
+
+// A parked /v1/event/list: answers at the next event or when the wait ends.
+struct ParkedEventList : std::enable_shared_from_this<ParkedEventList> {
+  ParkedEventList(Agent& a, ExchangePtr e, std::string n, bool p)
+      : agent(a), ex(std::move(e)), name(std::move(n)), pretty(p), timer(a.loop()) {}
+  ~ParkedEventList() {
+    if (wait_id) agent.membership().cancel_wait(wait_id);
+  }
+  void park(uint64_t ms) {
+    auto self = shared_from_this();
+    wait_id = agent.membership().on_next_event([self] {
+      self->wait_id = 0;
+      self->finish();
+    });
+    std::weak_ptr<ParkedEventList> weak = self;
+    timer.start(ms, 0, [weak] {
+      if (auto p = weak.lock()) p->finish();
+    });
+    ex->on_close([self] {
+      self->done = true;
+      self->timer.stop();
+      if (self->wait_id) self->agent.membership().cancel_wait(self->wait_id);
+      self->wait_id = 0;
+    });
+  }
+  void finish() {
+    if (done) return;
+    done = true;
+    timer.stop();
+    if (wait_id) agent.membership().cancel_wait(wait_id);
+    wait_id = 0;
+    respond(ex, event_list(agent, name, pretty));
+  }
+  Agent& agent;
+  ExchangePtr ex;
+  std::string name;
+  bool pretty;
+  Timer timer;
+  uint64_t wait_id = 0;
+  bool done = false;
+};
+
+}  // namespace
+
+void add_gossip_routes(Router& r, Agent& agent) {
+  r.add("GET", "/v1/agent/members", [&agent](const ExchangePtr& ex, const std::string&) {
+    std::string body;
+    JsonWriter w(body, ex->request.has_param("pretty"));
+    w.begin_array();
+    if (agent.membership().enabled()) {
+      if (!ex->request.has_param("wan"))
+        for (const auto& m : agent.membership().members()) write_member(w, m);
+    } else if (!ex->request.has_param("wan") || agent.is_server()) {
+      write_self_member(w, agent);
+    }
+    w.end_array();
+    respond_json(ex, std::move(body));
+  });
+
+  r.add("PUT", "/v1/agent/join/", [&agent](const ExchangePtr& ex, const std::string& addr) {
+    if (ex->request.has_param("wan")) {
+      respond_error(ex, 500, "WAN joins are not supported yet");
+      return;
+    }
+    agent.membership().join({addr}, [ex, addr](int n, const std::string& err) {
+      if (n > 0)
+        respond_empty(ex);
+      else
+        respond_error(ex, 500, "Failed to join " + addr + ": " + err);
+    });
+  });
+
+  r.add("PUT", "/v1/agent/force-leave/", [&agent](const ExchangePtr& ex, const std::string& node) {
+    if (!agent.membership().force_leave(node)) {
+      respond_error(ex, 500, "agent: No node found with name '" + node + "'");
+      return;
+    }
+    respond_empty(ex);
+  });
+
+  r.add("PUT", "/v1/agent/leave", [&agent](const ExchangePtr& ex, const std::string&) {
+    agent.leave([&agent, ex] {
+      respond_empty(ex);
+      // Stop after the answer is on its way, as Consul does.
+      auto* t = new uv_timer_t;
+      uv_timer_init(agent.loop(), t);
+      t->data = &agent;
+      uv_timer_start(
+          t,
+          [](uv_timer_t* h) {
+            static_cast<Agent*>(h->data)->request_stop();
+            uv_close(reinterpret_cast<uv_handle_t*>(h),
+                     [](uv_handle_t* hh) { delete reinterpret_cast<uv_timer_t*>(hh); });
+          },
+          50, 0);
+    });
+  });
+
+  r.add("PUT", "/v1/event/fire/", [&agent](const ExchangePtr& ex, const std::string& name) {
+    if (name.empty()) {
+      respond_error(ex, 400, "Missing name");
+      return;
+    }
+    const http::Request& req = ex->request;
+    UserEvent ev;
+    ev.id = random_uuid();
+    ev.name = name;
+    ev.payload = req.body;
+    if (const std::string* v = req.param("node")) ev.node_filter = *v;
+    if (const std::string* v = req.param("service")) ev.service_filter = *v;
+    if (const std::string* v = req.param("tag")) ev.tag_filter = *v;
+    if (!ev.tag_filter.empty() && ev.service_filter.empty()) {
+      respond_error(ex, 400, "Cannot provide tag filter without service filter");
+      return;
+    }
+    if (std::string err = agent.membership().fire(ev); !err.empty()) {
+      respond_error(ex, 500, err);
+      return;
+    }
+    std::string body;
+    JsonWriter w(body, req.has_param("pretty"));
+    write_event(w, ev);
+    respond_json(ex, std::move(body));
+  });
+
+  r.add("GET", "/v1/event/list", [&agent](const ExchangePtr& ex, const std::string&) {
+    QueryOptions o;
+    if (std::string err = parse_query_options(ex->request, o); !err.empty()) {
+      respond_error(ex, 400, err);
+      return;
+    }
+    std::string name;
+    if (const std::string* n = ex->request.param("name")) name = *n;
+    uint64_t current = agent.membership().events_index();
+    if (o.index == 0 || o.index != (current ? current : 1) || o.wait <= 0) {
+      respond(ex, event_list(agent, name, o.pretty));
+      return;
+    }
+    auto parked = std::make_shared<ParkedEventList>(agent, ex, name, o.pretty);
+    parked->park(static_cast<uint64_t>(o.wait / kMillisecond));
+  });
+
+  r.add("GET", "/v1/coordinate/nodes", [&agent](const ExchangePtr& ex, const std::string&) {
+    std::string body;
+    JsonWriter w(body, ex->request.has_param("pretty"));
+    w.begin_array();
+    if (auto* lan = agent.membership().lan()) {
+      for (const auto& m : lan->members()) {
+        gossip::Coordinate c;
+        if (lan->coordinate_of(m.name, c)) write_coord(w, m.name, c);
+      }
+    }
+    w.end_array();
+    http::Response resp = http::Response::json(std::move(body));
+    resp.set_header("X-Consul-Index", "1");
+    respond(ex, std::move(resp));
+  });
+
+  r.add("GET", "/v1/coordinate/node/", [&agent](const ExchangePtr& ex, const std::string& node) {
+    gossip::Coordinate c;
+    auto* lan = agent.membership().lan();
+    if (!lan || !lan->coordinate_of(node, c)) {
+      respond_error(ex, 404, "");
+      return;
+    }
+    std::string body;
+    JsonWriter w(body, ex->request.has_param("pretty"));
+    w.begin_array();
+    write_coord(w, node, c);
+    w.end_array();
+    respond_json(ex, std::move(body));
+  });
+
+  r.add("GET", "/v1/coordinate/datacenters", [&agent](const ExchangePtr& ex, const std::string&) {
+    std::string body;
+    JsonWriter w(body, ex->request.has_param("pretty"));
+    w.begin_array();
+    w.begin_object();
+    w.field("Datacenter", agent.config().datacenter);
+    w.field("AreaID", "wan");
+    w.key("Coordinates");
+    w.begin_array();
+    w.end_array();
+    w.end_object();
+    w.end_array();
+    respond_json(ex, std::move(body));
+  });
+
+  r.add("GET", "/v1/operator/keyring", [&agent](const ExchangePtr& ex, const std::string&) {
+    std::string body;
+    JsonWriter w(body, ex->request.has_param("pretty"));
+    w.begin_array();
+    auto* lan = agent.membership().lan();
+    if (lan && lan->keyring() && !lan->keyring()->empty()) {
+      auto* ring = lan->keyring();
+      w.begin_object();
+      w.field("WAN", false);
+      w.field("Datacenter", agent.config().datacenter);
+      w.field("Segment", "");
+      w.key("Keys");
+      w.begin_object();
+      int members = static_cast<int>(lan->members().size());
+      for (const auto& k : ring->keys()) w.field(gossip::Keyring::encode_base64(k), members);
+      w.end_object();
+      w.key("PrimaryKeys");
+      w.begin_object();
+      w.field(gossip::Keyring::encode_base64(ring->primary()), members);
+      w.end_object();
+      w.field("NumNodes", members);
+      w.end_object();
+    }
+    w.end_array();
+    respond_json(ex, std::move(body));
+  });
+
+  // Install (POST), use (PUT), remove (DELETE) a key on this agent's ring.
+  for (const char* method : {"POST", "PUT", "DELETE"}) {
+    r.add(method, "/v1/operator/keyring", [&agent, method = std::string(method)](
+                                              const ExchangePtr& ex, const std::string&) {
+      Value body;
+      if (!parse_json_body(ex, body)) return;
+      const Value* key = body.find("key");
+      if (!key || key->kind != Value::Kind::string) {
+        respond_error(ex, 400, "Request decode failed: Key is required");
+        return;
+      }
+      auto* lan = agent.membership().lan();
+      if (!lan || !lan->keyring()) {
+        respond_error(ex, 500, "Keyring is not enabled (start the agent with -encrypt)");
+        return;
+      }
+      std::string raw = gossip::Keyring::decode_base64(key->s);
+      if (raw.empty()) {
+        respond_error(ex, 400, "Invalid key: must be base64 of 16, 24 or 32 bytes");
+        return;
+      }
+      bool ok = method == "POST" ? lan->keyring()->install(raw)
+                : method == "PUT" ? lan->keyring()->use(raw)
+                                  : lan->keyring()->remove(raw);
+      if (!ok) {
+        respond_error(ex, 500,
+                      method == "DELETE" ? "Removing the primary key is not allowed"
+                                         : "Key is not installed");
+        return;
+      }
+      respond_empty(ex);
+    });
+  }
+}
+
+}  // namespace cairn::http_api
