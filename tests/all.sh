@@ -88,8 +88,10 @@ if [ "${SKIP_FUZZ:-0}" != 1 ]; then
   secs=${FUZZ_SECONDS:-60}
   if CC=clang CXX=clang++ configure_build build-fuzz fuzz -Dfuzz=true -Dtests=false \
       -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debugoptimized; then
-    echo "== fuzzing, ${secs}s per target"
-    for f in $(find build-fuzz/tests/fuzz -maxdepth 1 -type f -name 'fuzz_*' -perm -u+x | sort); do
+    echo "== fuzzing, ${secs}s per target, $jobs at a time"
+    export results secs
+    fuzz_one() {  # runs one target; writes its own pass/fail report
+      f=$1
       name=$(basename "$f")
       corpus="build-fuzz/corpus/$name"
       mkdir -p "$corpus"
@@ -98,13 +100,17 @@ if [ "${SKIP_FUZZ:-0}" != 1 ]; then
       if out=$("$f" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
           -artifact_prefix="$results/$name-" "$corpus" $seeds 2>&1); then
         echo "   $name: ok ($(echo "$out" | grep -o 'stat::number_of_executed_units: *[0-9]*' | grep -o '[0-9]*$') runs)"
-        record_pass "fuzz-$name"
+        printf '<testsuite name="fuzz-%s"><testcase classname="fuzz" name="%s"/></testsuite>\n' "$name" "$name" >"$results/fuzz-$name.xml"
       else
         echo "   $name: FAILED"
         echo "$out" | tail -40
-        record_failure "fuzz-$name" "$out"
+        msg=$(printf '%s' "$out" | tail -c 4000 | sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g')
+        printf '<testsuite name="fuzz-%s"><testcase classname="fuzz" name="%s"><failure message="fuzzer found a crash">%s</failure></testcase></testsuite>\n' "$name" "$name" "$msg" >"$results/fuzz-$name.xml"
       fi
-    done
+    }
+    export -f fuzz_one
+    find build-fuzz/tests/fuzz -maxdepth 1 -type f -name 'fuzz_*' -perm -u+x | sort |
+      xargs -r -P "$jobs" -I{} bash -c 'fuzz_one "$1"' _ {}
   fi
 fi
 
