@@ -609,11 +609,13 @@ void Forwarder::fail(Transaction& t) {
       ++fail_logs_suppressed_;
     }
   }
-  if (answer_stale(t)) {
+  // RFC 8767 §5: while stale data exists, do not retry for a while. The
+  // waiters may have had their stale answer already (client-response timer).
+  Cache::Found f = cache_.lookup(t.key(), now);
+  if (f.state == Cache::State::stale && !f.negative && t.group->config.cache.serve_stale)
     cache_.mark_refresh_failed(t.key(), now + uint64_t{config_.cache.stale_refresh_backoff} * 1000);
-  } else {
+  if (!answer_stale(t))
     for (Waiter* w = t.waiters; w; w = w->next) reply_waiter_error(t, *w, kRcodeServFail);
-  }
   release(t);
 }
 
