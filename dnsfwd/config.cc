@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <set>
 
 #include "common/decode.h"
@@ -50,8 +51,10 @@ uint64_t bytes(const Decoder& d, const Value& v) {
   std::string s = d.str(v);
   size_t i = 0;
   while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
-  if (i == 0) d.fail(v, "expected a size such as 16777216 or \"16MiB\", got \"" + s + "\"");
-  uint64_t n = std::stoull(s.substr(0, i));
+  uint64_t n = 0;
+  auto parsed = std::from_chars(s.data(), s.data() + i, n);
+  if (i == 0 || parsed.ec != std::errc())
+    d.fail(v, "expected a size such as 16777216 or \"16MiB\", got \"" + s + "\"");
   std::string unit = s.substr(i);
   while (!unit.empty() && unit.front() == ' ') unit.erase(0, 1);
   uint64_t mult = 1;
@@ -60,6 +63,7 @@ uint64_t bytes(const Decoder& d, const Value& v) {
   else if (unit == "M" || unit == "MB" || unit == "MiB") mult = 1024 * 1024;
   else if (unit == "G" || unit == "GB" || unit == "GiB") mult = 1024ull * 1024 * 1024;
   else d.fail(v, "unknown size unit \"" + unit + "\" (use B, KiB, MiB or GiB)");
+  if (n > (uint64_t{1} << 50) / mult) d.fail(v, "size too large");
   return n * mult;
 }
 

@@ -55,7 +55,7 @@ configure_build() {
 run_suite() {  # DIR LABEL
   local dir=$1 label=$2 t name
   echo "== unit tests ($label)"
-  for t in $(find "$dir/tests/unit" -maxdepth 2 -type f -name 'unit_*' -perm -u+x 2>/dev/null | sort); do
+  for t in $(find "$dir/tests/unit" -maxdepth 5 -type f -name 'unit_*' -perm -u+x 2>/dev/null | sort); do
     name=$(basename "$t")
     if ! "$t" --reporters=junit --out="$results/$label-$name.xml" >/dev/null 2>"$results/$label-$name.stderr"; then
       echo "   $name: failures (see $results/$label-$name.xml)"

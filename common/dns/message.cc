@@ -22,25 +22,30 @@ const char* to_string(ScanStatus s) {
 
 namespace {
 
+// Where labels begin in the message being scanned (one loop thread per
+// process, and scans do not nest).
+thread_local LabelStarts g_starts;
+
 // Checks that the names a type carries in its rdata are well formed and fill
 // it exactly; other types are opaque to a forwarder.
 bool check_rdata(const uint8_t* msg, size_t len, uint16_t type, size_t rdata, size_t rdlength) {
   size_t rdend = rdata + rdlength;
   size_t end = 0;
+  LabelStarts* st = &g_starts;
   switch (type) {
     case kTypeNS:
     case kTypeCNAME:
     case kTypePTR:
     case kTypeDNAME:
-      return walk_name(msg, len, rdata, end) && end == rdend;
+      return walk_name(msg, len, rdata, end, st) && end == rdend;
     case kTypeMX:
-      return rdlength >= 3 && walk_name(msg, len, rdata + 2, end) && end == rdend;
+      return rdlength >= 3 && walk_name(msg, len, rdata + 2, end, st) && end == rdend;
     case kTypeSRV:
-      return rdlength >= 7 && walk_name(msg, len, rdata + 6, end) && end == rdend;
+      return rdlength >= 7 && walk_name(msg, len, rdata + 6, end, st) && end == rdend;
     case kTypeSOA: {
       size_t mname_end = 0;
-      if (!walk_name(msg, len, rdata, mname_end) || mname_end >= rdend) return false;
-      if (!walk_name(msg, len, mname_end, end)) return false;
+      if (!walk_name(msg, len, rdata, mname_end, st) || mname_end >= rdend) return false;
+      if (!walk_name(msg, len, mname_end, end, st)) return false;
       return end + 20 == rdend;
     }
     default:
@@ -79,11 +84,12 @@ ScanStatus scan(const uint8_t* msg, size_t len, Message& out, std::vector<Rr>* r
   if (len > kMaxMessage) len = kMaxMessage;
   out.header = read_header(msg);
   if (out.header.qdcount > 1) return ScanStatus::question_count;
+  g_starts.reset(len);
 
   size_t pos = kHeaderSize;
   if (out.header.qdcount == 1) {
     size_t name_end = 0;
-    if (!read_uncompressed_name(msg, len, pos, name_end) || len - name_end < 4)
+    if (!read_uncompressed_name(msg, len, pos, name_end, &g_starts) || len - name_end < 4)
       return ScanStatus::bad_question;
     out.qname_offset = pos;
     out.qname_len = name_end - pos;
@@ -101,7 +107,7 @@ ScanStatus scan(const uint8_t* msg, size_t len, Message& out, std::vector<Rr>* r
       rr.offset = static_cast<uint16_t>(pos);
       size_t name_end = 0;
       if (pos >= len) return ScanStatus::truncated;
-      if (!walk_name(msg, len, pos, name_end)) return ScanStatus::bad_name;
+      if (!walk_name(msg, len, pos, name_end, &g_starts)) return ScanStatus::bad_name;
       if (len - name_end < 10) return ScanStatus::truncated;
       rr.fixed_offset = static_cast<uint16_t>(name_end);
       rr.type = get16(msg + name_end);

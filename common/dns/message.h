@@ -11,9 +11,10 @@
 // skipped. So this scanner locates records without copying them, and
 // validates what it walks: every name (owner names and the names inside the
 // rdata of the types a forwarder reads or passes on compressed: NS, CNAME,
-// PTR, DNAME, MX, SRV, SOA), compression pointers (strictly backwards, hence
-// no loops), section counts against the bytes present, and the OPT record's
-// placement and option framing. ldns remains the full parser for everything
+// PTR, DNAME, MX, SRV, SOA), compression pointers (only to the start of a
+// label of a name seen earlier, hence no loops, and never into TTLs or opaque
+// rdata that the forwarder rewrites or cuts), section counts against the
+// bytes present, and the OPT record's placement and option framing. ldns remains the full parser for everything
 // that is not per packet (config names, probes, tests, the fuzz cross-check).
 #pragma once
 

@@ -1,36 +1,44 @@
 #include "common/dns/name.h"
 
-#include <ldns/ldns.h>
+#include "common/dns/ldns.h"
 
 #include "common/dns/wire.h"
 
 namespace cairn::dns {
 
-bool walk_name(const uint8_t* msg, size_t len, size_t off, size_t& end) {
-  size_t expanded = 0;   // bytes of the name once decompressed
-  bool jumped = false;   // end is fixed at the first pointer
+bool walk_name(const uint8_t* msg, size_t len, size_t off, size_t& end, LabelStarts* starts) {
+  size_t expanded = 0;  // bytes of the name once decompressed
+  bool jumped = false;  // end is fixed at the first pointer
   size_t pos = off;
-  // Each hop moves strictly backwards, so hops are bounded by len anyway; the
-  // explicit cap keeps worst-case work small on hostile input.
+  // Everything read after a pointer must lie before that pointer: the name
+  // it refers to is then wholly earlier in the message, so chains only move
+  // backwards (no loops) and any prefix of a message keeps its names valid.
+  size_t bound = len;
   for (int hops = 0; hops <= 127;) {
-    if (pos >= len) return false;
+    if (pos >= bound) return false;
     uint8_t b = msg[pos];
     if (b == 0) {
       if (++expanded > kMaxNameWire) return false;
-      if (!jumped) end = pos + 1;
+      if (!jumped) {
+        end = pos + 1;
+        if (starts) starts->mark(pos);
+      }
       return true;
     }
     if ((b & 0xc0) == 0xc0) {
-      if (pos + 1 >= len) return false;
+      if (pos + 1 >= bound) return false;
       size_t target = ((b & 0x3fu) << 8) | msg[pos + 1];
       if (target < kHeaderSize || target >= pos) return false;
+      if (starts && !starts->test(target)) return false;
       if (!jumped) end = pos + 2;
       jumped = true;
+      bound = pos;
       pos = target;
       ++hops;
       continue;
     }
     if (b & 0xc0) return false;  // 0x40 and 0x80 label types are obsolete or reserved
+    if (starts && !jumped) starts->mark(pos);
     expanded += 1u + b;
     if (expanded > kMaxNameWire - 1) return false;  // leave room for the root label
     pos += 1u + b;
@@ -38,10 +46,12 @@ bool walk_name(const uint8_t* msg, size_t len, size_t off, size_t& end) {
   return false;
 }
 
-bool read_uncompressed_name(const uint8_t* msg, size_t len, size_t off, size_t& end) {
+bool read_uncompressed_name(const uint8_t* msg, size_t len, size_t off, size_t& end,
+                            LabelStarts* starts) {
   size_t pos = off;
   while (pos < len) {
     uint8_t b = msg[pos];
+    if (starts) starts->mark(pos);
     if (b == 0) {
       if (pos + 1 - off > kMaxNameWire) return false;
       end = pos + 1;

@@ -16,14 +16,36 @@
 namespace cairn::dns {
 
 // Walks the possibly compressed name at msg[off]. Every compression pointer
-// must point strictly before the pointer itself (so a chain always moves
-// backwards and cannot loop) and not into the header; labels must be plain
-// (no 0x40/0x80 types), the expanded name at most 255 bytes. On success sets
-// end to the offset just past the name as stored at off.
-bool walk_name(const uint8_t* msg, size_t len, size_t off, size_t& end);
+// must point strictly before itself and not into the header, and the name
+// it leads to must end before the pointer too (RFC 1035's "prior
+// occurrence"): chains always move backwards and cannot loop, and cutting a
+// message after any record never breaks a name before the cut. Labels must
+// be plain (no 0x40/0x80 types), the expanded name at most 255 bytes. On
+// success sets end to the offset just past the name as stored at off.
+//
+// With starts, the rule is stricter still: a pointer must lead to the start
+// of a label of a name already walked (in place) in this message, and the
+// labels walked in place are added. A pointer into a TTL field or into
+// opaque rdata would otherwise turn bytes that forwarders rewrite (TTLs)
+// into part of a name.
+class LabelStarts;
+bool walk_name(const uint8_t* msg, size_t len, size_t off, size_t& end,
+               LabelStarts* starts = nullptr);
 
 // An uncompressed name (the question section): labels only, no pointers.
-bool read_uncompressed_name(const uint8_t* msg, size_t len, size_t off, size_t& end);
+bool read_uncompressed_name(const uint8_t* msg, size_t len, size_t off, size_t& end,
+                            LabelStarts* starts = nullptr);
+
+// A bit per message byte: where labels of names seen so far begin.
+class LabelStarts {
+ public:
+  void reset(size_t len) { bits_.assign((len + 63) / 64, 0); }
+  void mark(size_t pos) { bits_[pos / 64] |= uint64_t{1} << (pos % 64); }
+  bool test(size_t pos) const { return pos / 64 < bits_.size() && (bits_[pos / 64] >> (pos % 64)) & 1; }
+
+ private:
+  std::vector<uint64_t> bits_;  // kept between messages: no allocation once grown
+};
 
 // ASCII case folding of a wire name. Length bytes are < 64 and so never in
 // 'A'..'Z': the whole sequence can be folded byte by byte.

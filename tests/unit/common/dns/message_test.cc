@@ -225,3 +225,22 @@ TEST_CASE("truncate_to_fit keeps whole leading RRsets and sets TC") {
   CHECK(t2.header.ancount == 0);
   CHECK(t2.header.tc());
 }
+
+TEST_CASE("compression pointers must lead to a label of an earlier name") {
+  t::PacketSpec s;
+  s.answer = {"www.example.com. 60 IN A 192.0.2.1", "www.example.com. 60 IN A 192.0.2.2"};
+  t::Bytes r = t::build(s);
+  Message m;
+  std::vector<Rr> rrs;
+  REQUIRE(scan(r.data(), r.size(), m, &rrs) == ScanStatus::ok);
+  // Point the second owner at the last byte of the first record's TTL (60 =
+  // a 60-byte label): valid under "points backwards", but not at a name.
+  size_t owner = rrs[1].offset;
+  size_t target = rrs[0].ttl_offset() + 3;
+  r[owner] = static_cast<uint8_t>(0xc0 | (target >> 8));
+  r[owner + 1] = static_cast<uint8_t>(target);
+  CHECK(scan(r.data(), r.size(), m, &rrs) == ScanStatus::bad_name);
+  // Pointing at "example.com." inside the question is fine.
+  r[owner + 1] = static_cast<uint8_t>(kHeaderSize + 4);
+  CHECK(scan(r.data(), r.size(), m, &rrs) == ScanStatus::ok);
+}

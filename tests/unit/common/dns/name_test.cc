@@ -136,3 +136,13 @@ TEST_CASE("text conversion") {
   uint8_t odd[] = {2, 'a', 0x01, 0};
   CHECK(to_text(odd, sizeof odd) == "a\\001.");
 }
+
+TEST_CASE("a pointer's target name must end before the pointer") {
+  // 12: \1a <ptr 17>; 16: 0 ... the name at 12 is fine on its own, but a
+  // pointer at 15 to offset 13 would lead into bytes at and after itself.
+  Bytes m = msg({1, 'a', 0, 3, 'b', 'c', 'd', 0xc0, 15, 0});
+  size_t end = 0;
+  CHECK(walk_name(m.data(), m.size(), 12, end));
+  // 19: pointer to 15 ("\3bcd" then the pointer bytes themselves): rejected.
+  CHECK_FALSE(walk_name(m.data(), m.size(), 19, end));
+}

@@ -2,7 +2,7 @@
 // output and exercise real compression (ldns compresses owner names).
 #pragma once
 
-#include <ldns/ldns.h>
+#include "common/dns/ldns.h"
 
 #include <cstdint>
 #include <stdexcept>
