@@ -83,14 +83,16 @@ class Cache {
     uint32_t stale_window; // seconds it may be served stale after expiry (0: never)
     bool negative;
   };
-  // Inserts or replaces. Refuses (returns false) an answer larger than a
-  // quarter of max_bytes or 65535 bytes.
+  // Inserts or replaces. The answer must carry the key's question (the cache
+  // matches names against it). Refuses (returns false) an answer larger than
+  // a quarter of max_bytes or 65535 bytes.
   bool insert(const CacheKey& key, const Stored& answer, uint64_t now_ms);
 
   // RFC 8767 failure recheck: serve stale without asking until until_ms.
   void mark_refresh_failed(const CacheKey& key, uint64_t until_ms);
 
-  // Removes every entry for which drop(qname, qname_len) says so (reload).
+  // Removes every entry for which drop(qname, qname_len) says so (reload);
+  // the name is passed case-folded.
   size_t erase_if(const std::function<bool(const uint8_t* qname, size_t len)>& drop);
   void clear();
 

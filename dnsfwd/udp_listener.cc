@@ -13,13 +13,15 @@ UdpListener::UdpListener(uv_loop_t* loop, uint32_t id, QueryHandler* handler, St
       id_(id),
       handler_(handler),
       stats_(stats),
-      in_(std::make_unique<Batch>()),
-      out_(std::make_unique<Batch>()) {}
+      // Default-initialized: the 512 KiB of slots become resident only as used.
+      in_(new Batch),
+      out_(new Batch) {}
 
 UdpListener::~UdpListener() {
   flush();
   stop_reading();
-  flusher_.reset();
+  flush_after_poll_.reset();
+  flush_before_poll_.reset();
   if (fd_ >= 0) ::close(fd_);
 }
 
@@ -58,15 +60,23 @@ std::string UdpListener::bind(const Endpoint& at) {
     auto* self = static_cast<UdpListener*>(p->data);
     if (self && status >= 0) self->on_readable();
   });
-  uv_check_init(loop_, flusher_.get());
-  flusher_.mark_initialized();
-  flusher_.get()->data = this;
-  uv_check_start(flusher_.get(), [](uv_check_t* c) {
+  uv_check_init(loop_, flush_after_poll_.get());
+  flush_after_poll_.mark_initialized();
+  flush_after_poll_.get()->data = this;
+  uv_check_start(flush_after_poll_.get(), [](uv_check_t* c) {
     auto* self = static_cast<UdpListener*>(c->data);
     if (self && self->queued_) self->flush();
   });
-  // The flusher alone must not keep the loop running.
-  uv_unref(flusher_.base());
+  uv_prepare_init(loop_, flush_before_poll_.get());
+  flush_before_poll_.mark_initialized();
+  flush_before_poll_.get()->data = this;
+  uv_prepare_start(flush_before_poll_.get(), [](uv_prepare_t* p) {
+    auto* self = static_cast<UdpListener*>(p->data);
+    if (self && self->queued_) self->flush();
+  });
+  // The flushers alone must not keep the loop running.
+  uv_unref(flush_after_poll_.base());
+  uv_unref(flush_before_poll_.base());
   return {};
 }
 

@@ -4,8 +4,10 @@
 // not the lookup, are the cost, so batching is what keeps the hit path near
 // the ceiling. Answers are written by the forwarder straight into a slot of
 // the send batch; the batch is flushed when full, after each read batch, and
-// once per loop iteration (a uv_check handle) for answers produced by
-// upstream replies.
+// around the poll phase of every loop iteration: after it (uv_check) for
+// answers produced by upstream replies, before it (uv_prepare) for answers
+// produced by timers (SERVFAIL after the last timeout, stale data), which
+// would otherwise wait for the next event.
 #pragma once
 
 #include <sys/socket.h>
@@ -52,7 +54,8 @@ class UdpListener {
   Endpoint endpoint_;
   int fd_ = -1;
   UvHandle<uv_poll_t> poll_;
-  UvHandle<uv_check_t> flusher_;
+  UvHandle<uv_check_t> flush_after_poll_;
+  UvHandle<uv_prepare_t> flush_before_poll_;
 
   struct Batch {
     mmsghdr msgs[kBatch];

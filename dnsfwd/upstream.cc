@@ -32,6 +32,9 @@ thread_local RecvArea g_recv;
 
 uint32_t g_next_serial = 1;
 
+constexpr int kSendBatch = 64;
+constexpr size_t kSendSlot = 512;  // our queries: header, name, question, OPT
+
 }  // namespace
 
 UpstreamStats::UpstreamStats(MetricsRegistry& r, const std::string& group, const std::string& address)
@@ -60,6 +63,14 @@ struct Upstream::UdpSocket {
     poll.reset();  // uv_close invalidates the fd in the loop before we close it
     if (fd >= 0) ::close(fd);
   }
+};
+
+struct Upstream::SendBatch {
+  UdpSocket* socket = nullptr;
+  int count = 0;
+  mmsghdr msgs[kSendBatch];
+  iovec iov[kSendBatch];
+  uint8_t data[kSendBatch][kSendSlot];
 };
 
 // A TCP connection to the upstream. Heap-allocated and deleted from the
@@ -162,9 +173,27 @@ Upstream::Upstream(uv_loop_t* loop, const Endpoint& endpoint, const Group& rules
       stats_(metrics, group_name, address_) {
   reconfigure(rules);
   stats_.healthy.set(1);
+  uv_check_init(loop_, flush_after_poll_.get());
+  flush_after_poll_.mark_initialized();
+  flush_after_poll_.get()->data = this;
+  uv_check_start(flush_after_poll_.get(), [](uv_check_t* h) {
+    if (h->data) static_cast<Upstream*>(h->data)->flush();
+  });
+  uv_unref(flush_after_poll_.base());
+  uv_prepare_init(loop_, flush_before_poll_.get());
+  flush_before_poll_.mark_initialized();
+  flush_before_poll_.get()->data = this;
+  uv_prepare_start(flush_before_poll_.get(), [](uv_prepare_t* h) {
+    if (h->data) static_cast<Upstream*>(h->data)->flush();
+  });
+  uv_unref(flush_before_poll_.base());
 }
 
-Upstream::~Upstream() { shutdown(); }
+Upstream::~Upstream() {
+  shutdown();
+  flush_after_poll_.reset();
+  flush_before_poll_.reset();
+}
 
 void Upstream::reconfigure(const Group& rules) {
   health_.reconfigure(rules.health, rules.timeouts);
@@ -209,10 +238,10 @@ std::unique_ptr<Upstream::UdpSocket> Upstream::open_udp(int& err) {
   return s;
 }
 
-uint32_t Upstream::send_udp(const uint8_t* query, size_t len, int& err) {
+Upstream::UdpSocket* Upstream::next_socket(int& err) {
   if (sockets_.size() < socket_count_) {
     auto s = open_udp(err);
-    if (!s) return 0;
+    if (!s) return nullptr;
     sockets_.push_back(std::move(s));
     next_socket_ = sockets_.size() - 1;
   } else {
@@ -227,15 +256,52 @@ uint32_t Upstream::send_udp(const uint8_t* query, size_t len, int& err) {
       slot = std::move(fresh);
     }
   }
-  ssize_t n = ::send(slot->fd, query, len, MSG_DONTWAIT);
-  if (n < 0) {
-    err = errno;
-    stats_.errors.inc();
+  return slot.get();
+}
+
+uint32_t Upstream::send_udp(const uint8_t* query, size_t len, int& err) {
+  if (len > kSendSlot) {
+    err = EMSGSIZE;
     return 0;
   }
-  ++slot->uses;
+  if (!batch_) batch_.reset(new SendBatch);  // default-initialized: no 32 KiB memset
+  if (batch_->count == kSendBatch) flush();
+  if (batch_->count == 0) {
+    // One socket per batch: one sendmmsg. Rotation picks the next per batch.
+    batch_->socket = next_socket(err);
+    if (!batch_->socket) return 0;
+  }
+  UdpSocket* s = batch_->socket;
+  int i = batch_->count++;
+  std::memcpy(batch_->data[i], query, len);
+  batch_->iov[i] = {batch_->data[i], len};
+  batch_->msgs[i].msg_hdr = msghdr{};
+  batch_->msgs[i].msg_hdr.msg_iov = &batch_->iov[i];
+  batch_->msgs[i].msg_hdr.msg_iovlen = 1;
+  ++s->uses;
   stats_.sent.inc();
-  return slot->serial;
+  return s->serial;
+}
+
+void Upstream::flush() {
+  if (!batch_ || batch_->count == 0) return;
+  UdpSocket* s = batch_->socket;
+  int count = batch_->count;
+  int sent = 0;
+  while (sent < count) {
+    int n = ::sendmmsg(s->fd, batch_->msgs + sent, static_cast<unsigned>(count - sent), MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = n < 0 ? errno : EIO;
+      uint32_t serial = s->serial;
+      batch_->count = 0;  // the handler may queue retries right away
+      stats_.errors.inc();
+      handler_->on_udp_error(*this, serial, err);
+      return;
+    }
+    sent += n;
+  }
+  batch_->count = 0;
 }
 
 void Upstream::on_udp_readable(UdpSocket& s) {
@@ -341,6 +407,7 @@ void Upstream::maintain(uint64_t now_ms) {
 }
 
 void Upstream::shutdown() {
+  if (batch_) batch_->count = 0;
   sockets_.clear();
   retired_.clear();
   auto conns = tcp_;

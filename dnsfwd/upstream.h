@@ -8,7 +8,11 @@
 // replaced by a fresh one (a new random port) after rotate_after queries, so
 // an off-path attacker must guess the port as well as the 16-bit ID (RFC
 // 5452). A loopback upstream (the agent) cannot be spoofed from outside, so
-// its sockets are kept. Replies are read with recvmmsg in batches.
+// its sockets are kept. Queries leave with sendmmsg: those made in one loop
+// iteration are queued on one socket and flushed around the poll phase
+// (like the client-facing UDP listener), and replies are read with recvmmsg
+// in batches, so a burst of cache misses or .consul lookups costs a few
+// syscalls rather than one or two per query.
 //
 // TCP is for answers that came back truncated: one query per connection at
 // a time, connections kept idle for reuse for a few seconds.
@@ -78,8 +82,11 @@ class Upstream {
   TokenBucket& bucket() { return bucket_; }
   UpstreamStats& stats() { return stats_; }
 
-  // Sends a query over UDP. Returns the socket serial, or 0 with err set.
+  // Queues a query for UDP (sent before the loop next waits). Returns the
+  // socket serial, or 0 with err set. Send errors found at flush time come
+  // back through on_udp_error for that serial.
   uint32_t send_udp(const uint8_t* query, size_t len, int& err);
+  void flush();
   // Sends a query over TCP; the answer or error comes back with cookie.
   bool send_tcp(const uint8_t* query, size_t len, uint64_t cookie, int& err);
   // Forgets a TCP query (its transaction is done); its connection is closed.
@@ -94,8 +101,10 @@ class Upstream {
  private:
   struct UdpSocket;
   struct TcpConn;
+  struct SendBatch;
   friend struct TcpConn;
   std::unique_ptr<UdpSocket> open_udp(int& err);
+  UdpSocket* next_socket(int& err);
   void on_udp_readable(UdpSocket& s);
   void tcp_closed(TcpConn* c);
 
@@ -113,6 +122,9 @@ class Upstream {
   std::vector<std::unique_ptr<UdpSocket>> sockets_;
   std::deque<std::unique_ptr<UdpSocket>> retired_;
   size_t next_socket_ = 0;
+  std::unique_ptr<SendBatch> batch_;
+  UvHandle<uv_check_t> flush_after_poll_;
+  UvHandle<uv_prepare_t> flush_before_poll_;
   std::vector<TcpConn*> tcp_;  // owned; deleted from their close callback
 };
 
