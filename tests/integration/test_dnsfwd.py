@@ -363,12 +363,19 @@ def test_reload_is_atomic(daemons, tmp_path, fakes):
     fwd.q("web2.service.consul")
     assert agent_a.count() == 2  # still the old config, still on the old port
 
+    fwd.q("keep.example.com")
+    assert up.count("keep.example.com.") == 1
     config["routes"] = [dict(group([agent_b.address]), domain="consul", agent=True)]
     fwd.reload(config)
     wait_for(lambda: fwd.metric("cairn_dnsfwd_reloads_total") == 1, 5, "the reload")
     fwd.q("web3.service.consul")
     assert agent_b.count("web3.service.consul.") == 1
     assert fwd.metric("cairn_dnsfwd_reload_failures_total") == 1
+    # The cache survives for the unchanged default group, not for the changed route.
+    fwd.q("keep.example.com")
+    assert up.count("keep.example.com.") == 1
+    fwd.q("web.service.consul")
+    assert agent_b.count("web.service.consul.") == 1
 
 
 def test_upstream_file_changes_apply_without_restart(daemons, tmp_path, fakes):
@@ -520,3 +527,47 @@ def test_setup_resolv_on_a_temp_root(tmp_path):
     assert r.returncode == 0, r.stderr
     assert (etc / "resolv.conf").read_text() == original
     assert not (etc / "cairn" / "resolv.upstream").exists()
+
+
+def test_tcp_queries_on_one_connection_are_answered_out_of_order(daemons, tmp_path, fakes):
+    up = fakes()
+    up.delays["slow.example.com."] = 0.3
+    slow_ok = {"initial": "1s", "min": "50ms", "max": "2s", "total": "3s"}
+    fwd = Fwd(daemons, tmp_path, {"upstreams": group([up.address], timeout=slow_ok)})
+    with socket.create_connection(("127.0.0.1", fwd.port), timeout=5 * SLOW) as s:
+        for qid, name in ((1, "slow.example.com"), (2, "fast.example.com")):
+            q = dns.message.make_query(name, "A")
+            q.id = qid
+            wire = q.to_wire()
+            s.sendall(len(wire).to_bytes(2, "big") + wire)
+        ids = []
+        buf = b""
+        while len(ids) < 2:
+            buf += s.recv(4096)
+            while len(buf) >= 2 and len(buf) >= 2 + int.from_bytes(buf[:2], "big"):
+                n = int.from_bytes(buf[:2], "big")
+                ids.append(dns.message.from_wire(buf[2:2 + n]).id)
+                buf = buf[2 + n:]
+    assert ids == [2, 1]
+
+
+def test_ipv6_loopback_listener(daemons, tmp_path, fakes):
+    up = fakes()
+    fwd = Fwd(daemons, tmp_path, {"upstreams": group([up.address])})
+    fwd.reload({"listen": [f"127.0.0.1:{fwd.port}", f"[::1]:{fwd.port}"],
+                "upstreams": group([up.address])})
+    wait_for(lambda: fwd.metric("cairn_dnsfwd_reloads_total") == 1, 5, "the reload")
+    assert addrs(fwd.q("v6.example.com", host="::1")) == ["192.0.2.1"]
+    assert addrs(fwd.q("v6.example.com", host="::1", tcp=True)) == ["192.0.2.1"]
+    assert up.count() == 1
+
+
+def test_rate_limit_answers_instead_of_flooding_the_upstream(daemons, tmp_path, fakes):
+    up = fakes()
+    fwd = Fwd(daemons, tmp_path, {"upstreams": group([up.address], max_qps=5)})
+    codes = [fwd.q(f"r{i}.example.com").rcode() for i in range(15)]
+    assert codes.count(dns.rcode.NOERROR) <= 7  # a one-second burst, plus what refills meanwhile
+    assert codes.count(dns.rcode.SERVFAIL) >= 8
+    assert up.count() == codes.count(dns.rcode.NOERROR)
+    assert fwd.metric("cairn_dnsfwd_upstream_rate_limited_total", group="default",
+                      upstream=up.address) >= 1
