@@ -163,6 +163,8 @@ TEST_CASE("insert cost does not grow with the fill level") {
   double small = per_insert(1000);
   double large = per_insert(100000);
   MESSAGE("ns per insert into a full cache: 1k entries " << small << ", 100k entries " << large);
-  // Generous: cache misses in a larger table cost a little more, never 4x.
-  CHECK(large < small * 4 + 500);
+  // A scan per insert (dnsmasq) would make the 100x larger cache ~100x
+  // slower; memory latency alone makes it a few times slower on a busy
+  // machine. The bound is loose on purpose: this must not flake.
+  CHECK(large < small * 30 + 2000);
 }

@@ -258,3 +258,38 @@ TEST_CASE("setup-resolv refuses when there is nothing to forward to") {
   CHECK(r.exit_code == 1);
   CHECK(root.read("etc/resolv.conf") == "nameserver 127.0.0.1\n");
 }
+
+TEST_CASE("examples/dnsfwd.yaml decodes to the defaults it documents") {
+  Config c;
+  std::string err;
+  REQUIRE_MESSAGE(load_config(std::string(CAIRN_SOURCE_ROOT) + "/examples/dnsfwd.yaml", c, err), err);
+  Config d = default_config();
+  CHECK(c.listen.size() == d.listen.size());
+  CHECK(c.metrics->to_string() == d.metrics->to_string());
+  REQUIRE(c.groups.size() == d.groups.size());
+  for (size_t i = 0; i < c.groups.size(); ++i) {
+    const Group& a = c.groups[i];
+    const Group& b = d.groups[i];
+    CHECK(a.name == b.name);
+    CHECK(a.policy == b.policy);
+    CHECK(a.timeouts.initial_ms == b.timeouts.initial_ms);
+    CHECK(a.timeouts.min_ms == b.timeouts.min_ms);
+    CHECK(a.timeouts.max_ms == b.timeouts.max_ms);
+    CHECK(a.timeouts.total_ms == b.timeouts.total_ms);
+    CHECK(a.health.max_fails == b.health.max_fails);
+    CHECK(a.health.probe_name == b.health.probe_name);
+    CHECK(a.health.probe_type == b.health.probe_type);
+    CHECK(a.cache.max_ttl == b.cache.max_ttl);
+    CHECK(a.cache.negative_max_ttl == b.cache.negative_max_ttl);
+    CHECK(a.cache.servfail_ttl == b.cache.servfail_ttl);
+    CHECK(a.max_pending == b.max_pending);
+    CHECK(a.server_files == b.server_files);
+  }
+  CHECK(c.routes.size() == d.routes.size());
+  CHECK(c.cache.max_entries == d.cache.max_entries);
+  CHECK(c.cache.max_bytes == d.cache.max_bytes);
+  CHECK(c.cache.stale_answer_timeout_ms == d.cache.stale_answer_timeout_ms);
+  CHECK(c.limits.max_udp_size == d.limits.max_udp_size);
+  CHECK(c.limits.tcp_idle_timeout_ms == d.limits.tcp_idle_timeout_ms);
+  CHECK(c.upstream_poll_ms == d.upstream_poll_ms);
+}
