@@ -16,7 +16,9 @@ socklen_t Endpoint::len() const {
   return family() == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
 }
 
-bool Endpoint::loopback() const { return is_loopback(sa()); }
+bool Endpoint::loopback() const {
+  return is_loopback(sa());
+}
 
 std::string Endpoint::to_string() const {
   std::string a = address_text(sa());
@@ -24,7 +26,9 @@ std::string Endpoint::to_string() const {
   return a + ":" + std::to_string(port());
 }
 
-bool Endpoint::operator==(const Endpoint& o) const { return same_address(sa(), o.sa()); }
+bool Endpoint::operator==(const Endpoint& o) const {
+  return same_address(sa(), o.sa());
+}
 
 namespace {
 bool parse_port(std::string_view s, uint16_t& port) {
@@ -54,7 +58,8 @@ std::optional<Endpoint> parse_endpoint(std::string_view text, uint16_t default_p
     if (hash != std::string_view::npos) {
       host = std::string(text.substr(0, hash));
       if (!parse_port(text.substr(hash + 1), port)) return std::nullopt;
-    } else if (colon != std::string_view::npos && text.find(':', colon + 1) == std::string_view::npos) {
+    } else if (colon != std::string_view::npos &&
+               text.find(':', colon + 1) == std::string_view::npos) {
       host = std::string(text.substr(0, colon));  // exactly one colon: IPv4 with a port
       if (!parse_port(text.substr(colon + 1), port)) return std::nullopt;
     } else {
@@ -166,8 +171,10 @@ std::optional<Cidr> parse_cidr(std::string_view text) {
   // Clear host bits so equal networks compare equal and reverse zones are exact.
   for (int i = 0; i < 16; ++i) {
     int bit = i * 8;
-    if (bit >= c.prefix) c.bytes[i] = 0;
-    else if (bit + 8 > c.prefix) c.bytes[i] &= static_cast<uint8_t>(0xff << (8 - (c.prefix - bit)));
+    if (bit >= c.prefix)
+      c.bytes[i] = 0;
+    else if (bit + 8 > c.prefix)
+      c.bytes[i] &= static_cast<uint8_t>(0xff << (8 - (c.prefix - bit)));
   }
   return c;
 }

@@ -83,10 +83,18 @@ void prepare(uint8_t* msg, const Message& m, const std::vector<Rr>& rrs, const C
   }
 
   switch (out.kind) {
-    case AnswerKind::positive: lifetime = min_ttl == UINT32_MAX ? 0 : min_ttl; break;
-    case AnswerKind::negative: lifetime = neg; break;
-    case AnswerKind::servfail: lifetime = rules.servfail_ttl; break;
-    case AnswerKind::uncacheable: lifetime = 0; break;
+    case AnswerKind::positive:
+      lifetime = min_ttl == UINT32_MAX ? 0 : min_ttl;
+      break;
+    case AnswerKind::negative:
+      lifetime = neg;
+      break;
+    case AnswerKind::servfail:
+      lifetime = rules.servfail_ttl;
+      break;
+    case AnswerKind::uncacheable:
+      lifetime = 0;
+      break;
   }
   out.lifetime = lifetime;
 }
@@ -112,8 +120,8 @@ size_t compose(const StoredView& s, uint32_t age_or_ttl, bool fixed_ttl, const C
       while (j < scratch_rrs.size() && scratch_rrs[j].section == Section::answer &&
              scratch_rrs[j].type == scratch_rrs[i].type &&
              size_t{scratch_rrs[j].fixed_offset} - scratch_rrs[j].offset == owner_len &&
-             std::memcmp(s.msg + scratch_rrs[j].offset, s.msg + scratch_rrs[i].offset,
-                         owner_len) == 0)
+             std::memcmp(s.msg + scratch_rrs[j].offset, s.msg + scratch_rrs[i].offset, owner_len) ==
+                 0)
         ++j;
       if (scratch_rrs[j - 1].end() + opt > limit) break;
       len = scratch_rrs[j - 1].end();

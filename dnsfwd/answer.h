@@ -30,9 +30,9 @@ namespace cairn::dnsfwd {
 enum class AnswerKind : uint8_t { positive, negative, servfail, uncacheable };
 
 struct Prepared {
-  size_t len = 0;          // the stored form's length (it is shorter or equal)
-  uint32_t lifetime = 0;   // seconds it may be cached; 0: do not cache
-  uint8_t ext_rcode = 0;   // upper rcode bits from the upstream's OPT
+  size_t len = 0;         // the stored form's length (it is shorter or equal)
+  uint32_t lifetime = 0;  // seconds it may be cached; 0: do not cache
+  uint8_t ext_rcode = 0;  // upper rcode bits from the upstream's OPT
   AnswerKind kind = AnswerKind::uncacheable;
   bool ttl_clamped = false;
   std::vector<uint16_t> ttl_offsets;  // reused between calls
@@ -45,7 +45,7 @@ void prepare(uint8_t* msg, const dns::Message& m, const std::vector<dns::Rr>& rr
 // What one client asked, as far as the answer depends on it.
 struct ClientAsk {
   uint16_t id = 0;
-  uint16_t flags = 0;  // the query's flag word: RD, CD and AD are echoed
+  uint16_t flags = 0;              // the query's flag word: RD, CD and AD are echoed
   const uint8_t* qname = nullptr;  // the client's own spelling
   size_t qname_len = 0;
   bool edns = false;

@@ -47,7 +47,9 @@ struct Cache::Entry {
 namespace {
 // FNV-1a over the key fields: short keys, no allocation, good enough spread
 // for an index that is at most half full.
-inline uint64_t fnv(uint64_t h, uint8_t b) { return (h ^ b) * 0x100000001b3ull; }
+inline uint64_t fnv(uint64_t h, uint8_t b) {
+  return (h ^ b) * 0x100000001b3ull;
+}
 
 size_t needed_bytes(size_t msg_len, size_t ttl_count) {
   size_t n = ((msg_len + 1) & ~size_t{1}) + 2 * ttl_count;
@@ -130,10 +132,14 @@ void Cache::index_erase(uint32_t slot) {
 
 void Cache::unlink(uint32_t e) {
   Entry& x = entries_[e];
-  if (x.prev != kNone) entries_[x.prev].next = x.next;
-  else head_ = x.next;
-  if (x.next != kNone) entries_[x.next].prev = x.prev;
-  else tail_ = x.prev;
+  if (x.prev != kNone)
+    entries_[x.prev].next = x.next;
+  else
+    head_ = x.next;
+  if (x.next != kNone)
+    entries_[x.next].prev = x.prev;
+  else
+    tail_ = x.prev;
   x.prev = x.next = kNone;
 }
 
@@ -267,7 +273,8 @@ bool Cache::insert(const CacheKey& key, const Stored& a, uint64_t now_ms) {
   x.negative = a.negative;
   x.stored_ms = now_ms;
   x.lifetime = a.lifetime;
-  x.stale_until = static_cast<uint32_t>(std::min<uint64_t>(uint64_t{a.lifetime} + a.stale_window, UINT32_MAX));
+  x.stale_until =
+      static_cast<uint32_t>(std::min<uint64_t>(uint64_t{a.lifetime} + a.stale_window, UINT32_MAX));
   x.refresh_failed = 0;
   x.hits = 0;
   std::memcpy(x.data, a.msg, a.len);

@@ -40,8 +40,8 @@ bool same_key(const CacheKey& a, const CacheKey& b);
 struct CacheStats {
   uint64_t inserts = 0;
   uint64_t updates = 0;
-  uint64_t evictions = 0;      // pushed out by the entry or byte limit
-  uint64_t expired = 0;        // removed after the stale window
+  uint64_t evictions = 0;  // pushed out by the entry or byte limit
+  uint64_t expired = 0;    // removed after the stale window
 };
 
 class Cache {
@@ -61,10 +61,10 @@ class Cache {
     const uint16_t* ttl_offsets = nullptr;  // where each record's TTL sits in msg
     size_t ttl_count = 0;
     uint8_t ext_rcode = 0;
-    uint32_t age = 0;       // seconds since stored
-    uint32_t ttl_left = 0;  // seconds until expiry (0 when stale)
-    uint32_t lifetime = 0;  // seconds it was stored for
-    uint32_t hits = 0;      // since stored
+    uint32_t age = 0;             // seconds since stored
+    uint32_t ttl_left = 0;        // seconds until expiry (0 when stale)
+    uint32_t lifetime = 0;        // seconds it was stored for
+    uint32_t hits = 0;            // since stored
     bool refresh_failed = false;  // stale, and a refresh failed recently (RFC 8767 §5)
     bool negative = false;
   };
@@ -79,8 +79,8 @@ class Cache {
     const uint16_t* ttl_offsets;
     size_t ttl_count;
     uint8_t ext_rcode;
-    uint32_t lifetime;     // seconds fresh, > 0
-    uint32_t stale_window; // seconds it may be served stale after expiry (0: never)
+    uint32_t lifetime;      // seconds fresh, > 0
+    uint32_t stale_window;  // seconds it may be served stale after expiry (0: never)
     bool negative;
   };
   // Inserts or replaces. The answer must carry the key's question (the cache

@@ -13,10 +13,10 @@ enum class Transport : uint8_t { udp, tcp };
 
 struct ClientRef {
   Transport transport = Transport::udp;
-  uint32_t listener = 0;     // stable listener id
-  uint32_t conn = 0;         // TCP: connection slot
-  uint32_t generation = 0;   // TCP: slot generation, so a reused slot never gets a stale answer
-  sockaddr_storage peer{};   // UDP: reply address; TCP: the peer, for logs
+  uint32_t listener = 0;    // stable listener id
+  uint32_t conn = 0;        // TCP: connection slot
+  uint32_t generation = 0;  // TCP: slot generation, so a reused slot never gets a stale answer
+  sockaddr_storage peer{};  // UDP: reply address; TCP: the peer, for logs
   socklen_t peer_len = 0;
 
   const sockaddr* peer_sa() const { return reinterpret_cast<const sockaddr*>(&peer); }

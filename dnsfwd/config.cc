@@ -29,7 +29,8 @@ uint64_t millis(const Decoder& d, const Value& v, uint64_t max_ms) {
   uint64_t ms = 0;
   if (v.kind == Value::Kind::integer || v.kind == Value::Kind::uinteger ||
       (v.kind == Value::Kind::scalar && !v.s.empty() &&
-       std::all_of(v.s.begin(), v.s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))) {
+       std::all_of(v.s.begin(), v.s.end(),
+                   [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))) {
     ms = static_cast<uint64_t>(d.integer(v, 0, static_cast<int64_t>(max_ms / 1000))) * 1000;
   } else {
     std::string s = d.str(v);
@@ -38,7 +39,8 @@ uint64_t millis(const Decoder& d, const Value& v, uint64_t max_ms) {
     if (*parsed < 0) d.fail(v, "must not be negative");
     ms = static_cast<uint64_t>(*parsed / kMillisecond);
   }
-  if (ms > max_ms) d.fail(v, "must be at most " + format_duration(static_cast<Nanos>(max_ms) * kMillisecond));
+  if (ms > max_ms)
+    d.fail(v, "must be at most " + format_duration(static_cast<Nanos>(max_ms) * kMillisecond));
   return ms;
 }
 
@@ -58,11 +60,16 @@ uint64_t bytes(const Decoder& d, const Value& v) {
   std::string unit = s.substr(i);
   while (!unit.empty() && unit.front() == ' ') unit.erase(0, 1);
   uint64_t mult = 1;
-  if (unit.empty() || unit == "B") mult = 1;
-  else if (unit == "K" || unit == "KB" || unit == "KiB" || unit == "k") mult = 1024;
-  else if (unit == "M" || unit == "MB" || unit == "MiB") mult = 1024 * 1024;
-  else if (unit == "G" || unit == "GB" || unit == "GiB") mult = 1024ull * 1024 * 1024;
-  else d.fail(v, "unknown size unit \"" + unit + "\" (use B, KiB, MiB or GiB)");
+  if (unit.empty() || unit == "B")
+    mult = 1;
+  else if (unit == "K" || unit == "KB" || unit == "KiB" || unit == "k")
+    mult = 1024;
+  else if (unit == "M" || unit == "MB" || unit == "MiB")
+    mult = 1024 * 1024;
+  else if (unit == "G" || unit == "GB" || unit == "GiB")
+    mult = 1024ull * 1024 * 1024;
+  else
+    d.fail(v, "unknown size unit \"" + unit + "\" (use B, KiB, MiB or GiB)");
   if (n > (uint64_t{1} << 50) / mult) d.fail(v, "size too large");
   return n * mult;
 }
@@ -80,7 +87,8 @@ std::vector<Endpoint> endpoints(Decoder& d, const Value& v) {
   for (const auto& text : string_or_list(d, v)) {
     auto e = parse_endpoint(text, 53);
     const Value& at = v.kind == Value::Kind::array ? v.items[i] : v;
-    if (!e) d.fail(at, "invalid address \"" + text + "\" (expected IP, IP:port, IP#port or [IPv6]:port)");
+    if (!e)
+      d.fail(at, "invalid address \"" + text + "\" (expected IP, IP:port, IP#port or [IPv6]:port)");
     out.push_back(*e);
     ++i;
   }
@@ -100,14 +108,22 @@ uint16_t rr_type(const Decoder& d, const Value& v) {
 
 void decode_cache_rules(Decoder& d, const Value& v, CacheRules& c) {
   d.object(v, [&](std::string_view k, const Value& f) {
-    if (k == "minttl") c.min_ttl = seconds(d, f);
-    else if (k == "maxttl") c.max_ttl = seconds(d, f);
-    else if (k == "negativemaxttl") c.negative_max_ttl = seconds(d, f);
-    else if (k == "negativettlwithoutsoa") c.negative_ttl_without_soa = seconds(d, f);
-    else if (k == "servfailttl") c.servfail_ttl = seconds(d, f);
-    else if (k == "servestale") c.serve_stale = d.boolean(f);
-    else if (k == "stalemaxage") c.stale_max_age = seconds(d, f);
-    else return false;
+    if (k == "minttl")
+      c.min_ttl = seconds(d, f);
+    else if (k == "maxttl")
+      c.max_ttl = seconds(d, f);
+    else if (k == "negativemaxttl")
+      c.negative_max_ttl = seconds(d, f);
+    else if (k == "negativettlwithoutsoa")
+      c.negative_ttl_without_soa = seconds(d, f);
+    else if (k == "servfailttl")
+      c.servfail_ttl = seconds(d, f);
+    else if (k == "servestale")
+      c.serve_stale = d.boolean(f);
+    else if (k == "stalemaxage")
+      c.stale_max_age = seconds(d, f);
+    else
+      return false;
     return true;
   });
   if (c.min_ttl > c.max_ttl) d.fail(v, "min_ttl is larger than max_ttl");
@@ -115,11 +131,16 @@ void decode_cache_rules(Decoder& d, const Value& v, CacheRules& c) {
 
 void decode_timeouts(Decoder& d, const Value& v, Timeouts& t) {
   d.object(v, [&](std::string_view k, const Value& f) {
-    if (k == "initial") t.initial_ms = static_cast<uint32_t>(millis(d, f, 60000));
-    else if (k == "min") t.min_ms = static_cast<uint32_t>(millis(d, f, 60000));
-    else if (k == "max") t.max_ms = static_cast<uint32_t>(millis(d, f, 60000));
-    else if (k == "total") t.total_ms = static_cast<uint32_t>(millis(d, f, 60000));
-    else return false;
+    if (k == "initial")
+      t.initial_ms = static_cast<uint32_t>(millis(d, f, 60000));
+    else if (k == "min")
+      t.min_ms = static_cast<uint32_t>(millis(d, f, 60000));
+    else if (k == "max")
+      t.max_ms = static_cast<uint32_t>(millis(d, f, 60000));
+    else if (k == "total")
+      t.total_ms = static_cast<uint32_t>(millis(d, f, 60000));
+    else
+      return false;
     return true;
   });
   if (t.min_ms == 0) d.fail(v, "min must be above 0");
@@ -129,13 +150,17 @@ void decode_timeouts(Decoder& d, const Value& v, Timeouts& t) {
 
 void decode_health(Decoder& d, const Value& v, HealthRules& h) {
   d.object(v, [&](std::string_view k, const Value& f) {
-    if (k == "maxfails") h.max_fails = static_cast<uint32_t>(d.integer(f, 1, 1000));
-    else if (k == "probeinterval") h.probe_interval_ms = static_cast<uint32_t>(millis(d, f, 3600000));
+    if (k == "maxfails")
+      h.max_fails = static_cast<uint32_t>(d.integer(f, 1, 1000));
+    else if (k == "probeinterval")
+      h.probe_interval_ms = static_cast<uint32_t>(millis(d, f, 3600000));
     else if (k == "probename") {
       std::string err;
       if (!dns::from_text(d.str(f), h.probe_name, err)) d.fail(f, err);
-    } else if (k == "probetype") h.probe_type = rr_type(d, f);
-    else return false;
+    } else if (k == "probetype")
+      h.probe_type = rr_type(d, f);
+    else
+      return false;
     return true;
   });
   if (h.probe_interval_ms < 50) d.fail(v, "probe_interval must be at least 50ms");
@@ -288,7 +313,8 @@ Config decode_config(const Value& doc, const std::string& file) {
           }
           return true;  // group fields are decoded (and unknown keys caught) below
         });
-        if (domains.empty() && reverse.empty()) d.fail(rv, "a route needs domains or reverse networks");
+        if (domains.empty() && reverse.empty())
+          d.fail(rv, "a route needs domains or reverse networks");
         uint32_t index = static_cast<uint32_t>(route_groups.size() + 1);
         std::vector<std::vector<uint8_t>> suffixes;
         std::vector<std::string> texts;
@@ -306,47 +332,67 @@ Config decode_config(const Value& doc, const std::string& file) {
           }
         }
         g.name = domains.empty() ? texts.front() : domains.front();
-        if (agent) apply_agent_defaults(g, suffixes.front());
-        else g.health.probe_name = suffixes.front(), g.health.probe_type = dns::kTypeSOA;
+        if (agent)
+          apply_agent_defaults(g, suffixes.front());
+        else
+          g.health.probe_name = suffixes.front(), g.health.probe_type = dns::kTypeSOA;
         // Group fields after "agent" so explicit settings win over its defaults.
         d.object(rv, [&](std::string_view rk, const Value& rf) {
           if (rk == "domain" || rk == "domains" || rk == "reverse" || rk == "agent") return true;
           return decode_group_field(d, rk, rf, g);
         });
         if (g.servers.empty()) d.fail(rv, "a route needs servers");
-        for (size_t i = 0; i < suffixes.size(); ++i) routes.push_back({suffixes[i], texts[i], index});
+        for (size_t i = 0; i < suffixes.size(); ++i)
+          routes.push_back({suffixes[i], texts[i], index});
         route_groups.push_back(std::move(g));
       });
     } else if (k == "cache") {
       d.object(f, [&](std::string_view ck, const Value& cf) {
-        if (ck == "maxentries") c.cache.max_entries = static_cast<uint32_t>(d.integer(cf, 1, 100'000'000));
-        else if (ck == "maxbytes") c.cache.max_bytes = bytes(d, cf);
-        else if (ck == "stalereplyttl") c.cache.stale_reply_ttl = seconds(d, cf);
+        if (ck == "maxentries")
+          c.cache.max_entries = static_cast<uint32_t>(d.integer(cf, 1, 100'000'000));
+        else if (ck == "maxbytes")
+          c.cache.max_bytes = bytes(d, cf);
+        else if (ck == "stalereplyttl")
+          c.cache.stale_reply_ttl = seconds(d, cf);
         else if (ck == "staleanswertimeout")
           c.cache.stale_answer_timeout_ms = static_cast<uint32_t>(millis(d, cf, 60000));
-        else if (ck == "stalerefreshbackoff") c.cache.stale_refresh_backoff = seconds(d, cf);
+        else if (ck == "stalerefreshbackoff")
+          c.cache.stale_refresh_backoff = seconds(d, cf);
         else if (ck == "prefetch") {
           d.object(cf, [&](std::string_view pk, const Value& pf) {
-            if (pk == "enabled") c.cache.prefetch.enabled = d.boolean(pf);
-            else if (pk == "minttl") c.cache.prefetch.min_ttl = seconds(d, pf);
-            else if (pk == "minhits") c.cache.prefetch.min_hits = static_cast<uint32_t>(d.integer(pf, 0, 1'000'000));
-            else if (pk == "percentleft") c.cache.prefetch.percent_left = static_cast<uint32_t>(d.integer(pf, 1, 90));
-            else return false;
+            if (pk == "enabled")
+              c.cache.prefetch.enabled = d.boolean(pf);
+            else if (pk == "minttl")
+              c.cache.prefetch.min_ttl = seconds(d, pf);
+            else if (pk == "minhits")
+              c.cache.prefetch.min_hits = static_cast<uint32_t>(d.integer(pf, 0, 1'000'000));
+            else if (pk == "percentleft")
+              c.cache.prefetch.percent_left = static_cast<uint32_t>(d.integer(pf, 1, 90));
+            else
+              return false;
             return true;
           });
-        } else return false;
+        } else
+          return false;
         return true;
       });
       if (c.cache.max_bytes < 64 * 1024) d.fail(f, "max_bytes must be at least 64KiB");
     } else if (k == "limits") {
       d.object(f, [&](std::string_view lk, const Value& lf) {
-        if (lk == "maxudpsize") c.limits.max_udp_size = static_cast<uint16_t>(d.integer(lf, 512, 4096));
-        else if (lk == "ednsudpsize") c.limits.edns_udp_size = static_cast<uint16_t>(d.integer(lf, 512, 4096));
-        else if (lk == "tcpmaxconnections") c.limits.tcp_max_connections = static_cast<uint32_t>(d.integer(lf, 1, 100'000));
-        else if (lk == "tcpidletimeout") c.limits.tcp_idle_timeout_ms = static_cast<uint32_t>(millis(d, lf, 3600000));
-        else if (lk == "tcpmaxinflight") c.limits.tcp_max_in_flight = static_cast<uint32_t>(d.integer(lf, 1, 65535));
-        else if (lk == "maxwaitersperquery") c.limits.max_waiters_per_query = static_cast<uint32_t>(d.integer(lf, 1, 65535));
-        else return false;
+        if (lk == "maxudpsize")
+          c.limits.max_udp_size = static_cast<uint16_t>(d.integer(lf, 512, 4096));
+        else if (lk == "ednsudpsize")
+          c.limits.edns_udp_size = static_cast<uint16_t>(d.integer(lf, 512, 4096));
+        else if (lk == "tcpmaxconnections")
+          c.limits.tcp_max_connections = static_cast<uint32_t>(d.integer(lf, 1, 100'000));
+        else if (lk == "tcpidletimeout")
+          c.limits.tcp_idle_timeout_ms = static_cast<uint32_t>(millis(d, lf, 3600000));
+        else if (lk == "tcpmaxinflight")
+          c.limits.tcp_max_in_flight = static_cast<uint32_t>(d.integer(lf, 1, 65535));
+        else if (lk == "maxwaitersperquery")
+          c.limits.max_waiters_per_query = static_cast<uint32_t>(d.integer(lf, 1, 65535));
+        else
+          return false;
         return true;
       });
     } else if (k == "upstreampollinterval") {

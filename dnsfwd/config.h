@@ -26,7 +26,7 @@ inline constexpr const char* kResolvConfPath = "/etc/resolv.conf";
 struct CacheRules {
   uint32_t min_ttl = 0;  // 0: honour the upstream's TTL, so TTL 0 is not cached
   uint32_t max_ttl = 86400;
-  uint32_t negative_max_ttl = 3600;  // RFC 2308 TTL cap for NXDOMAIN/NODATA
+  uint32_t negative_max_ttl = 3600;       // RFC 2308 TTL cap for NXDOMAIN/NODATA
   uint32_t negative_ttl_without_soa = 0;  // 0: a negative answer without SOA is not cached
   uint32_t servfail_ttl = 1;  // a short micro-cache so a failing name does not hammer upstreams
   bool serve_stale = true;    // RFC 8767, only when every upstream fails
@@ -34,15 +34,15 @@ struct CacheRules {
 };
 
 struct Timeouts {
-  uint32_t initial_ms = 400;   // per attempt before any RTT is known (unbound: 376 ms)
-  uint32_t min_ms = 50;        // lower clamp of the RTT-based per-attempt timeout
-  uint32_t max_ms = 1500;      // upper clamp
-  uint32_t total_ms = 2500;    // whole query, well inside glibc's 5 s per try
-  uint32_t attempts = 3;       // upstream sends per query, the first included
+  uint32_t initial_ms = 400;  // per attempt before any RTT is known (unbound: 376 ms)
+  uint32_t min_ms = 50;       // lower clamp of the RTT-based per-attempt timeout
+  uint32_t max_ms = 1500;     // upper clamp
+  uint32_t total_ms = 2500;   // whole query, well inside glibc's 5 s per try
+  uint32_t attempts = 3;      // upstream sends per query, the first included
 };
 
 struct HealthRules {
-  uint32_t max_fails = 2;            // consecutive failures that mark an upstream down
+  uint32_t max_fails = 2;             // consecutive failures that mark an upstream down
   uint32_t probe_interval_ms = 1000;  // probing of a down upstream until it answers
   std::vector<uint8_t> probe_name;    // wire form; default "." (or the route's domain)
   uint16_t probe_type = 2;            // NS (SOA for agent routes)
@@ -50,8 +50,8 @@ struct HealthRules {
 
 // One set of upstreams with its policy: the default group (index 0) or a route's.
 struct Group {
-  std::string name;  // "default" or the first domain of the route
-  std::vector<Endpoint> servers;  // explicit; the default group may read files instead
+  std::string name;                       // "default" or the first domain of the route
+  std::vector<Endpoint> servers;          // explicit; the default group may read files instead
   std::vector<std::string> server_files;  // default group only: first file with servers wins
   Policy policy = Policy::sequential;
   Timeouts timeouts;
@@ -82,9 +82,9 @@ struct ListenAddr {
 
 struct PrefetchRules {
   bool enabled = false;
-  uint32_t min_ttl = 10;        // only answers cached at least this long
-  uint32_t min_hits = 2;        // popular: hit at least this often since cached
-  uint32_t percent_left = 10;   // refresh when less than this share of the TTL is left
+  uint32_t min_ttl = 10;       // only answers cached at least this long
+  uint32_t min_hits = 2;       // popular: hit at least this often since cached
+  uint32_t percent_left = 10;  // refresh when less than this share of the TTL is left
 };
 
 struct CacheLimits {
@@ -101,7 +101,7 @@ struct Limits {
   uint16_t edns_udp_size = 1232;  // advertised to upstreams and in our answers' OPT
   uint32_t tcp_max_connections = 256;
   uint32_t tcp_idle_timeout_ms = 10000;
-  uint32_t tcp_max_in_flight = 64;  // per connection; reading pauses beyond it
+  uint32_t tcp_max_in_flight = 64;      // per connection; reading pauses beyond it
   uint32_t max_waiters_per_query = 64;  // identical queries coalesced onto one upstream query
 };
 
@@ -109,7 +109,7 @@ struct Config {
   std::string source;  // file it came from ("" for built-in defaults)
   std::vector<ListenAddr> listen;
   std::vector<Cidr> allow_networks;
-  bool allow_loopback = true;  // only turned off to test the client rule on loopback
+  bool allow_loopback = true;       // only turned off to test the client rule on loopback
   std::optional<Endpoint> metrics;  // loopback HTTP for /metrics and /status
   std::string log_level = "info";
   bool log_json = false;

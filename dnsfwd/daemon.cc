@@ -88,8 +88,10 @@ bool Daemon::install(const LoadedConfig& loaded, bool initial, std::string& erro
   auto groups = forwarder_.make_groups(c, loaded.default_servers, loaded.default_source);
   forwarder_.apply(c, std::move(groups));
   const Group& def = c.groups[0];
-  if (def.servers.empty()) watch_.watch(def.server_files, c.upstream_poll_ms);
-  else watch_.stop();
+  if (def.servers.empty())
+    watch_.watch(def.server_files, c.upstream_poll_ms);
+  else
+    watch_.stop();
   apply_logging(c);
   current_ = loaded;
   return true;
@@ -102,14 +104,17 @@ bool Daemon::start(std::string& error) {
   if (!install(loaded, true, error)) return false;
   for (const auto& n : loaded.notes) log::info("dnsfwd", n);
   if (!loaded.upstream_error.empty())
-    log::warn("dnsfwd", "no default upstreams yet; names outside the routes get SERVFAIL until one appears",
+    log::warn("dnsfwd",
+              "no default upstreams yet; names outside the routes get SERVFAIL until one appears",
               {{"error", loaded.upstream_error}});
 
   std::string listen, ups;
   for (const auto& e : listeners_.bound()) listen += (listen.empty() ? "" : ",") + e.to_string();
   for (const auto& e : loaded.default_servers) ups += (ups.empty() ? "" : ",") + e.to_string();
   log::info("dnsfwd", "cairn-dnsfwd started",
-            {{"version", CAIRN_VERSION}, {"listen", listen}, {"upstreams", ups},
+            {{"version", CAIRN_VERSION},
+             {"listen", listen},
+             {"upstreams", ups},
              {"upstreams_from", loaded.default_source},
              {"routes", std::to_string(loaded.config.routes.size())},
              {"config", loaded.config.source.empty() ? "defaults" : loaded.config.source}});
@@ -156,7 +161,8 @@ void Daemon::on_upstream_files_changed() {
   UpstreamFiles files;
   std::string err;
   if (!read_upstream_files(def.server_files, own, files, err)) {
-    log::warn("dnsfwd", "upstream files unusable, keeping the previous upstreams", {{"error", err}});
+    log::warn("dnsfwd", "upstream files unusable, keeping the previous upstreams",
+              {{"error", err}});
     return;
   }
   if (files.servers == current_.default_servers && files.file == current_.default_source) return;

@@ -38,7 +38,7 @@ struct DaemonOptions {
 struct LoadedConfig {
   Config config;
   std::vector<Endpoint> default_servers;
-  std::string default_source;    // "config" or the file the servers came from
+  std::string default_source;      // "config" or the file the servers came from
   std::vector<std::string> notes;  // skipped upstream entries and the like
   std::string upstream_error;      // no default upstream found (not fatal)
 };

@@ -18,7 +18,7 @@ FileWatch::FileWatch(uv_loop_t* loop, std::function<void()> on_change)
 
 FileWatch::Stamp FileWatch::stamp(const std::string& path) {
   Stamp s;
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return s;
   s.exists = true;
   s.inode = st.st_ino;
@@ -47,7 +47,8 @@ void FileWatch::watch(const std::vector<std::string>& files, uint32_t poll_ms) {
     for (auto& existing : dirs_) {
       char buf[4096];
       size_t len = sizeof buf;
-      if (uv_fs_event_getpath(existing->event.get(), buf, &len) == 0 && std::string(buf, len) == dir)
+      if (uv_fs_event_getpath(existing->event.get(), buf, &len) == 0 &&
+          std::string(buf, len) == dir)
         d = existing.get();
     }
     if (!d) {
@@ -56,15 +57,18 @@ void FileWatch::watch(const std::vector<std::string>& files, uint32_t poll_ms) {
       uv_fs_event_init(loop_, fresh->event.get());
       fresh->event.mark_initialized();
       fresh->event.get()->data = fresh.get();
-      int rc = uv_fs_event_start(fresh->event.get(), [](uv_fs_event_t* h, const char* filename, int, int) {
-        auto* dir = static_cast<Dir*>(h->data);
-        if (!dir) return;
-        bool ours = filename == nullptr;
-        for (const auto& n : dir->names) ours = ours || (filename && n == filename);
-        if (!ours) return;
-        FileWatch* self = dir->owner;
-        self->debounce_.start(kDebounceMs, 0, [self] { self->check(); });
-      }, dir.c_str(), 0);
+      int rc = uv_fs_event_start(
+          fresh->event.get(),
+          [](uv_fs_event_t* h, const char* filename, int, int) {
+            auto* dir = static_cast<Dir*>(h->data);
+            if (!dir) return;
+            bool ours = filename == nullptr;
+            for (const auto& n : dir->names) ours = ours || (filename && n == filename);
+            if (!ours) return;
+            FileWatch* self = dir->owner;
+            self->debounce_.start(kDebounceMs, 0, [self] { self->check(); });
+          },
+          dir.c_str(), 0);
       if (rc != 0) continue;  // a missing directory: the poll still notices the file appearing
       uv_unref(fresh->event.base());
       d = fresh.get();

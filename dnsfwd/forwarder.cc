@@ -24,16 +24,26 @@ uint64_t cookie_of(const Transaction& t, int attempt) {
 
 std::string type_text(uint16_t t) {
   switch (t) {
-    case kTypeA: return "A";
-    case kTypeAAAA: return "AAAA";
-    case kTypeSRV: return "SRV";
-    case kTypeNS: return "NS";
-    case kTypeSOA: return "SOA";
-    case kTypePTR: return "PTR";
-    case kTypeMX: return "MX";
-    case kTypeTXT: return "TXT";
-    case kTypeCNAME: return "CNAME";
-    default: return "TYPE" + std::to_string(t);
+    case kTypeA:
+      return "A";
+    case kTypeAAAA:
+      return "AAAA";
+    case kTypeSRV:
+      return "SRV";
+    case kTypeNS:
+      return "NS";
+    case kTypeSOA:
+      return "SOA";
+    case kTypePTR:
+      return "PTR";
+    case kTypeMX:
+      return "MX";
+    case kTypeTXT:
+      return "TXT";
+    case kTypeCNAME:
+      return "CNAME";
+    default:
+      return "TYPE" + std::to_string(t);
   }
 }
 
@@ -49,12 +59,15 @@ Forwarder::Forwarder(uv_loop_t* loop, MetricsRegistry& metrics, Stats& stats)
   uv_timer_init(loop_, tick_.get());
   tick_.mark_initialized();
   tick_.get()->data = this;
-  uv_timer_start(tick_.get(), [](uv_timer_t* h) { static_cast<Forwarder*>(h->data)->tick(); },
-                 kTickMs, kTickMs);
+  uv_timer_start(
+      tick_.get(), [](uv_timer_t* h) { static_cast<Forwarder*>(h->data)->tick(); }, kTickMs,
+      kTickMs);
   uv_unref(tick_.base());
 }
 
-Forwarder::~Forwarder() { shutdown(); }
+Forwarder::~Forwarder() {
+  shutdown();
+}
 
 void Forwarder::shutdown() {
   for (auto& t : pool_.all())
@@ -111,13 +124,16 @@ void Forwarder::apply(const Config& config, std::vector<std::shared_ptr<GroupRun
       uint32_t a = router_.route(name, len), b = router.route(name, len);
       return a >= old_sig.size() || b >= new_sig.size() || old_sig[a] != new_sig[b];
     });
-    if (dropped) log::info("dnsfwd", "reload dropped cached answers of changed groups", {{"entries", std::to_string(dropped)}});
+    if (dropped)
+      log::info("dnsfwd", "reload dropped cached answers of changed groups",
+                {{"entries", std::to_string(dropped)}});
   }
   config_ = config;
   router_ = std::move(router);
   groups_ = std::move(groups);
   acl_ = ClientAcl(config_.allow_networks, config_.allow_loopback);
-  if (cache_.max_entries() != config_.cache.max_entries || cache_.max_bytes() != config_.cache.max_bytes)
+  if (cache_.max_entries() != config_.cache.max_entries ||
+      cache_.max_bytes() != config_.cache.max_bytes)
     cache_.resize(config_.cache.max_entries, config_.cache.max_bytes);
 }
 
@@ -312,12 +328,15 @@ bool Forwarder::on_query(const uint8_t* data, size_t len, const ClientRef& clien
         group->pending < group->config.max_pending && !keys_.find(key, pool_.all())) {
       stats_.prefetches.inc();
       Transaction* p = start(TxnKind::prefetch, key, group, spelling, msg_.header.flags);
-      if (p->n_attempts == 0) release(*p);
-      else arm(*p);
+      if (p->n_attempts == 0)
+        release(*p);
+      else
+        arm(*p);
     }
     return true;
   }
-  bool have_stale = f.state == Cache::State::stale && !f.negative && group->config.cache.serve_stale;
+  bool have_stale =
+      f.state == Cache::State::stale && !f.negative && group->config.cache.serve_stale;
   if (have_stale && f.refresh_failed) {
     // RFC 8767 §5: a refresh failed moments ago; do not ask again yet.
     stats_.stale_served.inc();
@@ -363,23 +382,28 @@ bool Forwarder::on_query(const uint8_t* data, size_t len, const ClientRef& clien
   w->do_bit = ask.do_bit;
   std::memcpy(w->qname, spelling, msg_.qname_len);
   w->next = nullptr;
-  if (t->last_waiter) t->last_waiter->next = w;
-  else t->waiters = w;
+  if (t->last_waiter)
+    t->last_waiter->next = w;
+  else
+    t->waiters = w;
   t->last_waiter = w;
   ++t->n_waiters;
   if (fresh) {
     // No upstream could be asked at all (none configured, all rate-limited,
     // sockets failing): answer now rather than at the deadline.
-    if (t->n_attempts == 0) fail(*t);
-    else arm(*t);
+    if (t->n_attempts == 0)
+      fail(*t);
+    else
+      arm(*t);
   }
   return true;
 }
 
 // ------------------------------------------------------------ transactions
 
-Transaction* Forwarder::start(TxnKind kind, const CacheKey& key, std::shared_ptr<GroupRuntime> group,
-                              const uint8_t* spelling, uint16_t flags) {
+Transaction* Forwarder::start(TxnKind kind, const CacheKey& key,
+                              std::shared_ptr<GroupRuntime> group, const uint8_t* spelling,
+                              uint16_t flags) {
   Transaction* t = pool_.acquire();
   t->owner = this;
   t->kind = kind;
@@ -421,7 +445,8 @@ bool Forwarder::send_next(Transaction& t) {
   GroupRuntime& g = *t.group;
   uint32_t max_attempts = t.kind == TxnKind::probe ? 1 : g.config.timeouts.attempts;
   int guard = 0;  // failed sends loop back here; never forever
-  while (++guard < 4 * static_cast<int>(kMaxGroupUpstreams) && t.n_attempts < std::min<uint32_t>(max_attempts, kMaxAttempts) && now < t.deadline_ms) {
+  while (++guard < 4 * static_cast<int>(kMaxGroupUpstreams) &&
+         t.n_attempts < std::min<uint32_t>(max_attempts, kMaxAttempts) && now < t.deadline_ms) {
     Upstream* up = nullptr;
     if (t.kind == TxnKind::probe) {
       up = t.probe_target;
@@ -514,11 +539,14 @@ void Forwarder::arm(Transaction& t) {
     if (a.open && !a.timed_out) next = std::min(next, a.deadline_ms);
   }
   uint64_t now = uv_now(loop_);
-  uv_timer_start(t.timer.get(), [](uv_timer_t* h) {
-    auto* tx = static_cast<Transaction*>(h->data);
-    auto* self = tx ? static_cast<Forwarder*>(tx->owner) : nullptr;
-    if (self && tx->in_use) self->on_timer(*tx);
-  }, next > now ? next - now : 0, 0);
+  uv_timer_start(
+      t.timer.get(),
+      [](uv_timer_t* h) {
+        auto* tx = static_cast<Transaction*>(h->data);
+        auto* self = tx ? static_cast<Forwarder*>(tx->owner) : nullptr;
+        if (self && tx->in_use) self->on_timer(*tx);
+      },
+      next > now ? next - now : 0, 0);
 }
 
 void Forwarder::on_timer(Transaction& t) {
@@ -568,8 +596,10 @@ void Forwarder::close_attempt(Transaction& t, int i) {
   Attempt& a = t.attempts[i];
   if (!a.open) return;
   a.open = false;
-  if (a.tcp) a.upstream->cancel_tcp(cookie_of(t, i));
-  else ids_.erase(IdTable::key(a.serial, a.id));
+  if (a.tcp)
+    a.upstream->cancel_tcp(cookie_of(t, i));
+  else
+    ids_.erase(IdTable::key(a.serial, a.id));
 }
 
 void Forwarder::release(Transaction& t) {
@@ -603,7 +633,8 @@ void Forwarder::fail(Transaction& t) {
     }
     if (fail_logs_this_second_++ < kFailLogsPerSecond) {
       log::warn("dnsfwd", "all upstreams failed for " + to_text(t.qname, t.qname_len),
-                {{"type", type_text(t.qtype)}, {"group", t.group->config.name},
+                {{"type", type_text(t.qtype)},
+                 {"group", t.group->config.name},
                  {"attempts", std::to_string(t.n_attempts)}});
     } else {
       ++fail_logs_suppressed_;
@@ -619,7 +650,8 @@ void Forwarder::fail(Transaction& t) {
   release(t);
 }
 
-bool Forwarder::question_matches(const Transaction& t, const uint8_t* data, const Message& m) const {
+bool Forwarder::question_matches(const Transaction& t, const uint8_t* data,
+                                 const Message& m) const {
   return m.header.qr() && m.header.opcode() == kOpcodeQuery && m.has_question() &&
          m.qname_len == t.qname_len && m.qtype == t.qtype && m.qclass == t.qclass &&
          equal_ci(data + m.qname_offset, t.qname, t.qname_len);
@@ -629,7 +661,8 @@ void Forwarder::note_health(Upstream& up, HealthChange change) {
   if (change == HealthChange::went_down) {
     up.stats().healthy.set(0);
     log::warn("dnsfwd", "upstream down",
-              {{"upstream", up.address()}, {"group", up.group_name()},
+              {{"upstream", up.address()},
+               {"group", up.group_name()},
                {"failures", std::to_string(up.health().consecutive_failures())}});
   } else if (change == HealthChange::came_up) {
     up.stats().healthy.set(1);
@@ -737,8 +770,10 @@ void Forwarder::accept_answer(Transaction& t, int ai, uint8_t* data, size_t len,
     }
     close_attempt(t, ai);
     up.stats().tcp_fallbacks.inc();
-    if (!send_tcp(t, up)) after_attempt_failed(t);
-    else arm(t);
+    if (!send_tcp(t, up))
+      after_attempt_failed(t);
+    else
+      arm(t);
     return;
   }
 

@@ -51,9 +51,9 @@ class Forwarder : public QueryHandler, public UpstreamHandler {
   // Builds the running groups for a config: upstreams of the same group and
   // address are reused (sockets, health and RTT survive a reload).
   // default_servers replaces group 0's servers when the config reads files.
-  std::vector<std::shared_ptr<GroupRuntime>> make_groups(const Config& config,
-                                                         const std::vector<Endpoint>& default_servers,
-                                                         const std::string& default_source);
+  std::vector<std::shared_ptr<GroupRuntime>> make_groups(
+      const Config& config, const std::vector<Endpoint>& default_servers,
+      const std::string& default_source);
   // Swaps in a validated config. Cache entries whose group changed are dropped.
   void apply(const Config& config, std::vector<std::shared_ptr<GroupRuntime>> groups);
 
@@ -71,7 +71,8 @@ class Forwarder : public QueryHandler, public UpstreamHandler {
   bool allow_client(const sockaddr* peer) const override { return acl_.allows(peer); }
 
   // UpstreamHandler
-  void on_udp_answer(Upstream& up, uint32_t serial, uint8_t* data, size_t len, bool truncated) override;
+  void on_udp_answer(Upstream& up, uint32_t serial, uint8_t* data, size_t len,
+                     bool truncated) override;
   void on_udp_error(Upstream& up, uint32_t serial, int err) override;
   void on_tcp_answer(Upstream& up, uint64_t cookie, uint8_t* data, size_t len) override;
   void on_tcp_error(Upstream& up, uint64_t cookie, int err) override;
@@ -93,7 +94,8 @@ class Forwarder : public QueryHandler, public UpstreamHandler {
   bool send_tcp(Transaction& t, Upstream& up);
   void arm(Transaction& t);
   void on_timer(Transaction& t);
-  void accept_answer(Transaction& t, int attempt, uint8_t* data, size_t len, bool via_tcp, bool cut);
+  void accept_answer(Transaction& t, int attempt, uint8_t* data, size_t len, bool via_tcp,
+                     bool cut);
   void finish(Transaction& t, uint8_t* data);
   void fail(Transaction& t);
   void close_attempt(Transaction& t, int attempt);

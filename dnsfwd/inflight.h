@@ -25,7 +25,7 @@ namespace cairn::dnsfwd {
 class Upstream;
 struct GroupRuntime;
 
-inline constexpr int kMaxAttempts = 12;  // config allows 8; TC->TCP retries add to it
+inline constexpr int kMaxAttempts = 12;           // config allows 8; TC->TCP retries add to it
 inline constexpr size_t kMaxUpstreamQuery = 512;  // header + name + question + OPT
 
 // One client waiting for the answer, with what its copy depends on.
@@ -33,7 +33,7 @@ struct Waiter {
   Waiter* next = nullptr;
   ClientRef client;
   uint16_t id = 0;
-  uint16_t flags = 0;  // the query's flag word
+  uint16_t flags = 0;    // the query's flag word
   uint16_t limit = 512;  // largest answer it accepts (65535 over TCP)
   bool edns = false;
   bool do_bit = false;
@@ -121,7 +121,8 @@ class IdTable {
 class KeyIndex {
  public:
   explicit KeyIndex(size_t initial = 1024);
-  Transaction* find(const CacheKey& key, const std::vector<std::unique_ptr<Transaction>>& txns) const;
+  Transaction* find(const CacheKey& key,
+                    const std::vector<std::unique_ptr<Transaction>>& txns) const;
   void insert(const Transaction& t, const std::vector<std::unique_ptr<Transaction>>& txns);
   void erase(const Transaction& t, const std::vector<std::unique_ptr<Transaction>>& txns);
   size_t size() const { return count_; }

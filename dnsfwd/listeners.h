@@ -26,7 +26,8 @@ class Listeners : public ReplySink {
   // Makes the listener set match addrs. New sockets are bound first; if any
   // fails nothing changes and the error is returned. IPv6 addresses that the
   // host does not have are skipped with a warning when skip_missing_v6.
-  std::string apply(const std::vector<ListenAddr>& addrs, const Limits& limits, bool skip_missing_v6);
+  std::string apply(const std::vector<ListenAddr>& addrs, const Limits& limits,
+                    bool skip_missing_v6);
   // Stop taking new queries (graceful shutdown); answers still go out.
   void stop_accepting();
   void close_all();

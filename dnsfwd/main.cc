@@ -19,19 +19,20 @@ using namespace cairn::dnsfwd;
 namespace {
 
 void usage(FILE* to) {
-  std::fprintf(to,
-               "usage: cairn-dnsfwd [-config FILE] [-check] [-log-level LEVEL] [-log-json]\n"
-               "       cairn-dnsfwd setup-resolv [--undo] [--root DIR]\n"
-               "\n"
-               "The local DNS forwarder: names under the cairn domain go to the agent,\n"
-               "everything else to the upstream resolvers, with a cache.\n"
-               "  -config FILE   configuration (default %s)\n"
-               "  -check         validate the configuration and the upstream files, then exit\n"
-               "  -log-level L   trace, debug, info, warn, error\n"
-               "  -log-json      log one JSON object per line\n"
-               "  -version       print the version\n"
-               "SIGHUP reloads the configuration; SIGTERM stops after answering queries in flight.\n",
-               kDefaultConfigPath);
+  std::fprintf(
+      to,
+      "usage: cairn-dnsfwd [-config FILE] [-check] [-log-level LEVEL] [-log-json]\n"
+      "       cairn-dnsfwd setup-resolv [--undo] [--root DIR]\n"
+      "\n"
+      "The local DNS forwarder: names under the cairn domain go to the agent,\n"
+      "everything else to the upstream resolvers, with a cache.\n"
+      "  -config FILE   configuration (default %s)\n"
+      "  -check         validate the configuration and the upstream files, then exit\n"
+      "  -log-level L   trace, debug, info, warn, error\n"
+      "  -log-json      log one JSON object per line\n"
+      "  -version       print the version\n"
+      "SIGHUP reloads the configuration; SIGTERM stops after answering queries in flight.\n",
+      kDefaultConfigPath);
 }
 
 // Accepts -flag and --flag, and -flag=value.
@@ -47,7 +48,8 @@ bool flag(std::string_view arg, std::string_view name, std::string* value, int& 
     *value = argv[++i];
     return true;
   }
-  if (value && arg.size() > name.size() && arg.substr(0, name.size()) == name && arg[name.size()] == '=') {
+  if (value && arg.size() > name.size() && arg.substr(0, name.size()) == name &&
+      arg[name.size()] == '=') {
     *value = std::string(arg.substr(name.size() + 1));
     return true;
   }
@@ -59,9 +61,12 @@ int setup_resolv_main(int argc, char** argv) {
   for (int i = 2; i < argc; ++i) {
     std::string_view a = argv[i];
     std::string v;
-    if (flag(a, "undo", nullptr, i, argc, argv)) o.undo = true;
-    else if (flag(a, "root", &v, i, argc, argv)) o.root = v;
-    else if (flag(a, "listen", &v, i, argc, argv)) o.listen_address = v;
+    if (flag(a, "undo", nullptr, i, argc, argv))
+      o.undo = true;
+    else if (flag(a, "root", &v, i, argc, argv))
+      o.root = v;
+    else if (flag(a, "listen", &v, i, argc, argv))
+      o.listen_address = v;
     else if (flag(a, "help", nullptr, i, argc, argv) || flag(a, "h", nullptr, i, argc, argv)) {
       std::printf(
           "usage: cairn-dnsfwd setup-resolv [--undo] [--root DIR]\n"
@@ -75,7 +80,8 @@ int setup_resolv_main(int argc, char** argv) {
     }
   }
   SetupResolvResult r = setup_resolv(o);
-  for (const auto& line : r.lines) std::fprintf(r.exit_code ? stderr : stdout, "%s\n", line.c_str());
+  for (const auto& line : r.lines)
+    std::fprintf(r.exit_code ? stderr : stdout, "%s\n", line.c_str());
   return r.exit_code;
 }
 
@@ -89,7 +95,8 @@ int check_main(const DaemonOptions& o) {
   const Config& c = loaded.config;
   std::printf("config: %s\n", c.source.empty() ? "built-in defaults" : c.source.c_str());
   for (const auto& n : loaded.notes) std::printf("note: %s\n", n.c_str());
-  for (const auto& l : c.listen) std::printf("listen: %s (udp+tcp)\n", l.endpoint.to_string().c_str());
+  for (const auto& l : c.listen)
+    std::printf("listen: %s (udp+tcp)\n", l.endpoint.to_string().c_str());
   std::string ups;
   for (const auto& e : loaded.default_servers) ups += (ups.empty() ? "" : ", ") + e.to_string();
   if (loaded.default_servers.empty())
@@ -112,7 +119,8 @@ int check_main(const DaemonOptions& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc >= 2 && std::string_view(argv[1]) == "setup-resolv") return setup_resolv_main(argc, argv);
+  if (argc >= 2 && std::string_view(argv[1]) == "setup-resolv")
+    return setup_resolv_main(argc, argv);
 
   DaemonOptions o;
   bool check = false;

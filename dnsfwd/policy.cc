@@ -3,20 +3,29 @@
 namespace cairn::dnsfwd {
 
 bool parse_policy(std::string_view t, Policy& out) {
-  if (t == "sequential" || t == "strict_order" || t == "first") out = Policy::sequential;
-  else if (t == "round_robin" || t == "roundrobin") out = Policy::round_robin;
-  else if (t == "random") out = Policy::random;
-  else if (t == "fastest" || t == "lowest_rtt") out = Policy::fastest;
-  else return false;
+  if (t == "sequential" || t == "strict_order" || t == "first")
+    out = Policy::sequential;
+  else if (t == "round_robin" || t == "roundrobin")
+    out = Policy::round_robin;
+  else if (t == "random")
+    out = Policy::random;
+  else if (t == "fastest" || t == "lowest_rtt")
+    out = Policy::fastest;
+  else
+    return false;
   return true;
 }
 
 const char* policy_name(Policy p) {
   switch (p) {
-    case Policy::sequential: return "sequential";
-    case Policy::round_robin: return "round_robin";
-    case Policy::random: return "random";
-    case Policy::fastest: return "fastest";
+    case Policy::sequential:
+      return "sequential";
+    case Policy::round_robin:
+      return "round_robin";
+    case Policy::random:
+      return "random";
+    case Policy::fastest:
+      return "fastest";
   }
   return "?";
 }

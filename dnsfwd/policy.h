@@ -27,8 +27,8 @@ const char* policy_name(Policy p);
 
 struct Candidate {
   bool up = true;
-  bool can_send = true;   // its rate limit has a token
-  uint32_t srtt_us = 0;   // 0: not measured yet
+  bool can_send = true;  // its rate limit has a token
+  uint32_t srtt_us = 0;  // 0: not measured yet
 };
 
 inline constexpr size_t kMaxGroupUpstreams = 64;  // tried sets are 64-bit masks

@@ -43,7 +43,7 @@ Paths paths_for(const std::string& root) {
 }
 
 bool is_symlink(const std::string& path, std::string& target) {
-  struct stat st{};
+  struct stat st {};
   if (lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return false;
   char buf[4096];
   ssize_t n = readlink(path.c_str(), buf, sizeof buf - 1);
@@ -154,7 +154,8 @@ SetupResolvResult setup_resolv(const SetupResolvOptions& o) {
   bool ours = current.has_marker && !current.nameservers.empty() &&
               current.nameservers.front() == o.listen_address;
   if (ours) {
-    r.lines.push_back(p.resolv_conf + " already points at " + o.listen_address + "; nothing changed");
+    r.lines.push_back(p.resolv_conf + " already points at " + o.listen_address +
+                      "; nothing changed");
     advise(p, r, false);
     return r;
   }

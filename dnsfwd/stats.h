@@ -20,12 +20,12 @@ struct Stats {
   Counter& malformed_queries;
   Counter& refused_clients;
   Counter& not_implemented;
-  Counter& overflow;           // pending bound reached: answered stale or SERVFAIL
-  Counter& waiters_overflow;   // too many identical queries waiting
-  Counter& all_failed;         // every upstream failed or timed out
+  Counter& overflow;          // pending bound reached: answered stale or SERVFAIL
+  Counter& waiters_overflow;  // too many identical queries waiting
+  Counter& all_failed;        // every upstream failed or timed out
   Counter& servfail_sent;
-  Counter& truncated_sent;     // answers cut to the client's size with TC
-  Counter& udp_send_drops;     // socket buffer full
+  Counter& truncated_sent;  // answers cut to the client's size with TC
+  Counter& udp_send_drops;  // socket buffer full
   Counter& ttl_clamped;
   Counter& rcode_noerror;
   Counter& rcode_nxdomain;
@@ -46,11 +46,21 @@ struct Stats {
 
   void count_rcode(uint16_t rcode) {
     switch (rcode) {
-      case 0: rcode_noerror.inc(); break;
-      case 2: rcode_servfail.inc(); break;
-      case 3: rcode_nxdomain.inc(); break;
-      case 5: rcode_refused.inc(); break;
-      default: rcode_other.inc(); break;
+      case 0:
+        rcode_noerror.inc();
+        break;
+      case 2:
+        rcode_servfail.inc();
+        break;
+      case 3:
+        rcode_nxdomain.inc();
+        break;
+      case 5:
+        rcode_refused.inc();
+        break;
+      default:
+        rcode_other.inc();
+        break;
     }
   }
 };

@@ -14,8 +14,8 @@ std::string StatusEndpoint::listen(const Endpoint& at) {
   http::ServerLimits limits;
   limits.max_connections = 64;
   limits.max_body_bytes = 0;
-  auto server = std::make_unique<http::Server>(loop_, limits,
-                                               [this](const std::shared_ptr<http::Exchange>& ex) { handle(ex); });
+  auto server = std::make_unique<http::Server>(
+      loop_, limits, [this](const std::shared_ptr<http::Exchange>& ex) { handle(ex); });
   std::string err = server->listen(address_text(at.sa()), at.port());
   if (!err.empty()) return err;
   if (server_) server_->close();

@@ -41,11 +41,16 @@ struct TcpListener::Conn {
   }
   void touch() {
     if (closing || !owner) return;
-    uv_timer_start(&idle, [](uv_timer_t* t) {
-      auto* c = static_cast<Conn*>(t->data);
-      if (c->in_flight == 0 && c->pending_writes == 0) c->close();
-      else c->touch();  // busy: answers still owed; wait for them
-    }, owner->limits_.tcp_idle_timeout_ms, 0);
+    uv_timer_start(
+        &idle,
+        [](uv_timer_t* t) {
+          auto* c = static_cast<Conn*>(t->data);
+          if (c->in_flight == 0 && c->pending_writes == 0)
+            c->close();
+          else
+            c->touch();  // busy: answers still owed; wait for them
+        },
+        owner->limits_.tcp_idle_timeout_ms, 0);
   }
   void maybe_finish() {
     if (eof && in_flight == 0 && pending_writes == 0) close();
@@ -61,7 +66,8 @@ void TcpListener::Conn::start_reading() {
       reinterpret_cast<uv_stream_t*>(&tcp),
       [](uv_handle_t* h, size_t, uv_buf_t* buf) {
         auto* c = static_cast<Conn*>(h->data);
-        if (c->in.size() - c->in_len < 2048) c->in.resize(std::min<size_t>(c->in_len + 8192, 2 + 65535 + 8192));
+        if (c->in.size() - c->in_len < 2048)
+          c->in.resize(std::min<size_t>(c->in_len + 8192, 2 + 65535 + 8192));
         *buf = uv_buf_init(reinterpret_cast<char*>(c->in.data() + c->in_len),
                            static_cast<unsigned>(c->in.size() - c->in_len));
       },
@@ -110,7 +116,9 @@ TcpListener::TcpListener(uv_loop_t* loop, uint32_t id, QueryHandler* handler, St
                          const Limits& limits)
     : loop_(loop), id_(id), handler_(handler), stats_(stats), limits_(limits), frame_(2 + 65535) {}
 
-TcpListener::~TcpListener() { close_all(); }
+TcpListener::~TcpListener() {
+  close_all();
+}
 
 std::string TcpListener::bind(const Endpoint& at) {
   endpoint_ = at;
@@ -120,10 +128,11 @@ std::string TcpListener::bind(const Endpoint& at) {
   unsigned flags = at.family() == AF_INET6 ? UV_TCP_IPV6ONLY : 0;
   int rc = uv_tcp_bind(server_.get(), at.sa(), flags);
   if (rc == 0)
-    rc = uv_listen(reinterpret_cast<uv_stream_t*>(server_.get()), 256, [](uv_stream_t* s, int status) {
-      auto* self = static_cast<TcpListener*>(s->data);
-      if (self && status == 0) self->on_connection();
-    });
+    rc = uv_listen(reinterpret_cast<uv_stream_t*>(server_.get()), 256,
+                   [](uv_stream_t* s, int status) {
+                     auto* self = static_cast<TcpListener*>(s->data);
+                     if (self && status == 0) self->on_connection();
+                   });
   if (rc != 0) {
     server_.reset();
     return "listen tcp " + at.to_string() + ": " + uv_strerror(rc);
@@ -152,7 +161,8 @@ void TcpListener::on_connection() {
   c->idle.data = c;
   slots_[slot] = c;
   ++open_;
-  if (uv_accept(reinterpret_cast<uv_stream_t*>(server_.get()), reinterpret_cast<uv_stream_t*>(&c->tcp)) != 0) {
+  if (uv_accept(reinterpret_cast<uv_stream_t*>(server_.get()),
+                reinterpret_cast<uv_stream_t*>(&c->tcp)) != 0) {
     c->close();
     return;
   }
@@ -210,17 +220,21 @@ void TcpListener::commit(const ClientRef& to, size_t len) {
     w->data.reset(new uint8_t[total - done]);
     std::memcpy(w->data.get(), frame_.data() + done, total - done);
     w->req.data = w;
-    uv_buf_t rest = uv_buf_init(reinterpret_cast<char*>(w->data.get()), static_cast<unsigned>(total - done));
+    uv_buf_t rest =
+        uv_buf_init(reinterpret_cast<char*>(w->data.get()), static_cast<unsigned>(total - done));
     ++c->pending_writes;
-    int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&c->tcp), &rest, 1, [](uv_write_t* req, int status) {
-      auto* wr = static_cast<Conn::Write*>(req->data);
-      Conn* conn = wr->conn;
-      delete wr;
-      --conn->pending_writes;
-      if (conn->closing) return;
-      if (status < 0) conn->close();
-      else conn->maybe_finish();
-    });
+    int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&c->tcp), &rest, 1,
+                      [](uv_write_t* req, int status) {
+                        auto* wr = static_cast<Conn::Write*>(req->data);
+                        Conn* conn = wr->conn;
+                        delete wr;
+                        --conn->pending_writes;
+                        if (conn->closing) return;
+                        if (status < 0)
+                          conn->close();
+                        else
+                          conn->maybe_finish();
+                      });
     if (rc < 0) {
       --c->pending_writes;
       delete w;
@@ -233,7 +247,9 @@ void TcpListener::commit(const ClientRef& to, size_t len) {
   c->maybe_finish();
 }
 
-void TcpListener::stop_accepting() { server_.reset(); }
+void TcpListener::stop_accepting() {
+  server_.reset();
+}
 
 void TcpListener::close_all() {
   server_.reset();

@@ -59,10 +59,10 @@ class TcpListener {
   Limits limits_;
   Endpoint endpoint_;
   UvHandle<uv_tcp_t> server_;
-  std::vector<Conn*> slots_;      // owned; deleted from their close callbacks
+  std::vector<Conn*> slots_;  // owned; deleted from their close callbacks
   std::vector<uint32_t> free_slots_;
   size_t open_ = 0;
-  std::vector<uint8_t> frame_;    // 2 + 65535 bytes: the answer being written
+  std::vector<uint8_t> frame_;  // 2 + 65535 bytes: the answer being written
 };
 
 }  // namespace cairn::dnsfwd

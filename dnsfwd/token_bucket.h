@@ -38,8 +38,8 @@ class TokenBucket {
   void refill(uint64_t now_ms) {
     if (now_ms > last_ms_) {
       // rate tokens per second = rate milli-tokens per millisecond.
-      tokens_milli_ = std::min<uint64_t>(tokens_milli_ + (now_ms - last_ms_) * rate_,
-                                         uint64_t{rate_} * 1000);
+      tokens_milli_ =
+          std::min<uint64_t>(tokens_milli_ + (now_ms - last_ms_) * rate_, uint64_t{rate_} * 1000);
       last_ms_ = now_ms;
     }
   }

@@ -47,6 +47,12 @@ std::string UdpListener::bind(const Endpoint& at) {
     getsockname(fd_, reinterpret_cast<sockaddr*>(&endpoint_.addr), &len);
   }
   for (int i = 0; i < kBatch; ++i) {
+    in_->iov[i] = {in_->data[i], kSlot};
+    in_->msgs[i].msg_hdr = msghdr{};
+    in_->msgs[i].msg_hdr.msg_iov = &in_->iov[i];
+    in_->msgs[i].msg_hdr.msg_iovlen = 1;
+    in_->msgs[i].msg_hdr.msg_name = &in_->addr[i];
+    in_->msgs[i].msg_hdr.msg_namelen = sizeof in_->addr[i];
     out_->iov[i].iov_base = out_->data[i];
     out_->msgs[i].msg_hdr = msghdr{};
     out_->msgs[i].msg_hdr.msg_iov = &out_->iov[i];
@@ -90,15 +96,8 @@ void UdpListener::stop_reading() {
 void UdpListener::on_readable() {
   // Bounded rounds: upstream answers and timers get their turn under load.
   for (int round = 0; round < 16; ++round) {
-    for (int i = 0; i < kBatch; ++i) {
-      in_->iov[i] = {in_->data[i], kSlot};
-      msghdr& h = in_->msgs[i].msg_hdr;
-      h = msghdr{};
-      h.msg_iov = &in_->iov[i];
-      h.msg_iovlen = 1;
-      h.msg_name = &in_->addr[i];
-      h.msg_namelen = sizeof in_->addr[i];
-    }
+    // The kernel only rewrites msg_namelen, msg_flags and msg_len of the
+    // entries it filled; the rest was set up once in bind().
     int n = ::recvmmsg(fd_, in_->msgs, kBatch, MSG_DONTWAIT, nullptr);
     if (n <= 0) break;
     ClientRef client;
@@ -114,6 +113,7 @@ void UdpListener::on_readable() {
       client.peer_len = h.msg_namelen;
       handler_->on_query(in_->data[i], in_->msgs[i].msg_len, client);
     }
+    for (int i = 0; i < n; ++i) in_->msgs[i].msg_hdr.msg_namelen = sizeof in_->addr[i];
     if (queued_) flush();
     if (n < kBatch) break;
   }

@@ -24,6 +24,7 @@ constexpr uint64_t kTcpIdleMs = 10000;
 // One receive area for every upstream socket: the loop handles one socket at
 // a time and every datagram is consumed before the next read.
 struct RecvArea {
+  bool ready = false;
   mmsghdr msgs[kRecvBatch];
   iovec iov[kRecvBatch];
   uint8_t data[kRecvBatch][kRecvSlot];
@@ -37,18 +38,35 @@ constexpr size_t kSendSlot = 512;  // our queries: header, name, question, OPT
 
 }  // namespace
 
-UpstreamStats::UpstreamStats(MetricsRegistry& r, const std::string& group, const std::string& address)
-    : sent(r.counter("cairn.dnsfwd.upstream_queries_total", "Queries sent to the upstream", {{"group", group}, {"upstream", address}})),
-      answers(r.counter("cairn.dnsfwd.upstream_answers_total", "Valid answers received from the upstream", {{"group", group}, {"upstream", address}})),
-      timeouts(r.counter("cairn.dnsfwd.upstream_timeouts_total", "Attempts that timed out", {{"group", group}, {"upstream", address}})),
-      errors(r.counter("cairn.dnsfwd.upstream_errors_total", "Socket errors (refused, unreachable, send failures)", {{"group", group}, {"upstream", address}})),
-      malformed(r.counter("cairn.dnsfwd.upstream_malformed_total", "Answers dropped as malformed", {{"group", group}, {"upstream", address}})),
-      mismatched(r.counter("cairn.dnsfwd.upstream_mismatched_total", "Answers dropped for a wrong ID or question (possible spoofing)", {{"group", group}, {"upstream", address}})),
-      tcp_fallbacks(r.counter("cairn.dnsfwd.upstream_tcp_fallbacks_total", "Truncated answers retried over TCP", {{"group", group}, {"upstream", address}})),
-      rate_limited(r.counter("cairn.dnsfwd.upstream_rate_limited_total", "Attempts not sent because of max_qps", {{"group", group}, {"upstream", address}})),
-      rtt(r.summary("cairn.dnsfwd.upstream_rtt_seconds", "Round-trip time of answered queries", {{"group", group}, {"upstream", address}})),
-      healthy(r.gauge("cairn.dnsfwd.upstream_healthy", "1 when the upstream is considered up", {{"group", group}, {"upstream", address}})),
-      srtt(r.gauge("cairn.dnsfwd.upstream_srtt_seconds", "Smoothed round-trip time", {{"group", group}, {"upstream", address}})) {}
+UpstreamStats::UpstreamStats(MetricsRegistry& r, const std::string& group,
+                             const std::string& address)
+    : sent(r.counter("cairn.dnsfwd.upstream_queries_total", "Queries sent to the upstream",
+                     {{"group", group}, {"upstream", address}})),
+      answers(r.counter("cairn.dnsfwd.upstream_answers_total",
+                        "Valid answers received from the upstream",
+                        {{"group", group}, {"upstream", address}})),
+      timeouts(r.counter("cairn.dnsfwd.upstream_timeouts_total", "Attempts that timed out",
+                         {{"group", group}, {"upstream", address}})),
+      errors(r.counter("cairn.dnsfwd.upstream_errors_total",
+                       "Socket errors (refused, unreachable, send failures)",
+                       {{"group", group}, {"upstream", address}})),
+      malformed(r.counter("cairn.dnsfwd.upstream_malformed_total", "Answers dropped as malformed",
+                          {{"group", group}, {"upstream", address}})),
+      mismatched(r.counter("cairn.dnsfwd.upstream_mismatched_total",
+                           "Answers dropped for a wrong ID or question (possible spoofing)",
+                           {{"group", group}, {"upstream", address}})),
+      tcp_fallbacks(r.counter("cairn.dnsfwd.upstream_tcp_fallbacks_total",
+                              "Truncated answers retried over TCP",
+                              {{"group", group}, {"upstream", address}})),
+      rate_limited(r.counter("cairn.dnsfwd.upstream_rate_limited_total",
+                             "Attempts not sent because of max_qps",
+                             {{"group", group}, {"upstream", address}})),
+      rtt(r.summary("cairn.dnsfwd.upstream_rtt_seconds", "Round-trip time of answered queries",
+                    {{"group", group}, {"upstream", address}})),
+      healthy(r.gauge("cairn.dnsfwd.upstream_healthy", "1 when the upstream is considered up",
+                      {{"group", group}, {"upstream", address}})),
+      srtt(r.gauge("cairn.dnsfwd.upstream_srtt_seconds", "Smoothed round-trip time",
+                   {{"group", group}, {"upstream", address}})) {}
 
 struct Upstream::UdpSocket {
   Upstream* owner = nullptr;
@@ -117,13 +135,15 @@ struct Upstream::TcpConn {
     close();
   }
   void write_query() {
-    uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(out.data()), static_cast<unsigned>(out.size()));
+    uv_buf_t b =
+        uv_buf_init(reinterpret_cast<char*>(out.data()), static_cast<unsigned>(out.size()));
     write_req.data = this;
-    int rc = uv_write(&write_req, reinterpret_cast<uv_stream_t*>(&tcp), &b, 1, [](uv_write_t* req, int status) {
-      auto* c = static_cast<TcpConn*>(req->data);
-      if (c->closing) return;
-      if (status < 0) c->fail(status);
-    });
+    int rc = uv_write(&write_req, reinterpret_cast<uv_stream_t*>(&tcp), &b, 1,
+                      [](uv_write_t* req, int status) {
+                        auto* c = static_cast<TcpConn*>(req->data);
+                        if (c->closing) return;
+                        if (status < 0) c->fail(status);
+                      });
     if (rc < 0) fail(rc);
   }
   void start_reading() {
@@ -131,7 +151,8 @@ struct Upstream::TcpConn {
         reinterpret_cast<uv_stream_t*>(&tcp),
         [](uv_handle_t* h, size_t, uv_buf_t* buf) {
           auto* c = static_cast<TcpConn*>(h->data);
-          if (c->in.size() - c->in_len < 4096) c->in.resize(std::min<size_t>(c->in_len + 16384, 65537 + 4096));
+          if (c->in.size() - c->in_len < 4096)
+            c->in.resize(std::min<size_t>(c->in_len + 16384, 65537 + 4096));
           *buf = uv_buf_init(reinterpret_cast<char*>(c->in.data() + c->in_len),
                              static_cast<unsigned>(c->in.size() - c->in_len));
         },
@@ -153,8 +174,9 @@ struct Upstream::TcpConn {
           c->busy = false;
           uint64_t ck = c->cookie;
           c->in_len = 0;
-          uv_timer_start(&c->idle, [](uv_timer_t* t) { static_cast<TcpConn*>(t->data)->fail(0); },
-                         kTcpIdleMs, 0);
+          uv_timer_start(
+              &c->idle, [](uv_timer_t* t) { static_cast<TcpConn*>(t->data)->fail(0); }, kTcpIdleMs,
+              0);
           c->owner->handler_->on_tcp_answer(*c->owner, ck, c->in.data() + 2, frame);
         });
   }
@@ -289,7 +311,8 @@ void Upstream::flush() {
   int count = batch_->count;
   int sent = 0;
   while (sent < count) {
-    int n = ::sendmmsg(s->fd, batch_->msgs + sent, static_cast<unsigned>(count - sent), MSG_DONTWAIT);
+    int n =
+        ::sendmmsg(s->fd, batch_->msgs + sent, static_cast<unsigned>(count - sent), MSG_DONTWAIT);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       int err = n < 0 ? errno : EIO;
@@ -307,13 +330,16 @@ void Upstream::flush() {
 void Upstream::on_udp_readable(UdpSocket& s) {
   uint32_t serial = s.serial;
   // A few batches at most, so one busy upstream cannot starve the loop.
-  for (int round = 0; round < 8; ++round) {
+  if (!g_recv.ready) {  // connected sockets: no addresses, so set up once
     for (int i = 0; i < kRecvBatch; ++i) {
       g_recv.iov[i] = {g_recv.data[i], kRecvSlot};
       g_recv.msgs[i].msg_hdr = msghdr{};
       g_recv.msgs[i].msg_hdr.msg_iov = &g_recv.iov[i];
       g_recv.msgs[i].msg_hdr.msg_iovlen = 1;
     }
+    g_recv.ready = true;
+  }
+  for (int round = 0; round < 8; ++round) {
     int n = ::recvmmsg(s.fd, g_recv.msgs, kRecvBatch, MSG_DONTWAIT, nullptr);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
@@ -346,18 +372,19 @@ bool Upstream::send_tcp(const uint8_t* query, size_t len, uint64_t cookie, int& 
     conn->idle.data = conn;
     conn->connect_req.data = conn;
     tcp_.push_back(conn);
-    int rc = uv_tcp_connect(&conn->connect_req, &conn->tcp, endpoint_.sa(), [](uv_connect_t* req, int status) {
-      auto* c = static_cast<TcpConn*>(req->data);
-      if (c->closing) return;
-      if (status < 0) {
-        c->fail(status);
-        return;
-      }
-      c->connected = true;
-      uv_tcp_nodelay(&c->tcp, 1);
-      c->start_reading();
-      if (c->busy) c->write_query();
-    });
+    int rc = uv_tcp_connect(&conn->connect_req, &conn->tcp, endpoint_.sa(),
+                            [](uv_connect_t* req, int status) {
+                              auto* c = static_cast<TcpConn*>(req->data);
+                              if (c->closing) return;
+                              if (status < 0) {
+                                c->fail(status);
+                                return;
+                              }
+                              c->connected = true;
+                              uv_tcp_nodelay(&c->tcp, 1);
+                              c->start_reading();
+                              if (c->busy) c->write_query();
+                            });
     if (rc < 0) {
       tcp_closed(conn);
       conn->close();
@@ -401,7 +428,8 @@ void Upstream::tcp_closed(TcpConn* c) {
 }
 
 void Upstream::maintain(uint64_t now_ms) {
-  while (!retired_.empty() && retired_.front()->retired_ms + grace_ms_ <= now_ms) retired_.pop_front();
+  while (!retired_.empty() && retired_.front()->retired_ms + grace_ms_ <= now_ms)
+    retired_.pop_front();
   stats_.healthy.set(health_.up() ? 1 : 0);
   stats_.srtt.set(health_.srtt_us() / 1e6);
 }

@@ -60,9 +60,9 @@ struct UpstreamStats {
   Counter& mismatched;  // right ID, wrong question (dropped: possible spoofing)
   Counter& tcp_fallbacks;
   Counter& rate_limited;
-  Summary& rtt;         // seconds
+  Summary& rtt;  // seconds
   Gauge& healthy;
-  Gauge& srtt;          // seconds
+  Gauge& srtt;  // seconds
 };
 
 class Upstream {

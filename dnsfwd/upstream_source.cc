@@ -35,7 +35,8 @@ std::vector<Endpoint> upstreams_from_text(const std::string& text, bool drop_loo
       continue;
     }
     if (drop_loopback && e->loopback()) {
-      skipped.push_back(token + ": loopback nameserver in resolv.conf (this forwarder or a local stub)");
+      skipped.push_back(token +
+                        ": loopback nameserver in resolv.conf (this forwarder or a local stub)");
       continue;
     }
     bool dup = false;
@@ -55,7 +56,8 @@ bool read_upstream_files(const std::vector<std::string>& files, const std::vecto
       reasons += (reasons.empty() ? "" : "; ") + err;
       continue;
     }
-    bool is_resolv_conf = path.size() >= 11 && path.compare(path.size() - 11, 11, "resolv.conf") == 0;
+    bool is_resolv_conf =
+        path.size() >= 11 && path.compare(path.size() - 11, 11, "resolv.conf") == 0;
     std::vector<std::string> skipped;
     auto servers = upstreams_from_text(text, is_resolv_conf, own, skipped);
     for (auto& s : skipped) out.skipped.push_back(path + ": " + s);
@@ -67,7 +69,8 @@ bool read_upstream_files(const std::vector<std::string>& files, const std::vecto
     out.file = path;
     return true;
   }
-  error = "no upstream servers: " + (reasons.empty() ? std::string("no files configured") : reasons);
+  error =
+      "no upstream servers: " + (reasons.empty() ? std::string("no files configured") : reasons);
   return false;
 }
 

@@ -19,8 +19,8 @@ namespace cairn::dnsfwd {
 
 struct UpstreamFiles {
   std::vector<Endpoint> servers;
-  std::string file;                    // the file they came from
-  std::vector<std::string> skipped;    // "file: entry: reason", for -check and logs
+  std::string file;                  // the file they came from
+  std::vector<std::string> skipped;  // "file: entry: reason", for -check and logs
 };
 
 // Reads files in order; returns false (with a reason naming every file) when

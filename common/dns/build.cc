@@ -47,8 +47,8 @@ size_t build_question_reply(const uint8_t* query, const Message& q, uint16_t rco
   std::memcpy(out + kHeaderSize, query + kHeaderSize, question_len);
   size_t pos = kHeaderSize + question_len;
   if (q.edns.present)
-    pos += write_opt(out + pos, cap - pos, udp_size, static_cast<uint8_t>(rcode >> 4),
-                     q.edns.do_bit);
+    pos +=
+        write_opt(out + pos, cap - pos, udp_size, static_cast<uint8_t>(rcode >> 4), q.edns.do_bit);
   return pos;
 }
 

@@ -16,7 +16,7 @@ size_t write_opt(uint8_t* out, size_t cap, uint16_t udp_size, uint8_t ext_rcode,
 
 struct QuerySpec {
   uint16_t id = 0;
-  uint16_t flags = kFlagRD;  // QR clear; RD and CD as the client asked
+  uint16_t flags = kFlagRD;        // QR clear; RD and CD as the client asked
   const uint8_t* qname = nullptr;  // uncompressed wire name
   size_t qname_len = 0;
   uint16_t qtype = kTypeA;

@@ -8,14 +8,22 @@ namespace cairn::dns {
 
 const char* to_string(ScanStatus s) {
   switch (s) {
-    case ScanStatus::ok: return "ok";
-    case ScanStatus::short_header: return "short header";
-    case ScanStatus::question_count: return "more than one question";
-    case ScanStatus::bad_question: return "malformed question";
-    case ScanStatus::truncated: return "truncated record";
-    case ScanStatus::bad_name: return "malformed name";
-    case ScanStatus::bad_rdata: return "malformed rdata";
-    case ScanStatus::bad_opt: return "malformed OPT record";
+    case ScanStatus::ok:
+      return "ok";
+    case ScanStatus::short_header:
+      return "short header";
+    case ScanStatus::question_count:
+      return "more than one question";
+    case ScanStatus::bad_question:
+      return "malformed question";
+    case ScanStatus::truncated:
+      return "truncated record";
+    case ScanStatus::bad_name:
+      return "malformed name";
+    case ScanStatus::bad_rdata:
+      return "malformed rdata";
+    case ScanStatus::bad_opt:
+      return "malformed OPT record";
   }
   return "?";
 }

@@ -41,7 +41,9 @@ class LabelStarts {
  public:
   void reset(size_t len) { bits_.assign((len + 63) / 64, 0); }
   void mark(size_t pos) { bits_[pos / 64] |= uint64_t{1} << (pos % 64); }
-  bool test(size_t pos) const { return pos / 64 < bits_.size() && (bits_[pos / 64] >> (pos % 64)) & 1; }
+  bool test(size_t pos) const {
+    return pos / 64 < bits_.size() && (bits_[pos / 64] >> (pos % 64)) & 1;
+  }
 
  private:
   std::vector<uint64_t> bits_;  // kept between messages: no allocation once grown
@@ -49,7 +51,9 @@ class LabelStarts {
 
 // ASCII case folding of a wire name. Length bytes are < 64 and so never in
 // 'A'..'Z': the whole sequence can be folded byte by byte.
-inline uint8_t fold(uint8_t c) { return (c >= 'A' && c <= 'Z') ? static_cast<uint8_t>(c + 32) : c; }
+inline uint8_t fold(uint8_t c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<uint8_t>(c + 32) : c;
+}
 inline void fold_copy(const uint8_t* in, size_t n, uint8_t* out) {
   for (size_t i = 0; i < n; ++i) out[i] = fold(in[i]);
 }

@@ -12,7 +12,7 @@ namespace cairn::dns {
 inline constexpr size_t kHeaderSize = 12;
 inline constexpr size_t kMaxNameWire = 255;  // RFC 1035 §2.3.4, including the root label
 inline constexpr size_t kMaxLabel = 63;
-inline constexpr size_t kMaxMessage = 65535;  // a TCP frame's length field
+inline constexpr size_t kMaxMessage = 65535;    // a TCP frame's length field
 inline constexpr size_t kClassicUdpSize = 512;  // RFC 1035 limit without EDNS0
 inline constexpr size_t kOptRrSize = 11;        // root name, type, class, ttl, rdlength=0
 
@@ -59,7 +59,9 @@ inline constexpr uint16_t kRcodeBadVers = 16;  // extended: needs the OPT record
 // OPT TTL field (RFC 6891 §6.1.3): ext-rcode(8) version(8) DO(1) Z(15).
 inline constexpr uint32_t kEdnsDO = 0x8000;
 
-inline uint16_t get16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
+inline uint16_t get16(const uint8_t* p) {
+  return static_cast<uint16_t>((p[0] << 8) | p[1]);
+}
 inline uint32_t get32(const uint8_t* p) {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
 }
@@ -102,6 +104,8 @@ inline void write_header(uint8_t* p, const Header& h) {
 }
 
 // RFC 2181 §8: TTLs with the top bit set are treated as zero.
-inline uint32_t sane_ttl(uint32_t ttl) { return (ttl & 0x80000000u) ? 0 : ttl; }
+inline uint32_t sane_ttl(uint32_t ttl) {
+  return (ttl & 0x80000000u) ? 0 : ttl;
+}
 
 }  // namespace cairn::dns

@@ -25,12 +25,12 @@ using namespace cairn::dnsfwd;
 
 namespace {
 
-#define check(cond)                                                          \
-  do {                                                                       \
-    if (!(cond)) {                                                           \
+#define check(cond)                                                               \
+  do {                                                                            \
+    if (!(cond)) {                                                                \
       std::fprintf(stderr, "invariant failed at line %d: %s\n", __LINE__, #cond); \
-      std::abort();                                                          \
-    }                                                                        \
+      std::abort();                                                               \
+    }                                                                             \
   } while (0)
 
 Router& router() {
@@ -155,11 +155,13 @@ void as_answer(const uint8_t* data, size_t size) {
   now += 500;
   uint8_t folded[kMaxNameWire];
   fold_copy(buf.data() + m.qname_offset, m.qname_len, folded);
-  CacheKey key{folded, static_cast<uint16_t>(m.qname_len), m.qtype, m.qclass, 0,
-               hash_key(folded, m.qname_len, m.qtype, m.qclass, 0)};
+  CacheKey key{folded,  static_cast<uint16_t>(m.qname_len),
+               m.qtype, m.qclass,
+               0,       hash_key(folded, m.qname_len, m.qtype, m.qclass, 0)};
   if (p.lifetime > 0) {
-    Cache::Stored s{buf.data(), p.len, p.ttl_offsets.data(), p.ttl_offsets.size(), p.ext_rcode,
-                    p.lifetime, 10, p.kind != AnswerKind::positive};
+    Cache::Stored s{
+        buf.data(), p.len, p.ttl_offsets.data(),          p.ttl_offsets.size(), p.ext_rcode,
+        p.lifetime, 10,    p.kind != AnswerKind::positive};
     cache.insert(key, s, now);
     Cache::Found f = cache.lookup(key, now);
     if (f.state != Cache::State::miss) {

@@ -58,7 +58,8 @@ ldns_pkt* compose_and_parse(const Prep& p, const t::Bytes& q, uint32_t age, bool
 
 TEST_CASE("positive answers: lifetime is the smallest TTL, OPT removed") {
   t::PacketSpec s;
-  s.answer = {"www.example.com. 300 IN CNAME web.example.com.", "web.example.com. 60 IN A 192.0.2.1"};
+  s.answer = {"www.example.com. 300 IN CNAME web.example.com.",
+              "web.example.com. 60 IN A 192.0.2.1"};
   s.edns_size = 1232;
   s.ad = true;
   Prep p(s);
@@ -113,7 +114,8 @@ TEST_CASE("negative answers follow RFC 2308") {
   CHECK(no_soa2.p.lifetime == 3);
 
   t::PacketSpec nodata;
-  nodata.authority = {"example.com. 30 IN SOA ns.example.com. h.example.com. 1 7200 3600 1209600 600"};
+  nodata.authority = {
+      "example.com. 30 IN SOA ns.example.com. h.example.com. 1 7200 3600 1209600 600"};
   Prep nd(nodata);
   CHECK(nd.p.kind == AnswerKind::negative);
   CHECK(nd.p.lifetime == 30);
@@ -176,7 +178,8 @@ TEST_CASE("compose: client's ID, case, TTL countdown and EDNS") {
 TEST_CASE("compose never exceeds the client's UDP size") {
   t::PacketSpec s;
   s.qname = "many.example.";
-  for (int i = 0; i < 40; ++i) s.answer.push_back("many.example. 60 IN A 192.0.2." + std::to_string(i));
+  for (int i = 0; i < 40; ++i)
+    s.answer.push_back("many.example. 60 IN A 192.0.2." + std::to_string(i));
   s.additional = {"ns.example. 60 IN A 192.0.2.250"};
   Prep p(s);
   REQUIRE(p.p.len > 512);

@@ -140,17 +140,20 @@ TEST_CASE("errors name file, line and field") {
   CHECK(load_error("listen: [127.0.0.1:53]\nupstreams:\n  policy: fastes\n") ==
         "dnsfwd.yaml:3: upstreams.policy: unknown policy \"fastes\" (sequential, round_robin, "
         "random, fastest)");
-  CHECK(load_error("cache:\n  max_entires: 5\n") == "dnsfwd.yaml:2: cache.max_entires: unknown field");
+  CHECK(load_error("cache:\n  max_entires: 5\n") ==
+        "dnsfwd.yaml:2: cache.max_entires: unknown field");
   CHECK(load_error("upstreams: [not-an-ip]\n").find("invalid address \"not-an-ip\"") !=
         std::string::npos);
   CHECK(load_error("routes:\n  - domain: consul\n").find("a route needs servers") !=
         std::string::npos);
-  CHECK(load_error("routes:\n  - domain: a\n    servers: [1.2.3.4]\n  - domain: A.\n    servers: [1.2.3.5]\n")
+  CHECK(load_error("routes:\n  - domain: a\n    servers: [1.2.3.4]\n  - domain: A.\n    servers: "
+                   "[1.2.3.5]\n")
             .find("routed twice") != std::string::npos);
   CHECK(load_error("upstreams:\n  timeout: {min: 2s, max: 1s}\n").find("min is larger than max") !=
         std::string::npos);
   CHECK(load_error("listen: [\n").find("dnsfwd.yaml:") == 0);
-  CHECK(load_error("limits: {max_udp_size: 100}\n").find("between 512 and 4096") != std::string::npos);
+  CHECK(load_error("limits: {max_udp_size: 100}\n").find("between 512 and 4096") !=
+        std::string::npos);
 }
 
 TEST_CASE("resolv.conf parsing keeps everything but nameservers") {
@@ -169,8 +172,10 @@ TEST_CASE("resolv.conf parsing keeps everything but nameservers") {
 TEST_CASE("upstream files: first usable file wins, loops are dropped") {
   TempDir d;
   std::vector<Endpoint> own = {*parse_endpoint("127.0.0.1:53", 53)};
-  std::string resolv = d.write("resolv.conf", "nameserver 127.0.0.1\nnameserver 127.0.0.53\nnameserver 10.0.0.2\n");
-  std::string upstream = d.write("resolv.upstream", "nameserver 127.0.0.1\nnameserver 127.0.0.1:5353\n");
+  std::string resolv =
+      d.write("resolv.conf", "nameserver 127.0.0.1\nnameserver 127.0.0.53\nnameserver 10.0.0.2\n");
+  std::string upstream =
+      d.write("resolv.upstream", "nameserver 127.0.0.1\nnameserver 127.0.0.1:5353\n");
   UpstreamFiles out;
   std::string err;
   REQUIRE(read_upstream_files({d.path + "/missing", upstream, resolv}, own, out, err));
@@ -190,7 +195,8 @@ TEST_CASE("upstream files: first usable file wins, loops are dropped") {
 
 TEST_CASE("setup-resolv: setup, idempotence, undo") {
   TempDir root;
-  std::string original = "# from DHCP\nnameserver 10.0.0.2\nnameserver 10.0.0.3\nsearch corp.example\noptions edns0\n";
+  std::string original =
+      "# from DHCP\nnameserver 10.0.0.2\nnameserver 10.0.0.3\nsearch corp.example\noptions edns0\n";
   root.write("etc/resolv.conf", original);
   root.write("etc/dhcp/dhclient.conf", "request subnet-mask;\n");
   SetupResolvOptions o;
@@ -207,7 +213,8 @@ TEST_CASE("setup-resolv: setup, idempotence, undo") {
   CHECK(up.nameservers[0] == "10.0.0.2");
   CHECK(root.read("etc/cairn/resolv.conf.orig") == original);
   bool advised = false;
-  for (auto& l : r.lines) advised |= l.find("prepend domain-name-servers 127.0.0.1;") != std::string::npos;
+  for (auto& l : r.lines)
+    advised |= l.find("prepend domain-name-servers 127.0.0.1;") != std::string::npos;
   CHECK(advised);
 
   auto again = setup_resolv(o);
@@ -227,7 +234,8 @@ TEST_CASE("setup-resolv: setup, idempotence, undo") {
 
 TEST_CASE("setup-resolv behind the systemd-resolved stub") {
   TempDir root;
-  root.write("run/systemd/resolve/stub-resolv.conf", "nameserver 127.0.0.53\noptions edns0 trust-ad\nsearch .\n");
+  root.write("run/systemd/resolve/stub-resolv.conf",
+             "nameserver 127.0.0.53\noptions edns0 trust-ad\nsearch .\n");
   root.write("run/systemd/resolve/resolv.conf", "nameserver 192.0.2.1\n");
   std::string stub = root.path + "/run/systemd/resolve/stub-resolv.conf";
   std::string err;
@@ -262,7 +270,8 @@ TEST_CASE("setup-resolv refuses when there is nothing to forward to") {
 TEST_CASE("examples/dnsfwd.yaml decodes to the defaults it documents") {
   Config c;
   std::string err;
-  REQUIRE_MESSAGE(load_config(std::string(CAIRN_SOURCE_ROOT) + "/examples/dnsfwd.yaml", c, err), err);
+  REQUIRE_MESSAGE(load_config(std::string(CAIRN_SOURCE_ROOT) + "/examples/dnsfwd.yaml", c, err),
+                  err);
   Config d = default_config();
   CHECK(c.listen.size() == d.listen.size());
   CHECK(c.metrics->to_string() == d.metrics->to_string());

@@ -22,7 +22,9 @@ uint32_t route(const Router& r, const char* name) {
   auto n = w(name);
   return r.route(n.data(), n.size());
 }
-std::string zone_text(const std::vector<uint8_t>& z) { return cairn::dns::to_text(z.data(), z.size()); }
+std::string zone_text(const std::vector<uint8_t>& z) {
+  return cairn::dns::to_text(z.data(), z.size());
+}
 }  // namespace
 
 TEST_CASE("longest whole-label suffix wins") {
@@ -167,7 +169,7 @@ TEST_CASE("health: consecutive failures, recovery, RTT-based timeouts") {
 
   Health fast(rules, t);
   for (int i = 0; i < 20; ++i) fast.on_answer(100);  // 100 µs: loopback
-  CHECK(fast.attempt_timeout_ms() == 50);             // clamped to min
+  CHECK(fast.attempt_timeout_ms() == 50);            // clamped to min
   Health slow(rules, t);
   for (int i = 0; i < 20; ++i) slow.on_answer(1'600'000);
   CHECK(slow.attempt_timeout_ms() == 1500);  // clamped to max

@@ -56,7 +56,8 @@ TEST_CASE("scan locates records in a compressed answer") {
 TEST_CASE("negative_ttl is min(SOA TTL, SOA MINIMUM)") {
   t::PacketSpec s;
   s.rcode = LDNS_RCODE_NXDOMAIN;
-  s.authority = {"example.com. 900 IN SOA ns.example.com. host.example.com. 1 7200 3600 1209600 30"};
+  s.authority = {
+      "example.com. 900 IN SOA ns.example.com. host.example.com. 1 7200 3600 1209600 30"};
   t::Bytes r = t::build(s);
   Message m;
   std::vector<Rr> rrs;
@@ -84,9 +85,12 @@ TEST_CASE("scan rejects malformed messages") {
   std::vector<Rr> rrs;
   REQUIRE(scan(good.data(), good.size(), m, &rrs) == ScanStatus::ok);
 
-  SUBCASE("short header") { CHECK(scan(good.data(), 11, m, &rrs) == ScanStatus::short_header); }
+  SUBCASE("short header") {
+    CHECK(scan(good.data(), 11, m, &rrs) == ScanStatus::short_header);
+  }
   SUBCASE("every cut is detected") {
-    for (size_t n = 12; n < good.size(); ++n) CHECK(scan(good.data(), n, m, &rrs) != ScanStatus::ok);
+    for (size_t n = 12; n < good.size(); ++n)
+      CHECK(scan(good.data(), n, m, &rrs) != ScanStatus::ok);
   }
   SUBCASE("counts larger than the data") {
     t::Bytes b = good;
@@ -114,7 +118,7 @@ TEST_CASE("scan rejects malformed messages") {
   SUBCASE("OPT option overrunning its rdata") {
     t::Bytes b = good;
     put16(b.data() + b.size() - 2, 4);  // rdlength 4
-    b.insert(b.end(), {0, 10, 0, 9});     // option 10 claims 9 bytes, none follow
+    b.insert(b.end(), {0, 10, 0, 9});   // option 10 claims 9 bytes, none follow
     CHECK(scan(b.data(), b.size(), m, &rrs) == ScanStatus::bad_opt);
   }
   SUBCASE("CNAME rdata that is not exactly one name") {

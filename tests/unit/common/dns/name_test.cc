@@ -20,8 +20,8 @@ Bytes msg(std::initializer_list<uint8_t> body) {
 
 TEST_CASE("walk_name follows backward pointers and rejects everything else") {
   // 12: \3www\7example\3com\0   29: \3api <ptr 16> (api.example.com)
-  Bytes m = msg({3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0,
-                 3, 'a', 'p', 'i', 0xc0, 16});
+  Bytes m = msg({3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p',  'l', 'e',
+                 3, 'c', 'o', 'm', 0, 3,   'a', 'p', 'i', 0xc0, 16});
   size_t end = 0;
   CHECK(walk_name(m.data(), m.size(), 12, end));
   CHECK(end == 29);

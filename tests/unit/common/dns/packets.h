@@ -24,7 +24,7 @@ struct PacketSpec {
   bool cd = false;
   bool ad = false;
   int rcode = LDNS_RCODE_NOERROR;
-  std::vector<std::string> answer;      // "www.example.com. 300 IN A 192.0.2.1"
+  std::vector<std::string> answer;  // "www.example.com. 300 IN A 192.0.2.1"
   std::vector<std::string> authority;
   std::vector<std::string> additional;
   int edns_size = -1;  // -1: no OPT record
