@@ -75,6 +75,7 @@ void Forwarder::shutdown() {
   for (auto& g : groups_)
     for (auto& u : g->upstreams) u->shutdown();
   groups_.clear();
+  retiring_.clear();
   if (tick_.initialized()) uv_timer_stop(tick_.get());
 }
 
@@ -157,6 +158,7 @@ void Forwarder::update_gauges() {
 }
 
 void Forwarder::tick() {
+  retiring_.clear();
   uint64_t now = uv_now(loop_);
   for (auto& g : groups_) {
     for (auto& u : g->upstreams) {
@@ -610,7 +612,12 @@ void Forwarder::release(Transaction& t) {
     pool_.release_waiter(w);
     w = next;
   }
-  if (t.group && t.group->pending) --t.group->pending;
+  if (t.group) {
+    if (t.group->pending) --t.group->pending;
+    // The last query of a group a reload replaced: its upstreams must not be
+    // destroyed here, possibly inside one of their own socket callbacks.
+    if (t.group.use_count() == 1) retiring_.push_back(std::move(t.group));
+  }
   pool_.release(&t);
 }
 

@@ -113,6 +113,7 @@ class Forwarder : public QueryHandler, public UpstreamHandler {
   Config config_;
   Router router_;
   std::vector<std::shared_ptr<GroupRuntime>> groups_;
+  std::vector<std::shared_ptr<GroupRuntime>> retiring_;  // freed at the next tick
   ClientAcl acl_;
   Cache cache_;
   InflightPool pool_;

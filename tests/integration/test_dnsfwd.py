@@ -571,3 +571,20 @@ def test_rate_limit_answers_instead_of_flooding_the_upstream(daemons, tmp_path, 
     assert up.count() == codes.count(dns.rcode.NOERROR)
     assert fwd.metric("cairn_dnsfwd_upstream_rate_limited_total", group="default",
                       upstream=up.address) >= 1
+
+
+def test_reload_while_a_query_is_in_flight_to_a_removed_upstream(daemons, tmp_path, fakes):
+    old, new = fakes(), fakes()
+    old.delay = 0.3
+    slow_ok = {"initial": "1s", "min": "50ms", "max": "2s", "total": "3s"}
+    fwd = Fwd(daemons, tmp_path, {"upstreams": group([old.address], timeout=slow_ok)})
+    result = []
+    t = threading.Thread(target=lambda: result.append(fwd.q("inflight.example.com")))
+    t.start()
+    wait_for(lambda: old.count("inflight.example.com.") == 1, 5, "the query to reach the old upstream")
+    fwd.reload({"upstreams": group([new.address], timeout=slow_ok)})
+    wait_for(lambda: fwd.metric("cairn_dnsfwd_reloads_total") == 1, 5, "the reload")
+    t.join()
+    assert addrs(result[0]) == ["192.0.2.1"]  # answered by the upstream it was asked of
+    fwd.q("after.example.com")
+    assert new.count("after.example.com.") == 1 and old.count("after.example.com.") == 0
