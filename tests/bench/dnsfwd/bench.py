@@ -185,8 +185,10 @@ class Bench:
 
     def write_query_files(self):
         self.files["hits"] = self.write_names("hits.txt", self.mix("h{}.example.com", HIT_NAMES))
+        # 1000 distinct names: with 100 queries outstanding none is in flight
+        # twice, so this measures forwarding, not coalescing.
         self.files["consul"] = self.write_names(
-            "consul.txt", [f"web{i % 50}.service.consul {'SRV' if i % 4 == 3 else 'A'}" for i in range(1000)])
+            "consul.txt", [f"web{i}.service.consul {'SRV' if i % 4 == 3 else 'A'}" for i in range(1000)])
         self.files["prefill"] = self.write_names("prefill.txt", self.mix("p{}.example.com", 100000))
         self.miss_serial = 0
 
