@@ -2,9 +2,10 @@
 //
 // Why not ldns_wire2pkt on the hot path: it builds an ldns_rr (and one
 // ldns_rdf per rdata field) on the heap for every record, then frees them all;
-// on the 2-core benchmark VM that is ~3.6 µs for a 4-record answer against
-// ~0.3 µs for this scanner, 12x (tests/bench/dnsfwd/parse_cost.cc), i.e. a
-// third of the whole CPU cost of answering a query from cache. A
+// on the 2-core benchmark VM that is ~3.1-3.6 µs for a 4-record answer
+// against ~0.35 µs for this scanner, 9-12x (tests/bench/dnsfwd/parse_cost.cc,
+// docs/benchmarks.md), i.e. half the whole CPU cost of answering a query from
+// cache (6.5 µs). A
 // forwarder only needs the header, the question, where each record sits (to
 // count TTLs down and to cut whole RRsets), the EDNS0 OPT record and the SOA
 // of a negative answer, all of which sit at fixed offsets once names are
