@@ -588,3 +588,18 @@ def test_reload_while_a_query_is_in_flight_to_a_removed_upstream(daemons, tmp_pa
     assert addrs(result[0]) == ["192.0.2.1"]  # answered by the upstream it was asked of
     fwd.q("after.example.com")
     assert new.count("after.example.com.") == 1 and old.count("after.example.com.") == 0
+
+
+def test_idle_and_half_sent_tcp_connections_are_closed(daemons, tmp_path, fakes):
+    up = fakes()
+    fwd = Fwd(daemons, tmp_path, {"upstreams": group([up.address]),
+                                  "limits": {"tcp_idle_timeout": "200ms", "tcp_max_connections": 2}})
+    idle = socket.create_connection(("127.0.0.1", fwd.port), timeout=5 * SLOW)
+    partial = socket.create_connection(("127.0.0.1", fwd.port), timeout=5 * SLOW)
+    partial.sendall(b"\x00\x30\x12")  # a frame header promising 48 bytes, then nothing
+    assert idle.recv(10) == b""  # closed by the server
+    assert partial.recv(10) == b""
+    idle.close()
+    partial.close()
+    # Slots are free again for real clients.
+    assert addrs(fwd.q("after.example.com", tcp=True)) == ["192.0.2.1"]
