@@ -115,7 +115,10 @@ void UdpListener::on_readable() {
     }
     for (int i = 0; i < n; ++i) in_->msgs[i].msg_hdr.msg_namelen = sizeof in_->addr[i];
     if (queued_) flush();
-    if (n < kBatch) break;
+    // A dense batch means more queries probably arrived while we answered:
+    // read again at once instead of going back through epoll. A sparse one
+    // (the usual case below saturation) means the socket is drained.
+    if (n < kDenseBatch) break;
   }
 }
 

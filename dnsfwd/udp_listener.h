@@ -28,6 +28,7 @@ class UdpListener {
  public:
   static constexpr int kBatch = 64;
   static constexpr size_t kSlot = 4096;  // max_udp_size is at most 4096
+  static constexpr int kDenseBatch = 8;
 
   UdpListener(uv_loop_t* loop, uint32_t id, QueryHandler* handler, Stats& stats);
   ~UdpListener();
