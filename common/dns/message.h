@@ -4,8 +4,8 @@
 // ldns_rdf per rdata field) on the heap for every record, then frees them all;
 // on the 2-core benchmark VM that is ~3.1-3.6 µs for a 4-record answer
 // against ~0.35 µs for this scanner, 9-12x (tests/bench/dnsfwd/parse_cost.cc,
-// docs/benchmarks.md), i.e. half the whole CPU cost of answering a query from
-// cache (6.5 µs). A
+// docs/benchmarks.md), i.e. a third to half of the whole CPU cost of
+// answering a query from cache (6.5-10.5 µs). A
 // forwarder only needs the header, the question, where each record sits (to
 // count TTLs down and to cut whole RRsets), the EDNS0 OPT record and the SOA
 // of a negative answer, all of which sit at fixed offsets once names are
