@@ -8,11 +8,12 @@
 namespace cairn {
 
 Value::Value() = default;
+Value::~Value() = default;
 Value::Value(const Value&) = default;
 Value::Value(Value&&) noexcept = default;
 Value& Value::operator=(const Value&) = default;
 Value& Value::operator=(Value&&) noexcept = default;
-Value::~Value() = default;
+
 
 bool Value::is_null() const {
   if (kind == Kind::null) return true;

@@ -26,6 +26,16 @@ struct Value {
     object,
   };
 
+  // Out of line: Value holds vectors of (pairs of) itself, and clang with
+  // libstdc++ 12 cannot instantiate their members while Value is incomplete
+  // (the fuzz build uses clang).
+  Value();
+  ~Value();
+  Value(const Value&);
+  Value(Value&&) noexcept;
+  Value& operator=(const Value&);
+  Value& operator=(Value&&) noexcept;
+
   Kind kind = Kind::null;
   bool b = false;
   int64_t i = 0;

@@ -224,3 +224,262 @@ class Agent:
             raise AssertionError(f"cairn {' '.join(map(str, args))} failed ({p.returncode}):\n"
                                  f"{p.stdout}\n{p.stderr}")
         return p
+
+
+# ---------------------------------------------------------------------------
+# DNS on loopback: a scriptable fake server (an upstream resolver, or an agent
+# stand-in) and small query helpers. dnspython builds and parses messages.
+
+import collections
+import threading
+
+import dns.edns
+import dns.flags
+import dns.message
+import dns.name
+import dns.query
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+import dns.rrset
+
+DnsQueryLog = collections.namedtuple(
+    "DnsQueryLog", "transport qname qtype id src_port edns_payload do cd rd options")
+
+
+class FakeDns:
+    """A DNS server on 127.0.0.1 (UDP and TCP) whose behaviour a test sets.
+
+    mode (for every name) or modes[name] (lower-case, trailing dot) is one of:
+      answer          A/AAAA/SRV/PTR/TXT/SOA/NS data; AAAA gets NODATA with a SOA
+      nxdomain        NXDOMAIN with a SOA (TTL soa_ttl, MINIMUM soa_minimum)
+      nxdomain_nosoa  NXDOMAIN without authority
+      servfail, refused
+      drop            no answer at all
+      truncate        TC and no records over UDP, the full answer over TCP
+      corrupt         right ID, but a record whose owner name is a compression loop
+      wrong_id        a correct answer under another ID
+      wrong_question  an answer for another name
+    delay / delays[name] postpone answers (in their own thread, so the server
+    keeps reading). Every query received is logged in .queries.
+    """
+
+    def __init__(self, port: int = 0, ttl: int = 60, host: str = "127.0.0.1"):
+        self.host = host
+        self.port = port or free_port(host)
+        self.ttl = ttl
+        self.ttls = {}
+        self.mode = "answer"
+        self.modes = {}
+        self.delay = 0.0
+        self.delays = {}
+        self.addresses = {}
+        self.soa_ttl = 300
+        self.soa_minimum = 30
+        self.queries = []
+        self._lock = threading.Lock()
+        self._stopping = False
+        self._udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._udp.bind((host, self.port))
+        self._udp.settimeout(0.1)
+        self._tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._tcp.bind((host, self.port))
+        self._tcp.listen(64)
+        self._tcp.settimeout(0.1)
+        self._threads = [threading.Thread(target=self._serve_udp, daemon=True),
+                         threading.Thread(target=self._serve_tcp, daemon=True)]
+        for t in self._threads:
+            t.start()
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def stop(self):
+        self._stopping = True
+        for t in self._threads:
+            t.join(timeout=2)
+        self._udp.close()
+        self._tcp.close()
+
+    def clear(self):
+        with self._lock:
+            self.queries = []
+
+    def count(self, qname=None, transport=None) -> int:
+        with self._lock:
+            return sum(1 for q in self.queries
+                       if (qname is None or q.qname.lower() == qname.lower())
+                       and (transport is None or q.transport == transport))
+
+    # -- serving
+
+    def _serve_udp(self):
+        while not self._stopping:
+            try:
+                data, peer = self._udp.recvfrom(65535)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self._handle(data, "udp", peer, lambda wire, p=peer: self._send_udp(wire, p))
+
+    def _send_udp(self, wire, peer):
+        try:
+            self._udp.sendto(wire, peer)
+        except OSError:
+            pass  # stopped while a delayed answer was pending
+
+    def _serve_tcp(self):
+        while not self._stopping:
+            try:
+                conn, peer = self._tcp.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self._serve_conn, args=(conn, peer), daemon=True).start()
+
+    def _serve_conn(self, conn, peer):
+        conn.settimeout(0.2)
+        buf = b""
+        write_lock = threading.Lock()
+
+        def send(wire):
+            with write_lock:
+                try:
+                    conn.sendall(len(wire).to_bytes(2, "big") + wire)
+                except OSError:
+                    pass
+        with conn:
+            while not self._stopping:
+                try:
+                    chunk = conn.recv(65535)
+                except socket.timeout:
+                    continue
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                buf += chunk
+                while len(buf) >= 2 and len(buf) >= 2 + int.from_bytes(buf[:2], "big"):
+                    n = int.from_bytes(buf[:2], "big")
+                    self._handle(buf[2:2 + n], "tcp", peer, send)
+                    buf = buf[2 + n:]
+
+    def _handle(self, data, transport, peer, send):
+        try:
+            q = dns.message.from_wire(data)
+        except Exception:
+            return
+        qname = q.question[0].name if q.question else dns.name.root
+        qtype = q.question[0].rdtype if q.question else 0
+        key = qname.to_text().lower()
+        with self._lock:
+            self.queries.append(DnsQueryLog(
+                transport, qname.to_text(), dns.rdatatype.to_text(qtype), q.id, peer[1],
+                q.payload if q.edns >= 0 else -1, bool(q.ednsflags & dns.flags.DO),
+                bool(q.flags & dns.flags.CD), bool(q.flags & dns.flags.RD),
+                [o.otype for o in q.options]))
+            mode = self.modes.get(key, self.mode)
+            delay = self.delays.get(key, self.delay)
+        if mode == "drop":
+            return
+        wire = self._respond(q, qname, qtype, key, mode, transport)
+        if delay > 0:
+            threading.Timer(delay, send, args=(wire,)).start()
+        else:
+            send(wire)
+
+    def _respond(self, q, qname, qtype, key, mode, transport) -> bytes:
+        r = dns.message.make_response(q)
+        r.flags |= dns.flags.AA
+        ttl = self.ttls.get(key, self.ttl)
+        zone = dns.name.Name(qname.labels[-2:]) if len(qname.labels) >= 2 else dns.name.root
+        suffix = "" if zone == dns.name.root else zone.to_text()
+        soa = dns.rrset.from_text(zone, self.soa_ttl, "IN", "SOA",
+                                  f"ns.{suffix} hostmaster.{suffix} 1 3600 600 86400 {self.soa_minimum}")
+        if mode in ("nxdomain", "nxdomain_nosoa"):
+            r.set_rcode(dns.rcode.NXDOMAIN)
+            if mode == "nxdomain":
+                r.authority.append(soa)
+        elif mode == "servfail":
+            r.set_rcode(dns.rcode.SERVFAIL)
+        elif mode == "refused":
+            r.set_rcode(dns.rcode.REFUSED)
+        elif mode == "truncate" and transport == "udp":
+            r.flags |= dns.flags.TC
+        elif mode == "corrupt":
+            wire = bytearray(r.to_wire())
+            wire[7] = 1  # ANCOUNT 1: a record whose owner points at itself
+            at = len(wire)
+            wire += bytes([0xC0 | (at >> 8), at & 0xFF]) + b"\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x01\x02\x03\x04"
+            return bytes(wire)
+        else:
+            name = qname
+            if mode == "wrong_question":
+                name = dns.name.from_text("wrong." + qname.to_text())
+                r.question = [dns.rrset.RRset(name, dns.rdataclass.IN, qtype)]
+            if qtype == dns.rdatatype.A:
+                addrs = self.addresses.get(key, ["192.0.2.1"])
+                r.answer.append(dns.rrset.from_text(name, ttl, "IN", "A", *addrs))
+            elif qtype == dns.rdatatype.AAAA:
+                r.authority.append(soa)
+            elif qtype == dns.rdatatype.SRV:
+                r.answer.append(dns.rrset.from_text(name, ttl, "IN", "SRV", "1 1 8080 node1.example."))
+            elif qtype == dns.rdatatype.PTR:
+                r.answer.append(dns.rrset.from_text(name, ttl, "IN", "PTR", "host.example."))
+            elif qtype == dns.rdatatype.TXT:
+                r.answer.append(dns.rrset.from_text(name, ttl, "IN", "TXT", '"fake"'))
+            elif qtype in (dns.rdatatype.SOA, dns.rdatatype.NS):
+                if qtype == dns.rdatatype.SOA:
+                    r.answer.append(dns.rrset.from_text(name, ttl, "IN", "SOA",
+                                                        "ns.example. h.example. 1 3600 600 86400 30"))
+                else:
+                    r.answer.append(dns.rrset.from_text(name, ttl, "IN", "NS", "ns.example."))
+            if mode == "wrong_id":
+                r.id = q.id ^ 0x5555
+        return r.to_wire()
+
+
+def dns_query(port: int, name: str, rdtype: str = "A", *, tcp: bool = False,
+              host: str = "127.0.0.1", timeout: float = 2.0, edns=None, do: bool = False,
+              cd: bool = False, source: str = None, options=None) -> dns.message.Message:
+    """One query to host:port. edns: None (no OPT) or the advertised payload size."""
+    use_edns = 0 if (edns is not None or do or options) else False
+    q = dns.message.make_query(name, rdtype, use_edns=use_edns, payload=edns or 1232,
+                               want_dnssec=do, options=options or [])
+    if cd:
+        q.flags |= dns.flags.CD
+    if tcp:
+        return dns.query.tcp(q, host, port=port, timeout=timeout * SLOW, source=source)
+    return dns.query.udp(q, host, port=port, timeout=timeout * SLOW, source=source,
+                         ignore_trailing=True)
+
+
+def dns_raw_udp(port: int, wire: bytes, host: str = "127.0.0.1", timeout: float = 2.0,
+                source: str = "127.0.0.1") -> bytes:
+    """Sends raw bytes and returns the raw reply (socket.timeout if none)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((source, 0))
+        s.settimeout(timeout * SLOW)
+        s.sendto(wire, (host, port))
+        data, _ = s.recvfrom(65535)
+        return data
+
+
+def prometheus_value(text: str, name: str, **labels) -> float:
+    """The value of one series in Prometheus text, 0 when absent."""
+    want = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    for line in text.splitlines():
+        if line.startswith("#") or " " not in line:
+            continue
+        series, value = line.rsplit(" ", 1)
+        base, _, rest = series.partition("{")
+        if base != name:
+            continue
+        got = ",".join(sorted(rest.rstrip("}").split(","))) if rest else ""
+        if got == want:
+            return float(value)
+    return 0.0
