@@ -45,6 +45,7 @@ Api::Api(Agent& agent)
   add_catalog_routes(router_, agent);
   add_health_routes(router_, agent);
   add_status_routes(router_, agent);
+  add_query_routes(router_, agent);
 }
 
 void Api::handle(const ExchangePtr& ex) {

@@ -14,6 +14,7 @@ void add_agent_routes(Router& r, Agent& agent);
 void add_catalog_routes(Router& r, Agent& agent);
 void add_health_routes(Router& r, Agent& agent);
 void add_status_routes(Router& r, Agent& agent);
+void add_query_routes(Router& r, Agent& agent);
 
 // Parses a JSON request body; on failure answers 400 and returns false.
 bool parse_json_body(const ExchangePtr& ex, Value& out, bool allow_empty = false);

@@ -8,6 +8,7 @@
 #include <variant>
 #include <vector>
 
+#include "agent/state/prepared_query.h"
 #include "agent/state/rows.h"
 
 namespace cairn::state {
@@ -32,8 +33,15 @@ struct DeleteCheck {
   std::string node;
   std::string id;
 };
+struct PutPreparedQuery {
+  PreparedQuery query;
+};
+struct DeletePreparedQuery {
+  std::string id;
+};
 
-using Mutation = std::variant<PutNode, DeleteNode, PutService, DeleteService, PutCheck, DeleteCheck>;
+using Mutation = std::variant<PutNode, DeleteNode, PutService, DeleteService, PutCheck, DeleteCheck,
+                              PutPreparedQuery, DeletePreparedQuery>;
 using Batch = std::vector<Mutation>;
 
 }  // namespace cairn::state

@@ -79,6 +79,16 @@ class Store {
   std::vector<const Check*> checks_of_service(std::string_view name) const;
   const std::map<std::pair<std::string, std::string>, Check>& checks() const { return checks_; }
 
+  // Prepared queries, by ID.
+  const PreparedQuery* prepared_query(std::string_view id) const;
+  const std::map<std::string, PreparedQuery>& prepared_queries() const { return queries_; }
+  // The query whose name equals name, compared case-insensitively.
+  const PreparedQuery* prepared_query_by_name(std::string_view name) const;
+  // The query with the longest (lower-cased) name that is a prefix of lc_name.
+  const PreparedQuery* prepared_query_longest_prefix(std::string_view lc_name) const;
+  // The catch-all template (empty name), if any.
+  const PreparedQuery* prepared_query_wild() const;
+
   // One-shot watch on keys; fire runs once, after the first apply touching any of them.
   // Watches do not change data, so a reader holding a const store may wait on it.
   WatchId watch(const std::vector<std::string>& keys, std::function<void()> fire) const;
@@ -95,6 +105,8 @@ class Store {
   void put_check(const Check& c, uint64_t index);
   void delete_check(const std::string& node, const std::string& id, uint64_t index);
   void unindex_check(const std::string& lc_node, const Check& c);
+  void put_prepared_query(const PreparedQuery& q, uint64_t index);
+  void delete_prepared_query(const std::string& id, uint64_t index);
 
   uint64_t index_ = 0;
   std::unordered_map<std::string, uint64_t> indexes_;
@@ -106,6 +118,8 @@ class Store {
   // (lc node, service id) -> check ids; service id "" holds node-level checks.
   std::map<std::pair<std::string, std::string>, std::set<std::string>> checks_by_instance_;
   std::unordered_map<std::string, std::set<std::pair<std::string, std::string>>> checks_by_name_;
+  std::map<std::string, PreparedQuery> queries_;      // by ID
+  std::map<std::string, std::string> query_names_;    // lower-cased non-empty name -> ID
 
   struct Watcher {
     std::vector<std::string> keys;
