@@ -29,6 +29,9 @@ namespace cairn {
 namespace http_api {
 class ReadCache;
 }
+namespace dns {
+class DnsServer;
+}
 
 // The outcome of an operation, shaped for HTTP: 200 or an error status and text.
 struct OpResult {
@@ -64,6 +67,7 @@ class Agent {
   std::string leader_address() const;
   uint64_t uptime_ms() const;
   int http_port() const;
+  int dns_port() const;
 
   // Operations. done runs once the change is applied and, for API
   // registrations, persisted to the data dir.
@@ -110,6 +114,7 @@ class Agent {
   checks::CheckManager checks_;
   MetricsRegistry metrics_;
   std::unique_ptr<http::Server> http_;
+  std::unique_ptr<dns::DnsServer> dns_;  // after store_ and metrics_, which it reads
   std::unique_ptr<http_api::ReadCache> read_cache_;
   Timer sync_timer_;
   uint64_t started_ms_ = 0;
