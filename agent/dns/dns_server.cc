@@ -141,12 +141,19 @@ void DnsServer::log_all_failed(const Query& q, const sockaddr_storage& peer, Tra
     return;
   }
   std::string question = wire_to_text(q.name_wire()) + " IN " + type_text(q.qtype);
+  std::string client = peer_text(peer);
+  const char* network = transport == Transport::udp ? "udp" : "tcp";
+  if (log_suppressed_ == 0) {
+    log::error("dns", "all resolvers failed for question from client",
+               {{"question", question}, {"client", client}, {"client_network", network}});
+    return;
+  }
   std::string suppressed = std::to_string(log_suppressed_);
   log_suppressed_ = 0;
   log::error("dns", "all resolvers failed for question from client",
              {{"question", question},
-              {"client", peer_text(peer)},
-              {"client_network", transport == Transport::udp ? "udp" : "tcp"},
+              {"client", client},
+              {"client_network", network},
               {"suppressed_since_last", suppressed}});
 }
 
