@@ -9,7 +9,7 @@ namespace {
 constexpr size_t kMaxLabels = 128;
 
 struct Labels {
-  std::array<std::string_view, kMaxLabels> v;
+  std::string_view v[kMaxLabels];  // only [0, n) is ever read
   size_t n = 0;
 };
 

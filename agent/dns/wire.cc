@@ -1,5 +1,6 @@
 #include "agent/dns/wire.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -261,21 +262,24 @@ void Writer::patch_u16(size_t at, uint16_t v) {
 namespace {
 
 // Hashes of every suffix of a wire name, from the right, so "a.b.c." and the
-// "b.c." inside "x.b.c." hash alike. FNV-1a over length and bytes.
+// "b.c." inside "x.b.c." hash alike. This runs for every name of every
+// answer, so a label contributes only its first and last eight bytes (with
+// its length byte); a collision costs one failed comparison in suffix_at.
 size_t suffix_hashes(std::string_view wire, size_t* starts, uint32_t* hashes, size_t max) {
   size_t n = 0;
   for (size_t p = 0; p < wire.size() && wire[p] != 0 && n < max;
        p += 1 + static_cast<uint8_t>(wire[p]))
     starts[n++] = p;
-  uint32_t h = 2166136261u;
+  uint64_t h = 0x9E3779B97F4A7C15ull;
   for (size_t i = n; i-- > 0;) {
     size_t p = starts[i];
-    size_t len = static_cast<uint8_t>(wire[p]);
-    for (size_t j = 0; j <= len && p + j < wire.size(); ++j) {
-      h ^= static_cast<uint8_t>(wire[p + j]);
-      h *= 16777619u;
-    }
-    hashes[i] = h;
+    size_t len = std::min(wire.size() - p, size_t{1} + static_cast<uint8_t>(wire[p]));
+    uint64_t head = 0, tail = 0;
+    std::memcpy(&head, wire.data() + p, std::min<size_t>(8, len));
+    if (len > 8) std::memcpy(&tail, wire.data() + p + len - 8, 8);
+    h = (h ^ head) * 0xff51afd7ed558ccdull;
+    h = (h ^ tail ^ (h >> 29)) * 0xc4ceb9fe1a85ec53ull;
+    hashes[i] = static_cast<uint32_t>(h ^ (h >> 32));
   }
   return n;
 }
