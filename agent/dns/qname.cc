@@ -99,28 +99,24 @@ void parse_qname(const Query& q, const Settings& settings, ParsedName& out) {
 
   // Scan from the right for the kind label.
   out.kind = NameKind::invalid;
-  size_t kind_at = l.n;
   size_t parts_end = 0;  // query parts are [0, parts_end)
   size_t suffix_from = 0;
   for (size_t i = l.n; i-- > 0;) {
     NameKind k;
     if (is_kind(l.v[i], k)) {
       out.kind = k;
-      kind_at = i;
       parts_end = i;
       suffix_from = i + 1;
       break;
     }
     if (q.qtype == kTypeSRV && !l.v[i].empty() && l.v[i][0] == '_') {
       out.kind = NameKind::service;  // `_web._tcp.consul`: .service is optional for SRV
-      kind_at = i;
       parts_end = i + 1;
       suffix_from = i + 1;
       break;
     }
   }
   if (out.kind == NameKind::invalid) return;
-  (void)kind_at;
 
   size_t used = 0;
   const size_t n = parts_end;

@@ -87,8 +87,9 @@ struct Recursor::Job {
   std::vector<uint8_t> tcp_in;
   uint64_t started_ms = 0;
   Recursor* owner = nullptr;
+  std::shared_ptr<const std::vector<Upstream>> upstreams;  // as configured when it started
 
-  const Upstream* upstream(const std::vector<Upstream>& all) const { return &all[order[next]]; }
+  const Upstream* upstream() const { return &(*upstreams)[order[next]]; }
   void drop_sockets() {
     udp.reset();
     tcp.reset();
@@ -115,7 +116,7 @@ Recursor::Recursor(uv_loop_t* loop, Counters& counters)
 Recursor::~Recursor() { close(); }
 
 void Recursor::configure(std::vector<Upstream> upstreams, Nanos timeout, bool random_order) {
-  upstreams_ = std::move(upstreams);
+  upstreams_ = std::make_shared<const std::vector<Upstream>>(std::move(upstreams));
   timeout_ms_ = static_cast<uint64_t>(std::max<Nanos>(timeout, kMillisecond) / kMillisecond);
   random_order_ = random_order;
 }
@@ -127,7 +128,7 @@ void Recursor::close() {
 }
 
 bool Recursor::resolve(std::span<const uint8_t> query, Transport transport, Done done) {
-  if (jobs_.size() >= kMaxInFlight || upstreams_.empty()) return false;
+  if (jobs_.size() >= kMaxInFlight || upstreams_->empty()) return false;
   Query q;
   if (parse_query(query, q) != ParseStatus::ok) return false;
   auto job = std::make_shared<Job>();
@@ -144,7 +145,8 @@ bool Recursor::resolve(std::span<const uint8_t> query, Transport transport, Done
   job->done = std::move(done);
   job->started_ms = uv_now(loop_);
   job->owner = this;
-  for (size_t i = 0; i < upstreams_.size(); ++i) job->order.push_back(i);
+  job->upstreams = upstreams_;
+  for (size_t i = 0; i < upstreams_->size(); ++i) job->order.push_back(i);
   if (random_order_)
     for (size_t i = job->order.size(); i > 1; --i)
       std::swap(job->order[i - 1], job->order[random_below(i)]);
@@ -168,7 +170,7 @@ void Recursor::attempt(Job& job) {
 }
 
 void Recursor::attempt_udp(Job& job) {
-  const Upstream* up = job.upstream(upstreams_);
+  const Upstream* up = job.upstream();
   job.udp = std::make_unique<UvHandle<uv_udp_t>>();
   uv_udp_t* h = job.udp->get();
   if (uv_udp_init_ex(loop_, h, up->addr.ss_family) != 0) return fail_attempt(job, "socket failed");
@@ -205,7 +207,7 @@ void Recursor::attempt_udp(Job& job) {
 }
 
 void Recursor::attempt_tcp(Job& job) {
-  const Upstream* up = job.upstream(upstreams_);
+  const Upstream* up = job.upstream();
   job.tcp = std::make_unique<UvHandle<uv_tcp_t>>();
   uv_tcp_t* h = job.tcp->get();
   uv_tcp_init(loop_, h);
@@ -295,7 +297,7 @@ void Recursor::on_reply(Job& job, std::span<const uint8_t> reply) {
   if (rcode != kRcodeNoError && rcode != kRcodeNxDomain) {
     // SERVFAIL, REFUSED...: the next upstream may do better.
     log::debug("dns", "recurse failed for question",
-               {{"recursor", job.upstream(upstreams_)->text}, {"rcode", std::to_string(rcode)}});
+               {{"recursor", job.upstream()->text}, {"rcode", std::to_string(rcode)}});
     counters_.recursor_failure();
     job.next++;
     if (job.next < job.order.size()) return attempt(job);
@@ -310,7 +312,7 @@ void Recursor::on_reply(Job& job, std::span<const uint8_t> reply) {
 
 void Recursor::fail_attempt(Job& job, const std::string& why) {
   log::error("dns", "recurse failed",
-             {{"error", why}, {"recursor", job.upstream(upstreams_)->text}});
+             {{"error", why}, {"recursor", job.upstream()->text}});
   counters_.recursor_failure();
   job.next++;
   if (job.next < job.order.size()) return attempt(job);

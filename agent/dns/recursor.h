@@ -50,7 +50,7 @@ class Recursor {
   Recursor& operator=(const Recursor&) = delete;
 
   void configure(std::vector<Upstream> upstreams, Nanos timeout, bool random_order);
-  bool enabled() const { return !upstreams_.empty(); }
+  bool enabled() const { return !upstreams_->empty(); }
 
   // Starts forwarding a query (copied). Returns false, without calling done,
   // when too many queries are already in flight.
@@ -72,7 +72,8 @@ class Recursor {
 
   uv_loop_t* loop_;
   Counters& counters_;
-  std::vector<Upstream> upstreams_;
+  // Shared with the queries in flight, so a reload cannot pull an upstream from under them.
+  std::shared_ptr<const std::vector<Upstream>> upstreams_ = std::make_shared<std::vector<Upstream>>();
   uint64_t timeout_ms_ = 2000;
   bool random_order_ = false;
   uint64_t next_id_ = 1;
