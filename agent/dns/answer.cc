@@ -44,7 +44,8 @@ IpAddr parse_reverse(std::string_view wire) {
   IpAddr ip;
   std::string_view labels[40];
   size_t n = 0;
-  for (size_t p = 0; p < wire.size() && wire[p] != 0 && n < 40; p += 1 + static_cast<uint8_t>(wire[p]))
+  for (size_t p = 0; p < wire.size() && wire[p] != 0 && n < 40;
+       p += 1 + static_cast<uint8_t>(wire[p]))
     labels[n++] = wire.substr(p + 1, static_cast<uint8_t>(wire[p]));
   if (n == 6 && labels[4] == "in-addr" && labels[5] == "arpa") {
     for (size_t i = 0; i < 4; ++i) {
@@ -215,7 +216,8 @@ Outcome AnswerBuilder::answer(std::span<const uint8_t> packet, Transport transpo
   ParseStatus st = parse_query(packet, q_);
   o.qtype = q_.has_question ? q_.qtype : 0;
   switch (st) {
-    case ParseStatus::ok: break;
+    case ParseStatus::ok:
+      break;
     case ParseStatus::drop:
       o.malformed = true;
       return o;
@@ -224,7 +226,7 @@ Outcome AnswerBuilder::answer(std::span<const uint8_t> packet, Transport transpo
     case ParseStatus::badvers:
       o.malformed = true;
       o.action = Outcome::Action::reply;
-      o.rcode = st == ParseStatus::formerr ? kRcodeFormErr
+      o.rcode = st == ParseStatus::formerr  ? kRcodeFormErr
                 : st == ParseStatus::notimp ? kRcodeNotImp
                                             : kRcodeNoError;
       o.size = write_error(out, o.rcode, ra_, st == ParseStatus::badvers);
@@ -303,7 +305,8 @@ uint8_t AnswerBuilder::dispatch(const state::Store& store, const ParsedName& nam
   if (!name.datacenter.empty() && name.datacenter != settings_.datacenter_lc) return nxdomain();
 
   switch (name.kind) {
-    case NameKind::node: return node_lookup(store, name);
+    case NameKind::node:
+      return node_lookup(store, name);
     case NameKind::service: {
       const EndpointSet& set = lookups_.service(store, name.service, name.tag, name.domain);
       if (!set.found) return nxdomain();
@@ -316,7 +319,8 @@ uint8_t AnswerBuilder::dispatch(const state::Store& store, const ParsedName& nam
       if (!set.found) return nxdomain();
       return service_records(set, client);
     }
-    case NameKind::addr: return addr_lookup(name);
+    case NameKind::addr:
+      return addr_lookup(name);
     default:
       // connect, ingress, virtual: no service mesh in cairn yet.
       return nxdomain();
@@ -427,7 +431,8 @@ uint8_t AnswerBuilder::service_records(const EndpointSet& set, const IpAddr& cli
         t.type = kTypeTXT;
         t.ttl = set.ttl;
         t.rdata = txt;
-        if (seen.find_or_insert(record_hash(3, t.owner, t.rdata), 0) == -2) extra_full_.push_back(t);
+        if (seen.find_or_insert(record_hash(3, t.owner, t.rdata), 0) == -2)
+          extra_full_.push_back(t);
       }
     }
   } else {
@@ -435,7 +440,8 @@ uint8_t AnswerBuilder::service_records(const EndpointSet& set, const IpAddr& cli
     size_t count = 0;
     for (size_t i = 0; i < n; ++i) {
       const Endpoint& e = set.endpoints[order_[i]];
-      bool self_named = e.kind == Endpoint::Kind::hostname && e.node_ip.len && e.target_lc == qname_lc;
+      bool self_named =
+          e.kind == Endpoint::Kind::hostname && e.node_ip.len && e.target_lc == qname_lc;
       if (e.kind == Endpoint::Kind::hostname && !self_named) {
         // CNAME answers are used only when no instance has an address.
         if (!cname) cname = &e;
@@ -446,9 +452,12 @@ uint8_t AnswerBuilder::service_records(const EndpointSet& set, const IpAddr& cli
       a.owner = qname;
       a.ttl = set.ttl;
       a.rdata = ip.view();
-      if (ip.len == 4 && wants_a(q_.qtype)) a.type = kTypeA;
-      else if (ip.len == 16 && wants_aaaa(q_.qtype)) a.type = kTypeAAAA;
-      else continue;
+      if (ip.len == 4 && wants_a(q_.qtype))
+        a.type = kTypeA;
+      else if (ip.len == 16 && wants_aaaa(q_.qtype))
+        a.type = kTypeAAAA;
+      else
+        continue;
       if (seen.find_or_insert(record_hash(4, a.rdata, {}), 0) != -2) continue;  // same IP twice
       answers_.push_back(a);
       if (++count == static_cast<size_t>(settings_.a_record_limit)) break;
@@ -671,8 +680,10 @@ size_t AnswerBuilder::finish(std::span<uint8_t> out, Transport transport, uint8_
       size_t lo = 1, hi = n - 1;
       while (lo < hi) {
         size_t mid = lo + (hi - lo + 1) / 2;
-        if (fits(size_with(mid))) lo = mid;
-        else hi = mid - 1;
+        if (fits(size_with(mid)))
+          lo = mid;
+        else
+          hi = mid - 1;
       }
       n = lo;
       size = size_with(n);
@@ -687,8 +698,10 @@ size_t AnswerBuilder::finish(std::span<uint8_t> out, Transport transport, uint8_
   }
   truncated = n < total;
   bool tc = truncated && settings_.enable_truncate;
-  if (rewrite) size = write(out, rcode, tc, n, authority, *extra, compress);
-  else if (tc && size) out[2] |= 0x02;  // the message as measured, with TC set
+  if (rewrite)
+    size = write(out, rcode, tc, n, authority, *extra, compress);
+  else if (tc && size)
+    out[2] |= 0x02;  // the message as measured, with TC set
   if (size == 0) {
     // Only possible if one record alone overflows 64 KiB: SERVFAIL, not garbage.
     truncated = true;

@@ -35,9 +35,9 @@ struct Outcome {
   enum class Zone : uint8_t { domain, reverse, outside, none };
   Action action = Action::drop;
   Zone zone = Zone::none;
-  size_t size = 0;     // response bytes in the output buffer (Action::reply)
-  uint8_t rcode = 0;   // the header RCODE (BADVERS shows as NOERROR here)
-  uint16_t qtype = 0;  // 0 when no question parsed
+  size_t size = 0;            // response bytes in the output buffer (Action::reply)
+  uint8_t rcode = 0;          // the header RCODE (BADVERS shows as NOERROR here)
+  uint16_t qtype = 0;         // 0 when no question parsed
   bool malformed = false;     // dropped garbage, FORMERR, NOTIMP, BADVERS or an unknown class
   bool truncated = false;     // answers were left out to fit
   bool no_recursors = false;  // SERVFAIL because there was no recursor to ask
@@ -131,7 +131,7 @@ class AnswerBuilder {
   std::vector<int32_t> first_extra_;  // answer -> its first record in extra_full_, or -1
   std::vector<uint32_t> order_;
   SeenSet seen_;
-  IpAddr addr_ip_;              // <hex>.addr answers point into this
+  IpAddr addr_ip_;  // <hex>.addr answers point into this
 };
 
 }  // namespace cairn::dns

@@ -51,17 +51,28 @@ std::string peer_text(const sockaddr_storage& peer) {
 
 std::string type_text(uint16_t t) {
   switch (t) {
-    case kTypeA: return "A";
-    case kTypeNS: return "NS";
-    case kTypeCNAME: return "CNAME";
-    case kTypeSOA: return "SOA";
-    case kTypePTR: return "PTR";
-    case kTypeMX: return "MX";
-    case kTypeTXT: return "TXT";
-    case kTypeAAAA: return "AAAA";
-    case kTypeSRV: return "SRV";
-    case kTypeANY: return "ANY";
-    default: return "TYPE" + std::to_string(t);
+    case kTypeA:
+      return "A";
+    case kTypeNS:
+      return "NS";
+    case kTypeCNAME:
+      return "CNAME";
+    case kTypeSOA:
+      return "SOA";
+    case kTypePTR:
+      return "PTR";
+    case kTypeMX:
+      return "MX";
+    case kTypeTXT:
+      return "TXT";
+    case kTypeAAAA:
+      return "AAAA";
+    case kTypeSRV:
+      return "SRV";
+    case kTypeANY:
+      return "ANY";
+    default:
+      return "TYPE" + std::to_string(t);
   }
 }
 
@@ -75,7 +86,9 @@ DnsServer::DnsServer(uv_loop_t* loop, const state::Store& store, MetricsRegistry
       recursor_(loop, counters_),
       late_(kMaxMessage) {}
 
-DnsServer::~DnsServer() { close(); }
+DnsServer::~DnsServer() {
+  close();
+}
 
 std::string DnsServer::configure(const config::Config& cfg, bool) {
   Settings s;
@@ -107,7 +120,8 @@ std::string DnsServer::start(const config::Config& cfg) {
     auto tcp = std::make_unique<TcpListener>(loop_, *this, TcpListener::Limits{});
     if (std::string err = tcp->listen(host, udp->port()); !err.empty()) return err;
     port = udp->port();
-    log::info("dns", "listening", {{"address", host + ":" + std::to_string(port)}, {"network", "udp,tcp"}});
+    log::info("dns", "listening",
+              {{"address", host + ":" + std::to_string(port)}, {"network", "udp,tcp"}});
     udp_.push_back(std::move(udp));
     tcp_.push_back(std::move(tcp));
   }
@@ -116,7 +130,8 @@ std::string DnsServer::start(const config::Config& cfg) {
 
 std::string DnsServer::reload(const config::Config& cfg) {
   std::string err = configure(cfg, false);
-  if (!err.empty()) log::error("dns", "reload failed, keeping the running DNS settings", {{"error", err}});
+  if (!err.empty())
+    log::error("dns", "reload failed, keeping the running DNS settings", {{"error", err}});
   return err;
 }
 
@@ -126,9 +141,13 @@ void DnsServer::close() {
   for (auto& t : tcp_) t->close();
 }
 
-int DnsServer::port() const { return udp_.empty() ? 0 : udp_.front()->port(); }
+int DnsServer::port() const {
+  return udp_.empty() ? 0 : udp_.front()->port();
+}
 
-void DnsServer::on_batch() { now_ = static_cast<uint32_t>(time(nullptr)); }
+void DnsServer::on_batch() {
+  now_ = static_cast<uint32_t>(time(nullptr));
+}
 
 void DnsServer::log_all_failed(const Query& q, const sockaddr_storage& peer, Transport transport) {
   uint64_t now = uv_now(loop_);
@@ -173,15 +192,16 @@ size_t DnsServer::on_datagram(UdpListener& from, std::span<const uint8_t> packet
   if (o.action != Outcome::Action::recurse) return 0;
   std::vector<uint8_t> query(packet.begin(), packet.end());
   UdpListener* listener = &from;
-  bool started = recursor_.resolve(packet, Transport::udp, [this, listener, peer, query](std::span<const uint8_t> reply) {
-    if (!reply.empty()) {
-      listener->send_to(reply, peer);
-      return;
-    }
-    size_t n = builder_.recursion_failed(query, late_);
-    log_all_failed(builder_.query(), peer, Transport::udp);
-    if (n) listener->send_to(std::span<const uint8_t>(late_.data(), n), peer);
-  });
+  bool started = recursor_.resolve(
+      packet, Transport::udp, [this, listener, peer, query](std::span<const uint8_t> reply) {
+        if (!reply.empty()) {
+          listener->send_to(reply, peer);
+          return;
+        }
+        size_t n = builder_.recursion_failed(query, late_);
+        log_all_failed(builder_.query(), peer, Transport::udp);
+        if (n) listener->send_to(std::span<const uint8_t>(late_.data(), n), peer);
+      });
   if (started) return 0;
   counters_.recursion_overload();
   return builder_.recursion_failed(packet, out);
@@ -199,16 +219,17 @@ size_t DnsServer::on_message(const std::shared_ptr<TcpConnection>& conn,
   std::vector<uint8_t> query(message.begin(), message.end());
   std::weak_ptr<TcpConnection> weak = conn;
   sockaddr_storage peer = conn->peer();
-  bool started = recursor_.resolve(message, Transport::tcp, [this, weak, peer, query](std::span<const uint8_t> reply) {
-    auto c = weak.lock();
-    if (!reply.empty()) {
-      if (c) c->send(reply);
-      return;
-    }
-    size_t n = builder_.recursion_failed(query, late_);
-    log_all_failed(builder_.query(), peer, Transport::tcp);
-    if (c && n) c->send(std::span<const uint8_t>(late_.data(), n));
-  });
+  bool started = recursor_.resolve(message, Transport::tcp,
+                                   [this, weak, peer, query](std::span<const uint8_t> reply) {
+                                     auto c = weak.lock();
+                                     if (!reply.empty()) {
+                                       if (c) c->send(reply);
+                                       return;
+                                     }
+                                     size_t n = builder_.recursion_failed(query, late_);
+                                     log_all_failed(builder_.query(), peer, Transport::tcp);
+                                     if (c && n) c->send(std::span<const uint8_t>(late_.data(), n));
+                                   });
   if (started) return 0;
   counters_.recursion_overload();
   return builder_.recursion_failed(message, out);

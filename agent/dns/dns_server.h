@@ -39,8 +39,8 @@ class DnsServer : public UdpListener::Handler, public TcpListener::Handler {
   int port() const;
 
   // UdpListener::Handler
-  size_t on_datagram(UdpListener& from, std::span<const uint8_t> packet, const sockaddr_storage& peer,
-                     std::span<uint8_t> out) override;
+  size_t on_datagram(UdpListener& from, std::span<const uint8_t> packet,
+                     const sockaddr_storage& peer, std::span<uint8_t> out) override;
   void on_batch() override;
   // TcpListener::Handler
   size_t on_message(const std::shared_ptr<TcpConnection>& conn, std::span<const uint8_t> message,

@@ -27,9 +27,12 @@ bool is_valid_label_text(std::string_view s) {
 std::string rfc1464_key(std::string_view key) {
   std::string k;
   for (char c : key) {
-    if (c == '`') k += "``";
-    else if (c == '=') k += "`=";
-    else k += c;
+    if (c == '`')
+      k += "``";
+    else if (c == '=')
+      k += "`=";
+    else
+      k += c;
   }
   // Leading and trailing spaces are backquoted, one "` " each.
   size_t lead = 0;
@@ -85,8 +88,10 @@ std::string meta_txt_rdata(std::string_view key, std::string_view value) {
   } else {
     text = rfc1464_key(key) + "=";
     for (char c : value) {
-      if (c == '`') text += "``";
-      else text += c;
+      if (c == '`')
+        text += "``";
+      else
+        text += c;
     }
   }
   std::string rdata;
@@ -148,9 +153,9 @@ void Lookups::build_endpoint(const state::Node& n, const state::Service& s,
 
   auto addr_target = [&](const IpAddr& ip) {
     std::string wire;
-    name_to_wire(hex_of(ip) + ".addr." + settings_->datacenter + "." +
-                     settings_->domains_text[domain],
-                 wire);
+    name_to_wire(
+        hex_of(ip) + ".addr." + settings_->datacenter + "." + settings_->domains_text[domain],
+        wire);
     return wire;
   };
   if (s.address.empty()) {
@@ -231,14 +236,18 @@ const EndpointSet& Lookups::prepared_query(const state::Store& store, std::strin
                 : settings_->service_ttl(state::lower(q->service.service));
   for (const state::QueryResultNode& r : state::execute_query(store, q->service))
     build_endpoint(*r.node, *r.service, state::aggregated_status(r.checks), domain, set.endpoints);
-  if (q->service.near == "_agent") set.near_node = state::lower(settings_->node_name);
-  else if (q->service.near == "_ip") set.near_ip = true;
-  else set.near_node = state::lower(q->service.near);
+  if (q->service.near == "_agent")
+    set.near_node = state::lower(settings_->node_name);
+  else if (q->service.near == "_ip")
+    set.near_ip = true;
+  else
+    set.near_node = state::lower(q->service.near);
   set.found = !set.endpoints.empty();
   return queries_.emplace(key_, std::move(set)).first->second;
 }
 
-const NodeRecords& Lookups::node(const state::Store& store, std::string_view node_lc, size_t domain) {
+const NodeRecords& Lookups::node(const state::Store& store, std::string_view node_lc,
+                                 size_t domain) {
   key_.assign(1, static_cast<char>('0' + domain));
   key_ += node_lc;
   auto it = nodes_.find(key_);
@@ -271,9 +280,9 @@ const std::string* Lookups::reverse(const state::Store& store, const IpAddr& ip)
       for (const auto& k : s->second) {
         const state::Service* svc = store.instance(k);
         if (!svc || svc->address.empty() || !(parse_ip(svc->address) == ip)) continue;
-        name_to_wire(svc->name + ".service." + settings_->datacenter + "." +
-                         settings_->domains_text[0],
-                     target);
+        name_to_wire(
+            svc->name + ".service." + settings_->datacenter + "." + settings_->domains_text[0],
+            target);
         break;
       }
     }

@@ -40,11 +40,12 @@ struct Endpoint {
     hostname,    // a hostname (service or node address): CNAME / SRV target to it
   };
   Kind kind = Kind::node_ip;
-  IpAddr ip;                // node_ip, service_ip
-  std::string target;       // SRV target, wire format (the hostname for Kind::hostname)
-  std::string target_lc;    // hostname kind: lower-cased, to spot a service named after itself
-  IpAddr node_ip;           // the node's IP, for that case and for `Near: _ip`
-  std::string node_target;  // <node>.node.<dc>.<domain>, wire; "" when the node name is not a DNS name
+  IpAddr ip;              // node_ip, service_ip
+  std::string target;     // SRV target, wire format (the hostname for Kind::hostname)
+  std::string target_lc;  // hostname kind: lower-cased, to spot a service named after itself
+  IpAddr node_ip;         // the node's IP, for that case and for `Near: _ip`
+  std::string
+      node_target;  // <node>.node.<dc>.<domain>, wire; "" when the node name is not a DNS name
   uint16_t port = 0;
   uint16_t weight = 1;
   std::vector<std::string> txt;  // node meta as TXT RDATA

@@ -14,14 +14,22 @@ struct Labels {
 };
 
 bool is_kind(std::string_view l, NameKind& kind) {
-  if (l == "service") kind = NameKind::service;
-  else if (l == "node") kind = NameKind::node;
-  else if (l == "query") kind = NameKind::query;
-  else if (l == "addr") kind = NameKind::addr;
-  else if (l == "connect") kind = NameKind::connect;
-  else if (l == "ingress") kind = NameKind::ingress;
-  else if (l == "virtual") kind = NameKind::virtual_ip;
-  else return false;
+  if (l == "service")
+    kind = NameKind::service;
+  else if (l == "node")
+    kind = NameKind::node;
+  else if (l == "query")
+    kind = NameKind::query;
+  else if (l == "addr")
+    kind = NameKind::addr;
+  else if (l == "connect")
+    kind = NameKind::connect;
+  else if (l == "ingress")
+    kind = NameKind::ingress;
+  else if (l == "virtual")
+    kind = NameKind::virtual_ip;
+  else
+    return false;
   return true;
 }
 
@@ -124,7 +132,8 @@ void parse_qname(const Query& q, const Settings& settings, ParsedName& out) {
   switch (out.kind) {
     case NameKind::service:
       if (n < 1 || !parse_locality(l, suffix_from, out)) return invalid();
-      if (n == 2 && l.v[0].size() > 1 && l.v[0][0] == '_' && l.v[1].size() > 0 && l.v[1][0] == '_') {
+      if (n == 2 && l.v[0].size() > 1 && l.v[0][0] == '_' && l.v[1].size() > 0 &&
+          l.v[1][0] == '_') {
         // RFC 2782: _service._tag; `_tcp` means no tag filter.
         out.service = l.v[0].substr(1);
         out.tag = l.v[1] == "_tcp" ? std::string_view{} : l.v[1].substr(1);

@@ -32,11 +32,11 @@ struct ParsedName {
   size_t domain = 0;  // index into Settings::domains_*
   // Kind-specific values, lower-cased. Dotted values (a node name with dots,
   // a tag with dots) are joined into `storage`.
-  std::string_view service;  // service, connect, ingress, virtual
-  std::string_view tag;      // service: "" = no tag filter
-  std::string_view node;     // node
-  std::string_view query;    // query: name or ID
-  std::string_view hex;      // addr
+  std::string_view service;     // service, connect, ingress, virtual
+  std::string_view tag;         // service: "" = no tag filter
+  std::string_view node;        // node
+  std::string_view query;       // query: name or ID
+  std::string_view hex;         // addr
   std::string_view datacenter;  // "" = local
   bool peer = false;            // a `.peer` locality: peering is not served
   std::array<char, kMaxNameWire + 1> storage{};

@@ -5,11 +5,8 @@
 #include <algorithm>
 #include <cstring>
 
-// ldns defines bool, true and false as macros unless stdbool.h came first.
-#include <stdbool.h>
-#include <ldns/ldns.h>
-
 #include "agent/dns/counters.h"
+#include "agent/dns/ldns.h"
 #include "agent/state/store.h"
 #include "common/log.h"
 #include "common/random.h"
@@ -64,7 +61,8 @@ std::string parse_upstream(const std::string& text, Upstream& out) {
     v6->sin6_port = htons(static_cast<uint16_t>(port));
     out.text = "[" + host + "]:" + std::to_string(port);
   } else {
-    return "invalid recursor address \"" + text + "\": expected an IP address with an optional port";
+    return "invalid recursor address \"" + text +
+           "\": expected an IP address with an optional port";
   }
   return "";
 }
@@ -113,7 +111,9 @@ struct ConnectReq {
 Recursor::Recursor(uv_loop_t* loop, Counters& counters)
     : loop_(loop), counters_(counters), read_buf_(kMaxMessage) {}
 
-Recursor::~Recursor() { close(); }
+Recursor::~Recursor() {
+  close();
+}
 
 void Recursor::configure(std::vector<Upstream> upstreams, Nanos timeout, bool random_order) {
   upstreams_ = std::make_shared<const std::vector<Upstream>>(std::move(upstreams));
@@ -165,8 +165,10 @@ void Recursor::attempt(Job& job) {
     auto j = weak.lock();
     if (j && j->attempt == n) fail_attempt(*j, "i/o timeout");
   });
-  if (job.transport == Transport::udp) attempt_udp(job);
-  else attempt_tcp(job);
+  if (job.transport == Transport::udp)
+    attempt_udp(job);
+  else
+    attempt_tcp(job);
 }
 
 void Recursor::attempt_udp(Job& job) {
@@ -196,8 +198,9 @@ void Recursor::attempt_udp(Job& job) {
           if (!j || nread == 0) return;
           if (nread < 0) return j->owner->fail_attempt(*j, uv_strerror(static_cast<int>(nread)));
           if (flags & UV_UDP_PARTIAL) return;  // not a whole DNS message
-          j->owner->on_reply(*j, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(buf->base),
-                                                          static_cast<size_t>(nread)));
+          j->owner->on_reply(*j,
+                             std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(buf->base),
+                                                      static_cast<size_t>(nread)));
         });
   if (r != 0) return fail_attempt(job, uv_strerror(r));
   uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(job.query.data()),
@@ -237,11 +240,10 @@ void Recursor::on_connected(Job& job, int status) {
   w->data[0] = static_cast<uint8_t>(job.query.size() >> 8);
   w->data[1] = static_cast<uint8_t>(job.query.size());
   std::memcpy(w->data.data() + 2, job.query.data(), job.query.size());
-  uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(w->data.data()),
-                             static_cast<unsigned>(w->data.size()));
-  if (uv_write(&w->req, stream, &buf, 1, [](uv_write_t* req, int) {
-        delete reinterpret_cast<SendReq*>(req);
-      }) != 0) {
+  uv_buf_t buf =
+      uv_buf_init(reinterpret_cast<char*>(w->data.data()), static_cast<unsigned>(w->data.size()));
+  if (uv_write(&w->req, stream, &buf, 1,
+               [](uv_write_t* req, int) { delete reinterpret_cast<SendReq*>(req); }) != 0) {
     delete w;
     return fail_attempt(job, "write failed");
   }
@@ -267,7 +269,8 @@ void Recursor::on_connected(Job& job, int status) {
         if (j->tcp_in.size() < 2) return;
         size_t len = (size_t{j->tcp_in[0]} << 8) | j->tcp_in[1];
         if (j->tcp_in.size() < 2 + len) return;
-        std::vector<uint8_t> msg(j->tcp_in.begin() + 2, j->tcp_in.begin() + 2 + static_cast<long>(len));
+        std::vector<uint8_t> msg(j->tcp_in.begin() + 2,
+                                 j->tcp_in.begin() + 2 + static_cast<long>(len));
         j->owner->on_reply(*j, msg);
       });
 }
@@ -311,8 +314,7 @@ void Recursor::on_reply(Job& job, std::span<const uint8_t> reply) {
 }
 
 void Recursor::fail_attempt(Job& job, const std::string& why) {
-  log::error("dns", "recurse failed",
-             {{"error", why}, {"recursor", job.upstream()->text}});
+  log::error("dns", "recurse failed", {{"error", why}, {"recursor", job.upstream()->text}});
   counters_.recursor_failure();
   job.next++;
   if (job.next < job.order.size()) return attempt(job);

@@ -73,7 +73,8 @@ class Recursor {
   uv_loop_t* loop_;
   Counters& counters_;
   // Shared with the queries in flight, so a reload cannot pull an upstream from under them.
-  std::shared_ptr<const std::vector<Upstream>> upstreams_ = std::make_shared<std::vector<Upstream>>();
+  std::shared_ptr<const std::vector<Upstream>> upstreams_ =
+      std::make_shared<std::vector<Upstream>>();
   uint64_t timeout_ms_ = 2000;
   bool random_order_ = false;
   uint64_t next_id_ = 1;

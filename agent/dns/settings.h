@@ -24,7 +24,7 @@ struct Settings {
   std::string node_name;      // this agent's node: `Near: _agent` in prepared queries
 
   uint32_t node_ttl = 0;
-  std::unordered_map<std::string, uint32_t> service_ttl_exact;        // lower-cased name
+  std::unordered_map<std::string, uint32_t> service_ttl_exact;         // lower-cased name
   std::vector<std::pair<std::string, uint32_t>> service_ttl_prefixes;  // longest first; "" is "*"
 
   bool only_passing = false;

@@ -53,7 +53,8 @@ void TcpConnection::send(std::span<const uint8_t> message) {
   size_t written = 0;
   if (uv_stream_get_write_queue_size(stream) == 0) {
     int r = uv_try_write(stream, bufs, 2);
-    if (r > 0) written = static_cast<size_t>(r);
+    if (r > 0)
+      written = static_cast<size_t>(r);
     else if (r != UV_EAGAIN) {
       close();
       return;
@@ -66,13 +67,11 @@ void TcpConnection::send(std::span<const uint8_t> message) {
   }
   auto* w = new WriteReq;
   w->data.reserve(total - written);
-  for (size_t i = written; i < total; ++i)
-    w->data.push_back(i < 2 ? prefix[i] : message[i - 2]);
-  uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(w->data.data()),
-                             static_cast<unsigned>(w->data.size()));
-  if (uv_write(&w->req, stream, &buf, 1, [](uv_write_t* req, int) {
-        delete reinterpret_cast<WriteReq*>(req);
-      }) != 0) {
+  for (size_t i = written; i < total; ++i) w->data.push_back(i < 2 ? prefix[i] : message[i - 2]);
+  uv_buf_t buf =
+      uv_buf_init(reinterpret_cast<char*>(w->data.data()), static_cast<unsigned>(w->data.size()));
+  if (uv_write(&w->req, stream, &buf, 1,
+               [](uv_write_t* req, int) { delete reinterpret_cast<WriteReq*>(req); }) != 0) {
     delete w;
     close();
   }
@@ -101,7 +100,9 @@ void TcpConnection::on_data(const uint8_t* data, size_t len) {
 TcpListener::TcpListener(uv_loop_t* loop, Handler& handler, Limits limits)
     : loop_(loop), handler_(handler), limits_(limits), out_(kMaxMessage), read_(kMaxMessage + 2) {}
 
-TcpListener::~TcpListener() { close(); }
+TcpListener::~TcpListener() {
+  close();
+}
 
 std::string TcpListener::listen(const std::string& host, int port) {
   std::string h = host;
@@ -118,10 +119,11 @@ std::string TcpListener::listen(const std::string& host, int port) {
   server_.get()->data = this;
   int r = uv_tcp_bind(server_.get(), reinterpret_cast<sockaddr*>(&addr), flags);
   if (r == 0)
-    r = uv_listen(reinterpret_cast<uv_stream_t*>(server_.get()), 128, [](uv_stream_t* s, int status) {
-      auto* self = static_cast<TcpListener*>(s->data);
-      if (self && status == 0) self->on_connection();
-    });
+    r = uv_listen(reinterpret_cast<uv_stream_t*>(server_.get()), 128,
+                  [](uv_stream_t* s, int status) {
+                    auto* self = static_cast<TcpListener*>(s->data);
+                    if (self && status == 0) self->on_connection();
+                  });
   if (r != 0) return "bind " + host + ":" + std::to_string(port) + "/tcp: " + uv_strerror(r);
   sockaddr_storage bound{};
   int len = sizeof bound;
@@ -138,7 +140,9 @@ void TcpListener::close() {
   for (auto& [_, c] : conns) c->close();
 }
 
-void TcpListener::forget(uint64_t id) { conns_.erase(id); }
+void TcpListener::forget(uint64_t id) {
+  conns_.erase(id);
+}
 
 void TcpListener::on_connection() {
   uint64_t id = next_id_++;
@@ -172,7 +176,8 @@ void TcpListener::on_connection() {
           c->close();
           return;
         }
-        if (nread > 0) c->on_data(reinterpret_cast<const uint8_t*>(buf->base), static_cast<size_t>(nread));
+        if (nread > 0)
+          c->on_data(reinterpret_cast<const uint8_t*>(buf->base), static_cast<size_t>(nread));
       });
 }
 

@@ -47,11 +47,7 @@ socklen_t addr_len(const sockaddr_storage& a) {
 }  // namespace
 
 UdpListener::UdpListener(uv_loop_t* loop, Handler& handler)
-    : loop_(loop),
-      handler_(handler),
-      rx_(kBatch * kSlot),
-      tx_(kArena),
-      scratch_(kMaxMessage) {
+    : loop_(loop), handler_(handler), rx_(kBatch * kSlot), tx_(kArena), scratch_(kMaxMessage) {
   for (size_t i = 0; i < kBatch; ++i) {
     rx_iov_[i] = {rx_.data() + i * kSlot, kSlot};
     rx_msgs_[i].msg_hdr.msg_iov = &rx_iov_[i];
@@ -63,7 +59,9 @@ UdpListener::UdpListener(uv_loop_t* loop, Handler& handler)
   }
 }
 
-UdpListener::~UdpListener() { close(); }
+UdpListener::~UdpListener() {
+  close();
+}
 
 std::string UdpListener::listen(const std::string& host, int port) {
   sockaddr_storage addr;
@@ -141,7 +139,8 @@ void UdpListener::on_readable() {
 void UdpListener::flush(size_t count) {
   size_t sent = 0;
   while (sent < count) {
-    int r = sendmmsg(fd_, tx_msgs_.data() + sent, static_cast<unsigned>(count - sent), MSG_DONTWAIT);
+    int r =
+        sendmmsg(fd_, tx_msgs_.data() + sent, static_cast<unsigned>(count - sent), MSG_DONTWAIT);
     if (r <= 0) {
       if (r < 0 && errno == EINTR) continue;
       // EAGAIN (socket buffer full) or a per-destination error on the first

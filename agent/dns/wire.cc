@@ -8,12 +8,16 @@ namespace cairn::dns {
 
 namespace {
 
-uint16_t get16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
+uint16_t get16(const uint8_t* p) {
+  return static_cast<uint16_t>((p[0] << 8) | p[1]);
+}
 uint32_t get32(const uint8_t* p) {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
 }
 
-uint8_t ascii_lower(uint8_t c) { return (c >= 'A' && c <= 'Z') ? static_cast<uint8_t>(c + 32) : c; }
+uint8_t ascii_lower(uint8_t c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<uint8_t>(c + 32) : c;
+}
 
 // Reads the question name: plain labels only. A query's question is the
 // first name in the packet, so a compression pointer there could only point
@@ -308,7 +312,8 @@ bool Writer::suffix_at(size_t offset, std::string_view wire, size_t from) const 
 
 void Writer::remember(uint32_t hash, size_t offset) {
   if (!compress_ || offset >= 0x3FFF) return;
-  for (size_t i = 0, slot = hash & (kTableSize - 1); i < 16; ++i, slot = (slot + 1) & (kTableSize - 1)) {
+  for (size_t i = 0, slot = hash & (kTableSize - 1); i < 16;
+       ++i, slot = (slot + 1) & (kTableSize - 1)) {
     Entry& e = table_[slot];
     if (e.generation == generation_) {
       if (e.hash == hash) return;  // that suffix is already known
@@ -351,8 +356,10 @@ void Writer::name(std::string_view wire, bool compressible) {
     remember(hashes[i], len_);
     bytes(wire.data() + starts[i], len + 1);
   }
-  if (reuse_at < n) u16(static_cast<uint16_t>(0xC000 | pointer));
-  else u8(0);
+  if (reuse_at < n)
+    u16(static_cast<uint16_t>(0xC000 | pointer));
+  else
+    u8(0);
 }
 
 }  // namespace cairn::dns

@@ -21,13 +21,25 @@ using state::PreparedQuery;
 // Re-encodes a parsed JSON value (the opaque Failover.Targets list).
 void write_value(JsonWriter& w, const Value& v) {
   switch (v.kind) {
-    case Value::Kind::null: w.null(); break;
-    case Value::Kind::boolean: w.boolean(v.b); break;
-    case Value::Kind::integer: w.number(v.i); break;
-    case Value::Kind::uinteger: w.number(v.u); break;
-    case Value::Kind::number: w.number(v.d); break;
+    case Value::Kind::null:
+      w.null();
+      break;
+    case Value::Kind::boolean:
+      w.boolean(v.b);
+      break;
+    case Value::Kind::integer:
+      w.number(v.i);
+      break;
+    case Value::Kind::uinteger:
+      w.number(v.u);
+      break;
+    case Value::Kind::number:
+      w.number(v.d);
+      break;
     case Value::Kind::string:
-    case Value::Kind::scalar: w.string(v.s); break;
+    case Value::Kind::scalar:
+      w.string(v.s);
+      break;
     case Value::Kind::array:
       w.begin_array();
       for (const auto& item : v.items) write_value(w, item);
@@ -48,16 +60,23 @@ PreparedQuery decode_query(Decoder& d, const Value& body) {
   PreparedQuery q;
   d.object(body, [&](std::string_view k, const Value& f) {
     if (f.is_null()) return true;
-    if (k == "id") q.id = d.str(f);
-    else if (k == "name") q.name = d.str(f);
-    else if (k == "session") q.session = d.str(f);
-    else if (k == "token") q.token = d.str(f);
+    if (k == "id")
+      q.id = d.str(f);
+    else if (k == "name")
+      q.name = d.str(f);
+    else if (k == "session")
+      q.session = d.str(f);
+    else if (k == "token")
+      q.token = d.str(f);
     else if (k == "template") {
       Decoder::Scope s(d, "Template");
       d.object(f, [&](std::string_view tk, const Value& tv) {
-        if (tk == "type") q.tmpl.type = d.str(tv);
-        else if (tk == "regexp") q.tmpl.regexp = d.str(tv);
-        else if (tk == "removeemptytags") q.tmpl.remove_empty_tags = d.boolean(tv);
+        if (tk == "type")
+          q.tmpl.type = d.str(tv);
+        else if (tk == "regexp")
+          q.tmpl.regexp = d.str(tv);
+        else if (tk == "removeemptytags")
+          q.tmpl.remove_empty_tags = d.boolean(tv);
         return true;
       });
     } else if (k == "dns") {
@@ -71,22 +90,32 @@ PreparedQuery decode_query(Decoder& d, const Value& body) {
       state::ServiceQuery& sq = q.service;
       d.object(f, [&](std::string_view sk, const Value& sv) {
         if (sv.is_null()) return true;
-        if (sk == "service") sq.service = d.str(sv);
-        else if (sk == "onlypassing") sq.only_passing = d.boolean(sv);
-        else if (sk == "ignorecheckids") sq.ignore_check_ids = d.strings(sv);
-        else if (sk == "near") sq.near = d.str(sv);
-        else if (sk == "tags") sq.tags = d.strings(sv);
-        else if (sk == "nodemeta") sq.node_meta = d.string_map(sv);
-        else if (sk == "servicemeta") sq.service_meta = d.string_map(sv);
-        else if (sk == "peer") sq.peer = d.str(sv);
-        else if (sk == "connect") sq.connect = d.boolean(sv);
+        if (sk == "service")
+          sq.service = d.str(sv);
+        else if (sk == "onlypassing")
+          sq.only_passing = d.boolean(sv);
+        else if (sk == "ignorecheckids")
+          sq.ignore_check_ids = d.strings(sv);
+        else if (sk == "near")
+          sq.near = d.str(sv);
+        else if (sk == "tags")
+          sq.tags = d.strings(sv);
+        else if (sk == "nodemeta")
+          sq.node_meta = d.string_map(sv);
+        else if (sk == "servicemeta")
+          sq.service_meta = d.string_map(sv);
+        else if (sk == "peer")
+          sq.peer = d.str(sv);
+        else if (sk == "connect")
+          sq.connect = d.boolean(sv);
         else if (sk == "failover") {
           Decoder::Scope fs(d, "Failover");
           d.object(sv, [&](std::string_view fk, const Value& fv) {
             if (fv.is_null()) return true;
             if (fk == "nearestn")
               sq.failover.nearest_n = static_cast<int>(d.integer(fv, INT32_MIN, INT32_MAX));
-            else if (fk == "datacenters") sq.failover.datacenters = d.strings(fv);
+            else if (fk == "datacenters")
+              sq.failover.datacenters = d.strings(fv);
             else if (fk == "targets") {
               if (!fv.is_array()) d.fail(fv, "expected an array");
               JsonWriter w(sq.failover.targets_json);
@@ -268,8 +297,10 @@ void update_query(Agent& agent, const ExchangePtr& ex, const std::string& id) {
         return state::plan_query_set(store, q, false, out);
       },
       [ex](const std::string& err, uint64_t) {
-        if (!err.empty()) respond_error(ex, 500, err);
-        else respond_empty(ex);
+        if (!err.empty())
+          respond_error(ex, 500, err);
+        else
+          respond_empty(ex);
       });
 }
 
@@ -277,14 +308,14 @@ void delete_query(Agent& agent, const ExchangePtr& ex, const std::string& id) {
   std::string dc;
   if (const std::string* p = ex->request.param("dc")) dc = *p;
   if (!check_datacenter(ex, agent, dc)) return;
-  agent.writer().write(
-      [id](const state::Store& store, state::Batch& out) {
-        return state::plan_query_delete(store, id, out);
-      },
-      [ex](const std::string& err, uint64_t) {
-        if (!err.empty()) respond_error(ex, 500, err);
-        else respond_empty(ex);
-      });
+  agent.writer().write([id](const state::Store& store,
+                            state::Batch& out) { return state::plan_query_delete(store, id, out); },
+                       [ex](const std::string& err, uint64_t) {
+                         if (!err.empty())
+                           respond_error(ex, 500, err);
+                         else
+                           respond_empty(ex);
+                       });
 }
 
 // Resolves :id_or_name; answers 404/500 itself when there is nothing to run.
@@ -293,8 +324,10 @@ bool resolve(Agent& agent, const ExchangePtr& ex, const std::string& id_or_name,
   std::string err;
   auto q = state::resolve_query(agent.store(), id_or_name, &err);
   if (!q) {
-    if (!err.empty()) respond_error(ex, 500, err);
-    else respond_error(ex, 404, "Query not found");
+    if (!err.empty())
+      respond_error(ex, 500, err);
+    else
+      respond_error(ex, 404, "Query not found");
     return false;
   }
   out = std::move(*q);
@@ -334,7 +367,8 @@ void execute_query(Agent& agent, const ExchangePtr& ex, const std::string& id_or
   // node, "_ip" the node whose address is the client's.
   std::string near = q.service.near;
   if (const std::string* p = req.param("near")) near = *p;
-  if (near == "_agent") near = agent.identity().name;
+  if (near == "_agent")
+    near = agent.identity().name;
   else if (near == "_ip") {
     std::string ip = req.remote_ip;
     if (const std::string* xff = req.header("x-forwarded-for")) ip = xff->substr(0, xff->find(','));
@@ -400,8 +434,10 @@ void explain_query(Agent& agent, const ExchangePtr& ex, const std::string& id_or
 
 void add_query_routes(Router& r, Agent& agent) {
   r.add("GET,POST", "/v1/query", [&agent](const ExchangePtr& ex, const std::string&) {
-    if (ex->request.method == "POST") create_query(agent, ex);
-    else list_queries(agent, ex);
+    if (ex->request.method == "POST")
+      create_query(agent, ex);
+    else
+      list_queries(agent, ex);
   });
   r.add("GET,PUT,DELETE", "/v1/query/", [&agent](const ExchangePtr& ex, const std::string& rest) {
     const std::string& method = ex->request.method;
@@ -417,17 +453,22 @@ void add_query_routes(Router& r, Agent& agent) {
         return;
       }
       std::string id = rest.substr(0, rest.rfind('/'));
-      if (action("/execute")) execute_query(agent, ex, id);
-      else explain_query(agent, ex, id);
+      if (action("/execute"))
+        execute_query(agent, ex, id);
+      else
+        explain_query(agent, ex, id);
       return;
     }
     if (rest.empty() || rest.find('/') != std::string::npos) {
       respond_error(ex, 400, "Missing query ID");
       return;
     }
-    if (method == "GET") get_query(agent, ex, rest);
-    else if (method == "PUT") update_query(agent, ex, rest);
-    else delete_query(agent, ex, rest);
+    if (method == "GET")
+      get_query(agent, ex, rest);
+    else if (method == "PUT")
+      update_query(agent, ex, rest);
+    else
+      delete_query(agent, ex, rest);
   });
 }
 

@@ -53,10 +53,14 @@ std::string interpolate(std::string_view in, const TemplateVars* vars, std::stri
     if (expr == "name.full" || expr == "name.prefix" || expr == "name.suffix" ||
         expr == "agent.segment") {
       if (!vars) continue;
-      if (expr == "name.full") out += vars->full;
-      else if (expr == "name.prefix") out += vars->prefix;
-      else if (expr == "name.suffix") out += vars->suffix;
-      else out += vars->segment;
+      if (expr == "name.full")
+        out += vars->full;
+      else if (expr == "name.prefix")
+        out += vars->prefix;
+      else if (expr == "name.suffix")
+        out += vars->suffix;
+      else
+        out += vars->segment;
       continue;
     }
     if (expr.rfind("match(", 0) == 0 && expr.back() == ')') {
@@ -122,7 +126,8 @@ std::string validate_query(const PreparedQuery& q) {
     return "Targets cannot be populated with NearestN or Datacenters";
   if (!q.dns_ttl.empty()) {
     auto ttl = parse_duration(q.dns_ttl);
-    if (!ttl) return "Bad DNS TTL '" + q.dns_ttl + "': time: invalid duration \"" + q.dns_ttl + "\"";
+    if (!ttl)
+      return "Bad DNS TTL '" + q.dns_ttl + "': time: invalid duration \"" + q.dns_ttl + "\"";
     if (*ttl < 0) return "DNS TTL '" + std::to_string(*ttl) + "', must be >=0";
   }
   if (q.is_template()) {
@@ -214,8 +219,10 @@ std::vector<QueryResultNode> execute_query(const Store& store, const ServiceQuer
   std::vector<std::string> must, must_not;
   for (const auto& t : q.tags) {
     std::string lc = lower(t);
-    if (!lc.empty() && lc[0] == '!') must_not.push_back(lc.substr(1));
-    else must.push_back(lc);
+    if (!lc.empty() && lc[0] == '!')
+      must_not.push_back(lc.substr(1));
+    else
+      must.push_back(lc);
   }
   for (const Service* s : store.service_instances(q.service)) {
     const Node* n = store.node(s->node);
@@ -265,8 +272,10 @@ std::string aggregated_status(const std::vector<const Check*>& checks) {
   for (const Check* c : checks) {
     if (c->check_id == kNodeMaintenanceID || c->check_id.rfind(kServiceMaintenancePrefix, 0) == 0)
       maintenance = true;
-    else if (c->status == kCritical) critical = true;
-    else if (c->status == kWarning) warning = true;
+    else if (c->status == kCritical)
+      critical = true;
+    else if (c->status == kWarning)
+      warning = true;
   }
   if (maintenance) return kMaintenance;
   if (critical) return kCritical;

@@ -42,7 +42,7 @@ struct ServiceQuery {
   QueryFailover failover;
   bool only_passing = false;
   std::vector<std::string> ignore_check_ids;
-  std::string near;  // node name, "_agent" or "_ip"
+  std::string near;               // node name, "_agent" or "_ip"
   std::vector<std::string> tags;  // all required; "!tag" forbids
   std::map<std::string, std::string> node_meta;
   std::map<std::string, std::string> service_meta;

@@ -28,8 +28,7 @@ std::string plan_query_set(const Store& store, const PreparedQuery& q, bool crea
 }
 
 std::string plan_query_delete(const Store& store, const std::string& id, Batch& out) {
-  if (!store.prepared_query(id))
-    return "Cannot modify non-existent prepared query: '" + id + "'";
+  if (!store.prepared_query(id)) return "Cannot modify non-existent prepared query: '" + id + "'";
   out.push_back(DeletePreparedQuery{store.prepared_query(id)->id});
   return "";
 }

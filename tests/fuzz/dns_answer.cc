@@ -8,10 +8,8 @@
 #include <cstdlib>
 #include <vector>
 
-#include <stdbool.h>  // before ldns, which otherwise defines bool as a macro
-#include <ldns/ldns.h>
-
 #include "agent/dns/answer.h"
+#include "agent/dns/ldns.h"
 #include "agent/state/store.h"
 
 using namespace cairn;

@@ -10,10 +10,8 @@
 #include <string>
 #include <vector>
 
-#include <stdbool.h>  // before ldns, which otherwise defines bool as a macro
-#include <ldns/ldns.h>
-
 #include "agent/dns/answer.h"
+#include "agent/dns/ldns.h"
 #include "agent/state/store.h"
 
 using namespace cairn;
@@ -65,7 +63,8 @@ size_t ldns_answer(const std::vector<uint8_t>& q) {
     ldns_rr_set_ttl(srv, 0);
     ldns_rr_push_rdf(srv, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, 1));
     ldns_rr_push_rdf(srv, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, 1));
-    ldns_rr_push_rdf(srv, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, static_cast<uint16_t>(8000 + i)));
+    ldns_rr_push_rdf(srv,
+                     ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, static_cast<uint16_t>(8000 + i)));
     ldns_rdf* name = nullptr;
     ldns_str2rdf_dname(&name, target.c_str());
     ldns_rr_push_rdf(srv, name);
@@ -125,15 +124,15 @@ int main(int argc, char** argv) {
     ldns_pkt_free(p);
   });
   size_t own_size = 0, ldns_size = 0;
-  double own_answer = ns_per(n, [&] {
-    own_size = builder.answer(q, dns::Transport::udp, {}, store, 0, out).size;
-  });
+  double own_answer =
+      ns_per(n, [&] { own_size = builder.answer(q, dns::Transport::udp, {}, store, 0, out).size; });
   double ldns_build = ns_per(n / 4, [&] { ldns_size = ldns_answer(q); });
-  std::printf("parse query:            cairn %7.0f ns   ldns %7.0f ns  (%.1fx)\n", own_parse, ldns_parse,
-              ldns_parse / own_parse);
-  std::printf("3-SRV answer, complete: cairn %7.0f ns   ldns %7.0f ns  (%.1fx; ldns only parses and "
-              "builds, no lookup)\n",
-              own_answer, ldns_build, ldns_build / own_answer);
+  std::printf("parse query:            cairn %7.0f ns   ldns %7.0f ns  (%.1fx)\n", own_parse,
+              ldns_parse, ldns_parse / own_parse);
+  std::printf(
+      "3-SRV answer, complete: cairn %7.0f ns   ldns %7.0f ns  (%.1fx; ldns only parses and "
+      "builds, no lookup)\n",
+      own_answer, ldns_build, ldns_build / own_answer);
   std::printf("answer sizes: cairn %zu bytes, ldns %zu bytes\n", own_size, ldns_size);
   return 0;
 }

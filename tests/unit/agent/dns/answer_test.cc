@@ -35,8 +35,8 @@ state::Service service(std::string node, std::string id, std::string name, int p
   return s;
 }
 
-state::Check check(std::string node, std::string id, std::string status, std::string service_id = "",
-                   std::string service_name = "") {
+state::Check check(std::string node, std::string id, std::string status,
+                   std::string service_id = "", std::string service_name = "") {
   state::Check c;
   c.node = std::move(node);
   c.check_id = std::move(id);
@@ -115,7 +115,8 @@ TEST_CASE_FIXTURE(Fixture, "service A lookup returns every healthy instance with
   CHECK(last.zone == Outcome::Zone::domain);
 }
 
-TEST_CASE_FIXTURE(Fixture, "the answer keeps the question's case and names compare case-insensitively") {
+TEST_CASE_FIXTURE(Fixture,
+                  "the answer keeps the question's case and names compare case-insensitively") {
   auto* r = ask("WEB.Service.CONSUL", kTypeA);
   REQUIRE(r->answer().size() == 2);
   CHECK(r->answer()[0].rfind("WEB.Service.CONSUL. 5 IN A", 0) == 0);
@@ -123,10 +124,11 @@ TEST_CASE_FIXTURE(Fixture, "the answer keeps the question's case and names compa
 
 TEST_CASE_FIXTURE(Fixture, "SRV: node targets, addr targets and additional records") {
   auto* r = ask("_web._tcp.service.consul", kTypeSRV);
-  CHECK(sorted(r->answer()) == std::vector<std::string>{
-                                   "_web._tcp.service.consul. 5 IN SRV 1 1 8080 web-01.node.dc1.consul.",
-                                   "_web._tcp.service.consul. 5 IN SRV 1 1 8081 0a000007.addr.dc1.consul.",
-                               });
+  CHECK(sorted(r->answer()) ==
+        std::vector<std::string>{
+            "_web._tcp.service.consul. 5 IN SRV 1 1 8080 web-01.node.dc1.consul.",
+            "_web._tcp.service.consul. 5 IN SRV 1 1 8081 0a000007.addr.dc1.consul.",
+        });
   CHECK(sorted(r->additional()) == std::vector<std::string>{
                                        "0a000007.addr.dc1.consul. 5 IN A 10.0.0.7",
                                        "web-01.node.dc1.consul. 5 IN A 10.0.0.5",
@@ -144,7 +146,8 @@ TEST_CASE_FIXTURE(Fixture, "tags filter case-insensitively, in both name forms")
   CHECK(r->rcode() == LDNS_RCODE_NXDOMAIN);
 }
 
-TEST_CASE_FIXTURE(Fixture, "health: critical never, warning unless only_passing, maintenance is critical") {
+TEST_CASE_FIXTURE(Fixture,
+                  "health: critical never, warning unless only_passing, maintenance is critical") {
   put(state::PutCheck{check("web-02", "svc", state::kWarning, "web2", "web")});
   CHECK(ask("web.service.consul", kTypeA)->answer().size() == 2);
   // A warning instance gets its Warning weight.
@@ -169,7 +172,8 @@ TEST_CASE_FIXTURE(Fixture, "health: critical never, warning unless only_passing,
   r = ask("web.service.consul", kTypeA);
   CHECK(r->rcode() == LDNS_RCODE_NXDOMAIN);
   REQUIRE(r->authority().size() == 1);
-  CHECK(r->authority()[0].rfind("consul. 0 IN SOA ns.consul. hostmaster.consul. 1700000000 3600 600 86400 0", 0) == 0);
+  CHECK(r->authority()[0].rfind(
+            "consul. 0 IN SOA ns.consul. hostmaster.consul. 1700000000 3600 600 86400 0", 0) == 0);
 }
 
 TEST_CASE_FIXTURE(Fixture, "NODATA: instances without an address of the asked type") {
@@ -219,7 +223,8 @@ TEST_CASE_FIXTURE(Fixture, "addr names") {
   auto* r = ask("0a000007.addr.dc1.consul", kTypeA);
   CHECK(r->answer() == std::vector<std::string>{"0a000007.addr.dc1.consul. 30 IN A 10.0.0.7"});
   r = ask("20010db8000000000000000000000001.addr.consul", kTypeAAAA);
-  CHECK(r->answer() == std::vector<std::string>{"20010db8000000000000000000000001.addr.consul. 30 IN AAAA 2001:db8::1"});
+  CHECK(r->answer() == std::vector<std::string>{
+                           "20010db8000000000000000000000001.addr.consul. 30 IN AAAA 2001:db8::1"});
   r = ask("0a000007.addr.consul", kTypeSRV);  // other types get it as an additional record
   CHECK(r->answer().empty());
   CHECK(r->additional().size() == 1);
@@ -229,10 +234,12 @@ TEST_CASE_FIXTURE(Fixture, "addr names") {
 
 TEST_CASE_FIXTURE(Fixture, "PTR for node and service addresses") {
   auto* r = ask("5.0.0.10.in-addr.arpa", kTypePTR);
-  CHECK(r->answer() == std::vector<std::string>{"5.0.0.10.in-addr.arpa. 0 IN PTR web-01.node.dc1.consul."});
+  CHECK(r->answer() ==
+        std::vector<std::string>{"5.0.0.10.in-addr.arpa. 0 IN PTR web-01.node.dc1.consul."});
   CHECK(r->aa());
   r = ask("7.0.0.10.in-addr.arpa", kTypePTR);
-  CHECK(r->answer() == std::vector<std::string>{"7.0.0.10.in-addr.arpa. 0 IN PTR web.service.dc1.consul."});
+  CHECK(r->answer() ==
+        std::vector<std::string>{"7.0.0.10.in-addr.arpa. 0 IN PTR web.service.dc1.consul."});
   r = ask("1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa", kTypePTR);
   REQUIRE(r->answer().size() == 1);
   CHECK(r->answer()[0].find("PTR db-01.node.dc1.consul.") != std::string::npos);
@@ -248,7 +255,8 @@ TEST_CASE_FIXTURE(Fixture, "PTR for node and service addresses") {
   CHECK(builder.answer(p, Transport::udp, {}, store, 0, out).action == Outcome::Action::recurse);
 }
 
-TEST_CASE_FIXTURE(Fixture, "names outside the domain: REFUSED without recursors, recursion with them") {
+TEST_CASE_FIXTURE(Fixture,
+                  "names outside the domain: REFUSED without recursors, recursion with them") {
   auto* r = ask("example.com", kTypeA);
   CHECK(r->rcode() == LDNS_RCODE_REFUSED);
   CHECK_FALSE(r->aa());
@@ -268,7 +276,8 @@ TEST_CASE_FIXTURE(Fixture, "names outside the domain: REFUSED without recursors,
 TEST_CASE_FIXTURE(Fixture, "SOA and NS questions") {
   auto* r = ask("consul", kTypeSOA);
   REQUIRE(r->answer().size() == 1);
-  CHECK(r->answer()[0] == "consul. 0 IN SOA ns.consul. hostmaster.consul. 1700000000 3600 600 86400 0");
+  CHECK(r->answer()[0] ==
+        "consul. 0 IN SOA ns.consul. hostmaster.consul. 1700000000 3600 600 86400 0");
   CHECK(r->authority() == std::vector<std::string>{"consul. 30 IN NS web-01.node.dc1.consul."});
   CHECK(r->additional() == std::vector<std::string>{"web-01.node.dc1.consul. 30 IN A 10.0.0.5"});
   r = ask("web.service.consul", kTypeNS);
@@ -332,8 +341,9 @@ void add_many(Fixture& f, int n) {
   Batch b;
   for (int i = 0; i < n; ++i) {
     std::string name = "big-" + std::to_string(i);
-    b.push_back(state::PutNode{node(name, "10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1),
-                                    {{"zone", "z" + std::to_string(i)}})});
+    b.push_back(state::PutNode{
+        node(name, "10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1),
+             {{"zone", "z" + std::to_string(i)}})});
     b.push_back(state::PutService{service(name, "big", "big", 9000 + i)});
   }
   f.store.apply(b, f.store.index() + 1);
@@ -341,7 +351,8 @@ void add_many(Fixture& f, int n) {
 
 }  // namespace
 
-TEST_CASE_FIXTURE(Fixture, "UDP without EDNS: udp_answer_limit answers, shuffled, TC only with enable_truncate") {
+TEST_CASE_FIXTURE(
+    Fixture, "UDP without EDNS: udp_answer_limit answers, shuffled, TC only with enable_truncate") {
   add_many(*this, 20);
   std::set<std::string> firsts;
   for (int i = 0; i < 40; ++i) {
@@ -416,7 +427,8 @@ TEST_CASE_FIXTURE(Fixture, "services on hostnames get CNAMEs, SRV targets them")
   auto* r = ask("ext.service.consul", kTypeA);
   CHECK(r->answer() == std::vector<std::string>{"ext.service.consul. 5 IN CNAME api.example.com."});
   r = ask("ext.service.consul", kTypeSRV);
-  CHECK(r->answer() == std::vector<std::string>{"ext.service.consul. 5 IN SRV 1 1 443 api.example.com."});
+  CHECK(r->answer() ==
+        std::vector<std::string>{"ext.service.consul. 5 IN SRV 1 1 443 api.example.com."});
 }
 
 TEST_CASE_FIXTURE(Fixture, "prepared queries resolve by name, template and ID, with their TTL") {
@@ -432,7 +444,9 @@ TEST_CASE_FIXTURE(Fixture, "prepared queries resolve by name, template and ID, w
   r = ask(q.id + ".query.consul", kTypeA);
   CHECK(r->answer().size() == 1);
   r = ask("_primary-web._tcp.query.consul", kTypeSRV);
-  CHECK(r->answer() == std::vector<std::string>{"_primary-web._tcp.query.consul. 15 IN SRV 1 1 8080 web-01.node.dc1.consul."});
+  CHECK(r->answer() ==
+        std::vector<std::string>{
+            "_primary-web._tcp.query.consul. 15 IN SRV 1 1 8080 web-01.node.dc1.consul."});
 
   state::PreparedQuery t;
   t.id = "7c2d1d2a-0000-4000-8000-000000000002";
@@ -446,7 +460,8 @@ TEST_CASE_FIXTURE(Fixture, "prepared queries resolve by name, template and ID, w
   CHECK(r->rcode() == LDNS_RCODE_NXDOMAIN);
 }
 
-TEST_CASE_FIXTURE(Fixture, "prepared query Near _agent puts the agent's node first; ECS scope follows") {
+TEST_CASE_FIXTURE(Fixture,
+                  "prepared query Near _agent puts the agent's node first; ECS scope follows") {
   add_many(*this, 6);
   put(state::PutService{service("web-01", "big-local", "big", 7000)});
   state::PreparedQuery q;

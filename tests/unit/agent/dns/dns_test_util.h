@@ -8,10 +8,7 @@
 #include <string>
 #include <vector>
 
-// ldns defines bool, true and false as macros unless stdbool.h came first.
-#include <stdbool.h>
-#include <ldns/ldns.h>
-
+#include "agent/dns/ldns.h"
 #include "agent/dns/wire.h"
 
 namespace cairn::dns::test {

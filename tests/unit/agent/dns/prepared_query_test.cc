@@ -66,13 +66,15 @@ TEST_CASE("validation follows Consul's messages") {
 TEST_CASE_FIXTURE(Fixture, "names are unique, never alias an ID, one catch-all template") {
   CHECK(set(make(kId1, "db", "postgres")) == "");
   CHECK(set(make(kId2, "DB", "redis")) == "name 'DB' aliases an existing query name");
-  CHECK(set(make(kId2, kId1, "redis")) == std::string("name '") + kId1 + "' aliases an existing query ID");
+  CHECK(set(make(kId2, kId1, "redis")) ==
+        std::string("name '") + kId1 + "' aliases an existing query ID");
   PreparedQuery wild = make(kId2, "", "${name.full}");
   wild.tmpl.type = kTemplateNamePrefixMatch;
   CHECK(set(wild) == "");
   wild.id = kId3;
   CHECK(set(wild) == "a query template with an empty name already exists");
-  CHECK(set(make(kId3, "x", "y"), false) == std::string("Cannot modify non-existent prepared query: '") + kId3 + "'");
+  CHECK(set(make(kId3, "x", "y"), false) ==
+        std::string("Cannot modify non-existent prepared query: '") + kId3 + "'");
   // Updating keeps CreateIndex and moves ModifyIndex.
   uint64_t created = store.prepared_query(kId1)->raft.create_index;
   CHECK(set(make(kId1, "db", "mysql"), false) == "");
@@ -106,7 +108,7 @@ TEST_CASE_FIXTURE(Fixture, "resolution: ID, exact name, longest template prefix,
   REQUIRE(q);
   CHECK(q->service.service == "redis-primary");
   CHECK(q->service.tags == std::vector<std::string>{"primary"});
-  CHECK(q->id == kId2);  // a rendered template keeps its ID
+  CHECK(q->id == kId2);                      // a rendered template keeps its ID
   CHECK_FALSE(resolve_query(store, "dbx"));  // "db" is not a template
 
   PreparedQuery wild = make(kId3, "", "${name.full}");

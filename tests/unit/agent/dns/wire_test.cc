@@ -9,7 +9,9 @@ using cairn::dns::test::make_query;
 
 namespace {
 
-ParseStatus parse(const std::vector<uint8_t>& p, Query& q) { return parse_query(p, q); }
+ParseStatus parse(const std::vector<uint8_t>& p, Query& q) {
+  return parse_query(p, q);
+}
 
 }  // namespace
 
