@@ -43,7 +43,6 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   sockaddr_storage peer_{};
   std::vector<uint8_t> in_;
   bool open_ = true;
-  size_t pending_ = 0;  // queries handed out and not answered yet
 };
 
 class TcpListener {
