@@ -108,3 +108,30 @@ TEST_CASE_FIXTURE(Fixture, "outside the domain, reverse names and the apex") {
   CHECK(parse("foo.consul").kind == NameKind::invalid);
   CHECK(parse("node.consul").kind == NameKind::invalid);  // kind label without a name
 }
+
+TEST_CASE("service_ttl: exact name, then the longest prefix, then the catch-all") {
+  cairn::config::Config cfg;
+  cfg.dns_config.service_ttl = {{"*", 5 * cairn::kSecond},
+                                {"db*", 10 * cairn::kSecond},
+                                {"db-primary*", 20 * cairn::kSecond},
+                                {"Web", 30 * cairn::kSecond}};
+  Settings s;
+  REQUIRE(make_settings(cfg, s) == "");
+  CHECK(s.service_ttl("web") == 30);
+  CHECK(s.service_ttl("db") == 10);
+  CHECK(s.service_ttl("db-primary-2") == 20);
+  CHECK(s.service_ttl("api") == 5);
+  cfg.dns_config.service_ttl.clear();
+  REQUIRE(make_settings(cfg, s) == "");
+  CHECK(s.service_ttl("api") == 0);
+}
+
+TEST_CASE("settings reject a domain that is not a DNS name") {
+  cairn::config::Config cfg;
+  Settings s;
+  cfg.domain = "a..b";
+  CHECK(make_settings(cfg, s).find("not a valid DNS domain") != std::string::npos);
+  cfg.domain = "Consul";
+  REQUIRE(make_settings(cfg, s) == "");
+  CHECK(s.domains_text[0] == "consul.");
+}
