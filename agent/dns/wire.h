@@ -4,10 +4,10 @@
 // Why not ldns here: ldns builds every packet as a tree of heap objects
 // (ldns_pkt, ldns_rr, ldns_rdf, one malloc each) and compresses through an
 // rbtree. Measured with tests/bench/dns/wire_bench.cc (CPU time, bench
-// machine): ldns takes 0.37 us to parse a query and 11 us to parse it and
-// build a 3-SRV answer with its additional records; this code takes 0.04 us
-// to parse and 1.2 us for the whole answer including the lookup, shuffle
-// and trimming. At the query rates the issue asks for (docs/benchmarks.md)
+// machine): ldns takes about 0.3 us to parse a query and 11 us to parse it
+// and build a 3-SRV answer with its additional records; this code takes
+// 0.04 us to parse and 1 us for the whole answer including the lookup,
+// shuffle and trimming. At the query rates the issue asks for (docs/benchmarks.md)
 // that difference is most of a core. The code is small, reads only inside
 // the buffer it is given, rejects compression pointers in the question (so
 // no pointer loop can exist there), bounds pointer hops elsewhere, and is
