@@ -4,6 +4,7 @@
 
 #include "agent/config/encode_definition.h"
 #include "agent/config/identity.h"
+#include "agent/dns/dns_server.h"
 #include "agent/http/api.h"
 #include "agent/http/read_cache.h"
 #include "agent/membership.h"
@@ -87,6 +88,7 @@ std::string Agent::leader_address() const {
 }
 
 int Agent::http_port() const { return http_ ? http_->bound_port() : 0; }
+int Agent::dns_port() const { return dns_ ? dns_->port() : 0; }
 
 std::string Agent::start() {
   restore_persisted();
@@ -112,6 +114,11 @@ std::string Agent::start() {
       loop_, cfg_, identity_, *writer_, is_server(),
       [this](const UserEvent& ev) { return event_matches_this_agent(ev); });
   if (std::string e = membership_->start(); !e.empty()) return e;
+  if (cfg_.ports.dns > 0) {
+    dns_ = std::make_unique<dns::DnsServer>(loop_, store_, metrics_);
+    std::string e = dns_->start(cfg_);
+    if (!e.empty()) return "DNS: " + e;
+  }
 
   sync_timer_.start(kFullSyncIntervalMs, kFullSyncIntervalMs, [this] { sync_catalog(); });
   sync_timer_.unref();
@@ -152,6 +159,7 @@ void Agent::shutdown() {
   session_timers_.clear();
   tombstone_gc_.stop();
   if (http_) http_->close();
+  if (dns_) dns_->close();
   checks_.stop_all();
   persister_.flush();
 }
@@ -641,6 +649,15 @@ std::string Agent::reload() {
   if (log::parse_level(next.log_level, lvl) && lvl != log::level()) {
     log::set_level(lvl);
     cfg_.log_level = next.log_level;
+  }
+  if (dns_) {
+    // dns_config, domains and recursors apply at once, as Consul hot-reloads them.
+    config::Config dns_cfg = next;
+    dns_cfg.node_name = cfg_.node_name;
+    if (dns_->reload(dns_cfg).empty()) {
+      cfg_.dns_config = next.dns_config;
+      cfg_.recursors = next.recursors;
+    }
   }
   cfg_.services = next.services;
   cfg_.checks = next.checks;

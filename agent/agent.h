@@ -33,6 +33,9 @@ class ReadCache;
 }
 class Membership;
 struct UserEvent;
+namespace dns {
+class DnsServer;
+}
 
 // The outcome of an operation, shaped for HTTP: 200 or an error status and text.
 struct OpResult {
@@ -72,6 +75,7 @@ class Agent {
   std::string leader_address() const;
   uint64_t uptime_ms() const;
   int http_port() const;
+  int dns_port() const;
 
   // Operations. done runs once the change is applied and, for API
   // registrations, persisted to the data dir.
@@ -121,6 +125,7 @@ class Agent {
   checks::CheckManager checks_;
   MetricsRegistry metrics_;
   std::unique_ptr<http::Server> http_;
+  std::unique_ptr<dns::DnsServer> dns_;  // after store_ and metrics_, which it reads
   std::unique_ptr<http_api::ReadCache> read_cache_;
   std::unique_ptr<Membership> membership_;
   Timer sync_timer_;

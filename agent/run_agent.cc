@@ -35,6 +35,8 @@ void print_banner(const Agent& agent, const config::AgentFlags& flags) {
               agent.is_server() ? "true" : "false");
   std::printf("          HTTP API: http://%s:%d\n", host.c_str(), agent.http_port());
   if (cfg.ui) std::printf("                UI: http://%s:%d/ui/\n", host.c_str(), agent.http_port());
+  if (agent.dns_port() > 0)
+    std::printf("               DNS: %s:%d (UDP and TCP)\n", host.c_str(), agent.dns_port());
   std::printf("          Data dir: %s\n", cfg.data_dir.empty() ? "(none, in memory)" : cfg.data_dir.c_str());
   std::printf("          Services: %zu", agent.local().services().size());
   for (const auto& d : flags.config_dirs) std::printf("  from %s", d.c_str());

@@ -37,7 +37,11 @@ void decode_dns(Decoder& d, const Value& v, DnsConfig& c) {
     else if (k == "enabletruncate") c.enable_truncate = d.boolean(f);
     else if (k == "udpanswerlimit") c.udp_answer_limit = static_cast<int>(d.integer(f, 0, 1000));
     else if (k == "recursortimeout") c.recursor_timeout = d.duration(f);
-    else if (k == "disablecompression") c.disable_compression = d.boolean(f);
+    else if (k == "recursorstrategy") {
+      c.recursor_strategy = d.str(f);
+      if (c.recursor_strategy != "sequential" && c.recursor_strategy != "random")
+        d.fail(f, "must be \"sequential\" or \"random\"");
+    } else if (k == "disablecompression") c.disable_compression = d.boolean(f);
     else if (k == "arecordlimit") c.a_record_limit = static_cast<int>(d.integer(f, 0, 1000));
     else if (k == "enableadditionalnodemetatxt") c.enable_additional_node_meta_txt = d.boolean(f);
     else if (k == "soa") {

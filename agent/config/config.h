@@ -32,6 +32,7 @@ struct DnsConfig {
   bool enable_truncate = false;
   int udp_answer_limit = 3;
   Nanos recursor_timeout = 2 * kSecond;
+  std::string recursor_strategy = "sequential";  // or "random"
   bool disable_compression = false;
   int a_record_limit = 0;
   bool enable_additional_node_meta_txt = true;

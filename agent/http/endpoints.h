@@ -21,6 +21,7 @@ void add_txn_routes(Router& r, Agent& agent);
 void add_gossip_routes(Router& r, Agent& agent);
 // This agent as a /v1/agent/members entry (when gossip is off).
 void write_self_member(JsonWriter& w, const Agent& agent);
+void add_query_routes(Router& r, Agent& agent);
 
 // Parses a JSON request body; on failure answers 400 and returns false.
 bool parse_json_body(const ExchangePtr& ex, Value& out, bool allow_empty = false);

@@ -8,6 +8,7 @@
 #include <variant>
 #include <vector>
 
+#include "agent/state/prepared_query.h"
 #include "agent/state/rows.h"
 
 namespace cairn::state {
@@ -30,6 +31,12 @@ struct PutCheck {
 };
 struct DeleteCheck {
   std::string node;
+  std::string id;
+};
+struct PutPreparedQuery {
+  PreparedQuery query;
+};
+struct DeletePreparedQuery {
   std::string id;
 };
 
@@ -58,7 +65,7 @@ struct ReapTombstones {
 
 using Mutation = std::variant<PutNode, DeleteNode, PutService, DeleteService, PutCheck, DeleteCheck,
                               PutKV, DeleteKV, PutSession, DeleteSession, SetLockDelay,
-                              ReapTombstones>;
+                              ReapTombstones, PutPreparedQuery, DeletePreparedQuery>;
 using Batch = std::vector<Mutation>;
 
 }  // namespace cairn::state

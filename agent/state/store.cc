@@ -53,6 +53,9 @@ void Store::apply(std::span<const Mutation> batch, uint64_t index) {
             for (auto it = tombstones_.begin(); it != tombstones_.end();)
               it = it->second <= op.up_to_index ? tombstones_.erase(it) : std::next(it);
           }
+          else if constexpr (std::is_same_v<T, PutPreparedQuery>) put_prepared_query(op.query, index);
+          else if constexpr (std::is_same_v<T, DeletePreparedQuery>)
+            delete_prepared_query(op.id, index);
         },
         m);
   }
@@ -341,7 +344,59 @@ std::vector<std::string> Store::keys_held_by(std::string_view session_id) const 
   return {it->second.begin(), it->second.end()};
 }
 
+// Prepared queries ---------------------------------------------------------------
+
+void Store::put_prepared_query(const PreparedQuery& q, uint64_t index) {
+  uint64_t created = index;
+  auto it = queries_.find(q.id);
+  if (it != queries_.end()) {
+    created = it->second.raft.create_index;
+    if (!it->second.name.empty()) query_names_.erase(lower(it->second.name));
+  }
+  PreparedQuery& row = queries_[q.id];
+  row = q;
+  row.raft = {created, index};
+  if (!q.name.empty()) query_names_[lower(q.name)] = q.id;
+  touch(std::string(kQueriesTable), index);
+}
+
+void Store::delete_prepared_query(const std::string& id, uint64_t index) {
+  auto it = queries_.find(id);
+  if (it == queries_.end()) return;
+  if (!it->second.name.empty()) query_names_.erase(lower(it->second.name));
+  queries_.erase(it);
+  touch(std::string(kQueriesTable), index);
+}
+
 // Reads -----------------------------------------------------------------------
+
+const PreparedQuery* Store::prepared_query(std::string_view id) const {
+  auto it = queries_.find(std::string(id));
+  if (it == queries_.end()) it = queries_.find(lower(id));
+  return it == queries_.end() ? nullptr : &it->second;
+}
+
+const PreparedQuery* Store::prepared_query_by_name(std::string_view name) const {
+  auto it = query_names_.find(lower(name));
+  return it == query_names_.end() ? nullptr : prepared_query(it->second);
+}
+
+const PreparedQuery* Store::prepared_query_longest_prefix(std::string_view lc_name) const {
+  if (query_names_.empty()) return nullptr;
+  std::string prefix(lc_name);
+  while (!prefix.empty()) {
+    auto it = query_names_.find(prefix);
+    if (it != query_names_.end()) return prepared_query(it->second);
+    prefix.pop_back();
+  }
+  return nullptr;
+}
+
+const PreparedQuery* Store::prepared_query_wild() const {
+  for (const auto& [_, q] : queries_)
+    if (q.is_template() && q.name.empty()) return &q;
+  return nullptr;
+}
 
 const Node* Store::node(std::string_view name) const {
   auto it = nodes_.find(lower(name));

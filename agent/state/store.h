@@ -101,6 +101,15 @@ class Store {
   std::vector<const Session*> sessions_of_node(std::string_view node) const;
   // Keys a session holds locks on.
   std::vector<std::string> keys_held_by(std::string_view session_id) const;
+  // Prepared queries, by ID.
+  const PreparedQuery* prepared_query(std::string_view id) const;
+  const std::map<std::string, PreparedQuery>& prepared_queries() const { return queries_; }
+  // The query whose name equals name, compared case-insensitively.
+  const PreparedQuery* prepared_query_by_name(std::string_view name) const;
+  // The query with the longest (lower-cased) name that is a prefix of lc_name.
+  const PreparedQuery* prepared_query_longest_prefix(std::string_view lc_name) const;
+  // The catch-all template (empty name), if any.
+  const PreparedQuery* prepared_query_wild() const;
 
   // One-shot watch on keys; fire runs once, after the first apply touching any of them.
   // Watches do not change data, so a reader holding a const store may wait on it.
@@ -123,6 +132,8 @@ class Store {
   void delete_kv(const std::string& key, uint64_t index);
   void put_session(const Session& s, uint64_t index);
   void delete_session(const std::string& id, uint64_t index);
+  void put_prepared_query(const PreparedQuery& q, uint64_t index);
+  void delete_prepared_query(const std::string& id, uint64_t index);
 
   uint64_t index_ = 0;
   std::unordered_map<std::string, uint64_t> indexes_;
@@ -134,6 +145,8 @@ class Store {
   // (lc node, service id) -> check ids; service id "" holds node-level checks.
   std::map<std::pair<std::string, std::string>, std::set<std::string>> checks_by_instance_;
   std::unordered_map<std::string, std::set<std::pair<std::string, std::string>>> checks_by_name_;
+  std::map<std::string, PreparedQuery> queries_;      // by ID
+  std::map<std::string, std::string> query_names_;    // lower-cased non-empty name -> ID
 
   std::map<std::string, KVEntry> kvs_;
   std::map<std::string, uint64_t> tombstones_;  // deleted key -> index of the delete

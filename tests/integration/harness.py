@@ -169,6 +169,7 @@ class Agent:
         self.dev = dev
         self.port = free_port()
         self.serf_port = free_port()
+        self.dns_port = free_port()  # every agent serves DNS; parallel agents must not share 8600
         self.config_dir = config_dir or (tmp_path / f"{name}-config")
         self.config_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir = (tmp_path / f"{name}-data") if data_dir else None
@@ -180,6 +181,7 @@ class Agent:
         a = [binary("cairn"), "agent", "-node", self.name, "-http-port", self.port,
              "-serf-lan-port", self.serf_port,
              "-config-dir", self.config_dir, "-log-level", "debug"]
+             "-dns-port", self.dns_port, "-config-dir", self.config_dir, "-log-level", "debug"]
         if self.dev:
             a.append("-dev")
         if self.data_dir:

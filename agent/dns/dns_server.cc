@@ -1,0 +1,238 @@
+#include "agent/dns/dns_server.h"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+#include <ctime>
+#include <sstream>
+
+#include "common/log.h"
+#include "common/random.h"
+
+namespace cairn::dns {
+
+namespace {
+
+// At most this many "all resolvers failed" lines per second; the rest are counted.
+constexpr int kFailLogsPerSecond = 10;
+
+IpAddr peer_ip(const sockaddr_storage& peer) {
+  IpAddr ip;
+  if (peer.ss_family == AF_INET) {
+    std::memcpy(ip.bytes.data(), &reinterpret_cast<const sockaddr_in&>(peer).sin_addr, 4);
+    ip.len = 4;
+  } else if (peer.ss_family == AF_INET6) {
+    std::memcpy(ip.bytes.data(), &reinterpret_cast<const sockaddr_in6&>(peer).sin6_addr, 16);
+    ip.len = 16;
+    static const uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (std::memcmp(ip.bytes.data(), kMapped, 12) == 0) {
+      std::memmove(ip.bytes.data(), ip.bytes.data() + 12, 4);
+      std::memset(ip.bytes.data() + 4, 0, 12);
+      ip.len = 4;
+    }
+  }
+  return ip;
+}
+
+std::string peer_text(const sockaddr_storage& peer) {
+  char host[INET6_ADDRSTRLEN] = "?";
+  int port = 0;
+  if (peer.ss_family == AF_INET) {
+    const auto& a = reinterpret_cast<const sockaddr_in&>(peer);
+    inet_ntop(AF_INET, &a.sin_addr, host, sizeof host);
+    port = ntohs(a.sin_port);
+    return std::string(host) + ":" + std::to_string(port);
+  }
+  const auto& a = reinterpret_cast<const sockaddr_in6&>(peer);
+  inet_ntop(AF_INET6, &a.sin6_addr, host, sizeof host);
+  port = ntohs(a.sin6_port);
+  return "[" + std::string(host) + "]:" + std::to_string(port);
+}
+
+std::string type_text(uint16_t t) {
+  switch (t) {
+    case kTypeA:
+      return "A";
+    case kTypeNS:
+      return "NS";
+    case kTypeCNAME:
+      return "CNAME";
+    case kTypeSOA:
+      return "SOA";
+    case kTypePTR:
+      return "PTR";
+    case kTypeMX:
+      return "MX";
+    case kTypeTXT:
+      return "TXT";
+    case kTypeAAAA:
+      return "AAAA";
+    case kTypeSRV:
+      return "SRV";
+    case kTypeANY:
+      return "ANY";
+    default:
+      return "TYPE" + std::to_string(t);
+  }
+}
+
+}  // namespace
+
+DnsServer::DnsServer(uv_loop_t* loop, const state::Store& store, MetricsRegistry& metrics)
+    : loop_(loop),
+      store_(store),
+      counters_(metrics),
+      builder_(random_u64()),
+      recursor_(loop, counters_),
+      late_(kMaxMessage) {}
+
+DnsServer::~DnsServer() {
+  close();
+}
+
+std::string DnsServer::configure(const config::Config& cfg, bool) {
+  Settings s;
+  if (std::string err = make_settings(cfg, s); !err.empty()) return err;
+  std::vector<Upstream> ups;
+  for (const auto& r : cfg.recursors) {
+    Upstream u;
+    if (std::string err = parse_upstream(r, u); !err.empty()) return "recursors: " + err;
+    ups.push_back(u);
+  }
+  const std::string& strategy = cfg.dns_config.recursor_strategy;
+  if (strategy != "sequential" && strategy != "random")
+    return "dns_config.recursor_strategy: \"" + strategy + "\" must be sequential or random";
+  builder_.set_settings(s);
+  recursor_.configure(std::move(ups), cfg.dns_config.recursor_timeout, strategy == "random");
+  return "";
+}
+
+std::string DnsServer::start(const config::Config& cfg) {
+  if (std::string err = configure(cfg, true); !err.empty()) return err;
+  now_ = static_cast<uint32_t>(time(nullptr));
+  int port = cfg.ports.dns;
+  std::istringstream hosts(cfg.client_addr);
+  std::string host;
+  while (hosts >> host) {
+    auto udp = std::make_unique<UdpListener>(loop_, *this);
+    if (std::string err = udp->listen(host, port); !err.empty()) return err;
+    // With port 0 the TCP listener takes the port UDP was given.
+    auto tcp = std::make_unique<TcpListener>(loop_, *this, TcpListener::Limits{});
+    if (std::string err = tcp->listen(host, udp->port()); !err.empty()) return err;
+    port = udp->port();
+    log::info("dns", "listening",
+              {{"address", host + ":" + std::to_string(port)}, {"network", "udp,tcp"}});
+    udp_.push_back(std::move(udp));
+    tcp_.push_back(std::move(tcp));
+  }
+  return "";
+}
+
+std::string DnsServer::reload(const config::Config& cfg) {
+  std::string err = configure(cfg, false);
+  if (!err.empty())
+    log::error("dns", "reload failed, keeping the running DNS settings", {{"error", err}});
+  return err;
+}
+
+void DnsServer::close() {
+  recursor_.close();
+  for (auto& u : udp_) u->close();
+  for (auto& t : tcp_) t->close();
+}
+
+int DnsServer::port() const {
+  return udp_.empty() ? 0 : udp_.front()->port();
+}
+
+void DnsServer::on_batch() {
+  now_ = static_cast<uint32_t>(time(nullptr));
+}
+
+void DnsServer::log_all_failed(const Query& q, const sockaddr_storage& peer, Transport transport) {
+  uint64_t now = uv_now(loop_);
+  if (now - log_window_ms_ >= 1000) {
+    log_window_ms_ = now;
+    log_lines_ = 0;
+  }
+  if (++log_lines_ > kFailLogsPerSecond) {
+    ++log_suppressed_;
+    return;
+  }
+  std::string question = wire_to_text(q.name_wire()) + " IN " + type_text(q.qtype);
+  std::string client = peer_text(peer);
+  const char* network = transport == Transport::udp ? "udp" : "tcp";
+  if (log_suppressed_ == 0) {
+    log::error("dns", "all resolvers failed for question from client",
+               {{"question", question}, {"client", client}, {"client_network", network}});
+    return;
+  }
+  std::string suppressed = std::to_string(log_suppressed_);
+  log_suppressed_ = 0;
+  log::error("dns", "all resolvers failed for question from client",
+             {{"question", question},
+              {"client", client},
+              {"client_network", network},
+              {"suppressed_since_last", suppressed}});
+}
+
+Outcome DnsServer::answer(std::span<const uint8_t> packet, Transport transport,
+                          const sockaddr_storage& peer, std::span<uint8_t> out) {
+  uint64_t t0 = uv_hrtime();
+  Outcome o = builder_.answer(packet, transport, peer_ip(peer), store_, now_, out);
+  if (o.no_recursors) log_all_failed(builder_.query(), peer, transport);
+  counters_.record(o, static_cast<double>(uv_hrtime() - t0) / 1e6);
+  return o;
+}
+
+size_t DnsServer::on_datagram(UdpListener& from, std::span<const uint8_t> packet,
+                              const sockaddr_storage& peer, std::span<uint8_t> out) {
+  Outcome o = answer(packet, Transport::udp, peer, out);
+  if (o.action == Outcome::Action::reply) return o.size;
+  if (o.action != Outcome::Action::recurse) return 0;
+  std::vector<uint8_t> query(packet.begin(), packet.end());
+  UdpListener* listener = &from;
+  bool started = recursor_.resolve(
+      packet, Transport::udp, [this, listener, peer, query](std::span<const uint8_t> reply) {
+        if (!reply.empty()) {
+          listener->send_to(reply, peer);
+          return;
+        }
+        size_t n = builder_.recursion_failed(query, late_);
+        log_all_failed(builder_.query(), peer, Transport::udp);
+        if (n) listener->send_to(std::span<const uint8_t>(late_.data(), n), peer);
+      });
+  if (started) return 0;
+  counters_.recursion_overload();
+  return builder_.recursion_failed(packet, out);
+}
+
+size_t DnsServer::on_message(const std::shared_ptr<TcpConnection>& conn,
+                             std::span<const uint8_t> message, std::span<uint8_t> out) {
+  now_ = static_cast<uint32_t>(time(nullptr));
+  Outcome o = answer(message, Transport::tcp, conn->peer(), out);
+  if (o.action == Outcome::Action::reply) return o.size;
+  if (o.action != Outcome::Action::recurse) {
+    conn->close();  // garbage on a stream: the framing cannot be trusted either
+    return 0;
+  }
+  std::vector<uint8_t> query(message.begin(), message.end());
+  std::weak_ptr<TcpConnection> weak = conn;
+  sockaddr_storage peer = conn->peer();
+  bool started = recursor_.resolve(message, Transport::tcp,
+                                   [this, weak, peer, query](std::span<const uint8_t> reply) {
+                                     auto c = weak.lock();
+                                     if (!reply.empty()) {
+                                       if (c) c->send(reply);
+                                       return;
+                                     }
+                                     size_t n = builder_.recursion_failed(query, late_);
+                                     log_all_failed(builder_.query(), peer, Transport::tcp);
+                                     if (c && n) c->send(std::span<const uint8_t>(late_.data(), n));
+                                   });
+  if (started) return 0;
+  counters_.recursion_overload();
+  return builder_.recursion_failed(message, out);
+}
+
+}  // namespace cairn::dns

@@ -1,0 +1,71 @@
+// The agent's DNS interface: UDP and TCP listeners on ports.dns at every
+// client_addr, the answer builder reading the agent's store, the recursor for
+// other names, and the DNS counters. Runs on the agent's loop and owns
+// nothing the rest of the agent uses; the Agent starts it, reloads it and
+// shuts it down.
+#pragma once
+
+#include <uv.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/config/config.h"
+#include "agent/dns/answer.h"
+#include "agent/dns/counters.h"
+#include "agent/dns/recursor.h"
+#include "agent/dns/tcp_listener.h"
+#include "agent/dns/udp_listener.h"
+#include "agent/state/store.h"
+#include "common/metrics.h"
+
+namespace cairn::dns {
+
+class DnsServer : public UdpListener::Handler, public TcpListener::Handler {
+ public:
+  DnsServer(uv_loop_t* loop, const state::Store& store, MetricsRegistry& metrics);
+  ~DnsServer() override;
+  DnsServer(const DnsServer&) = delete;
+  DnsServer& operator=(const DnsServer&) = delete;
+
+  // Validates the DNS settings and binds every client address. "" or an error.
+  std::string start(const config::Config& cfg);
+  // Applies new dns_config, domains and recursors; listeners stay as they are.
+  // "" or an error (the running settings are kept).
+  std::string reload(const config::Config& cfg);
+  void close();
+  // The bound port (UDP and TCP share it), 0 before start.
+  int port() const;
+
+  // UdpListener::Handler
+  size_t on_datagram(UdpListener& from, std::span<const uint8_t> packet,
+                     const sockaddr_storage& peer, std::span<uint8_t> out) override;
+  void on_batch() override;
+  // TcpListener::Handler
+  size_t on_message(const std::shared_ptr<TcpConnection>& conn, std::span<const uint8_t> message,
+                    std::span<uint8_t> out) override;
+
+ private:
+  std::string configure(const config::Config& cfg, bool start);
+  Outcome answer(std::span<const uint8_t> packet, Transport transport, const sockaddr_storage& peer,
+                 std::span<uint8_t> out);
+  void log_all_failed(const Query& q, const sockaddr_storage& peer, Transport transport);
+
+  uv_loop_t* loop_;
+  const state::Store& store_;
+  Counters counters_;
+  AnswerBuilder builder_;
+  Recursor recursor_;
+  std::vector<std::unique_ptr<UdpListener>> udp_;
+  std::vector<std::unique_ptr<TcpListener>> tcp_;
+  std::vector<uint8_t> late_;  // late answers (recursion failures)
+  uint32_t now_ = 0;           // Unix seconds, refreshed per batch (SOA serial)
+  // The operators' alert line is rate limited: a flood of unanswerable
+  // questions must not turn into a flood of log writes.
+  uint64_t log_window_ms_ = 0;
+  int log_lines_ = 0;
+  uint64_t log_suppressed_ = 0;
+};
+
+}  // namespace cairn::dns
