@@ -179,9 +179,8 @@ class Agent:
 
     def args(self):
         a = [binary("cairn"), "agent", "-node", self.name, "-http-port", self.port,
-             "-serf-lan-port", self.serf_port,
+             "-serf-lan-port", self.serf_port, "-dns-port", self.dns_port,
              "-config-dir", self.config_dir, "-log-level", "debug"]
-             "-dns-port", self.dns_port, "-config-dir", self.config_dir, "-log-level", "debug"]
         if self.dev:
             a.append("-dev")
         if self.data_dir:
