@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "cairn_version.h"
+#include "common/sd_notify.h"
 #include "common/log.h"
 #include "dnsfwd/daemon.h"
 #include "dnsfwd/setup_resolv.h"
@@ -165,6 +166,7 @@ int main(int argc, char** argv) {
       log::error("dnsfwd", "cannot start", {{"error", error}});
       rc = 1;
     } else {
+      sd_notify("READY=1");  // Type=notify: systemd orders nss-lookup.target after this
       uv_run(loop, UV_RUN_DEFAULT);
     }
   }

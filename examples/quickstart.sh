@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine to a working single-host cairn:
 # installs what is missing, builds, then runs `cairn agent -dev` with the
-# example services (HTTP API on 127.0.0.1:8500) in the foreground, and the
+# example services (HTTP API on 127.0.0.1:8500, DNS on 8600) in the foreground, and the
 # cairn-dnsfwd forwarder on the unprivileged 127.0.0.1:5300 once it is built.
 # Ctrl-C stops everything.
 set -euo pipefail
@@ -22,6 +22,7 @@ if [ -x build/dnsfwd/cairn-dnsfwd ] && [ -f examples/dnsfwd-dev.yaml ]; then
 fi
 
 echo "==> try: curl -s localhost:8500/v1/catalog/services"
+echo "==>      dig @127.0.0.1 -p 8600 web.service.consul SRV"
 build/agent/cairn agent -dev -config-dir examples/services.d "$@" &
 pids+=($!)
 wait "${pids[-1]}"

@@ -1,6 +1,7 @@
 // `cairn status`: one screen with everything a host operator asks first.
 // Exit status: 0 all good, 1 agent unreachable, 2 something critical.
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 
 #include "agent/cli/client.h"
@@ -34,11 +35,39 @@ std::string one_line(std::string s, size_t max) {
 
 }  // namespace
 
+// The forwarder's own /status (cairn-dnsfwd's metrics_addr). found=false when
+// nothing answers there: a host need not run the forwarder.
+struct ForwarderStatus {
+  bool found = false;
+  bool healthy = false;
+  Value body;
+};
+
+ForwarderStatus forwarder_status(const std::string& addr) {
+  ForwarderStatus st;
+  http::ClientRequest req;
+  req.target = "/status";
+  req.timeout_ms = 2000;
+  http::ClientResponse resp;
+  std::string err;
+  if (!http::http_request(addr, req, resp, err) || resp.status != 200) return st;
+  ParseError perr;
+  if (!parse_json(resp.body, st.body, perr)) return st;
+  st.found = true;
+  const Value* h = st.body.find("healthy");
+  st.healthy = h && h->kind == Value::Kind::boolean && h->b;
+  return st;
+}
+
 int cmd_status(Args args) {
   ApiClient api = ApiClient::from_args(args);
   FlagSet flags;
-  if (auto err = parse_flags(args, {"json"}, {}, flags); !err.empty()) return fail(err);
+  if (auto err = parse_flags(args, {"json"}, {"dnsfwd-addr"}, flags); !err.empty()) return fail(err);
   bool json = flags.has("json");
+  std::string fwd_addr = flags.get("dnsfwd-addr", std::getenv("CAIRN_DNSFWD_ADDR")
+                                                      ? std::getenv("CAIRN_DNSFWD_ADDR")
+                                                      : "127.0.0.1:8653");
+  ForwarderStatus fwd = forwarder_status(fwd_addr);
 
   Value self, services, checks, members;
   http::ClientResponse resp;
@@ -140,10 +169,32 @@ int cmd_status(Args args) {
       w.end_object();
     }
     w.end_array();
-    w.field("Critical", critical);
+    w.key("Forwarder");
+    w.begin_object();
+    w.field("Address", fwd_addr);
+    w.field("Running", fwd.found);
+    if (fwd.found) {
+      w.field("Healthy", fwd.healthy);
+      w.key("Upstreams");
+      w.begin_array();
+      if (const Value* groups = fwd.body.find("groups"))
+        for (const auto& g : groups->items)
+          if (const Value* ups = g.find("upstreams"))
+            for (const auto& u : ups->items) {
+              w.begin_object();
+              w.field("Group", str(g.find("name")));
+              w.field("Address", str(u.find("address")));
+              const Value* uh = u.find("healthy");
+              w.field("Healthy", uh && uh->b);
+              w.end_object();
+            }
+      w.end_array();
+    }
+    w.end_object();
+    w.field("Critical", critical || (fwd.found && !fwd.healthy));
     w.end_object();
     std::printf("%s\n", out.c_str());
-    return critical ? 2 : 0;
+    return critical || (fwd.found && !fwd.healthy) ? 2 : 0;
   }
 
   std::printf("%s %s  %s\n", colour("cairn agent", "1").c_str(), api.address.c_str(),
@@ -158,6 +209,23 @@ int cmd_status(Args args) {
   std::string cs;
   for (const auto& [k, v] : by_state) cs += std::to_string(v) + " " + k + "  ";
   std::printf("  checks      %s\n", cs.empty() ? "none" : cs.c_str());
+  if (!fwd.found) {
+    std::printf("  forwarder   %s (%s)\n", colour("not running", "33").c_str(), fwd_addr.c_str());
+  } else {
+    std::printf("  forwarder   %s (%s)\n",
+                fwd.healthy ? colour("healthy", "32").c_str() : colour("unhealthy", "31").c_str(),
+                fwd_addr.c_str());
+    if (const Value* groups = fwd.body.find("groups"))
+      for (const auto& g : groups->items)
+        if (const Value* ups = g.find("upstreams"))
+          for (const auto& u : ups->items) {
+            const Value* uh = u.find("healthy");
+            bool ok = uh && uh->b;
+            std::printf("              %-8s %-22s %s\n", str(g.find("name")).c_str(),
+                        str(u.find("address")).c_str(),
+                        ok ? colour("up", "32").c_str() : colour("down", "31").c_str());
+          }
+  }
   std::printf("\n");
   std::vector<std::vector<std::string>> rows;
   rows.push_back({"SERVICE", "ID", "PORT", "CHECK", "STATUS", "OUTPUT"});
@@ -180,6 +248,7 @@ int cmd_status(Args args) {
                     one_line(str(c.find("output")), 60)});
   }
   std::printf("%s", columns(rows).c_str());
+  if (fwd.found && !fwd.healthy) critical = true;
   if (critical) std::printf("\n%s\n", colour("something is critical", "31").c_str());
   return critical ? 2 : 0;
 }
