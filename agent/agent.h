@@ -86,8 +86,10 @@ class Agent {
   }
 
  private:
-  void on_check_result(const std::string& id, const std::string& status, std::string output);
+  void on_check_result(const std::string& id, std::string_view status, std::string_view output);
   void sync_catalog();
+  // Pushes one check's row at once (a status change); falls back to a full sync.
+  void sync_check(const std::string& id);
   void persist_service(const local::LocalService& svc, OpDone done);
   void persist_check(const local::LocalCheck& check, OpDone done);
   void persist_check_state(const std::string& id);
