@@ -189,7 +189,10 @@ class UdpListener:
                 return
             self.received += 1
             if self.reply:
-                self.sock.sendto(b"pong", addr)
+                try:
+                    self.sock.sendto(b"pong", addr)
+                except OSError:
+                    return  # closed under us
 
     def close(self):
         self.sock.close()
