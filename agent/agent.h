@@ -100,6 +100,7 @@ class Agent {
                                std::string* id_out);
   OpResult check_allowed(const config::CheckSpec& spec, local::Source source) const;
   void start_check(const local::LocalCheck& c);
+  void release_config_definitions();
 
   uv_loop_t* loop_;
   config::AgentFlags flags_;

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/checks/run_pool.h"
 #include "agent/checks/tls_client.h"
 
 namespace cairn::state {
@@ -27,9 +28,9 @@ using StatusSink = std::function<void(const std::string& check_id, std::string_v
 // Consul's DefaultBufSize: the most output a check keeps unless configured.
 inline constexpr size_t kDefaultOutputMaxSize = 4096;
 
-// Shared by every runner: the loop, agent-wide settings, the TLS contexts and
-// one read buffer. Probes run on one thread and consume each read before the
-// next one starts, so 10,000 checks share 64 KB instead of owning 640 MB.
+// Shared by every runner: the loop, agent-wide settings, the TLS contexts,
+// the pool of per-run state and one read buffer. Probes run on one thread and consume each read
+// before the next one starts, so 10,000 checks share 64 KB instead of owning 640 MB.
 struct CheckEnv {
   explicit CheckEnv(uv_loop_t* l) : loop(l) {}
   CheckEnv(const CheckEnv&) = delete;
@@ -41,6 +42,7 @@ struct CheckEnv {
   std::string node_name;                // alias checks without AliasNode mirror this node
   size_t output_max_size = kDefaultOutputMaxSize;  // check_output_max_size
   TlsContexts tls;
+  RunPool runs;  // per-run state, borrowed while a run is in flight
   std::vector<char> read_buffer = std::vector<char>(64 * 1024);
 };
 

@@ -6,6 +6,8 @@
 #include <cstring>
 
 #include "agent/checks/go_text.h"
+#include "agent/checks/http_response.h"
+#include "agent/checks/probe_connection.h"
 #include "common/http/url.h"
 
 namespace cairn::checks {
@@ -74,6 +76,42 @@ std::string validate_http_check(const std::string& url, const std::string& metho
   return "";
 }
 
+struct HttpCheck::Run : RunPool::Item, private ProbeConnection::Owner {
+  explicit Run(uv_loop_t* loop) : resolver(loop), conn(loop, *this) {}
+
+  void start(HttpCheck& c);
+  void timed_out();
+
+  // ProbeConnection::Owner
+  void on_connected() override;
+  void on_ready() override;
+  void on_connect_failed(const std::string& error) override { fail(error); }
+
+  void send(const CheckUrl& url);
+  void connect(const CheckUrl& url);
+  void write_pending();
+  bool follow_redirect();
+  void report_response();
+  void fail(const std::string& error);
+  void done(std::string_view status) { check->run_done(status); }
+
+  HttpCheck* check = nullptr;  // the borrower
+  HostResolver resolver;
+  ProbeConnection conn;
+  HttpResponseParser parser;
+  std::string current_url;  // for error texts, as Go's url.Error names it
+  CheckUrl redirect_url;
+  std::string request;  // only after a redirect
+  std::string request_method;
+  const std::string* sending = nullptr;
+  size_t written = 0;
+  bool has_body = true;
+  int redirects = 0;
+  AddressList addresses;
+  TlsTarget tls;
+  std::string output;
+};
+
 HttpCheck::HttpCheck(CheckEnv& env, std::string id, const state::CheckDefinition& def)
     : IntervalCheck(env, std::move(id), def),
       url_text_(def.http),
@@ -82,9 +120,7 @@ HttpCheck::HttpCheck(CheckEnv& env, std::string id, const state::CheckDefinition
       header_(def.header),
       tls_server_name_(def.tls_server_name),
       tls_skip_verify_(def.tls_skip_verify),
-      disable_redirects_(def.disable_redirects),
-      resolver_(env.loop),
-      conn_(env.loop, *this) {
+      disable_redirects_(def.disable_redirects) {
   // Consul: a Host entry in Header becomes the request's Host.
   for (auto it = header_.begin(); it != header_.end();) {
     if (iequals(it->first, "host")) {
@@ -103,19 +139,20 @@ HttpCheck::HttpCheck(CheckEnv& env, std::string id, const state::CheckDefinition
   if (config_error_.empty() && !valid_method(method_))
     config_error_ = "net/http: invalid method " + go_quote(method_);
   if (config_error_.empty()) {
-    request_method_ = method_;
-    build_request(first_url_, true, true, true);
-    first_request_ = std::move(request_);
+    build_request(first_request_, method_, first_url_, true, true, true);
+    first_request_.shrink_to_fit();
     first_literal_ = literal_addresses(first_url_.host, first_url_.port, first_addresses_);
+    first_addresses_.shrink_to_fit();
   }
   start();
 }
 
-void HttpCheck::build_request(const CheckUrl& url, bool same_host_as_first, bool custom_host,
-                              bool with_body) {
-  std::string& out = request_;
+HttpCheck::~HttpCheck() = default;
+
+void HttpCheck::build_request(std::string& out, const std::string& method, const CheckUrl& url,
+                              bool same_host_as_first, bool custom_host, bool with_body) const {
   out.clear();
-  out.append(request_method_).append(" ").append(url.target).append(" HTTP/1.1\r\nHost: ");
+  out.append(method).append(" ").append(url.target).append(" HTTP/1.1\r\nHost: ");
   append_clean(out, custom_host && !host_header_.empty() ? host_header_ : url.authority);
   out.append("\r\n");
   bool has_agent = false, has_accept = false, has_auth = false;
@@ -140,8 +177,7 @@ void HttpCheck::build_request(const CheckUrl& url, bool same_host_as_first, bool
   }
   bool body = with_body && !body_.empty();
   // Go announces an empty body for the methods that normally carry one.
-  bool empty_length = !body && (request_method_ == "POST" || request_method_ == "PUT" ||
-                                request_method_ == "PATCH");
+  bool empty_length = !body && (method == "POST" || method == "PUT" || method == "PATCH");
   if (body)
     out.append("Content-Length: ").append(std::to_string(body_.size())).append("\r\n");
   else if (empty_length)
@@ -156,22 +192,41 @@ void HttpCheck::probe() {
     finish(state::kCritical, config_error_);
     return;
   }
-  redirects_ = 0;
-  current_url_.assign(url_text_);
-  request_method_ = method_;
-  request_has_body_ = true;
-  sending_ = &first_request_;
-  send(first_url_);
+  run_ = env_.runs.take<Run>(env_.loop);
+  run_->start(*this);
 }
 
-void HttpCheck::send(const CheckUrl& url) {
-  parser_.reset(output_max_, request_method_ == "HEAD");
-  written_ = 0;
-  if (&url == &first_url_ && first_literal_) {
+void HttpCheck::timed_out() {
+  if (run_) run_->timed_out();
+}
+
+void HttpCheck::run_done(std::string_view status) {
+  std::unique_ptr<Run> run = std::move(run_);
+  run->check = nullptr;
+  CheckEnv& env = env_;
+  finish();
+  report(status, run->output);  // last use of this: the sink may reach far
+  env.runs.give(std::move(run));
+}
+
+void HttpCheck::Run::start(HttpCheck& c) {
+  check = &c;
+  redirects = 0;
+  current_url.assign(c.url_text_);
+  request_method.assign(c.method_);
+  has_body = true;
+  sending = &c.first_request_;
+  send(c.first_url_);
+}
+
+void HttpCheck::Run::send(const CheckUrl& url) {
+  parser.reset(check->output_max_, request_method == "HEAD");
+  written = 0;
+  if (&url == &check->first_url_ && check->first_literal_) {
     connect(url);
     return;
   }
-  resolver_.resolve(url.host, url.port, &addresses_, [this, &url](const std::string& err) {
+  resolver.resolve(url.host, url.port, &addresses, [this, &url](const std::string& err) {
     if (!err.empty()) {
       fail("dial tcp: " + err);
       return;
@@ -180,146 +235,137 @@ void HttpCheck::send(const CheckUrl& url) {
   });
 }
 
-void HttpCheck::connect(const CheckUrl& url) {
-  const AddressList& addrs =
-      (&url == &first_url_ && first_literal_) ? first_addresses_ : addresses_;
-  const TlsTarget* tls = nullptr;
+void HttpCheck::Run::connect(const CheckUrl& url) {
+  bool first = &url == &check->first_url_ && check->first_literal_;
+  const AddressList& addrs = first ? check->first_addresses_ : addresses;
+  const TlsTarget* tls_target = nullptr;
   if (url.https) {
     std::string err;
-    tls_.ctx = env_.tls.get(!tls_skip_verify_, Alpn::http1, &err);
-    if (!tls_.ctx) {
+    tls.ctx = check->env_.tls.get(!check->tls_skip_verify_, Alpn::http1, &err);
+    if (!tls.ctx) {
       fail(err);
       return;
     }
-    tls_.verify = !tls_skip_verify_;
-    tls_.server_name.assign(tls_server_name_.empty() ? url.host : tls_server_name_);
-    tls = &tls_;
+    tls.verify = !check->tls_skip_verify_;
+    tls.server_name.assign(check->tls_server_name_.empty() ? url.host : check->tls_server_name_);
+    tls_target = &tls;
   }
-  conn_.open(addrs, SOCK_STREAM, tls);
+  conn.open(addrs, SOCK_STREAM, tls_target);
 }
 
-void HttpCheck::on_connect_failed(const std::string& error) {
-  fail(error);
-}
-
-void HttpCheck::on_connected() {
+void HttpCheck::Run::on_connected() {
   write_pending();
-  if (conn_.connected()) conn_.want(true, written_ < sending_->size());
+  if (conn.connected()) conn.want(true, written < sending->size());
 }
 
-void HttpCheck::write_pending() {
-  while (written_ < sending_->size()) {
-    ssize_t n = conn_.write(sending_->data() + written_, sending_->size() - written_);
+void HttpCheck::Run::write_pending() {
+  while (written < sending->size()) {
+    ssize_t n = conn.write(sending->data() + written, sending->size() - written);
     if (n == ProbeConnection::kWouldBlock) return;
     if (n == ProbeConnection::kFailed) {
       // The server may have answered and closed before reading everything
       // (a 413, say): read what it sent before judging.
-      written_ = sending_->size();
+      written = sending->size();
       return;
     }
-    written_ += static_cast<size_t>(n);
+    written += static_cast<size_t>(n);
   }
 }
 
-void HttpCheck::on_ready() {
-  if (written_ < sending_->size()) write_pending();
-  char* buf = env_.read_buffer.data();
-  size_t cap = env_.read_buffer.size();
+void HttpCheck::Run::on_ready() {
+  if (written < sending->size()) write_pending();
+  std::vector<char>& buffer = check->env_.read_buffer;
   for (;;) {
-    ssize_t n = conn_.read(buf, cap);
+    ssize_t n = conn.read(buffer.data(), buffer.size());
     if (n == ProbeConnection::kWouldBlock) {
-      conn_.want(true, written_ < sending_->size());
+      conn.want(true, written < sending->size());
       return;
     }
     HttpResponseParser::State st;
     if (n == ProbeConnection::kFailed) {
-      if (!parser_.headers_complete()) {
-        std::string err = conn_.error();
-        conn_.close();
+      if (!parser.headers_complete()) {
+        std::string err = conn.error();
+        conn.close();
         fail(err);
         return;
       }
-      st = parser_.finish_eof();  // Consul reports what it read of the body
+      st = parser.finish_eof();  // Consul reports what it read of the body
     } else if (n == 0) {
-      st = parser_.finish_eof();
+      st = parser.finish_eof();
     } else {
-      st = parser_.feed(buf, static_cast<size_t>(n));
+      st = parser.feed(buffer.data(), static_cast<size_t>(n));
     }
     if (st == HttpResponseParser::State::incomplete) continue;
-    conn_.close();
+    conn.close();
     if (st == HttpResponseParser::State::error) {
-      fail(parser_.error());
+      fail(parser.error());
       return;
     }
-    on_response();
+    if (!follow_redirect()) report_response();
     return;
   }
 }
 
-void HttpCheck::on_response() {
-  if (follow_redirect()) return;
-  report_response();
-}
-
-bool HttpCheck::follow_redirect() {
-  int code = parser_.status_code();
-  if (disable_redirects_ || !parser_.has_location()) return false;
+bool HttpCheck::Run::follow_redirect() {
+  int code = parser.status_code();
+  if (check->disable_redirects_ || !parser.has_location()) return false;
   if (code != 301 && code != 302 && code != 303 && code != 307 && code != 308) return false;
-  const std::string& loc = parser_.location();
-  auto next = resolve_location(current_url_, loc);
+  const std::string& loc = parser.location();
+  auto next = resolve_location(current_url, loc);
   if (!next) {
     fail("failed to parse Location header " + go_quote(loc));
     return true;
   }
   // Go's default CheckRedirect: at most 10 requests in all.
-  if (redirects_ + 1 >= kMaxRedirects) {
+  if (redirects + 1 >= kMaxRedirects) {
     fail("stopped after " + std::to_string(kMaxRedirects) + " redirects");
     return true;
   }
   bool relative = !(starts_with_ci(loc, "http://") || starts_with_ci(loc, "https://") ||
                     loc.rfind("//", 0) == 0);
-  bool with_body = request_has_body_;
+  bool with_body = has_body;
   if (code == 301 || code == 302 || code == 303) {
     with_body = false;
-    if (request_method_ != "GET" && request_method_ != "HEAD") request_method_ = "GET";
+    if (request_method != "GET" && request_method != "HEAD") request_method = "GET";
   }
-  request_has_body_ = with_body;
+  has_body = with_body;
   std::string err;
   auto url = parse_check_url(*next, &err);
   if (!url) {
     fail("failed to parse Location header " + go_quote(loc) + ": " + err);
     return true;
   }
-  redirect_url_ = std::move(*url);
-  ++redirects_;
-  current_url_ = std::move(*next);
-  build_request(redirect_url_, same_or_subdomain(redirect_url_.host, first_url_.host), relative,
-                with_body);
-  sending_ = &request_;
-  send(redirect_url_);
+  redirect_url = std::move(*url);
+  ++redirects;
+  current_url = std::move(*next);
+  check->build_request(request, request_method, redirect_url,
+                       same_or_subdomain(redirect_url.host, check->first_url_.host), relative,
+                       with_body);
+  sending = &request;
+  send(redirect_url);
   return true;
 }
 
-void HttpCheck::report_response() {
-  int code = parser_.status_code();
+void HttpCheck::Run::report_response() {
+  int code = parser.status_code();
   std::string_view status = code >= 200 && code <= 299 ? state::kPassing
                             : code == 429              ? state::kWarning
                                                        : state::kCritical;
-  output_.assign("HTTP ").append(method_).append(" ").append(url_text_).append(": ");
-  output_.append(parser_.status_text()).append(" Output: ").append(parser_.body());
-  finish(status, output_);
+  output.assign("HTTP ").append(check->method_).append(" ").append(check->url_text_);
+  output.append(": ").append(parser.status_text()).append(" Output: ").append(parser.body());
+  done(status);
 }
 
-void HttpCheck::fail(const std::string& error) {
-  output_.assign(url_error_op(method_)).append(" ").append(go_quote(current_url_));
-  output_.append(": ").append(error);
-  finish(state::kCritical, output_);
+void HttpCheck::Run::fail(const std::string& error) {
+  output.assign(url_error_op(check->method_)).append(" ").append(go_quote(current_url));
+  output.append(": ").append(error);
+  done(state::kCritical);
 }
 
-void HttpCheck::timed_out() {
-  resolver_.cancel();
-  bool have_headers = parser_.headers_complete();
-  conn_.close();
+void HttpCheck::Run::timed_out() {
+  resolver.cancel();
+  bool have_headers = parser.headers_complete();
+  conn.close();
   if (have_headers) {
     report_response();  // the body was still coming: report what arrived, as Consul does
     return;

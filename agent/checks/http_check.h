@@ -5,47 +5,44 @@
 // output "HTTP GET <url>: 200 OK Output: <body>" with the body capped at
 // output_max_size. TLS with SNI, tls_server_name and tls_skip_verify.
 //
-// The request bytes are built once at registration and reused every run;
-// responses are read into the agent-wide read buffer and only the status
-// line, the Location header and the capped body are kept.
+// A check keeps only its configuration and the request bytes, built once at
+// registration. The socket, parser and buffers of a run are borrowed from
+// the agent's RunPool while it is in flight; responses are read into the
+// shared read buffer and only the status line, the Location header and the
+// capped body are kept.
 #pragma once
 
+#include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "agent/checks/check_target.h"
 #include "agent/checks/check_url.h"
-#include "agent/checks/http_response.h"
 #include "agent/checks/interval_check.h"
-#include "agent/checks/probe_connection.h"
 
 namespace cairn::checks {
 
-// Go's http.Client gives up after this many redirects.
+// Go's http.Client gives up after this many requests in one chain of redirects.
 inline constexpr int kMaxRedirects = 10;
 
-class HttpCheck : public IntervalCheck, private ProbeConnection::Owner {
+class HttpCheck : public IntervalCheck {
  public:
   HttpCheck(CheckEnv& env, std::string id, const state::CheckDefinition& def);
+  ~HttpCheck() override;
 
  private:
+  struct Run;  // one request (and its redirects) in flight; http_check.cc
+  friend struct Run;
+
   // IntervalCheck
   void probe() override;
   void timed_out() override;
-  // ProbeConnection::Owner
-  void on_connected() override;
-  void on_ready() override;
-  void on_connect_failed(const std::string& error) override;
 
-  // One request of the run (the first, or one after a redirect).
-  void send(const CheckUrl& url);
-  void connect(const CheckUrl& url);
-  void write_pending();
-  void on_response();
-  bool follow_redirect();
-  void report_response();
-  void fail(const std::string& error);
-  void build_request(const CheckUrl& url, bool same_host_as_first, bool custom_host,
-                     bool with_body);
+  // The run ended with this status; its output is in the run.
+  void run_done(std::string_view status);
+  void build_request(std::string& out, const std::string& method, const CheckUrl& url,
+                     bool same_host_as_first, bool custom_host, bool with_body) const;
 
   // As configured.
   std::string url_text_;
@@ -61,23 +58,9 @@ class HttpCheck : public IntervalCheck, private ProbeConnection::Owner {
   CheckUrl first_url_;
   std::string first_request_;  // built once, sent every run
   AddressList first_addresses_;
-  bool first_literal_ = false;
+  bool first_literal_ = false;  // first_addresses_ hold the target: no lookup per run
 
-  // This run.
-  std::string current_url_;  // for error texts, as Go's url.Error names it
-  CheckUrl redirect_url_;
-  std::string request_;  // only after a redirect
-  const std::string* sending_ = nullptr;
-  size_t written_ = 0;
-  std::string request_method_;
-  bool request_has_body_ = true;
-  int redirects_ = 0;
-  AddressList addresses_;
-  TlsTarget tls_;
-  HostResolver resolver_;
-  ProbeConnection conn_;
-  HttpResponseParser parser_;
-  std::string output_;
+  std::unique_ptr<Run> run_;
 };
 
 // Why an HTTP check definition can never run ("" when it can), for a 400 at registration.
