@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "agent/checks/run_pool.h"
+#include "agent/checks/socket_watcher.h"
+#include "agent/checks/timeout_queues.h"
 #include "agent/checks/tls_client.h"
 
 namespace cairn::state {
@@ -32,7 +34,7 @@ inline constexpr size_t kDefaultOutputMaxSize = 4096;
 // the pool of per-run state and one read buffer. Probes run on one thread and consume each read
 // before the next one starts, so 10,000 checks share 64 KB instead of owning 640 MB.
 struct CheckEnv {
-  explicit CheckEnv(uv_loop_t* l) : loop(l) {}
+  explicit CheckEnv(uv_loop_t* l) : loop(l), sockets(l), timeouts(l) {}
   CheckEnv(const CheckEnv&) = delete;
   CheckEnv& operator=(const CheckEnv&) = delete;
 
@@ -42,7 +44,9 @@ struct CheckEnv {
   std::string node_name;                // alias checks without AliasNode mirror this node
   size_t output_max_size = kDefaultOutputMaxSize;  // check_output_max_size
   TlsContexts tls;
-  RunPool runs;  // per-run state, borrowed while a run is in flight
+  SocketWatcher sockets;   // readiness of every check socket
+  TimeoutQueues timeouts;  // run timeouts
+  RunPool runs;            // per-run state, borrowed while a run is in flight
   std::vector<char> read_buffer = std::vector<char>(64 * 1024);
 };
 

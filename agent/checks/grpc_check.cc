@@ -52,7 +52,7 @@ GrpcCheck::GrpcCheck(CheckEnv& env, std::string id, const state::CheckDefinition
       tls_skip_verify_(def.tls_skip_verify),
       tls_server_name_(def.tls_server_name),
       resolver_(env.loop),
-      conn_(env.loop, *this) {
+      conn_(env.sockets, *this) {
   if (mode_ == Mode::health)
     split_grpc_target(target_, server_, service_);
   else
@@ -248,7 +248,7 @@ bool GrpcCheck::pump() {
       return false;
     }
   }
-  conn_.want(true, pending_off_ < pending_.size() || nghttp2_session_want_write(session_));
+  conn_.watch();
   return true;
 }
 

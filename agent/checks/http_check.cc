@@ -77,7 +77,7 @@ std::string validate_http_check(const std::string& url, const std::string& metho
 }
 
 struct HttpCheck::Run : RunPool::Item, private ProbeConnection::Owner {
-  explicit Run(uv_loop_t* loop) : resolver(loop), conn(loop, *this) {}
+  explicit Run(CheckEnv& env) : resolver(env.loop), conn(env.sockets, *this) {}
 
   void start(HttpCheck& c);
   void timed_out();
@@ -192,7 +192,7 @@ void HttpCheck::probe() {
     finish(state::kCritical, config_error_);
     return;
   }
-  run_ = env_.runs.take<Run>(env_.loop);
+  run_ = env_.runs.take<Run>(env_);
   run_->start(*this);
 }
 
@@ -255,7 +255,7 @@ void HttpCheck::Run::connect(const CheckUrl& url) {
 
 void HttpCheck::Run::on_connected() {
   write_pending();
-  if (conn.connected()) conn.want(true, written < sending->size());
+  conn.watch();
 }
 
 void HttpCheck::Run::write_pending() {
@@ -277,10 +277,7 @@ void HttpCheck::Run::on_ready() {
   std::vector<char>& buffer = check->env_.read_buffer;
   for (;;) {
     ssize_t n = conn.read(buffer.data(), buffer.size());
-    if (n == ProbeConnection::kWouldBlock) {
-      conn.want(true, written < sending->size());
-      return;
-    }
+    if (n == ProbeConnection::kWouldBlock) return;  // the watcher calls again
     HttpResponseParser::State st;
     if (n == ProbeConnection::kFailed) {
       if (!parser.headers_complete()) {

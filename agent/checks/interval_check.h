@@ -5,9 +5,9 @@
 // overlaps itself; every run bounded by the timeout. Results pass the
 // success/failure thresholds before they reach the sink.
 //
-// One timer per check serves as the interval timer between runs and as the
-// timeout timer during a run. Nothing blocks: a slow target only keeps its
-// own check waiting.
+// One timer per check waits out the interval; run timeouts go to the
+// agent's TimeoutQueues. Nothing blocks: a slow target only keeps its own
+// check waiting.
 #pragma once
 
 #include <cstdint>
@@ -27,10 +27,11 @@ inline constexpr Nanos kMinInterval = kSecond;
 // Consul's timeout when none is given (HTTP, TCP, UDP, gRPC).
 inline constexpr Nanos kDefaultTimeout = 10 * kSecond;
 
-class IntervalCheck : public CheckRunner {
+class IntervalCheck : public CheckRunner, private TimeoutQueues::Entry {
  protected:
   IntervalCheck(CheckEnv& env, std::string id, const state::CheckDefinition& def,
                 Nanos default_timeout = kDefaultTimeout);
+  ~IntervalCheck() override;
 
   // Arms the first run; subclasses call it last in their constructor.
   void start();
@@ -41,8 +42,8 @@ class IntervalCheck : public CheckRunner {
   // finish() once the run's resources are gone (script checks wait for the child).
   virtual void timed_out() = 0;
 
-  // A result through the thresholds to the sink. Call it last: the sink may
-  // reach far (catalog writes, watchers).
+  // A result through the thresholds to the sink (unless it repeats the last
+  // one). Call it last: the sink may reach far (catalog writes, watchers).
   void report(std::string_view status, std::string_view output);
   // The run is over; the next one is an interval away.
   void finish();
@@ -61,10 +62,14 @@ class IntervalCheck : public CheckRunner {
 
  private:
   void run();
+  // TimeoutQueues::Entry
+  void on_timeout() override;
 
   Timer timer_;
   StatusThresholds thresholds_;
   bool running_ = false;
+  bool reported_ = false;
+  uint64_t last_report_hash_ = 0;
 };
 
 }  // namespace cairn::checks

@@ -33,19 +33,13 @@ void ProbeConnection::attempt() {
     int err = 0;
     if (fd_ < 0) {
       err = errno;
-    } else if (::connect(fd_, reinterpret_cast<const sockaddr*>(&a), len) == 0 ||
-               errno == EINPROGRESS) {
-      uv_poll_t* p = poll_.prepare();
-      int rc = uv_poll_init(loop_, p, fd_);
-      if (rc == 0) {
-        poll_.mark_open();
-        p->data = this;
-        events_ = 0;
-        phase_ = Phase::connecting;
-        poll(UV_WRITABLE);  // writable = the connect finished, one way or the other
-        return;
-      }
-      err = -rc;
+    } else if (::connect(fd_, reinterpret_cast<const sockaddr*>(&a), len) == 0) {
+      established();  // UDP, and sometimes TCP on loopback: nothing to wait for
+      return;
+    } else if (errno == EINPROGRESS) {
+      phase_ = Phase::connecting;
+      if (ensure_watched()) return;  // writable (or an error) = the connect finished
+      err = errno;
     } else {
       err = errno;
     }
@@ -72,66 +66,69 @@ void ProbeConnection::next_address(int err) {
   attempt();
 }
 
+bool ProbeConnection::ensure_watched() {
+  if (token_) return true;
+  token_ = watcher_.add(fd_, this);
+  return token_ != 0;
+}
+
+void ProbeConnection::established() {
+  if (!tls_) {
+    phase_ = Phase::open;
+    owner_.on_connected();
+    return;
+  }
+  ssl_ = tls_new_session(*tls_, fd_);
+  if (!ssl_) {
+    error_ = "tls: cannot create a TLS session";
+    close();
+    owner_.on_connect_failed(error_);
+    return;
+  }
+  phase_ = Phase::handshaking;
+  handshake();
+}
+
 void ProbeConnection::handshake() {
   ERR_clear_error();
   int r = SSL_connect(ssl_);
   if (r == 1) {
     phase_ = Phase::open;
-    poll(0);
     owner_.on_connected();
     return;
   }
   int e = SSL_get_error(ssl_, r);
-  if (e == SSL_ERROR_WANT_READ) {
-    poll(UV_READABLE);
-    return;
-  }
-  if (e == SSL_ERROR_WANT_WRITE) {
-    poll(UV_WRITABLE);
-    return;
-  }
+  if ((e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) && ensure_watched()) return;
   int saved = errno;
   error_ = tls_handshake_error(ssl_, e, saved, tls_->server_name);
   close();
   owner_.on_connect_failed(error_);
 }
 
-void ProbeConnection::on_poll(uv_poll_t* h, int status, int /*events*/) {
-  auto* self = static_cast<ProbeConnection*>(h->data);
-  if (!self) return;
-  switch (self->phase_) {
+void ProbeConnection::on_socket_event(uint32_t events) {
+  switch (phase_) {
     case Phase::connecting: {
-      // libuv reports POLLERR as UV_EBADF: the socket's own error says why.
       int err = 0;
-      socklen_t len = sizeof err;
-      if (getsockopt(self->fd_, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
-      if (err == 0 && status < 0) err = -status;
+      if (events & (EPOLLERR | EPOLLHUP)) {
+        // Only a failure needs asking why; a success costs no extra call.
+        socklen_t len = sizeof err;
+        if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+        if (err == 0) err = ECONNREFUSED;
+      } else if (!(events & EPOLLOUT)) {
+        return;  // not finished yet
+      }
       if (err) {
-        self->next_address(err);
+        next_address(err);
         return;
       }
-      if (self->tls_) {
-        self->ssl_ = tls_new_session(*self->tls_, self->fd_);
-        if (!self->ssl_) {
-          self->error_ = "tls: cannot create a TLS session";
-          self->close();
-          self->owner_.on_connect_failed(self->error_);
-          return;
-        }
-        self->phase_ = Phase::handshaking;
-        self->handshake();
-        return;
-      }
-      self->phase_ = Phase::open;
-      self->poll(0);
-      self->owner_.on_connected();
+      established();
       return;
     }
     case Phase::handshaking:
-      self->handshake();
+      handshake();
       return;
     case Phase::open:
-      self->owner_.on_ready();
+      owner_.on_ready();
       return;
     case Phase::idle:
       return;
@@ -165,17 +162,10 @@ ssize_t ProbeConnection::read(char* buf, size_t len) {
   }
   ERR_clear_error();
   int n = SSL_read(ssl_, buf, static_cast<int>(std::min<size_t>(len, INT_MAX)));
-  if (n > 0) {
-    ssl_wants_write_ = false;
-    return n;
-  }
+  if (n > 0) return n;
   int e = SSL_get_error(ssl_, n);
-  if (e == SSL_ERROR_WANT_READ) return kWouldBlock;
-  if (e == SSL_ERROR_WANT_WRITE) {
-    ssl_wants_write_ = true;
-    poll(events_ | UV_WRITABLE);
-    return kWouldBlock;
-  }
+  // Watched edge-triggered in both directions: either way, an event will come.
+  if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return kWouldBlock;
   if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && errno == 0)) return 0;
   int err = errno;
   unsigned long code = ERR_peek_error();
@@ -191,11 +181,13 @@ ssize_t ProbeConnection::write(const char* buf, size_t len) {
   if (len == 0 && socktype_ == SOCK_STREAM) return 0;
   if (!ssl_) {
     for (;;) {
-      ssize_t n =
-          socktype_ == SOCK_DGRAM ? ::send(fd_, buf, len, 0) : ::send(fd_, buf, len, MSG_NOSIGNAL);
+      ssize_t n = ::send(fd_, buf, len, MSG_NOSIGNAL);
       if (n >= 0) return n;
       if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return kWouldBlock;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        ensure_watched();
+        return kWouldBlock;
+      }
       int err = errno;
       error_ = std::string("write ") + network() + " " + local_text(fd_) + "->" + peer_text() +
                ": write: " + errno_text(err);
@@ -206,26 +198,20 @@ ssize_t ProbeConnection::write(const char* buf, size_t len) {
   int n = SSL_write(ssl_, buf, static_cast<int>(std::min<size_t>(len, INT_MAX)));
   if (n > 0) return n;
   int e = SSL_get_error(ssl_, n);
-  if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) return kWouldBlock;
+  if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
+    ensure_watched();
+    return kWouldBlock;
+  }
   int err = errno;
   error_ = e == SSL_ERROR_SYSCALL ? "write: " + errno_text(err) : "tls: write failed";
   ERR_clear_error();
   return kFailed;
 }
 
-void ProbeConnection::want(bool readable, bool writable) {
-  if (phase_ != Phase::open) return;
-  int events = (readable ? UV_READABLE : 0) | (writable || ssl_wants_write_ ? UV_WRITABLE : 0);
-  poll(events);
-}
-
-void ProbeConnection::poll(int events) {
-  if (!poll_.is_open() || events == events_) return;
-  events_ = events;
-  if (events == 0)
-    uv_poll_stop(poll_.get());
-  else
-    uv_poll_start(poll_.get(), events, on_poll);
+void ProbeConnection::watch() {
+  if (phase_ != Phase::open || ensure_watched()) return;
+  // Without readiness events this run could only time out; keep the reason.
+  error_ = "epoll_ctl: " + errno_text(errno);
 }
 
 void ProbeConnection::close_socket() {
@@ -233,13 +219,14 @@ void ProbeConnection::close_socket() {
     SSL_free(ssl_);  // no close_notify: the socket goes away with it
     ssl_ = nullptr;
   }
-  poll_.close();  // before the fd is closed, as libuv requires
+  if (token_) {
+    watcher_.remove(token_);  // closing the fd drops it from the epoll set
+    token_ = 0;
+  }
   if (fd_ >= 0) {
     ::close(fd_);
     fd_ = -1;
   }
-  events_ = 0;
-  ssl_wants_write_ = false;
 }
 
 void ProbeConnection::close() {

@@ -1,30 +1,28 @@
 // One outgoing socket of a check run: a non-blocking connect that tries each
 // address in turn, optional TLS (OpenSSL on the socket itself, no copies
-// through memory BIOs), then reads and writes, all driven by one uv_poll_t
-// on the loop. A new socket per run, as Consul never reuses connections;
-// the poll handle's memory is reused (ReusableHandle).
+// through memory BIOs), then reads and writes, driven by the agent's
+// SocketWatcher. A new socket per run, as Consul never reuses connections.
 #pragma once
 
 #include <openssl/ssl.h>
 #include <sys/types.h>
-#include <uv.h>
 
 #include <string>
 
 #include "agent/checks/check_target.h"
-#include "agent/checks/reusable_handle.h"
+#include "agent/checks/socket_watcher.h"
 #include "agent/checks/tls_client.h"
 
 namespace cairn::checks {
 
-class ProbeConnection {
+class ProbeConnection : private SocketWatcher::Client {
  public:
   // Callbacks may run inside open(), so call open() last.
   class Owner {
    public:
-    // Connected (TLS established when asked for). Nothing is polled until want().
+    // Connected (TLS established when asked for).
     virtual void on_connected() = 0;
-    // The socket became readable or writable as asked with want().
+    // The socket may be readable or writable: read and write until they would block.
     virtual void on_ready() = 0;
     // Every address failed, or TLS did; error is Go's text ("dial tcp ...: connect: ...").
     virtual void on_connect_failed(const std::string& error) = 0;
@@ -36,7 +34,7 @@ class ProbeConnection {
   static constexpr ssize_t kWouldBlock = -1;
   static constexpr ssize_t kFailed = -2;
 
-  ProbeConnection(uv_loop_t* loop, Owner& owner) : loop_(loop), owner_(owner) {}
+  ProbeConnection(SocketWatcher& watcher, Owner& owner) : watcher_(watcher), owner_(owner) {}
   ~ProbeConnection() { close(); }
   ProbeConnection(const ProbeConnection&) = delete;
   ProbeConnection& operator=(const ProbeConnection&) = delete;
@@ -47,8 +45,9 @@ class ProbeConnection {
   ssize_t read(char* buf, size_t len);
   // Bytes written (>=0), kWouldBlock, or kFailed.
   ssize_t write(const char* buf, size_t len);
-  // What to be woken for next.
-  void want(bool readable, bool writable);
+  // After on_connected: ask for on_ready calls. (Readiness is watched in both
+  // directions at once; this only makes sure the socket is watched.)
+  void watch();
   void close();
 
   bool connected() const { return phase_ == Phase::open; }
@@ -62,16 +61,19 @@ class ProbeConnection {
  private:
   enum class Phase { idle, connecting, handshaking, open };
 
+  // SocketWatcher::Client
+  void on_socket_event(uint32_t events) override;
+
   void attempt();
   void next_address(int err);
+  void established();
   void handshake();
-  void poll(int events);
+  bool ensure_watched();
   void close_socket();
-  static void on_poll(uv_poll_t* h, int status, int events);
 
-  uv_loop_t* loop_;
+  SocketWatcher& watcher_;
   Owner& owner_;
-  ReusableHandle<uv_poll_t> poll_;
+  uint64_t token_ = 0;  // 0: not in the watcher's set
   int fd_ = -1;
   SSL* ssl_ = nullptr;
   Phase phase_ = Phase::idle;
@@ -81,8 +83,6 @@ class ProbeConnection {
   size_t first_error_index_ = 0;
   int socktype_ = SOCK_STREAM;
   const TlsTarget* tls_ = nullptr;
-  int events_ = 0;
-  bool ssl_wants_write_ = false;  // TLS needs the socket writable to make progress on a read
   std::string error_;
 };
 

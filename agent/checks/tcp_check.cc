@@ -5,7 +5,7 @@
 namespace cairn::checks {
 
 struct TcpCheck::Run : RunPool::Item, private ProbeConnection::Owner {
-  explicit Run(uv_loop_t* loop) : resolver(loop), conn(loop, *this) {}
+  explicit Run(CheckEnv& env) : resolver(env.loop), conn(env.sockets, *this) {}
 
   void start(TcpCheck& c) {
     check = &c;
@@ -73,7 +73,7 @@ void TcpCheck::probe() {
     finish(state::kCritical, "dial tcp " + error);
     return;
   }
-  run_ = env_.runs.take<Run>(env_.loop);
+  run_ = env_.runs.take<Run>(env_);
   run_->start(*this);
 }
 

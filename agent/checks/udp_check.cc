@@ -5,7 +5,7 @@
 namespace cairn::checks {
 
 struct UdpCheck::Run : RunPool::Item, private ProbeConnection::Owner {
-  explicit Run(uv_loop_t* loop) : resolver(loop), conn(loop, *this) {}
+  explicit Run(CheckEnv& env) : resolver(env.loop), conn(env.sockets, *this) {}
 
   void start(UdpCheck& c) {
     check = &c;
@@ -55,7 +55,7 @@ struct UdpCheck::Run : RunPool::Item, private ProbeConnection::Owner {
       fail_with_error();
       return;
     }
-    conn.want(true, false);
+    conn.watch();
   }
   void on_ready() override {
     char byte;
@@ -99,7 +99,7 @@ void UdpCheck::probe() {
     finish(state::kCritical, "dial udp " + error);
     return;
   }
-  run_ = env_.runs.take<Run>(env_.loop);
+  run_ = env_.runs.take<Run>(env_);
   run_->start(*this);
 }
 
