@@ -6,12 +6,13 @@ set -euo pipefail
 build_pkgs=(
   g++ meson ninja-build pkg-config git
   libuv1-dev node-llhttp libldns-dev libyaml-cpp-dev libsimdjson-dev libssl-dev
-  doctest-dev curl
+  libnghttp2-dev doctest-dev curl
 )
 # Tests, sanitizers, fuzzers and the real peers the benchmarks compare with.
 test_pkgs=(
   clang libclang-rt-14-dev python3 python3-pytest python3-dnspython
   dnsutils ldnsutils procps iproute2 wrk nginx-light dnsmasq-base unbound dnsperf
+  openssl python3-grpcio
 )
 
 want=("${build_pkgs[@]}")

@@ -1,5 +1,7 @@
 #include "agent/checks/check_manager.h"
 
+#include <algorithm>
+
 #include "agent/checks/alias_check.h"
 #include "agent/checks/check_target.h"
 #include "agent/checks/grpc_check.h"
@@ -44,7 +46,8 @@ void CheckManager::start(const std::string& id, const config::CheckSpec& spec,
   if (type == "ttl") {
     // An expiry message is not the application's output: do not nest it.
     std::string last = output.rfind("TTL expired", 0) == 0 ? std::string() : output;
-    runner = std::make_unique<TtlCheck>(env_, id, def.ttl, ttl_expires_in_ms, std::move(last));
+    runner = std::make_unique<TtlCheck>(env_, id, def.ttl, ttl_expires_in_ms, std::move(last),
+                                        static_cast<size_t>(std::max(0, def.output_max_size)));
   } else if (type == "http") {
     runner = std::make_unique<HttpCheck>(env_, id, def);
   } else if (type == "tcp") {

@@ -6,12 +6,13 @@
 namespace cairn::checks {
 
 TtlCheck::TtlCheck(CheckEnv& env, std::string check_id, Nanos ttl, uint64_t expires_in_ms,
-                   std::string last_output)
+                   std::string last_output, size_t output_max_size)
     : env_(env),
       id_(std::move(check_id)),
       ttl_(ttl),
       timer_(env.loop),
-      last_output_(std::move(last_output)) {
+      last_output_(std::move(last_output)),
+      output_max_(output_max_size ? output_max_size : env.output_max_size) {
   arm(expires_in_ms ? expires_in_ms : static_cast<uint64_t>(ttl_ / kMillisecond));
 }
 
@@ -29,7 +30,7 @@ void TtlCheck::expire() {
 }
 
 void TtlCheck::report(std::string_view status, std::string_view output) {
-  size_t max = env_.output_max_size;
+  size_t max = output_max_;
   if (output.size() > max) {
     last_output_.assign(output.substr(0, max));
     last_output_.append(" ... (captured ").append(std::to_string(max)).append(" of ");

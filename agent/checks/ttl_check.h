@@ -22,7 +22,7 @@ class TtlCheck : public CheckRunner {
   // expires_in_ms restores a persisted deadline (0 starts a full TTL);
   // last_output is the output the check had, for the expiry message.
   TtlCheck(CheckEnv& env, std::string check_id, Nanos ttl, uint64_t expires_in_ms = 0,
-           std::string last_output = {});
+           std::string last_output = {}, size_t output_max_size = 0);
 
   // Records a report from the application and restarts the TTL. Output over
   // output_max_size is cut as Consul cuts it.
@@ -41,6 +41,7 @@ class TtlCheck : public CheckRunner {
   uint64_t deadline_ms_ = 0;
   std::string last_output_;
   std::string output_;
+  size_t output_max_;  // the check's own limit, else the agent's
 };
 
 }  // namespace cairn::checks

@@ -4,6 +4,10 @@
 
 #include "agent/checks/go_text.h"
 
+#include <uv.h>
+
+#include <cstdio>
+
 using namespace cairn::checks;
 
 TEST_CASE("host:port as Go's SplitHostPort reads it") {
@@ -46,4 +50,59 @@ TEST_CASE("Go's texts") {
   CHECK(go_quote("a\"b\\c\n") == "\"a\\\"b\\\\c\\n\"");
   CHECK(url_error_op("GET") == "Get");
   CHECK(url_error_op("POST") == "Post");
+}
+
+namespace {
+
+// A name the hosts file maps to a loopback address, so the lookup goes
+// through getaddrinfo without asking any DNS server.
+std::string hosts_file_name() {
+  FILE* f = std::fopen("/etc/hosts", "r");
+  if (!f) return "";
+  char line[512];
+  std::string found;
+  while (found.empty() && std::fgets(line, sizeof line, f)) {
+    char addr[128], name[256];
+    if (std::sscanf(line, "%127s %255s", addr, name) != 2 || addr[0] == '#') continue;
+    if (std::string(addr).rfind("127.", 0) == 0 && std::string(name) != "localhost") found = name;
+  }
+  std::fclose(f);
+  return found;
+}
+
+}  // namespace
+
+TEST_CASE("names are resolved off the loop, literals at once") {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  {
+    HostResolver r(&loop);
+    AddressList out;
+    std::string error = "unset";
+    r.resolve("127.0.0.1", 99, &out, [&](const std::string& e) { error = e; });
+    CHECK(error.empty());  // synchronous for literals
+    REQUIRE(out.size() == 1);
+
+    std::string name = hosts_file_name();
+    if (!name.empty()) {
+      error = "unset";
+      r.resolve(name, 8080, &out, [&](const std::string& e) { error = e; });
+      CHECK(error == "unset");  // not yet: the thread pool answers later
+      uv_run(&loop, UV_RUN_DEFAULT);
+      CHECK(error.empty());
+      REQUIRE(!out.empty());
+      CHECK(address_text(out[0]).rfind("127.", 0) == 0);
+      CHECK(address_text(out[0]).find(":8080") != std::string::npos);
+    }
+    // Abandoned lookups never call back.
+    bool called = false;
+    if (!name.empty()) {
+      r.resolve(name, 1, &out, [&](const std::string&) { called = true; });
+      r.cancel();
+      uv_run(&loop, UV_RUN_DEFAULT);
+      CHECK(!called);
+    }
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  CHECK(uv_loop_close(&loop) == 0);
 }
