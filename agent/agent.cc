@@ -215,7 +215,7 @@ OpResult Agent::add_service_locally(config::ServiceDefinition def, local::Source
   ls.token = def.token;
   ls.source = source;
   ls.definition = def;
-  ls.definition.checks.clear();  // checks are kept (and persisted) on their own
+  ls.definition.checks = {};  // kept (and persisted) on their own: free, not just clear
   const std::string id = def.service.id;
   if (id_out) *id_out = id;
 
