@@ -7,6 +7,13 @@
 
 namespace cairn {
 
+Value::Value() = default;
+Value::Value(const Value&) = default;
+Value::Value(Value&&) noexcept = default;
+Value& Value::operator=(const Value&) = default;
+Value& Value::operator=(Value&&) noexcept = default;
+Value::~Value() = default;
+
 bool Value::is_null() const {
   if (kind == Kind::null) return true;
   if (kind == Kind::scalar) return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";

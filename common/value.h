@@ -36,6 +36,15 @@ struct Value {
   std::vector<std::pair<std::string, Value>> fields;
   int line = 0;  // 1-based source line; 0 when the source has no lines (HTTP bodies)
 
+  // Defined in value.cc: clang 14 with libstdc++ 12 cannot instantiate them inline, where
+  // fields' std::pair<std::string, Value> would need Value complete while defining it.
+  Value();
+  Value(const Value&);
+  Value(Value&&) noexcept;
+  Value& operator=(const Value&);
+  Value& operator=(Value&&) noexcept;
+  ~Value();
+
   bool is_null() const;
   bool is_object() const { return kind == Kind::object; }
   bool is_array() const { return kind == Kind::array; }
