@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "common/utf8.h"
+
 namespace cairn {
 
 namespace {
@@ -82,6 +84,7 @@ void Decoder::array(const Value& v, const std::function<void(const Value&)>& f) 
 std::string Decoder::str(const Value& v) const {
   if (v.kind == Value::Kind::string || v.kind == Value::Kind::scalar) {
     if (v.kind == Value::Kind::scalar && v.is_null()) return "";
+    if (!is_valid_utf8(v.s)) fail(v, "not valid UTF-8");
     return v.s;
   }
   if (v.kind == Value::Kind::null) return "";
@@ -173,6 +176,7 @@ std::map<std::string, std::string> Decoder::string_map(const Value& v) {
   if (v.kind != Value::Kind::object) fail(v, "expected a map, got " + describe(v));
   for (const auto& [key, item] : v.fields) {
     Scope scope(*this, key);
+    if (!is_valid_utf8(key)) fail(item, "key is not valid UTF-8");
     out[key] = str(item);
   }
   return out;
@@ -184,6 +188,7 @@ std::map<std::string, std::vector<std::string>> Decoder::string_list_map(const V
   if (v.kind != Value::Kind::object) fail(v, "expected a map, got " + describe(v));
   for (const auto& [key, item] : v.fields) {
     Scope scope(*this, key);
+    if (!is_valid_utf8(key)) fail(item, "key is not valid UTF-8");
     out[key] = strings(item);
   }
   return out;

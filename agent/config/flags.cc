@@ -88,7 +88,10 @@ void apply_dev_defaults(Config& cfg) {
 }
 
 std::string apply_overrides(Config& cfg, const AgentFlags& flags) {
-  for (const auto& [name, value] : flags.overrides) {
+  for (const auto& flag : flags.overrides) {
+    // Named copies: clang 14 cannot capture structured bindings in lambdas.
+    const std::string& name = flag.first;
+    const std::string& value = flag.second;
     auto port_flag = [&](int& slot) -> std::string {
       if (!parse_int(value, -1, 65535, slot))
         return "invalid value \"" + value + "\" for -" + name + ": must be a port number";

@@ -2,6 +2,9 @@
 
 #include <cctype>
 
+#include "common/json_writer.h"
+#include "common/utf8.h"
+
 namespace cairn::config {
 
 namespace {
@@ -27,6 +30,7 @@ std::map<std::string, state::ServiceAddress> decode_tagged(Decoder& d, const Val
   if (!v.is_object()) d.fail(v, "expected a map of {address, port}");
   for (const auto& [key, item] : v.fields) {
     Decoder::Scope s(d, key);
+    if (!is_valid_utf8(key)) d.fail(item, "key is not valid UTF-8");
     state::ServiceAddress a;
     d.object(item, [&](std::string_view k, const Value& f) {
       if (k == "address") a.address = d.str(f);
@@ -40,59 +44,37 @@ std::map<std::string, state::ServiceAddress> decode_tagged(Decoder& d, const Val
 }
 
 // Mesh fields are stored and echoed, never interpreted: keep them as compact JSON.
-std::string to_json(const Value& v);
-
-void append_json(const Value& v, std::string& out) {
+void append_json(Decoder& d, const Value& v, JsonWriter& w) {
   switch (v.kind) {
-    case Value::Kind::null: out += "null"; break;
-    case Value::Kind::boolean: out += v.b ? "true" : "false"; break;
-    case Value::Kind::integer: out += std::to_string(v.i); break;
-    case Value::Kind::uinteger: out += std::to_string(v.u); break;
-    case Value::Kind::number: out += std::to_string(v.d); break;
+    case Value::Kind::null: w.null(); break;
+    case Value::Kind::boolean: w.boolean(v.b); break;
+    case Value::Kind::integer: w.number(v.i); break;
+    case Value::Kind::uinteger: w.number(v.u); break;
+    case Value::Kind::number: w.number(v.d); break;
     case Value::Kind::string:
-    case Value::Kind::scalar: {
-      out += '"';
-      for (char c : v.s) {
-        if (c == '"' || c == '\\') out += '\\';
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-          continue;
-        }
-        out += c;
-      }
-      out += '"';
-      break;
-    }
+    case Value::Kind::scalar: w.string(d.str(v)); break;
     case Value::Kind::array:
-      out += '[';
-      for (size_t i = 0; i < v.items.size(); ++i) {
-        if (i) out += ',';
-        append_json(v.items[i], out);
-      }
-      out += ']';
+      w.begin_array();
+      for (const auto& item : v.items) append_json(d, item, w);
+      w.end_array();
       break;
     case Value::Kind::object:
-      out += '{';
-      for (size_t i = 0; i < v.fields.size(); ++i) {
-        if (i) out += ',';
-        Value key;
-        key.kind = Value::Kind::string;
-        key.s = v.fields[i].first;
-        append_json(key, out);
-        out += ':';
-        append_json(v.fields[i].second, out);
+      w.begin_object();
+      for (const auto& [k, item] : v.fields) {
+        if (!is_valid_utf8(k)) d.fail(item, "key is not valid UTF-8");
+        w.key(k);
+        append_json(d, item, w);
       }
-      out += '}';
+      w.end_object();
       break;
   }
 }
 
-std::string to_json(const Value& v) {
+std::string to_json(Decoder& d, const Value& v) {
   if (v.is_null()) return "";
   std::string out;
-  append_json(v, out);
+  JsonWriter w(out);
+  append_json(d, v, w);
   return out;
 }
 
@@ -192,8 +174,8 @@ ServiceDefinition decode_service(Decoder& d, const Value& v) {
     else if (k == "socketpath") s.socket_path = d.str(f);
     else if (k == "weights") s.weights = decode_weights(d, f);
     else if (k == "enabletagoverride") s.enable_tag_override = d.boolean(f);
-    else if (k == "proxy") s.proxy_json = to_json(f);
-    else if (k == "connect") s.connect_json = to_json(f);
+    else if (k == "proxy") s.proxy_json = to_json(d, f);
+    else if (k == "connect") s.connect_json = to_json(d, f);
     else if (k == "token") def.token = d.str(f);
     else if (k == "check") {
       if (!f.is_null()) {

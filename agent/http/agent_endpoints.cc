@@ -242,8 +242,10 @@ void add_agent_routes(Router& r, Agent& agent) {
     std::string body;
     ResultWriter out(body, o.pretty, filter.get());
     out.json().begin_object();
-    for (const auto& [id, s] : agent.local().services())
-      out.entry(id, [&](JsonWriter& w) { write_agent_service(w, agent, s); });
+    for (const auto& entry : agent.local().services()) {
+      const local::LocalService& s = entry.second;
+      out.entry(entry.first, [&](JsonWriter& w) { write_agent_service(w, agent, s); });
+    }
     out.json().end_object();
     respond_json(ex, std::move(body));
   });
@@ -310,8 +312,10 @@ void add_agent_routes(Router& r, Agent& agent) {
     std::string body;
     ResultWriter out(body, o.pretty, filter.get());
     out.json().begin_object();
-    for (const auto& [id, c] : agent.local().checks())
-      out.entry(id, [&](JsonWriter& w) { state::write_check(w, c.check); });
+    for (const auto& entry : agent.local().checks()) {
+      const local::LocalCheck& c = entry.second;
+      out.entry(entry.first, [&](JsonWriter& w) { state::write_check(w, c.check); });
+    }
     out.json().end_object();
     respond_json(ex, std::move(body));
   });

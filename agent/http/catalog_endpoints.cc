@@ -191,7 +191,8 @@ void add_catalog_routes(Router& r, Agent& agent) {
       std::string body;
       ResultWriter out(body, o.pretty, filter.get());
       out.json().begin_array();
-      for (const auto& [_, n] : st.nodes()) {
+      for (const auto& entry : st.nodes()) {
+        const Node& n = entry.second;
         if (!node_meta_matches(n, o)) continue;
         out.element([&](JsonWriter& w) { state::write_node(w, n); });
       }

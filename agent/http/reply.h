@@ -27,7 +27,7 @@ void respond_true(const ExchangePtr& ex);
 class ResultWriter {
  public:
   ResultWriter(std::string& out, bool pretty, const ResultFilter* filter)
-      : out_(out), json_(out, pretty), filter_(filter) {}
+      : json_(out, pretty), filter_(filter) {}
   JsonWriter& json() { return json_; }
 
   // Array element: fn(JsonWriter&) writes it.
@@ -52,7 +52,6 @@ class ResultWriter {
     fn(w);
     return filter_->matches(scratch_);
   }
-  std::string& out_;
   JsonWriter json_;
   const ResultFilter* filter_;
   std::string scratch_;
