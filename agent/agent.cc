@@ -1,5 +1,7 @@
 #include "agent/agent.h"
 
+#include <malloc.h>
+
 #include <sstream>
 
 #include "agent/config/encode_definition.h"
@@ -60,9 +62,19 @@ Agent::Agent(uv_loop_t* loop, config::AgentFlags flags, config::Config cfg)
       tombstone_gc_(loop, *writer_, store_, kTombstoneTTL, kTombstoneGranularity),
       local_(cfg_.node_name),
       persister_(loop, cfg_.data_dir),
-      checks_(loop, [this](const std::string& id, const std::string& status, std::string output) {
-        on_check_result(id, status, std::move(output));
-      }),
+      checks_(
+          loop,
+          checks::CheckManagerSettings{&store_, cfg_.node_name,
+                                       static_cast<size_t>(cfg_.check_output_max_size),
+                                       cfg_.tls.ca_file, cfg_.tls.ca_path,
+                                       checks::ReaperSettings::from_environment()},
+          [this](const std::string& id, std::string_view status, std::string_view output) {
+            on_check_result(id, status, output);
+          },
+          [this](const std::string& service_id, const std::string&) {
+            // deregister_critical_service_after: the reaper's verdict.
+            deregister_service(service_id, [](OpResult) {});
+          }),
       read_cache_(std::make_unique<http_api::ReadCache>(kReadCacheEntries, kReadCacheBytes)),
       sync_timer_(loop) {
   started_ms_ = uv_now(loop);
@@ -122,6 +134,7 @@ std::string Agent::start() {
 
   sync_timer_.start(kFullSyncIntervalMs, kFullSyncIntervalMs, [this] { sync_catalog(); });
   sync_timer_.unref();
+  release_config_definitions();
   return "";
 }
 
@@ -153,6 +166,17 @@ bool Agent::event_matches_this_agent(const UserEvent& ev) const {
   }
 }
 
+void Agent::release_config_definitions() {
+  // Applied definitions live in the local state; a second copy of every
+  // service and check (10,000 checks: ~10 MB) would only wait for the next
+  // reload, which reads the files again anyway.
+  cfg_.services = {};
+  cfg_.checks = {};
+  // Loading thousands of definitions leaves freed parse trees behind: give
+  // that memory back to the system rather than keep it in malloc's arenas.
+  malloc_trim(0);
+}
+
 void Agent::shutdown() {
   if (membership_) membership_->shutdown();
   sync_timer_.stop();
@@ -167,6 +191,18 @@ void Agent::shutdown() {
 // ---------------------------------------------------------------------------
 // Catalog sync (anti-entropy). In -dev the catalog is in this process, so a
 // change reaches it before the API answers.
+
+void Agent::sync_check(const std::string& id) {
+  writer_->write(
+      [this, id](const state::Store& store, state::Batch& out) {
+        if (!local::plan_sync_check(store, identity_, local_, id, out))
+          return local::plan_sync(store, identity_, local_, out);
+        return std::string();
+      },
+      [](const std::string& err, uint64_t) {
+        if (!err.empty()) log::warn("agent", "syncing a check to the catalog failed", {{"error", err}});
+      });
+}
 
 void Agent::sync_catalog() {
   local::NodeIdentity ident = identity_;
@@ -198,6 +234,8 @@ void Agent::sync_catalog() {
 // Services and checks.
 
 OpResult Agent::check_allowed(const config::CheckSpec& spec, local::Source source) const {
+  if (std::string err = checks::validate_runnable(spec); !err.empty())
+    return OpResult::error(400, err);
   if (spec.type() == "script" || spec.type() == "docker") {
     bool allowed = cfg_.enable_script_checks ||
                    (source == local::Source::config && cfg_.enable_local_script_checks);
@@ -216,7 +254,7 @@ void Agent::start_check(const local::LocalCheck& c) {
     restored = it->second;
     restored_ttl_ms_.erase(it);
   }
-  checks_.start(c.check.check_id, c.spec, restored);
+  checks_.start(c.check.check_id, c.spec, c.check.status, c.check.output, restored);
 }
 
 OpResult Agent::add_service_locally(config::ServiceDefinition def, local::Source source,
@@ -232,7 +270,7 @@ OpResult Agent::add_service_locally(config::ServiceDefinition def, local::Source
   ls.token = def.token;
   ls.source = source;
   ls.definition = def;
-  ls.definition.checks.clear();  // checks are kept (and persisted) on their own
+  ls.definition.checks = {};  // kept (and persisted) on their own: free, not just clear
   const std::string id = def.service.id;
   if (id_out) *id_out = id;
 
@@ -415,27 +453,37 @@ void Agent::deregister_check(const std::string& id, OpDone done) {
   });
 }
 
-void Agent::on_check_result(const std::string& id, const std::string& status, std::string output) {
+void Agent::on_check_result(const std::string& id, std::string_view status,
+                            std::string_view output) {
   const local::LocalCheck* c = local_.check(id);
   if (!c) return;
-  if (static_cast<int>(output.size()) > cfg_.check_output_max_size)
-    output.resize(static_cast<size_t>(cfg_.check_output_max_size));
+  // Runners cap their own output; this is the backstop for any that would not.
+  size_t max = static_cast<size_t>(cfg_.check_output_max_size);
+  if (output.size() > 2 * max + 1024) output = output.substr(0, 2 * max + 1024);
+  if (c->check.status == status && c->check.output == output) return;  // the common case
   std::string old_status = c->check.status;
-  if (!local_.update_check(id, status, output)) return;
-  if (old_status != status) {
+  local_.update_check(id, std::string(status), std::string(output));
+  if (old_status == status) {
+    // Output-only changes reach the catalog with the next full sync, as
+    // Consul defers them (check_update_interval): a check whose output
+    // changes every run must not rewrite the catalog every run.
+    return;
+  }
+  // A status change is logged once and synced at once.
+  if (status == state::kCritical)
+    log::warn("agent", "check status changed",
+              {{"check", id}, {"from", old_status}, {"to", status}});
+  else
     log::info("agent", "check status changed",
               {{"check", id}, {"from", old_status}, {"to", status}});
-    persist_check_state(id);
-  }
-  sync_catalog();
+  persist_check_state(id);
+  sync_check(id);
 }
 
 OpResult Agent::ttl_update(const std::string& id, const std::string& status, std::string output) {
   checks::TtlCheck* ttl = checks_.ttl(id);
   if (!ttl) return OpResult::error(500, "CheckID \"" + id + "\" does not have associated TTL");
-  if (static_cast<int>(output.size()) > cfg_.check_output_max_size)
-    output.resize(static_cast<size_t>(cfg_.check_output_max_size));
-  ttl->report(status, std::move(output));
+  ttl->report(status, output);
   // A TTL report also moves the deadline: keep it for restarts.
   persist_check_state(id);
   return {};
@@ -659,8 +707,7 @@ std::string Agent::reload() {
       cfg_.recursors = next.recursors;
     }
   }
-  cfg_.services = next.services;
-  cfg_.checks = next.checks;
+  release_config_definitions();
   cfg_.files = next.files;
   sync_catalog();
   log::info("agent", "reloaded configuration",

@@ -98,8 +98,10 @@ class Agent {
   }
 
  private:
-  void on_check_result(const std::string& id, const std::string& status, std::string output);
+  void on_check_result(const std::string& id, std::string_view status, std::string_view output);
   void sync_catalog();
+  // Pushes one check's row at once (a status change); falls back to a full sync.
+  void sync_check(const std::string& id);
   void persist_service(const local::LocalService& svc, OpDone done);
   void persist_check(const local::LocalCheck& check, OpDone done);
   void persist_check_state(const std::string& id);
@@ -111,6 +113,7 @@ class Agent {
   OpResult check_allowed(const config::CheckSpec& spec, local::Source source) const;
   void start_check(const local::LocalCheck& c);
   bool event_matches_this_agent(const UserEvent& ev) const;
+  void release_config_definitions();
 
   uv_loop_t* loop_;
   config::AgentFlags flags_;

@@ -86,7 +86,9 @@ int run_agent(const std::vector<std::string>& args) {
   uv_loop_init(&loop);
   int exit_code = 0;
   {
-    Agent agent(&loop, flags, cfg);
+    // The agent keeps the configuration; a second copy here would hold every
+    // service and check definition for the life of the process.
+    Agent agent(&loop, flags, std::move(cfg));
     err = agent.start();
     if (!err.empty()) {
       log::error("agent", "startup failed", {{"error", err}});
@@ -94,7 +96,8 @@ int run_agent(const std::vector<std::string>& args) {
       exit_code = 1;
     } else {
       print_banner(agent, flags);
-      log::info("agent", "started", {{"node", cfg.node_name}, {"datacenter", cfg.datacenter},
+      log::info("agent", "started", {{"node", agent.config().node_name},
+                                     {"datacenter", agent.config().datacenter},
                                      {"http_port", std::to_string(agent.http_port())}});
       bool stopping = false;
       std::unique_ptr<SignalWatch> term, intr, hup;

@@ -6,7 +6,7 @@ set -euo pipefail
 build_pkgs=(
   g++ meson ninja-build pkg-config git
   libuv1-dev node-llhttp libldns-dev libyaml-cpp-dev libsimdjson-dev libssl-dev
-  doctest-dev curl
+  libnghttp2-dev doctest-dev curl
   libmsgpack-cxx-dev zlib1g-dev
 )
 # Tests, sanitizers, fuzzers and the real peers the benchmarks compare with.
@@ -14,6 +14,7 @@ test_pkgs=(
   clang libclang-rt-14-dev python3 python3-pytest python3-dnspython
   dnsutils ldnsutils procps iproute2 wrk nginx-light dnsmasq-base unbound dnsperf etcd-server
   golang-go golang-github-hashicorp-memberlist-dev golang-github-hashicorp-serf-dev
+  openssl python3-grpcio
 )
 
 want=("${build_pkgs[@]}")

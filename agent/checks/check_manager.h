@@ -1,5 +1,7 @@
-// Starts and stops one runner per local check, by type. Runners report
-// through the StatusSink; the manager owns them and nothing else.
+// Starts and stops one runner per local check, by type, and owns what they
+// share (CheckEnv) and the deregister-critical reaper. Runners report
+// through the StatusSink; the manager passes results on and notes them for
+// the reaper, and owns nothing else.
 #pragma once
 
 #include <uv.h>
@@ -9,29 +11,50 @@
 #include <string>
 
 #include "agent/checks/check_runner.h"
+#include "agent/checks/critical_reaper.h"
 #include "agent/checks/ttl_check.h"
 #include "agent/config/service_definition.h"
 
 namespace cairn::checks {
 
+struct CheckManagerSettings {
+  const state::Store* store = nullptr;  // for alias checks
+  std::string node_name;
+  size_t output_max_size = kDefaultOutputMaxSize;
+  std::string ca_file, ca_path;  // the agent's CA, for HTTPS and gRPC over TLS
+  ReaperSettings reaper;
+};
+
 class CheckManager {
  public:
-  CheckManager(uv_loop_t* loop, StatusSink sink) : loop_(loop), sink_(std::move(sink)) {}
+  CheckManager(uv_loop_t* loop, CheckManagerSettings settings, StatusSink sink,
+               CriticalReaper::Deregister deregister);
+  ~CheckManager();
 
-  // (Re)starts the runner for a check. ttl_expires_in_ms restores a TTL deadline.
-  void start(const std::string& check_id, const config::CheckSpec& spec,
-             uint64_t ttl_expires_in_ms = 0);
+  // (Re)starts the runner for a check whose current status and output are
+  // given. ttl_expires_in_ms restores a TTL deadline.
+  void start(const std::string& check_id, const config::CheckSpec& spec, const std::string& status,
+             const std::string& output, uint64_t ttl_expires_in_ms = 0);
   void stop(const std::string& check_id);
-  void stop_all() { runners_.clear(); }
+  void stop_all();
 
   // The TTL runner of a check, or nullptr if it is not a TTL check.
   TtlCheck* ttl(const std::string& check_id);
   size_t running() const { return runners_.size(); }
+  CriticalReaper& reaper() { return reaper_; }
 
  private:
-  uv_loop_t* loop_;
+  void on_result(const std::string& id, std::string_view status, std::string_view output);
+
+  CheckEnv env_;
   StatusSink sink_;
+  CriticalReaper reaper_;
   std::map<std::string, std::unique_ptr<CheckRunner>> runners_;
 };
+
+// Why a check definition can never run ("" when it can): the URL, host:port
+// and method checks Consul leaves to run time, answered at registration
+// instead, naming the field.
+std::string validate_runnable(const config::CheckSpec& spec);
 
 }  // namespace cairn::checks

@@ -7,6 +7,21 @@ namespace cairn::local {
 namespace {
 bool leader_owned_check(const std::string& id) { return id == "serfHealth"; }
 bool leader_owned_service(const std::string& id) { return id == "consul"; }
+
+// The catalog row for a local check; false for an orphan whose service is going.
+bool catalog_check(const state::Store& store, const NodeIdentity& ident, const LocalState& local,
+                   const LocalCheck& lc, state::Check& c) {
+  c = lc.check;
+  c.node = ident.name;
+  if (c.service_id.empty()) return true;
+  const LocalService* owner = local.service(c.service_id);
+  if (!owner) return false;
+  c.service_name = owner->service.name;
+  c.service_tags = owner->service.tags;
+  const state::Service* cur = store.service(ident.name, c.service_id);
+  if (owner->service.enable_tag_override && cur) c.service_tags = cur->tags;
+  return true;
+}
 }  // namespace
 
 std::string plan_sync(const state::Store& store, const NodeIdentity& ident, const LocalState& local,
@@ -35,16 +50,8 @@ std::string plan_sync(const state::Store& store, const NodeIdentity& ident, cons
   }
 
   for (const auto& [id, lc] : local.checks()) {
-    state::Check c = lc.check;
-    c.node = ident.name;
-    if (!c.service_id.empty()) {
-      const LocalService* owner = local.service(c.service_id);
-      if (!owner) continue;  // orphan: its service is being removed
-      c.service_name = owner->service.name;
-      c.service_tags = owner->service.tags;
-      const state::Service* cur = store.service(ident.name, c.service_id);
-      if (owner->service.enable_tag_override && cur) c.service_tags = cur->tags;
-    }
+    state::Check c;
+    if (!catalog_check(store, ident, local, lc, c)) continue;
     const state::Check* existing = store.check(ident.name, id);
     if (existing && existing->same_content(c)) continue;
     // plan_put_service may already have queued this check with new tag copies:
@@ -56,6 +63,21 @@ std::string plan_sync(const state::Store& store, const NodeIdentity& ident, cons
     out.push_back(state::DeleteCheck{c->node, c->check_id});
   }
   return "";
+}
+
+bool plan_sync_check(const state::Store& store, const NodeIdentity& ident, const LocalState& local,
+                     const std::string& check_id, state::Batch& out) {
+  const LocalCheck* lc = local.check(check_id);
+  if (!lc) return true;  // gone: its removal syncs on its own
+  if (!store.node(ident.name)) return false;
+  if (!lc->check.service_id.empty() && !store.service(ident.name, lc->check.service_id))
+    return false;
+  state::Check c;
+  if (!catalog_check(store, ident, local, *lc, c)) return true;
+  const state::Check* existing = store.check(ident.name, check_id);
+  if (existing && existing->same_content(c)) return true;
+  out.push_back(state::PutCheck{std::move(c)});
+  return true;
 }
 
 }  // namespace cairn::local

@@ -22,4 +22,10 @@ struct NodeIdentity {
 std::string plan_sync(const state::Store& store, const NodeIdentity& node, const LocalState& local,
                       state::Batch& out);
 
+// The write for one local check whose status changed, without walking every
+// service and check (an agent may run 10,000). Returns false when the node
+// or the check's service is not in the catalog yet: run plan_sync instead.
+bool plan_sync_check(const state::Store& store, const NodeIdentity& node, const LocalState& local,
+                     const std::string& check_id, state::Batch& out);
+
 }  // namespace cairn::local

@@ -1,0 +1,159 @@
+#include "agent/checks/check_target.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+
+#include <charconv>
+#include <cstring>
+
+namespace cairn::checks {
+
+std::optional<HostPort> split_host_port(std::string_view text, std::string* error) {
+  auto fail = [&](const char* why) -> std::optional<HostPort> {
+    if (error) *error = "address " + std::string(text) + ": " + why;
+    return std::nullopt;
+  };
+  HostPort hp;
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    size_t close = text.find(']');
+    if (close == std::string_view::npos) return fail("missing ']' in address");
+    hp.host = std::string(text.substr(1, close - 1));
+    std::string_view rest = text.substr(close + 1);
+    if (rest.empty() || rest.front() != ':') return fail("missing port in address");
+    port = rest.substr(1);
+  } else {
+    size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return fail("missing port in address");
+    if (text.find(':') != colon) return fail("too many colons in address");
+    hp.host = std::string(text.substr(0, colon));
+    port = text.substr(colon + 1);
+  }
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value == 0 ||
+      value > 65535)
+    return fail("invalid port");
+  hp.port = static_cast<uint16_t>(value);
+  return hp;
+}
+
+namespace {
+
+bool parse_ip(const std::string& host, uint16_t port, sockaddr_storage& out) {
+  std::memset(&out, 0, sizeof out);
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&out);
+  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    return true;
+  }
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&out);
+  if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool is_ip_literal(const std::string& host) {
+  sockaddr_storage ss;
+  return parse_ip(host, 0, ss);
+}
+
+bool literal_addresses(const std::string& host, uint16_t port, AddressList& out) {
+  out.clear();
+  sockaddr_storage ss;
+  if (parse_ip(host, port, ss)) {
+    out.push_back(ss);
+    return true;
+  }
+  if (host == "localhost") {
+    parse_ip("127.0.0.1", port, ss);
+    out.push_back(ss);
+    parse_ip("::1", port, ss);
+    out.push_back(ss);
+    return true;
+  }
+  return false;
+}
+
+struct HostResolver::Lookup {
+  uv_getaddrinfo_t req;
+  HostResolver* owner;
+  AddressList* out;
+  uint16_t port;
+  std::string host;
+  Done done;
+};
+
+void HostResolver::resolve(const std::string& host, uint16_t port, AddressList* out, Done done) {
+  cancel();
+  if (literal_addresses(host, port, *out)) {
+    done("");
+    return;
+  }
+  auto* l = new Lookup{{}, this, out, port, host, std::move(done)};
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_ADDRCONFIG;
+  l->req.data = l;
+  int rc = uv_getaddrinfo(loop_, &l->req, on_resolved, l->host.c_str(), nullptr, &hints);
+  if (rc != 0) {
+    Done d = std::move(l->done);
+    delete l;
+    d("lookup " + host + ": " + uv_strerror(rc));
+    return;
+  }
+  pending_ = l;
+}
+
+void HostResolver::cancel() {
+  if (!pending_) return;
+  // The request memory belongs to libuv until its callback runs, even when
+  // uv_cancel succeeds (the callback then gets UV_ECANCELED): orphan it.
+  pending_->owner = nullptr;
+  uv_cancel(reinterpret_cast<uv_req_t*>(&pending_->req));
+  pending_ = nullptr;
+}
+
+void HostResolver::on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* res) {
+  auto* l = static_cast<Lookup*>(req->data);
+  HostResolver* owner = l->owner;
+  if (!owner) {
+    if (res) uv_freeaddrinfo(res);
+    delete l;
+    return;
+  }
+  owner->pending_ = nullptr;
+  std::string error;
+  l->out->clear();
+  if (status == 0) {
+    for (addrinfo* ai = res; ai; ai = ai->ai_next) {
+      if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
+      sockaddr_storage ss{};
+      std::memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+      if (ss.ss_family == AF_INET)
+        reinterpret_cast<sockaddr_in*>(&ss)->sin_port = htons(l->port);
+      else
+        reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port = htons(l->port);
+      l->out->push_back(ss);
+    }
+    if (l->out->empty()) error = "lookup " + l->host + ": no such host";
+  } else if (status == UV_EAI_NONAME || status == UV_EAI_NODATA) {
+    error = "lookup " + l->host + ": no such host";
+  } else {
+    error = "lookup " + l->host + ": " + uv_strerror(status);
+  }
+  if (res) uv_freeaddrinfo(res);
+  Done done = std::move(l->done);
+  delete l;
+  done(error);
+}
+
+}  // namespace cairn::checks

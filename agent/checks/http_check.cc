@@ -1,0 +1,373 @@
+#include "agent/checks/http_check.h"
+
+#include <openssl/evp.h>
+
+#include <cctype>
+#include <cstring>
+
+#include "agent/checks/go_text.h"
+#include "agent/checks/http_response.h"
+#include "agent/checks/probe_connection.h"
+#include "common/http/url.h"
+
+namespace cairn::checks {
+
+namespace {
+
+// Consul's checks.UserAgent and the Accept header it adds.
+constexpr std::string_view kUserAgent = "Consul Health Check";
+constexpr std::string_view kAccept = "text/plain, text/*, */*";
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  return true;
+}
+
+bool starts_with_ci(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+}
+
+bool valid_method(std::string_view m) {
+  if (m.empty()) return false;
+  for (unsigned char c : m)
+    if (!(std::isalnum(c) || (c && std::strchr("!#$%&'*+-.^_`|~", c)))) return false;
+  return true;
+}
+
+// Headers Go drops when a redirect leaves the original host.
+bool sensitive_header(std::string_view k) {
+  return iequals(k, "authorization") || iequals(k, "www-authenticate") || iequals(k, "cookie") ||
+         iequals(k, "cookie2");
+}
+
+// Go's isDomainOrSubdomain: "sub.example.com" is within "example.com".
+bool same_or_subdomain(std::string_view sub, std::string_view parent) {
+  if (iequals(sub, parent)) return true;
+  if (sub.size() <= parent.size() + 1) return false;
+  return sub[sub.size() - parent.size() - 1] == '.' &&
+         iequals(sub.substr(sub.size() - parent.size()), parent);
+}
+
+void append_clean(std::string& out, std::string_view v) {
+  for (char c : v)
+    if (c != '\r' && c != '\n') out += c;  // no header injection through a value
+}
+
+std::string base64(std::string_view in) {
+  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()),
+                          static_cast<int>(in.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+}  // namespace
+
+std::string validate_http_check(const std::string& url, const std::string& method) {
+  std::string err;
+  if (!parse_check_url(url, &err)) return "HTTP: \"" + url + "\" is not a valid URL: " + err;
+  if (!method.empty() && !valid_method(method))
+    return "Method: \"" + method + "\" is not a valid HTTP method";
+  return "";
+}
+
+struct HttpCheck::Run : RunPool::Item, private ProbeConnection::Owner {
+  explicit Run(CheckEnv& env) : resolver(env.loop), conn(env.sockets, *this) {}
+
+  void start(HttpCheck& c);
+  void timed_out();
+
+  // ProbeConnection::Owner
+  void on_connected() override;
+  void on_ready() override;
+  void on_connect_failed(const std::string& error) override { fail(error); }
+
+  void send(const CheckUrl& url);
+  void connect(const CheckUrl& url);
+  void write_pending();
+  bool follow_redirect();
+  void report_response();
+  void fail(const std::string& error);
+  void done(std::string_view status) { check->run_done(status); }
+
+  HttpCheck* check = nullptr;  // the borrower
+  HostResolver resolver;
+  ProbeConnection conn;
+  HttpResponseParser parser;
+  std::string current_url;  // for error texts, as Go's url.Error names it
+  CheckUrl redirect_url;
+  std::string request;  // only after a redirect
+  std::string request_method;
+  const std::string* sending = nullptr;
+  size_t written = 0;
+  bool has_body = true;
+  int redirects = 0;
+  AddressList addresses;
+  TlsTarget tls;
+  std::string output;
+};
+
+HttpCheck::HttpCheck(CheckEnv& env, std::string id, const state::CheckDefinition& def)
+    : IntervalCheck(env, std::move(id), def),
+      url_text_(def.http),
+      method_(def.method.empty() ? "GET" : def.method),
+      body_(def.body),
+      header_(def.header),
+      tls_server_name_(def.tls_server_name),
+      tls_skip_verify_(def.tls_skip_verify),
+      disable_redirects_(def.disable_redirects) {
+  // Consul: a Host entry in Header becomes the request's Host.
+  for (auto it = header_.begin(); it != header_.end();) {
+    if (iequals(it->first, "host")) {
+      if (!it->second.empty()) host_header_ = it->second.front();
+      it = header_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  std::string err;
+  if (auto u = parse_check_url(url_text_, &err)) {
+    first_url_ = std::move(*u);
+  } else {
+    config_error_ = "parse " + go_quote(url_text_) + ": " + err;
+  }
+  if (config_error_.empty() && !valid_method(method_))
+    config_error_ = "net/http: invalid method " + go_quote(method_);
+  if (config_error_.empty()) {
+    build_request(first_request_, method_, first_url_, true, true, true);
+    first_request_.shrink_to_fit();
+    first_literal_ = literal_addresses(first_url_.host, first_url_.port, first_addresses_);
+    first_addresses_.shrink_to_fit();
+  }
+  start();
+}
+
+HttpCheck::~HttpCheck() = default;
+
+void HttpCheck::build_request(std::string& out, const std::string& method, const CheckUrl& url,
+                              bool same_host_as_first, bool custom_host, bool with_body) const {
+  out.clear();
+  out.append(method).append(" ").append(url.target).append(" HTTP/1.1\r\nHost: ");
+  append_clean(out, custom_host && !host_header_.empty() ? host_header_ : url.authority);
+  out.append("\r\n");
+  bool has_agent = false, has_accept = false, has_auth = false;
+  for (const auto& [key, values] : header_) {
+    if (!same_host_as_first && sensitive_header(key)) continue;
+    has_agent = has_agent || iequals(key, "user-agent");
+    has_accept = has_accept || iequals(key, "accept");
+    has_auth = has_auth || iequals(key, "authorization");
+    for (const auto& v : values) {
+      append_clean(out, key);
+      out.append(": ");
+      append_clean(out, v);
+      out.append("\r\n");
+    }
+  }
+  if (!has_agent) out.append("User-Agent: ").append(kUserAgent).append("\r\n");
+  if (!has_accept) out.append("Accept: ").append(kAccept).append("\r\n");
+  if (!has_auth && !url.userinfo.empty()) {
+    auto decoded = http::percent_decode(url.userinfo, false);
+    out.append("Authorization: Basic ").append(base64(decoded ? *decoded : url.userinfo));
+    out.append("\r\n");
+  }
+  bool body = with_body && !body_.empty();
+  // Go announces an empty body for the methods that normally carry one.
+  bool empty_length = !body && (method == "POST" || method == "PUT" || method == "PATCH");
+  if (body)
+    out.append("Content-Length: ").append(std::to_string(body_.size())).append("\r\n");
+  else if (empty_length)
+    out.append("Content-Length: 0\r\n");
+  // Consul disables keep-alives: a connection per run, closed by the server.
+  out.append("Connection: close\r\n\r\n");
+  if (body) out.append(body_);
+}
+
+void HttpCheck::probe() {
+  if (!config_error_.empty()) {
+    finish(state::kCritical, config_error_);
+    return;
+  }
+  run_ = env_.runs.take<Run>(env_);
+  run_->start(*this);
+}
+
+void HttpCheck::timed_out() {
+  if (run_) run_->timed_out();
+}
+
+void HttpCheck::run_done(std::string_view status) {
+  std::unique_ptr<Run> run = std::move(run_);
+  run->check = nullptr;
+  CheckEnv& env = env_;
+  finish();
+  report(status, run->output);  // last use of this: the sink may reach far
+  env.runs.give(std::move(run));
+}
+
+void HttpCheck::Run::start(HttpCheck& c) {
+  check = &c;
+  redirects = 0;
+  current_url.assign(c.url_text_);
+  request_method.assign(c.method_);
+  has_body = true;
+  sending = &c.first_request_;
+  send(c.first_url_);
+}
+
+void HttpCheck::Run::send(const CheckUrl& url) {
+  parser.reset(check->output_max_, request_method == "HEAD");
+  written = 0;
+  if (&url == &check->first_url_ && check->first_literal_) {
+    connect(url);
+    return;
+  }
+  resolver.resolve(url.host, url.port, &addresses, [this, &url](const std::string& err) {
+    if (!err.empty()) {
+      fail("dial tcp: " + err);
+      return;
+    }
+    connect(url);
+  });
+}
+
+void HttpCheck::Run::connect(const CheckUrl& url) {
+  bool first = &url == &check->first_url_ && check->first_literal_;
+  const AddressList& addrs = first ? check->first_addresses_ : addresses;
+  const TlsTarget* tls_target = nullptr;
+  if (url.https) {
+    std::string err;
+    tls.ctx = check->env_.tls.get(!check->tls_skip_verify_, Alpn::http1, &err);
+    if (!tls.ctx) {
+      fail(err);
+      return;
+    }
+    tls.verify = !check->tls_skip_verify_;
+    tls.server_name.assign(check->tls_server_name_.empty() ? url.host : check->tls_server_name_);
+    tls_target = &tls;
+  }
+  conn.open(addrs, SOCK_STREAM, tls_target);
+}
+
+void HttpCheck::Run::on_connected() {
+  write_pending();
+  conn.watch();
+}
+
+void HttpCheck::Run::write_pending() {
+  while (written < sending->size()) {
+    ssize_t n = conn.write(sending->data() + written, sending->size() - written);
+    if (n == ProbeConnection::kWouldBlock) return;
+    if (n == ProbeConnection::kFailed) {
+      // The server may have answered and closed before reading everything
+      // (a 413, say): read what it sent before judging.
+      written = sending->size();
+      return;
+    }
+    written += static_cast<size_t>(n);
+  }
+}
+
+void HttpCheck::Run::on_ready() {
+  if (written < sending->size()) write_pending();
+  std::vector<char>& buffer = check->env_.read_buffer;
+  for (;;) {
+    ssize_t n = conn.read(buffer.data(), buffer.size());
+    if (n == ProbeConnection::kWouldBlock) return;  // the watcher calls again
+    HttpResponseParser::State st;
+    if (n == ProbeConnection::kFailed) {
+      if (!parser.headers_complete()) {
+        std::string err = conn.error();
+        conn.close();
+        fail(err);
+        return;
+      }
+      st = parser.finish_eof();  // Consul reports what it read of the body
+    } else if (n == 0) {
+      st = parser.finish_eof();
+    } else {
+      st = parser.feed(buffer.data(), static_cast<size_t>(n));
+    }
+    if (st == HttpResponseParser::State::incomplete) continue;
+    conn.close();
+    if (st == HttpResponseParser::State::error) {
+      fail(parser.error());
+      return;
+    }
+    if (!follow_redirect()) report_response();
+    return;
+  }
+}
+
+bool HttpCheck::Run::follow_redirect() {
+  int code = parser.status_code();
+  if (check->disable_redirects_ || !parser.has_location()) return false;
+  if (code != 301 && code != 302 && code != 303 && code != 307 && code != 308) return false;
+  const std::string& loc = parser.location();
+  auto next = resolve_location(current_url, loc);
+  if (!next) {
+    fail("failed to parse Location header " + go_quote(loc));
+    return true;
+  }
+  // Go's default CheckRedirect: at most 10 requests in all.
+  if (redirects + 1 >= kMaxRedirects) {
+    fail("stopped after " + std::to_string(kMaxRedirects) + " redirects");
+    return true;
+  }
+  bool relative = !(starts_with_ci(loc, "http://") || starts_with_ci(loc, "https://") ||
+                    loc.rfind("//", 0) == 0);
+  bool with_body = has_body;
+  if (code == 301 || code == 302 || code == 303) {
+    with_body = false;
+    if (request_method != "GET" && request_method != "HEAD") request_method = "GET";
+  }
+  has_body = with_body;
+  std::string err;
+  auto url = parse_check_url(*next, &err);
+  if (!url) {
+    fail("failed to parse Location header " + go_quote(loc) + ": " + err);
+    return true;
+  }
+  redirect_url = std::move(*url);
+  ++redirects;
+  current_url = std::move(*next);
+  check->build_request(request, request_method, redirect_url,
+                       same_or_subdomain(redirect_url.host, check->first_url_.host), relative,
+                       with_body);
+  sending = &request;
+  send(redirect_url);
+  return true;
+}
+
+void HttpCheck::Run::report_response() {
+  int code = parser.status_code();
+  std::string_view status = code >= 200 && code <= 299 ? state::kPassing
+                            : code == 429              ? state::kWarning
+                                                       : state::kCritical;
+  output.assign("HTTP ").append(check->method_).append(" ").append(check->url_text_);
+  output.append(": ").append(parser.status_text()).append(" Output: ").append(parser.body());
+  done(status);
+}
+
+void HttpCheck::Run::fail(const std::string& error) {
+  output.assign(url_error_op(check->method_)).append(" ").append(go_quote(current_url));
+  output.append(": ").append(error);
+  done(state::kCritical);
+}
+
+void HttpCheck::Run::timed_out() {
+  resolver.cancel();
+  bool have_headers = parser.headers_complete();
+  conn.close();
+  if (have_headers) {
+    report_response();  // the body was still coming: report what arrived, as Consul does
+    return;
+  }
+  fail("context deadline exceeded (Client.Timeout exceeded while awaiting headers)");
+}
+
+}  // namespace cairn::checks

@@ -1,0 +1,69 @@
+// HTTP and HTTPS checks, as Consul runs them: one request per run on a new
+// connection (no reuse), User-Agent "Consul Health Check", redirects
+// followed as Go's http.Client follows them (up to 10, 301/302/303 turn
+// into GET), 2xx passing, 429 warning, anything else critical, and the
+// output "HTTP GET <url>: 200 OK Output: <body>" with the body capped at
+// output_max_size. TLS with SNI, tls_server_name and tls_skip_verify.
+//
+// A check keeps only its configuration and the request bytes, built once at
+// registration. The socket, parser and buffers of a run are borrowed from
+// the agent's RunPool while it is in flight; responses are read into the
+// shared read buffer and only the status line, the Location header and the
+// capped body are kept.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/checks/check_target.h"
+#include "agent/checks/check_url.h"
+#include "agent/checks/interval_check.h"
+
+namespace cairn::checks {
+
+// Go's http.Client gives up after this many requests in one chain of redirects.
+inline constexpr int kMaxRedirects = 10;
+
+class HttpCheck : public IntervalCheck {
+ public:
+  HttpCheck(CheckEnv& env, std::string id, const state::CheckDefinition& def);
+  ~HttpCheck() override;
+
+ private:
+  struct Run;  // one request (and its redirects) in flight; http_check.cc
+  friend struct Run;
+
+  // IntervalCheck
+  void probe() override;
+  void timed_out() override;
+
+  // The run ended with this status; its output is in the run.
+  void run_done(std::string_view status);
+  void build_request(std::string& out, const std::string& method, const CheckUrl& url,
+                     bool same_host_as_first, bool custom_host, bool with_body) const;
+
+  // As configured.
+  std::string url_text_;
+  std::string method_;
+  std::string body_;
+  std::map<std::string, std::vector<std::string>> header_;
+  std::string host_header_;  // a "Host" entry of Header, if any
+  std::string tls_server_name_;
+  bool tls_skip_verify_ = false;
+  bool disable_redirects_ = false;
+  std::string config_error_;  // a URL or method that can never work: critical every run
+
+  CheckUrl first_url_;
+  std::string first_request_;  // built once, sent every run
+  AddressList first_addresses_;
+  bool first_literal_ = false;  // first_addresses_ hold the target: no lookup per run
+
+  std::unique_ptr<Run> run_;
+};
+
+// Why an HTTP check definition can never run ("" when it can), for a 400 at registration.
+std::string validate_http_check(const std::string& url, const std::string& method);
+
+}  // namespace cairn::checks
