@@ -194,7 +194,7 @@ void Agent::shutdown() {
 
 void Agent::sync_check(const std::string& id) {
   writer_->write(
-      [this, id](const state::Store& store, state::Batch& out) {
+      [this, id](const state::Store& store, int64_t, state::Batch& out) {
         if (!local::plan_sync_check(store, identity_, local_, id, out))
           return local::plan_sync(store, identity_, local_, out);
         return std::string();

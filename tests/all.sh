@@ -2,7 +2,7 @@
 # Installs what is missing, builds, and runs every test:
 #   1. normal build: unit tests (doctest) and integration tests (real binaries on loopback)
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer build: the same tests again
-#   3. clang/libFuzzer build: every fuzz target for FUZZ_SECONDS (default 60) each
+#   3. clang/libFuzzer build: every fuzz target for FUZZ_SECONDS (default 30) each
 # The last line is "N passed, N failed". Exit status 0 only when nothing failed.
 # Environment: SKIP_ASAN=1, SKIP_FUZZ=1 and FUZZ_SECONDS=N shorten local runs;
 # PYTEST_ARGS passes extra arguments (e.g. "-k dns") to pytest.
@@ -13,6 +13,8 @@ results="$root/build-results"
 rm -rf "$results"
 mkdir -p "$results"
 jobs=$(nproc 2>/dev/null || echo 2)
+started=$SECONDS
+phase() { echo "== $* [$((SECONDS - started))s]"; }
 
 record_failure() {  # name, message: a synthetic failing test case for steps that broke
   local msg
@@ -27,7 +29,8 @@ record_pass() {
 if ! out=$(bash packaging/install-deps.sh test 2>&1); then
   echo "$out"
   record_failure install-deps "$out"
-  python3 tests/summarize.py "$results"
+  phase "done"
+python3 tests/summarize.py "$results"
   exit 1
 fi
 [ -n "$out" ] && echo "$out"
@@ -43,7 +46,7 @@ configure_build() {
       return 1
     fi
   fi
-  echo "== building $label ($dir)"
+  phase "building $label ($dir)"
   if ! out=$(ninja -C "$dir" -j "$jobs" 2>&1); then
     echo "$out" | grep -E "error|Error" -A5 | head -60
     record_failure "build-$label" "$out"
@@ -54,7 +57,7 @@ configure_build() {
 
 run_suite() {  # DIR LABEL
   local dir=$1 label=$2 t name
-  echo "== unit tests ($label)"
+  phase "unit tests ($label)"
   for t in $(find "$dir/tests/unit" -maxdepth 5 -type f -name 'unit_*' -perm -u+x 2>/dev/null | sort); do
     name=$(basename "$t")
     if ! "$t" --reporters=junit --out="$results/$label-$name.xml" >/dev/null 2>"$results/$label-$name.stderr"; then
@@ -64,7 +67,7 @@ run_suite() {  # DIR LABEL
         record_failure "$label-$name" "$(cat "$results/$label-$name.stderr")"
     fi
   done
-  echo "== integration tests ($label)"
+  phase "integration tests ($label)"
   CAIRN_BUILD_DIR="$root/$dir" CAIRN_SANITIZED=$([ "$label" = asan ] && echo 1 || echo 0) \
     /usr/bin/python3 -m pytest -q -p no:cacheprovider "$root/tests/integration" \
     --junitxml="$results/$label-integration.xml" -o junit_suite_name="$label-integration" \
@@ -85,10 +88,10 @@ if [ "${SKIP_ASAN:-0}" != 1 ]; then
 fi
 
 if [ "${SKIP_FUZZ:-0}" != 1 ]; then
-  secs=${FUZZ_SECONDS:-60}
+  secs=${FUZZ_SECONDS:-30}
   if CC=clang CXX=clang++ configure_build build-fuzz fuzz -Dfuzz=true -Dtests=false \
       -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debugoptimized; then
-    echo "== fuzzing, ${secs}s per target, $jobs at a time"
+    phase "fuzzing, ${secs}s per target, $jobs at a time"
     export results secs
     fuzz_one() {  # runs one target; writes its own pass/fail report
       f=$1
@@ -114,4 +117,5 @@ if [ "${SKIP_FUZZ:-0}" != 1 ]; then
   fi
 fi
 
+phase "done"
 python3 tests/summarize.py "$results"

@@ -468,7 +468,8 @@ def test_prefetch_refreshes_popular_names_before_they_expire(daemons, tmp_path, 
         "cache": {"prefetch": {"enabled": True, "min_ttl": 1, "min_hits": 1, "percent_left": 60}},
     })
     fwd.q("hot.example.com")
-    wait_for(lambda: fwd.q("hot.example.com") and up.count("hot.example.com.") == 2, 4,
+    # >= 2: a slow upstream (sanitizer builds) may see a retried prefetch too.
+    wait_for(lambda: fwd.q("hot.example.com") and up.count("hot.example.com.") >= 2, 4,
              "a prefetch of the popular name")
     assert fwd.metric("cairn_dnsfwd_cache_prefetches_total") >= 1
     assert fwd.metric("cairn_dnsfwd_cache_misses_total") == 1  # clients never waited
