@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "agent/agent.h"
+#include "agent/config/advertise.h"
 #include "agent/config/flags.h"
 #include "agent/config/identity.h"
 #include "cairn_version.h"
@@ -34,10 +35,12 @@ void print_banner(const Agent& agent, const config::AgentFlags& flags) {
   std::printf("        Datacenter: '%s'  Server: %s\n", cfg.datacenter.c_str(),
               agent.is_server() ? "true" : "false");
   std::printf("          HTTP API: http://%s:%d\n", host.c_str(), agent.http_port());
-  if (cfg.ui) std::printf("                UI: http://%s:%d/ui/\n", host.c_str(), agent.http_port());
+  if (cfg.ui)
+    std::printf("                UI: http://%s:%d/ui/\n", host.c_str(), agent.http_port());
   if (agent.dns_port() > 0)
     std::printf("               DNS: %s:%d (UDP and TCP)\n", host.c_str(), agent.dns_port());
-  std::printf("          Data dir: %s\n", cfg.data_dir.empty() ? "(none, in memory)" : cfg.data_dir.c_str());
+  std::printf("          Data dir: %s\n",
+              cfg.data_dir.empty() ? "(none, in memory)" : cfg.data_dir.c_str());
   std::printf("          Services: %zu", agent.local().services().size());
   for (const auto& d : flags.config_dirs) std::printf("  from %s", d.c_str());
   std::printf("\n\n==> Log data will now stream in as it occurs:\n\n");
@@ -72,13 +75,21 @@ int run_agent(const std::vector<std::string>& args) {
 
   if (cfg.node_name.empty()) cfg.node_name = config::hostname();
   if (cfg.data_dir.empty() && !cfg.dev)
-    return fail("data_dir must be set (-data-dir or data_dir in the config); -dev runs without one");
+    return fail(
+        "data_dir must be set (-data-dir or data_dir in the config); -dev runs without one");
   if (!cfg.data_dir.empty()) {
     if (!make_dirs(cfg.data_dir, 0700, err)) return fail("data dir: " + err);
   }
   if (cfg.node_id.empty()) {
     cfg.node_id = config::load_or_create_node_id(cfg.data_dir, err);
     if (cfg.node_id.empty()) return fail("node ID: " + err);
+  }
+
+  if (!cfg.dev) {
+    // Fixed once: the catalog, gossip and DNS answers all carry this address.
+    std::string advertise = config::advertise_address(cfg.bind_addr, cfg.advertise_addr, err);
+    if (advertise.empty()) return fail("Error loading configuration: " + err);
+    cfg.advertise_addr = advertise;
   }
 
   signal(SIGPIPE, SIG_IGN);
@@ -96,9 +107,10 @@ int run_agent(const std::vector<std::string>& args) {
       exit_code = 1;
     } else {
       print_banner(agent, flags);
-      log::info("agent", "started", {{"node", agent.config().node_name},
-                                     {"datacenter", agent.config().datacenter},
-                                     {"http_port", std::to_string(agent.http_port())}});
+      log::info("agent", "started",
+                {{"node", agent.config().node_name},
+                 {"datacenter", agent.config().datacenter},
+                 {"http_port", std::to_string(agent.http_port())}});
       bool stopping = false;
       std::unique_ptr<SignalWatch> term, intr, hup;
       auto finish = [&] {
@@ -109,7 +121,8 @@ int run_agent(const std::vector<std::string>& args) {
       };
       // leave_on_terminate: SIGTERM leaves the gossip pool first, so others see
       // "left" rather than "failed" (Consul's default: clients yes, servers no).
-      bool leave_on_term = cfg.leave_on_terminate.value_or(!cfg.server && !cfg.dev);
+      const config::Config& running = agent.config();
+      bool leave_on_term = running.leave_on_terminate.value_or(!running.server && !running.dev);
       auto stop = [&](const char* why, bool leave) {
         if (stopping) return;
         stopping = true;

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test:
 #   1. normal build: unit tests (doctest) and integration tests (real binaries on loopback)
-#   2. AddressSanitizer + UndefinedBehaviorSanitizer build: the same tests again
-#   3. clang/libFuzzer build: every fuzz target for FUZZ_SECONDS (default 30) each
+#   2. AddressSanitizer + UndefinedBehaviorSanitizer build (clang): the same tests again
+#   3. the fuzz targets of that build (libFuzzer): each for FUZZ_SECONDS (default 30)
 # The last line is "N passed, N failed". Exit status 0 only when nothing failed.
 # Environment: SKIP_ASAN=1, SKIP_FUZZ=1 and FUZZ_SECONDS=N shorten local runs;
 # PYTEST_ARGS passes extra arguments (e.g. "-k dns") to pytest.
@@ -78,25 +78,33 @@ if configure_build build normal --buildtype=debugoptimized; then
   run_suite build normal
 fi
 
-if [ "${SKIP_ASAN:-0}" != 1 ]; then
+# One clang build serves both the sanitizer pass and the fuzzers: AddressSanitizer
+# and UndefinedBehaviorSanitizer everywhere, libFuzzer coverage instrumentation
+# (harmless outside the fuzz targets), -O1 so the suite runs at a usable speed,
+# and a unity build (the normal build above is not one, so it still catches a
+# file that misses an include).
+sanitized_ok=0
+if [ "${SKIP_ASAN:-0}" != 1 ] || [ "${SKIP_FUZZ:-0}" != 1 ]; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
   export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-  if configure_build build-asan asan --buildtype=debug -Db_sanitize=address,undefined \
-      -Db_lundef=false -Dcpp_args=-fno-sanitize-recover=all -Dc_args=-fno-sanitize-recover=all; then
-    run_suite build-asan asan
+  if CC=clang CXX=clang++ configure_build build-asan asan -Dfuzz=true -Dunity=on -Dunity_size=6 \
+      -Db_sanitize=address,undefined -Db_lundef=false -Doptimization=1 -Ddebug=true \
+      -Dcpp_args=-fno-sanitize-recover=all -Dc_args=-fno-sanitize-recover=all; then
+    sanitized_ok=1
   fi
 fi
+if [ "${SKIP_ASAN:-0}" != 1 ] && [ $sanitized_ok = 1 ]; then
+  run_suite build-asan asan
+fi
 
-if [ "${SKIP_FUZZ:-0}" != 1 ]; then
+if [ "${SKIP_FUZZ:-0}" != 1 ] && [ $sanitized_ok = 1 ]; then
   secs=${FUZZ_SECONDS:-30}
-  if CC=clang CXX=clang++ configure_build build-fuzz fuzz -Dfuzz=true -Dtests=false \
-      -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debugoptimized; then
     phase "fuzzing, ${secs}s per target, $jobs at a time"
     export results secs
     fuzz_one() {  # runs one target; writes its own pass/fail report
       f=$1
       name=$(basename "$f")
-      corpus="build-fuzz/corpus/$name"
+      corpus="build-asan/fuzz-corpus/$name"
       mkdir -p "$corpus"
       seeds="tests/fuzz/seeds/${name#fuzz_}"
       [ -d "$seeds" ] || seeds=
@@ -112,9 +120,8 @@ if [ "${SKIP_FUZZ:-0}" != 1 ]; then
       fi
     }
     export -f fuzz_one
-    find build-fuzz/tests/fuzz -maxdepth 1 -type f -name 'fuzz_*' -perm -u+x | sort |
+    find build-asan/tests/fuzz -maxdepth 1 -type f -name 'fuzz_*' -perm -u+x | sort |
       xargs -r -P "$jobs" -I{} bash -c 'fuzz_one "$1"' _ {}
-  fi
 fi
 
 phase "done"

@@ -56,8 +56,11 @@ void SocketWatcher::dispatch() {
     if (n < 0 && errno == EINTR) continue;
     for (int i = 0; i < n; ++i) {
       // Looked up per event: a handler may have closed any other socket.
-      auto it = clients_.find(events[i].data.u64);
-      if (it != clients_.end()) it->second->on_socket_event(events[i].events);
+      // Copied out: epoll_event is packed on x86-64, so its u64 may be misaligned.
+      const uint64_t token = events[i].data.u64;
+      const uint32_t what = events[i].events;
+      auto it = clients_.find(token);
+      if (it != clients_.end()) it->second->on_socket_event(what);
     }
     if (n < 64) return;
   }

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "common/http/url.h"
+
 namespace cairn::cli {
 
 namespace {
@@ -33,10 +35,10 @@ ApiClient ApiClient::from_args(std::vector<std::string>& args) {
       name = name.substr(0, eq);
       inline_value = true;
     }
-    bool ours = a.size() > 1 && a[0] == '-' &&
-                (name == "http-addr" || name == "token" || name == "ca-file" ||
-                 name == "client-cert" || name == "client-key" || name == "tls-server-name" ||
-                 name == "token-file");
+    bool ours =
+        a.size() > 1 && a[0] == '-' &&
+        (name == "http-addr" || name == "token" || name == "ca-file" || name == "client-cert" ||
+         name == "client-key" || name == "tls-server-name" || name == "token-file");
     if (!ours) {
       rest.push_back(a);
       continue;
@@ -85,7 +87,9 @@ int fail(const std::string& message) {
   return 1;
 }
 
-bool stdout_is_terminal() { return isatty(STDOUT_FILENO) == 1; }
+bool stdout_is_terminal() {
+  return isatty(STDOUT_FILENO) == 1;
+}
 
 std::string colour(const std::string& text, const char* code) {
   static const bool enabled = stdout_is_terminal() && std::getenv("NO_COLOR") == nullptr;
@@ -178,6 +182,26 @@ std::string parse_flags(const std::vector<std::string>& args,
     }
   }
   return "";
+}
+
+std::string str(const Value* v) {
+  if (!v) return "";
+  if (v->kind == Value::Kind::string || v->kind == Value::Kind::scalar) return v->s;
+  if (v->kind == Value::Kind::integer) return std::to_string(v->i);
+  if (v->kind == Value::Kind::uinteger) return std::to_string(v->u);
+  if (v->kind == Value::Kind::boolean) return v->b ? "true" : "false";
+  return "";
+}
+
+uint64_t num(const Value* v) {
+  if (!v) return 0;
+  if (v->kind == Value::Kind::integer) return static_cast<uint64_t>(v->i);
+  if (v->kind == Value::Kind::uinteger) return v->u;
+  return 0;
+}
+
+std::string kv_path(const std::string& key) {
+  return "/v1/kv/" + http::percent_encode(key, true);
 }
 
 }  // namespace cairn::cli

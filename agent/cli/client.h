@@ -33,6 +33,13 @@ std::string colour(const std::string& text, const char* code);
 // Aligns rows of cells into columns separated by two spaces.
 std::string columns(const std::vector<std::vector<std::string>>& rows);
 
+// Fields of API answers: the text of a string, number or boolean, and an
+// unsigned number; "" and 0 when absent or of another kind.
+std::string str(const Value* v);
+uint64_t num(const Value* v);
+// /v1/kv/<key>, the key percent-encoded with its slashes kept.
+std::string kv_path(const std::string& key);
+
 // Simple flag parsing for subcommands: "-name", "-name=value", "-name value".
 struct FlagSet {
   std::vector<std::string> positional;

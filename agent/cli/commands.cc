@@ -15,13 +15,6 @@ namespace cairn::cli {
 
 namespace {
 
-std::string str(const Value* v) {
-  if (!v) return "";
-  if (v->kind == Value::Kind::string || v->kind == Value::Kind::scalar) return v->s;
-  if (v->kind == Value::Kind::integer) return std::to_string(v->i);
-  return "";
-}
-
 // PUT with an error message for non-200 answers; true when it succeeded.
 bool put(const ApiClient& api, const std::string& target, const std::string& body,
          const std::string& what) {

@@ -16,16 +16,6 @@ namespace cairn::cli {
 
 namespace {
 
-std::string kv_path(const std::string& key) { return "/v1/kv/" + http::percent_encode(key, true); }
-
-std::string str(const Value* v) { return v && (v->kind == Value::Kind::string) ? v->s : ""; }
-uint64_t num(const Value* v) {
-  if (!v) return 0;
-  if (v->kind == Value::Kind::integer) return static_cast<uint64_t>(v->i);
-  if (v->kind == Value::Kind::uinteger) return v->u;
-  return 0;
-}
-
 // GET a KV path; 404 is "no such key" (returns true with found=false).
 bool kv_read(const ApiClient& api, const std::string& target, Value& out, bool& found) {
   http::ClientResponse resp;

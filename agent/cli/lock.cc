@@ -44,15 +44,6 @@ struct Entry {
   uint64_t flags = 0;
 };
 
-std::string kv_path(const std::string& key) { return "/v1/kv/" + http::percent_encode(key, true); }
-
-uint64_t num(const Value* v) {
-  if (!v) return 0;
-  if (v->kind == Value::Kind::integer) return static_cast<uint64_t>(v->i);
-  if (v->kind == Value::Kind::uinteger) return v->u;
-  return 0;
-}
-
 class Locker {
  public:
   Locker(ApiClient api, std::string prefix, int limit, bool verbose)

@@ -12,14 +12,6 @@ namespace cairn::cli {
 
 namespace {
 
-std::string str(const Value* v) {
-  if (!v) return "";
-  if (v->kind == Value::Kind::string || v->kind == Value::Kind::scalar) return v->s;
-  if (v->kind == Value::Kind::integer) return std::to_string(v->i);
-  if (v->kind == Value::Kind::boolean) return v->b ? "true" : "false";
-  return "";
-}
-
 const char* status_colour(const std::string& s) {
   if (s == "passing") return "32";
   if (s == "warning") return "33";

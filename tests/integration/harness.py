@@ -183,6 +183,8 @@ class Agent:
              "-config-dir", self.config_dir, "-log-level", "debug"]
         if self.dev:
             a.append("-dev")
+        elif "-bind" not in self.extra_args:
+            a += ["-bind", "127.0.0.1"]  # never gossip beyond loopback
         if self.data_dir:
             a += ["-data-dir", self.data_dir]
         return a + self.extra_args

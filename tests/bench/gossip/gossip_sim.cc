@@ -55,7 +55,7 @@ double secs(Duration d) {
 // subject alive? 12.5 MB for 10,000 nodes.
 class ViewMatrix {
  public:
-  explicit ViewMatrix(size_t n) : n_(n), words_((n + 63) / 64), bits_(n * words_, 0) {}
+  explicit ViewMatrix(size_t n) : words_((n + 63) / 64), bits_(n * words_, 0) {}
   void set(size_t o, size_t s, bool v) {
     uint64_t& w = bits_[o * words_ + s / 64];
     const uint64_t m = uint64_t{1} << (s % 64);
@@ -72,7 +72,7 @@ class ViewMatrix {
   size_t words() const { return words_; }
 
  private:
-  size_t n_, words_;
+  size_t words_;
   std::vector<uint64_t> bits_;
 };
 

@@ -267,10 +267,10 @@ TEST_CASE("setup-resolv refuses when there is nothing to forward to") {
   CHECK(root.read("etc/resolv.conf") == "nameserver 127.0.0.1\n");
 }
 
-TEST_CASE("examples/dnsfwd.yaml decodes to the defaults it documents") {
+TEST_CASE("packaging/etc/dnsfwd.yaml decodes to the defaults it documents") {
   Config c;
   std::string err;
-  REQUIRE_MESSAGE(load_config(std::string(CAIRN_SOURCE_ROOT) + "/examples/dnsfwd.yaml", c, err),
+  REQUIRE_MESSAGE(load_config(std::string(CAIRN_SOURCE_ROOT) + "/packaging/etc/dnsfwd.yaml", c, err),
                   err);
   Config d = default_config();
   CHECK(c.listen.size() == d.listen.size());

@@ -47,7 +47,7 @@ state::Check check(std::string node, std::string id, std::string status,
   return c;
 }
 
-struct Fixture {
+struct AnswerFixture {
   state::Store store;
   config::Config cfg;
   Settings settings;
@@ -56,7 +56,7 @@ struct Fixture {
   Outcome last;
   std::unique_ptr<test::Response> resp;
 
-  Fixture() {
+  AnswerFixture() {
     cfg.node_name = "web-01";
     cfg.dns_config.node_ttl = 30 * kSecond;
     cfg.dns_config.service_ttl = {{"*", 5 * kSecond}, {"db", 10 * kSecond}};
@@ -102,7 +102,7 @@ std::vector<std::string> sorted(std::vector<std::string> v) {
 
 }  // namespace
 
-TEST_CASE_FIXTURE(Fixture, "service A lookup returns every healthy instance with the service TTL") {
+TEST_CASE_FIXTURE(AnswerFixture, "service A lookup returns every healthy instance with the service TTL") {
   auto* r = ask("web.service.consul", kTypeA);
   CHECK(r->rcode() == LDNS_RCODE_NOERROR);
   CHECK(r->aa());
@@ -115,14 +115,14 @@ TEST_CASE_FIXTURE(Fixture, "service A lookup returns every healthy instance with
   CHECK(last.zone == Outcome::Zone::domain);
 }
 
-TEST_CASE_FIXTURE(Fixture,
+TEST_CASE_FIXTURE(AnswerFixture,
                   "the answer keeps the question's case and names compare case-insensitively") {
   auto* r = ask("WEB.Service.CONSUL", kTypeA);
   REQUIRE(r->answer().size() == 2);
   CHECK(r->answer()[0].rfind("WEB.Service.CONSUL. 5 IN A", 0) == 0);
 }
 
-TEST_CASE_FIXTURE(Fixture, "SRV: node targets, addr targets and additional records") {
+TEST_CASE_FIXTURE(AnswerFixture, "SRV: node targets, addr targets and additional records") {
   auto* r = ask("_web._tcp.service.consul", kTypeSRV);
   CHECK(sorted(r->answer()) ==
         std::vector<std::string>{
@@ -136,7 +136,7 @@ TEST_CASE_FIXTURE(Fixture, "SRV: node targets, addr targets and additional recor
                                    });
 }
 
-TEST_CASE_FIXTURE(Fixture, "tags filter case-insensitively, in both name forms") {
+TEST_CASE_FIXTURE(AnswerFixture, "tags filter case-insensitively, in both name forms") {
   auto* r = ask("primary.web.service.consul", kTypeA);
   CHECK(r->answer() == std::vector<std::string>{"primary.web.service.consul. 5 IN A 10.0.0.5"});
   r = ask("_web._v2.service.consul", kTypeSRV);
@@ -146,7 +146,7 @@ TEST_CASE_FIXTURE(Fixture, "tags filter case-insensitively, in both name forms")
   CHECK(r->rcode() == LDNS_RCODE_NXDOMAIN);
 }
 
-TEST_CASE_FIXTURE(Fixture,
+TEST_CASE_FIXTURE(AnswerFixture,
                   "health: critical never, warning unless only_passing, maintenance is critical") {
   put(state::PutCheck{check("web-02", "svc", state::kWarning, "web2", "web")});
   CHECK(ask("web.service.consul", kTypeA)->answer().size() == 2);
@@ -176,7 +176,7 @@ TEST_CASE_FIXTURE(Fixture,
             "consul. 0 IN SOA ns.consul. hostmaster.consul. 1700000000 3600 600 86400 0", 0) == 0);
 }
 
-TEST_CASE_FIXTURE(Fixture, "NODATA: instances without an address of the asked type") {
+TEST_CASE_FIXTURE(AnswerFixture, "NODATA: instances without an address of the asked type") {
   auto* r = ask("web.service.consul", kTypeAAAA);
   CHECK(r->rcode() == LDNS_RCODE_NOERROR);
   CHECK(r->answer().empty());
@@ -186,7 +186,7 @@ TEST_CASE_FIXTURE(Fixture, "NODATA: instances without an address of the asked ty
   CHECK(r->answer() == std::vector<std::string>{"db.service.consul. 10 IN AAAA 2001:db8::1"});
 }
 
-TEST_CASE_FIXTURE(Fixture, "node lookups: A, AAAA, TXT, ANY, other types and unknown nodes") {
+TEST_CASE_FIXTURE(AnswerFixture, "node lookups: A, AAAA, TXT, ANY, other types and unknown nodes") {
   auto* r = ask("web-01.node.consul", kTypeA);
   CHECK(r->answer() == std::vector<std::string>{"web-01.node.consul. 30 IN A 10.0.0.5"});
   CHECK(r->additional() == std::vector<std::string>{"web-01.node.consul. 30 IN TXT \"rack=r1\""});
@@ -210,7 +210,7 @@ TEST_CASE_FIXTURE(Fixture, "node lookups: A, AAAA, TXT, ANY, other types and unk
   CHECK(r->rcode() == LDNS_RCODE_NXDOMAIN);
 }
 
-TEST_CASE_FIXTURE(Fixture, "node meta TXT follows RFC 1464") {
+TEST_CASE_FIXTURE(AnswerFixture, "node meta TXT follows RFC 1464") {
   put(state::PutNode{node("web-01", "10.0.0.5", {{"a=b", " v`"}, {"rfc1035-raw", "x y"}})});
   auto* r = ask("web-01.node.consul", kTypeTXT);
   CHECK(sorted(r->answer()) == std::vector<std::string>{
@@ -219,7 +219,7 @@ TEST_CASE_FIXTURE(Fixture, "node meta TXT follows RFC 1464") {
                                });
 }
 
-TEST_CASE_FIXTURE(Fixture, "addr names") {
+TEST_CASE_FIXTURE(AnswerFixture, "addr names") {
   auto* r = ask("0a000007.addr.dc1.consul", kTypeA);
   CHECK(r->answer() == std::vector<std::string>{"0a000007.addr.dc1.consul. 30 IN A 10.0.0.7"});
   r = ask("20010db8000000000000000000000001.addr.consul", kTypeAAAA);
@@ -232,7 +232,7 @@ TEST_CASE_FIXTURE(Fixture, "addr names") {
   CHECK(r->rcode() == LDNS_RCODE_NXDOMAIN);
 }
 
-TEST_CASE_FIXTURE(Fixture, "PTR for node and service addresses") {
+TEST_CASE_FIXTURE(AnswerFixture, "PTR for node and service addresses") {
   auto* r = ask("5.0.0.10.in-addr.arpa", kTypePTR);
   CHECK(r->answer() ==
         std::vector<std::string>{"5.0.0.10.in-addr.arpa. 0 IN PTR web-01.node.dc1.consul."});
@@ -255,7 +255,7 @@ TEST_CASE_FIXTURE(Fixture, "PTR for node and service addresses") {
   CHECK(builder.answer(p, Transport::udp, {}, store, 0, out).action == Outcome::Action::recurse);
 }
 
-TEST_CASE_FIXTURE(Fixture,
+TEST_CASE_FIXTURE(AnswerFixture,
                   "names outside the domain: REFUSED without recursors, recursion with them") {
   auto* r = ask("example.com", kTypeA);
   CHECK(r->rcode() == LDNS_RCODE_REFUSED);
@@ -273,7 +273,7 @@ TEST_CASE_FIXTURE(Fixture,
   CHECK(r->ra());
 }
 
-TEST_CASE_FIXTURE(Fixture, "SOA and NS questions") {
+TEST_CASE_FIXTURE(AnswerFixture, "SOA and NS questions") {
   auto* r = ask("consul", kTypeSOA);
   REQUIRE(r->answer().size() == 1);
   CHECK(r->answer()[0] ==
@@ -288,7 +288,7 @@ TEST_CASE_FIXTURE(Fixture, "SOA and NS questions") {
   CHECK(r->rcode() == LDNS_RCODE_NXDOMAIN);
 }
 
-TEST_CASE_FIXTURE(Fixture, "alt_domain answers with its own names") {
+TEST_CASE_FIXTURE(AnswerFixture, "alt_domain answers with its own names") {
   cfg.alt_domain = "cairn.example.";
   apply_settings();
   auto* r = ask("web.service.cairn.example", kTypeSRV);
@@ -298,7 +298,7 @@ TEST_CASE_FIXTURE(Fixture, "alt_domain answers with its own names") {
   CHECK(r->authority()[0].rfind("cairn.example. 0 IN SOA ns.cairn.example.", 0) == 0);
 }
 
-TEST_CASE_FIXTURE(Fixture, "unknown class, opcode and garbage") {
+TEST_CASE_FIXTURE(AnswerFixture, "unknown class, opcode and garbage") {
   test::QueryOptions o;
   o.qclass = 3;  // CHAOS
   auto* r = ask("version.bind", kTypeTXT, o);
@@ -321,7 +321,7 @@ TEST_CASE_FIXTURE(Fixture, "unknown class, opcode and garbage") {
   CHECK(formerr.rcode() == LDNS_RCODE_FORMERR);
 }
 
-TEST_CASE_FIXTURE(Fixture, "EDNS: the OPT record is echoed; BADVERS for version 1") {
+TEST_CASE_FIXTURE(AnswerFixture, "EDNS: the OPT record is echoed; BADVERS for version 1") {
   test::QueryOptions o;
   o.edns_size = 1232;
   auto* r = ask("web.service.consul", kTypeA, o);
@@ -337,7 +337,7 @@ TEST_CASE_FIXTURE(Fixture, "EDNS: the OPT record is echoed; BADVERS for version 
 
 namespace {
 
-void add_many(Fixture& f, int n) {
+void add_many(AnswerFixture& f, int n) {
   Batch b;
   for (int i = 0; i < n; ++i) {
     std::string name = "big-" + std::to_string(i);
@@ -352,7 +352,7 @@ void add_many(Fixture& f, int n) {
 }  // namespace
 
 TEST_CASE_FIXTURE(
-    Fixture, "UDP without EDNS: udp_answer_limit answers, shuffled, TC only with enable_truncate") {
+    AnswerFixture, "UDP without EDNS: udp_answer_limit answers, shuffled, TC only with enable_truncate") {
   add_many(*this, 20);
   std::set<std::string> firsts;
   for (int i = 0; i < 40; ++i) {
@@ -382,7 +382,7 @@ TEST_CASE_FIXTURE(
   CHECK_FALSE(r->tc());
 }
 
-TEST_CASE_FIXTURE(Fixture, "size trimming: UDP fits the EDNS size, TCP gets everything") {
+TEST_CASE_FIXTURE(AnswerFixture, "size trimming: UDP fits the EDNS size, TCP gets everything") {
   add_many(*this, 200);
   cfg.dns_config.enable_truncate = true;
   apply_settings();
@@ -405,7 +405,7 @@ TEST_CASE_FIXTURE(Fixture, "size trimming: UDP fits the EDNS size, TCP gets ever
   CHECK(r->answer().size() == 200);
 }
 
-TEST_CASE_FIXTURE(Fixture, "a_record_limit caps A answers") {
+TEST_CASE_FIXTURE(AnswerFixture, "a_record_limit caps A answers") {
   add_many(*this, 10);
   cfg.dns_config.a_record_limit = 2;
   apply_settings();
@@ -414,7 +414,7 @@ TEST_CASE_FIXTURE(Fixture, "a_record_limit caps A answers") {
   CHECK(ask("big.service.consul", kTypeA, o)->answer().size() == 2);
 }
 
-TEST_CASE_FIXTURE(Fixture, "answers follow the store as it changes") {
+TEST_CASE_FIXTURE(AnswerFixture, "answers follow the store as it changes") {
   CHECK(ask("web.service.consul", kTypeA)->answer().size() == 2);
   put(state::DeleteService{"web-02", "web2"});
   CHECK(ask("web.service.consul", kTypeA)->answer().size() == 1);
@@ -422,7 +422,7 @@ TEST_CASE_FIXTURE(Fixture, "answers follow the store as it changes") {
   CHECK(ask("web.service.consul", kTypeA)->answer().size() == 2);
 }
 
-TEST_CASE_FIXTURE(Fixture, "services on hostnames get CNAMEs, SRV targets them") {
+TEST_CASE_FIXTURE(AnswerFixture, "services on hostnames get CNAMEs, SRV targets them") {
   put(state::PutService{service("web-02", "ext", "ext", 443, {}, "api.example.com")});
   auto* r = ask("ext.service.consul", kTypeA);
   CHECK(r->answer() == std::vector<std::string>{"ext.service.consul. 5 IN CNAME api.example.com."});
@@ -431,7 +431,7 @@ TEST_CASE_FIXTURE(Fixture, "services on hostnames get CNAMEs, SRV targets them")
         std::vector<std::string>{"ext.service.consul. 5 IN SRV 1 1 443 api.example.com."});
 }
 
-TEST_CASE_FIXTURE(Fixture, "prepared queries resolve by name, template and ID, with their TTL") {
+TEST_CASE_FIXTURE(AnswerFixture, "prepared queries resolve by name, template and ID, with their TTL") {
   state::PreparedQuery q;
   q.id = "7c2d1d2a-0000-4000-8000-000000000001";
   q.name = "primary-web";
@@ -460,7 +460,7 @@ TEST_CASE_FIXTURE(Fixture, "prepared queries resolve by name, template and ID, w
   CHECK(r->rcode() == LDNS_RCODE_NXDOMAIN);
 }
 
-TEST_CASE_FIXTURE(Fixture,
+TEST_CASE_FIXTURE(AnswerFixture,
                   "prepared query Near _agent puts the agent's node first; ECS scope follows") {
   add_many(*this, 6);
   put(state::PutService{service("web-01", "big-local", "big", 7000)});

@@ -23,7 +23,7 @@ const char* kId1 = "11111111-2222-4333-8444-555555555555";
 const char* kId2 = "11111111-2222-4333-8444-666666666666";
 const char* kId3 = "11111111-2222-4333-8444-777777777777";
 
-struct Fixture {
+struct PreparedQueryFixture {
   Store store;
   std::string set(const PreparedQuery& q, bool create = true) {
     Batch b;
@@ -63,7 +63,7 @@ TEST_CASE("validation follows Consul's messages") {
   CHECK(validate_query(q) == "");
 }
 
-TEST_CASE_FIXTURE(Fixture, "names are unique, never alias an ID, one catch-all template") {
+TEST_CASE_FIXTURE(PreparedQueryFixture, "names are unique, never alias an ID, one catch-all template") {
   CHECK(set(make(kId1, "db", "postgres")) == "");
   CHECK(set(make(kId2, "DB", "redis")) == "name 'DB' aliases an existing query name");
   CHECK(set(make(kId2, kId1, "redis")) ==
@@ -89,7 +89,7 @@ TEST_CASE_FIXTURE(Fixture, "names are unique, never alias an ID, one catch-all t
   CHECK(store.prepared_query_by_name("db") == nullptr);
 }
 
-TEST_CASE_FIXTURE(Fixture, "resolution: ID, exact name, longest template prefix, catch-all") {
+TEST_CASE_FIXTURE(PreparedQueryFixture, "resolution: ID, exact name, longest template prefix, catch-all") {
   REQUIRE(set(make(kId1, "db", "postgres")) == "");
   PreparedQuery geo = make(kId2, "geo-", "${name.suffix}");
   geo.tmpl.type = kTemplateNamePrefixMatch;
@@ -119,7 +119,7 @@ TEST_CASE_FIXTURE(Fixture, "resolution: ID, exact name, longest template prefix,
   CHECK(q->service.service == "anything");
 }
 
-TEST_CASE_FIXTURE(Fixture, "execution: health, IgnoreCheckIDs, tags, metadata") {
+TEST_CASE_FIXTURE(PreparedQueryFixture, "execution: health, IgnoreCheckIDs, tags, metadata") {
   Batch b;
   for (const char* n : {"a", "b", "c"}) {
     Node node;

@@ -8,11 +8,11 @@ using namespace cairn::dns;
 
 namespace {
 
-struct Fixture {
+struct QnameFixture {
   Settings settings;
   Query q;
   ParsedName name;
-  Fixture() {
+  QnameFixture() {
     cairn::config::Config cfg;
     cfg.alt_domain = "cairn.example";
     REQUIRE(make_settings(cfg, settings) == "");
@@ -27,7 +27,7 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE_FIXTURE(Fixture, "service names, with tags and datacenters") {
+TEST_CASE_FIXTURE(QnameFixture, "service names, with tags and datacenters") {
   auto& n = parse("Web.Service.Consul");
   CHECK(n.kind == NameKind::service);
   CHECK(n.service == "web");
@@ -56,7 +56,7 @@ TEST_CASE_FIXTURE(Fixture, "service names, with tags and datacenters") {
   CHECK(name.domain == 1);
 }
 
-TEST_CASE_FIXTURE(Fixture, "RFC 2782 names") {
+TEST_CASE_FIXTURE(QnameFixture, "RFC 2782 names") {
   parse("_web._tcp.service.consul", kTypeSRV);
   CHECK(name.kind == NameKind::service);
   CHECK(name.service == "web");
@@ -77,7 +77,7 @@ TEST_CASE_FIXTURE(Fixture, "RFC 2782 names") {
   CHECK(name.kind == NameKind::invalid);
 }
 
-TEST_CASE_FIXTURE(Fixture, "node, query and addr names") {
+TEST_CASE_FIXTURE(QnameFixture, "node, query and addr names") {
   parse("web-01.node.consul");
   CHECK(name.kind == NameKind::node);
   CHECK(name.node == "web-01");
@@ -100,7 +100,7 @@ TEST_CASE_FIXTURE(Fixture, "node, query and addr names") {
   CHECK(name.kind == NameKind::invalid);
 }
 
-TEST_CASE_FIXTURE(Fixture, "outside the domain, reverse names and the apex") {
+TEST_CASE_FIXTURE(QnameFixture, "outside the domain, reverse names and the apex") {
   CHECK(parse("example.com").kind == NameKind::outside);
   CHECK(parse("consul.example.com").kind == NameKind::outside);
   CHECK(parse("1.0.0.10.in-addr.arpa").kind == NameKind::arpa);

@@ -8,7 +8,7 @@ using namespace cairn::state;
 
 namespace {
 
-struct Fixture {
+struct KvFixture {
   Store store;
   int64_t now = 1'000'000;
   TxnPlan run(std::vector<KVOp> ops) {
@@ -47,7 +47,7 @@ KVOp op(KVVerb v, std::string key, std::string value = "", uint64_t index = 0,
 }  // namespace
 
 TEST_CASE("set keeps create index, cas checks modify index") {
-  Fixture f;
+  KvFixture f;
   CHECK(f.run({op(KVVerb::set, "a", "1")}).ok());
   uint64_t created = f.store.kv("a")->raft.create_index;
   CHECK(f.run({op(KVVerb::set, "a", "2")}).ok());
@@ -64,7 +64,7 @@ TEST_CASE("set keeps create index, cas checks modify index") {
 }
 
 TEST_CASE("a transaction is all or nothing and sees its own writes") {
-  Fixture f;
+  KvFixture f;
   TxnPlan p = f.run({op(KVVerb::set, "x", "1"), op(KVVerb::get, "x"), op(KVVerb::check_not_exists, "y")});
   CHECK(p.ok());
   TxnPlan bad = f.run({op(KVVerb::set, "y", "1"), op(KVVerb::get, "missing")});
@@ -76,7 +76,7 @@ TEST_CASE("a transaction is all or nothing and sees its own writes") {
 }
 
 TEST_CASE("deletes leave tombstones that keep prefix indexes moving") {
-  Fixture f;
+  KvFixture f;
   f.run({op(KVVerb::set, "app/a", "1"), op(KVVerb::set, "app/b", "2")});
   uint64_t before = f.store.kv_prefix_index("app/");
   f.run({op(KVVerb::delete_tree, "app/")});
@@ -88,7 +88,7 @@ TEST_CASE("deletes leave tombstones that keep prefix indexes moving") {
 }
 
 TEST_CASE("prefix watchers wake on puts and deletes beneath the prefix only") {
-  Fixture f;
+  KvFixture f;
   int app = 0, other = 0;
   f.store.watch({kv_watch_key("app/")}, [&] { app++; });
   f.store.watch({kv_watch_key("other/")}, [&] { other++; });
@@ -101,7 +101,7 @@ TEST_CASE("prefix watchers wake on puts and deletes beneath the prefix only") {
 }
 
 TEST_CASE("locks: acquire bumps LockIndex once, release keeps it, others are refused") {
-  Fixture f;
+  KvFixture f;
   f.session("s1");
   f.session("s2");
   CHECK(f.run({op(KVVerb::lock, "l", "v", 0, "s1")}).ok());
@@ -125,7 +125,7 @@ TEST_CASE("locks: acquire bumps LockIndex once, release keeps it, others are ref
 }
 
 TEST_CASE("invalidating a session releases or deletes its keys, then lock-delay applies") {
-  Fixture f;
+  KvFixture f;
   f.session("rel");
   f.session("del", kBehaviorDelete);
   f.run({op(KVVerb::lock, "a", "", 0, "rel"), op(KVVerb::lock, "b", "", 0, "del")});
@@ -143,7 +143,7 @@ TEST_CASE("invalidating a session releases or deletes its keys, then lock-delay 
 }
 
 TEST_CASE("a critical check invalidates the sessions that name it") {
-  Fixture f;
+  KvFixture f;
   Node n;
   n.name = "n1";
   n.address = "127.0.0.1";

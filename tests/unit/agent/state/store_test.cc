@@ -37,7 +37,7 @@ Check make_check(std::string node, std::string id, std::string service_id = "",
   return c;
 }
 
-struct Fixture {
+struct StoreFixture {
   Store store;
   uint64_t next = 1;
   void apply(Batch b) { store.apply(b, next++); }
@@ -46,7 +46,7 @@ struct Fixture {
 }  // namespace
 
 TEST_CASE("rows keep create index and take the batch's modify index") {
-  Fixture f;
+  StoreFixture f;
   f.apply({PutNode{make_node("a")}});
   f.apply({PutNode{make_node("a", "10.0.0.2")}});
   const Node* n = f.store.node("A");  // names are case-insensitive
@@ -59,7 +59,7 @@ TEST_CASE("rows keep create index and take the batch's modify index") {
 }
 
 TEST_CASE("service instances are found by name in node order") {
-  Fixture f;
+  StoreFixture f;
   f.apply({PutNode{make_node("b")}, PutNode{make_node("a")},
            PutService{make_service("b", "web1", "web")}, PutService{make_service("a", "web2", "Web")},
            PutService{make_service("a", "db", "db")}});
@@ -72,7 +72,7 @@ TEST_CASE("service instances are found by name in node order") {
 }
 
 TEST_CASE("entity indexes move only for what changed") {
-  Fixture f;
+  StoreFixture f;
   f.apply({PutNode{make_node("a")}, PutService{make_service("a", "web", "web")},
            PutService{make_service("a", "db", "db")}});
   uint64_t db_before = f.store.index_of(service_key("db"));
@@ -86,7 +86,7 @@ TEST_CASE("entity indexes move only for what changed") {
 }
 
 TEST_CASE("watches fire once for touched keys only") {
-  Fixture f;
+  StoreFixture f;
   f.apply({PutNode{make_node("a")}, PutService{make_service("a", "web", "web")},
            PutService{make_service("a", "db", "db")}});
   int web_fired = 0, db_fired = 0;
@@ -104,7 +104,7 @@ TEST_CASE("watches fire once for touched keys only") {
 }
 
 TEST_CASE("a watcher on several keys fires once per batch") {
-  Fixture f;
+  StoreFixture f;
   int fired = 0;
   f.store.watch({std::string(kNodesTable), node_key("a")}, [&] { fired++; });
   f.apply({PutNode{make_node("a")}});
@@ -112,7 +112,7 @@ TEST_CASE("a watcher on several keys fires once per batch") {
 }
 
 TEST_CASE("checks are indexed by instance, node and service name") {
-  Fixture f;
+  StoreFixture f;
   f.apply({PutNode{make_node("a")}, PutService{make_service("a", "web1", "web")},
            PutCheck{make_check("a", "serfHealth")},
            PutCheck{make_check("a", "service:web1", "web1", "web")}});
@@ -126,7 +126,7 @@ TEST_CASE("checks are indexed by instance, node and service name") {
 }
 
 TEST_CASE("deleting the last instance drops the service index back to the tables") {
-  Fixture f;
+  StoreFixture f;
   f.apply({PutNode{make_node("a")}, PutService{make_service("a", "web", "web")}});
   f.apply({DeleteService{"a", "web"}});
   CHECK(f.store.index_of(service_key("web")) == 0);
@@ -135,7 +135,7 @@ TEST_CASE("deleting the last instance drops the service index back to the tables
 }
 
 TEST_CASE("plan_register validates and skips unchanged rows") {
-  Fixture f;
+  StoreFixture f;
   RegisterRequest req;
   req.node = "ext";
   req.address = "192.0.2.1";
@@ -171,7 +171,7 @@ TEST_CASE("plan_register validates and skips unchanged rows") {
 }
 
 TEST_CASE("retagging a service refreshes its checks' copies") {
-  Fixture f;
+  StoreFixture f;
   f.apply({PutNode{make_node("a")}, PutService{make_service("a", "web", "web")},
            PutCheck{make_check("a", "c", "web", "web")}});
   Service s = make_service("a", "web", "web");
@@ -184,7 +184,7 @@ TEST_CASE("retagging a service refreshes its checks' copies") {
 }
 
 TEST_CASE("deregistering a node cascades over its services and checks") {
-  Fixture f;
+  StoreFixture f;
   f.apply({PutNode{make_node("a")}, PutService{make_service("a", "web", "web")},
            PutCheck{make_check("a", "c", "web", "web")}, PutCheck{make_check("a", "n")}});
   Batch b;
