@@ -11,7 +11,7 @@ root=$(cd "$(dirname "$0")/../../.." && pwd)
 cd "$root"
 bash packaging/install-deps.sh test
 [ -f build-bench/build.ninja ] || meson setup build-bench --buildtype=release -Dtests=false >/dev/null
-ninja -C build-bench agent/cairn >/dev/null
+ninja -C build-bench agent/cairn >build-bench/ninja.log 2>&1 || { tail -30 build-bench/ninja.log; exit 1; }
 mkdir -p build-bench/bench
 cc -O2 -Wall -Wextra -o build-bench/bench/check_floor tests/bench/checks/check_floor.c
 exec /usr/bin/python3 tests/bench/checks/bench_checks.py --cairn build-bench/agent/cairn \

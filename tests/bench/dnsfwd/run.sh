@@ -11,7 +11,7 @@ bash packaging/install-deps.sh test
 if [ ! -f build-bench/build.ninja ]; then
   meson setup build-bench --buildtype=release -Dwerror=false -Dtests=false >/dev/null
 fi
-ninja -C build-bench dnsfwd/cairn-dnsfwd >/dev/null
+ninja -C build-bench dnsfwd/cairn-dnsfwd >build-bench/ninja.log 2>&1 || { tail -30 build-bench/ninja.log; exit 1; }
 g++ -O2 -std=c++20 -I. tests/bench/dnsfwd/parse_cost.cc build-bench/common/dns/libcairn_common_dns.a \
   -lldns -o build-bench/parse_cost && build-bench/parse_cost
 echo "load average: $(cut -d" " -f1-3 /proc/loadavg)"

@@ -18,7 +18,7 @@ settle=${SETTLE:-}   # default: N seconds (one probe cycle), plus a random [0, N
 mode=${MODE:-memberlist}
 out=${OUT:-$root/build/gossip-loopback-$(date +%Y%m%d-%H%M%S)}
 
-ninja -C "$build" agent/gossip/cairn-gossip-peer >/dev/null
+ninja -C "$build" agent/gossip/cairn-gossip-peer >"$build/ninja.log" 2>&1 || { tail -30 "$build/ninja.log"; exit 1; }
 cairn="$build/agent/gossip/cairn-gossip-peer"
 go_peer=${MEMBERLIST_PEER_BIN:-$root/.cache/mlpeer/memberlist-peer}
 if [ ! -x "$go_peer" ]; then

@@ -15,7 +15,7 @@ profile=${PROFILE:-lan}
 seed=${SEED:-1}
 out=${OUT:-$root/build/gossip-sim-$(date +%Y%m%d-%H%M%S).jsonl}
 
-ninja -C "$build" tests/bench/gossip/gossip_sim >/dev/null
+ninja -C "$build" tests/bench/gossip/gossip_sim >"$build/ninja.log" 2>&1 || { tail -30 "$build/ninja.log"; exit 1; }
 sim="$build/tests/bench/gossip/gossip_sim"
 echo "# machine: $(nproc) CPU, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)" >&2
 echo "# results: $out" >&2

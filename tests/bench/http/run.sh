@@ -11,5 +11,5 @@ root=$(cd "$(dirname "$0")/../../.." && pwd)
 cd "$root"
 bash packaging/install-deps.sh test
 [ -f build-bench/build.ninja ] || meson setup build-bench --buildtype=release -Dtests=false >/dev/null
-ninja -C build-bench >/dev/null
+ninja -C build-bench >build-bench/ninja.log 2>&1 || { tail -30 build-bench/ninja.log; exit 1; }
 exec /usr/bin/python3 tests/bench/http/bench_http.py --cairn build-bench/agent/cairn "$@"

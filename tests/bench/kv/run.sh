@@ -10,5 +10,5 @@ cd "$root"
 bash packaging/install-deps.sh test
 command -v etcd >/dev/null || { apt-get install -y -qq etcd-server >/dev/null; }
 [ -f build-bench/build.ninja ] || meson setup build-bench --buildtype=release -Dtests=false >/dev/null
-ninja -C build-bench >/dev/null
+ninja -C build-bench >build-bench/ninja.log 2>&1 || { tail -30 build-bench/ninja.log; exit 1; }
 exec /usr/bin/python3 tests/bench/kv/bench_kv.py --cairn build-bench/agent/cairn "$@"
