@@ -76,8 +76,8 @@ std::string validate_http_check(const std::string& url, const std::string& metho
   return "";
 }
 
-struct HttpCheck::Run : RunPool::Item, private ProbeConnection::Owner {
-  explicit Run(CheckEnv& env) : resolver(env.loop), conn(env.sockets, *this) {}
+struct HttpRun final : RunPool::Item, private ProbeConnection::Owner {
+  explicit HttpRun(CheckEnv& env) : resolver(env.loop), conn(env.sockets, *this) {}
 
   void start(HttpCheck& c);
   void timed_out();
@@ -113,7 +113,7 @@ struct HttpCheck::Run : RunPool::Item, private ProbeConnection::Owner {
 };
 
 HttpCheck::HttpCheck(CheckEnv& env, std::string id, const state::CheckDefinition& def)
-    : IntervalCheck(env, std::move(id), def),
+    : PooledRunCheck(env, std::move(id), def),
       url_text_(def.http),
       method_(def.method.empty() ? "GET" : def.method),
       body_(def.body),
@@ -192,24 +192,10 @@ void HttpCheck::probe() {
     finish(state::kCritical, config_error_);
     return;
   }
-  run_ = env_.runs.take<Run>(env_);
-  run_->start(*this);
+  start_run();
 }
 
-void HttpCheck::timed_out() {
-  if (run_) run_->timed_out();
-}
-
-void HttpCheck::run_done(std::string_view status) {
-  std::unique_ptr<Run> run = std::move(run_);
-  run->check = nullptr;
-  CheckEnv& env = env_;
-  finish();
-  report(status, run->output);  // last use of this: the sink may reach far
-  env.runs.give(std::move(run));
-}
-
-void HttpCheck::Run::start(HttpCheck& c) {
+void HttpRun::start(HttpCheck& c) {
   check = &c;
   redirects = 0;
   current_url.assign(c.url_text_);
@@ -219,7 +205,7 @@ void HttpCheck::Run::start(HttpCheck& c) {
   send(c.first_url_);
 }
 
-void HttpCheck::Run::send(const CheckUrl& url) {
+void HttpRun::send(const CheckUrl& url) {
   parser.reset(check->output_max_, request_method == "HEAD");
   written = 0;
   if (&url == &check->first_url_ && check->first_literal_) {
@@ -235,7 +221,7 @@ void HttpCheck::Run::send(const CheckUrl& url) {
   });
 }
 
-void HttpCheck::Run::connect(const CheckUrl& url) {
+void HttpRun::connect(const CheckUrl& url) {
   bool first = &url == &check->first_url_ && check->first_literal_;
   const AddressList& addrs = first ? check->first_addresses_ : addresses;
   const TlsTarget* tls_target = nullptr;
@@ -253,12 +239,12 @@ void HttpCheck::Run::connect(const CheckUrl& url) {
   conn.open(addrs, SOCK_STREAM, tls_target);
 }
 
-void HttpCheck::Run::on_connected() {
+void HttpRun::on_connected() {
   write_pending();
   conn.watch();
 }
 
-void HttpCheck::Run::write_pending() {
+void HttpRun::write_pending() {
   while (written < sending->size()) {
     ssize_t n = conn.write(sending->data() + written, sending->size() - written);
     if (n == ProbeConnection::kWouldBlock) return;
@@ -272,7 +258,7 @@ void HttpCheck::Run::write_pending() {
   }
 }
 
-void HttpCheck::Run::on_ready() {
+void HttpRun::on_ready() {
   if (written < sending->size()) write_pending();
   std::vector<char>& buffer = check->env_.read_buffer;
   for (;;) {
@@ -303,7 +289,7 @@ void HttpCheck::Run::on_ready() {
   }
 }
 
-bool HttpCheck::Run::follow_redirect() {
+bool HttpRun::follow_redirect() {
   int code = parser.status_code();
   if (check->disable_redirects_ || !parser.has_location()) return false;
   if (code != 301 && code != 302 && code != 303 && code != 307 && code != 308) return false;
@@ -343,7 +329,7 @@ bool HttpCheck::Run::follow_redirect() {
   return true;
 }
 
-void HttpCheck::Run::report_response() {
+void HttpRun::report_response() {
   int code = parser.status_code();
   std::string_view status = code >= 200 && code <= 299 ? state::kPassing
                             : code == 429              ? state::kWarning
@@ -353,13 +339,13 @@ void HttpCheck::Run::report_response() {
   done(status);
 }
 
-void HttpCheck::Run::fail(const std::string& error) {
+void HttpRun::fail(const std::string& error) {
   output.assign(url_error_op(check->method_)).append(" ").append(go_quote(current_url));
   output.append(": ").append(error);
   done(state::kCritical);
 }
 
-void HttpCheck::Run::timed_out() {
+void HttpRun::timed_out() {
   resolver.cancel();
   bool have_headers = parser.headers_complete();
   conn.close();

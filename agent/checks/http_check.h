@@ -19,28 +19,26 @@
 
 #include "agent/checks/check_target.h"
 #include "agent/checks/check_url.h"
-#include "agent/checks/interval_check.h"
+#include "agent/checks/pooled_run_check.h"
 
 namespace cairn::checks {
 
 // Go's http.Client gives up after this many requests in one chain of redirects.
 inline constexpr int kMaxRedirects = 10;
 
-class HttpCheck : public IntervalCheck {
+struct HttpRun;  // one request (and its redirects) in flight; http_check.cc
+
+class HttpCheck : public PooledRunCheck<HttpCheck, HttpRun> {
  public:
   HttpCheck(CheckEnv& env, std::string id, const state::CheckDefinition& def);
   ~HttpCheck() override;
 
  private:
-  struct Run;  // one request (and its redirects) in flight; http_check.cc
-  friend struct Run;
+  friend struct HttpRun;
 
   // IntervalCheck
   void probe() override;
-  void timed_out() override;
 
-  // The run ended with this status; its output is in the run.
-  void run_done(std::string_view status);
   void build_request(std::string& out, const std::string& method, const CheckUrl& url,
                      bool same_host_as_first, bool custom_host, bool with_body) const;
 
@@ -60,7 +58,6 @@ class HttpCheck : public IntervalCheck {
   AddressList first_addresses_;
   bool first_literal_ = false;  // first_addresses_ hold the target: no lookup per run
 
-  std::unique_ptr<Run> run_;
 };
 
 // Why an HTTP check definition can never run ("" when it can), for a 400 at registration.

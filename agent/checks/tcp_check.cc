@@ -1,93 +1,57 @@
 #include "agent/checks/tcp_check.h"
 
-#include "agent/checks/probe_connection.h"
-
 namespace cairn::checks {
 
-struct TcpCheck::Run : RunPool::Item, private ProbeConnection::Owner {
-  explicit Run(CheckEnv& env) : resolver(env.loop), conn(env.sockets, *this) {}
+struct TcpRun final : DialRun {
+  using DialRun::DialRun;
 
   void start(TcpCheck& c) {
     check = &c;
-    if (c.literal_) {
-      conn.open(c.addresses_, SOCK_STREAM, nullptr);
-      return;
-    }
-    resolver.resolve(c.host_port_.host, c.host_port_.port, &addresses,
-                     [this](const std::string& err) {
-                       if (!err.empty()) {
-                         output.assign("dial tcp: ").append(err);
-                         check->run_done(state::kCritical);
-                         return;
-                       }
-                       conn.open(addresses, SOCK_STREAM, nullptr);
-                     });
+    dial(c.target_, SOCK_STREAM, "tcp");
   }
 
   void timed_out() {
     if (conn.is_open())
       output.assign("dial tcp ").append(conn.peer_text()).append(": i/o timeout");
     else
-      output.assign("dial tcp: lookup ").append(check->host_port_.host).append(": i/o timeout");
+      output.assign("dial tcp: lookup ")
+          .append(check->target_.host_port.host)
+          .append(": i/o timeout");
     resolver.cancel();
     conn.close();
-    check->run_done(state::kCritical);
+    end(state::kCritical);
   }
+
+  void end(std::string_view status) override { check->run_done(status); }
 
   // ProbeConnection::Owner
   void on_connected() override {
     conn.close();
-    output.assign("TCP connect ").append(check->target_).append(": Success");
-    check->run_done(state::kPassing);
+    output.assign("TCP connect ").append(check->target_.text).append(": Success");
+    end(state::kPassing);
   }
   void on_ready() override {}
   void on_connect_failed(const std::string& error) override {
     output.assign(error);
-    check->run_done(state::kCritical);
+    end(state::kCritical);
   }
 
   TcpCheck* check = nullptr;
-  HostResolver resolver;
-  ProbeConnection conn;
-  AddressList addresses;
-  std::string output;
 };
 
 TcpCheck::TcpCheck(CheckEnv& env, std::string id, const state::CheckDefinition& def)
-    : IntervalCheck(env, std::move(id), def), target_(def.tcp) {
-  std::string error;
-  if (auto hp = split_host_port(target_, &error)) {
-    host_port_ = *hp;
-    literal_ = literal_addresses(host_port_.host, host_port_.port, addresses_);
-    addresses_.shrink_to_fit();
-  }
+    : PooledRunCheck(env, std::move(id), def), target_(def.tcp) {
   start();
 }
 
 TcpCheck::~TcpCheck() = default;
 
 void TcpCheck::probe() {
-  if (host_port_.port == 0) {
-    std::string error;
-    split_host_port(target_, &error);
-    finish(state::kCritical, "dial tcp " + error);
+  if (target_.host_port.port == 0) {
+    finish(state::kCritical, "dial tcp " + target_.parse_error());
     return;
   }
-  run_ = env_.runs.take<Run>(env_);
-  run_->start(*this);
-}
-
-void TcpCheck::timed_out() {
-  if (run_) run_->timed_out();
-}
-
-void TcpCheck::run_done(std::string_view status) {
-  std::unique_ptr<Run> run = std::move(run_);
-  run->check = nullptr;
-  CheckEnv& env = env_;
-  finish();
-  report(status, run->output);  // last use of this: the sink may reach far
-  env.runs.give(std::move(run));
+  start_run();
 }
 
 }  // namespace cairn::checks

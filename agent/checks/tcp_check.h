@@ -4,33 +4,25 @@
 // The socket of a run is borrowed from the agent's RunPool.
 #pragma once
 
-#include <memory>
-#include <string>
-
-#include "agent/checks/check_target.h"
-#include "agent/checks/interval_check.h"
+#include "agent/checks/dial_run.h"
+#include "agent/checks/pooled_run_check.h"
 
 namespace cairn::checks {
 
-class TcpCheck : public IntervalCheck {
+struct TcpRun;
+
+class TcpCheck : public PooledRunCheck<TcpCheck, TcpRun> {
  public:
   TcpCheck(CheckEnv& env, std::string id, const state::CheckDefinition& def);
   ~TcpCheck() override;
 
  private:
-  struct Run;
-  friend struct Run;
+  friend struct TcpRun;
 
   // IntervalCheck
   void probe() override;
-  void timed_out() override;
-  void run_done(std::string_view status);
 
-  std::string target_;  // as configured, for the output
-  HostPort host_port_;
-  bool literal_ = false;  // addresses_ computed once; no lookup per run
-  AddressList addresses_;
-  std::unique_ptr<Run> run_;
+  DialTarget target_;
 };
 
 }  // namespace cairn::checks

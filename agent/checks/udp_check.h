@@ -5,33 +5,25 @@
 // borrowed from the agent's RunPool.
 #pragma once
 
-#include <memory>
-#include <string>
-
-#include "agent/checks/check_target.h"
-#include "agent/checks/interval_check.h"
+#include "agent/checks/dial_run.h"
+#include "agent/checks/pooled_run_check.h"
 
 namespace cairn::checks {
 
-class UdpCheck : public IntervalCheck {
+struct UdpRun;
+
+class UdpCheck : public PooledRunCheck<UdpCheck, UdpRun> {
  public:
   UdpCheck(CheckEnv& env, std::string id, const state::CheckDefinition& def);
   ~UdpCheck() override;
 
  private:
-  struct Run;
-  friend struct Run;
+  friend struct UdpRun;
 
   // IntervalCheck
   void probe() override;
-  void timed_out() override;
-  void run_done(std::string_view status);
 
-  std::string target_;
-  HostPort host_port_;
-  bool literal_ = false;
-  AddressList addresses_;
-  std::unique_ptr<Run> run_;
+  DialTarget target_;
 };
 
 }  // namespace cairn::checks
