@@ -1,11 +1,8 @@
 """How checks behave over time: thresholds, TTL expiry, alias checks,
 maintenance, deregister_critical_service_after and restarts."""
+from check_api import checks
 from check_targets import HttpTarget, TcpListener, closed_port
 from harness import wait_for
-
-
-def checks(agent):
-    return agent.http.get("/v1/agent/checks").json()
 
 
 def put(agent, path, body=None):

@@ -3,6 +3,7 @@ Consul's output texts, the request the agent sends, TLS, redirects, and
 hostile targets."""
 import pytest
 
+from check_api import checks, register_check, wait_check
 from check_targets import HttpTarget, TcpListener, CertAuthority, closed_port
 from harness import wait_for
 
@@ -17,26 +18,6 @@ def target():
     t = HttpTarget()
     yield t
     t.close()
-
-
-def checks(agent):
-    return agent.http.get("/v1/agent/checks").json()
-
-
-def register_check(agent, body):
-    r = agent.http.put("/v1/agent/check/register", body)
-    assert r.status == 200, r
-    return r
-
-
-def wait_check(agent, check_id, status, timeout=6, contains=None):
-    def ok():
-        c = checks(agent).get(check_id)
-        # Registered checks start critical with no output: wait for a real result.
-        return (c and c["Status"] == status and c["Output"]
-                and (contains is None or contains in c["Output"]) and c)
-    return wait_for(ok, timeout, f"{check_id} to be {status}"
-                    + (f" with output containing {contains!r}" if contains else ""))
 
 
 def passing_ids(agent, service):

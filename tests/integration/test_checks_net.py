@@ -3,31 +3,13 @@ import socket
 
 import pytest
 
+from check_api import checks, register_check, wait_check
 from check_targets import CertAuthority, GrpcHealthServer, TcpListener, UdpListener, closed_port
-from harness import wait_for
 
 
 @pytest.fixture(scope="module")
 def ca(tmp_path_factory):
     return CertAuthority(tmp_path_factory.mktemp("ca"))
-
-
-def checks(agent):
-    return agent.http.get("/v1/agent/checks").json()
-
-
-def register_check(agent, body):
-    r = agent.http.put("/v1/agent/check/register", body)
-    assert r.status == 200, r
-
-
-def wait_check(agent, check_id, status, timeout=6, contains=None):
-    def ok():
-        c = checks(agent).get(check_id)
-        return (c and c["Status"] == status and c["Output"]
-                and (contains is None or contains in c["Output"]) and c)
-    return wait_for(ok, timeout, f"{check_id} to be {status}"
-                    + (f" with output containing {contains!r}" if contains else ""))
 
 
 def test_tcp_check(agent):

@@ -2,21 +2,11 @@
 that kill the whole process group."""
 import pathlib
 
+from check_api import checks, wait_check
 from harness import wait_for
 
 DISABLED = ("Scripts are disabled on this agent; to enable, configure 'enable_script_checks' "
             "or 'enable_local_script_checks' to true")
-
-
-def checks(agent):
-    return agent.http.get("/v1/agent/checks").json()
-
-
-def wait_check(agent, check_id, status, timeout=6):
-    def ok():
-        c = checks(agent).get(check_id)
-        return c and c["Status"] == status and c["Output"] and c
-    return wait_for(ok, timeout, f"{check_id} to be {status}")
 
 
 def script(tmp_path, name, body):

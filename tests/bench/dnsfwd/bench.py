@@ -32,25 +32,14 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from benchlib import cpu_seconds, free_port, rss_kb  # noqa: E402
+
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 SERVER_CPU, LOAD_CPU = "0", "1"
 HIT_NAMES = 1000
 FIXED_RATE = 20000  # below every server's saturation on this machine class
-
-
-def free_port():
-    for _ in range(100):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        try:
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-                u.bind(("127.0.0.1", port))
-            return port
-        except OSError:
-            continue
-    raise RuntimeError("no free port")
 
 
 def pinned(cpu, args):
@@ -89,18 +78,6 @@ def upstream_count(port):
     # The TXT string is the last bytes: length byte then digits.
     m = re.search(rb"(\d+)$", data)
     return int(m.group(1))
-
-
-def cpu_seconds(pid):
-    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_kib(pid):
-    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
 
 
 class Proc:
@@ -315,7 +292,7 @@ remote-control:
                                            self.files["prefill"].read_text().splitlines()[:n])
                     dnsperf(port, pre, dur, runs=1)
                     if kind == "cairn" and fill == 100000:
-                        self.record("rss_kib_100k/cairn", rss_kib(proc.pid))
+                        self.record("rss_kib_100k/cairn", rss_kb(proc.pid))
                     c = dnsperf(self.ports["ceiling"], self.files["hits"], dur)
                     before = upstream_count(self.ports["upstream"])
                     s = dnsperf(port, self.miss_file(), dur)

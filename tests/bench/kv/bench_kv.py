@@ -5,6 +5,7 @@ import base64
 import http.client as httpclient
 import json
 import os
+import sys
 import platform
 import re
 import shutil
@@ -13,11 +14,8 @@ import subprocess
 import tempfile
 import time
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from benchlib import free_port  # noqa: E402
 
 
 def wait_port(port, timeout=15):
