@@ -8,21 +8,23 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash packaging/install-deps.sh build
-[ -f build/build.ninja ] || meson setup build --buildtype=release >/dev/null
-ninja -C build >/dev/null
+# Its own build directory: tests/all.sh's build/ is a debug-optimized test build.
+build=build-quickstart
+[ -f $build/build.ninja ] || meson setup $build --buildtype=release -Dtests=false -Dunity=on >/dev/null
+ninja -C $build agent/cairn dnsfwd/cairn-dnsfwd >$build/ninja.log 2>&1 || { tail -30 $build/ninja.log; exit 1; }
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT INT TERM
 
-if [ -x build/dnsfwd/cairn-dnsfwd ] && [ -f examples/dnsfwd-dev.yaml ]; then
-  build/dnsfwd/cairn-dnsfwd -config examples/dnsfwd-dev.yaml &
+if [ -x $build/dnsfwd/cairn-dnsfwd ] && [ -f examples/dnsfwd-dev.yaml ]; then
+  $build/dnsfwd/cairn-dnsfwd -config examples/dnsfwd-dev.yaml &
   pids+=($!)
   echo "==> cairn-dnsfwd on 127.0.0.1:5300 (try: dig @127.0.0.1 -p 5300 web.service.consul)"
 fi
 
 echo "==> try: curl -s localhost:8500/v1/catalog/services"
 echo "==>      dig @127.0.0.1 -p 8600 web.service.consul SRV"
-build/agent/cairn agent -dev -config-dir examples/services.d "$@" &
+$build/agent/cairn agent -dev -config-dir examples/services.d "$@" &
 pids+=($!)
 wait "${pids[-1]}"
