@@ -242,101 +242,63 @@ void add_catalog_routes(Router& r, Agent& agent) {
     });
   });
 
-  r.add("GET", "/v1/catalog/service/", [&agent](const ExchangePtr& ex, const std::string& name) {
-    if (name.empty()) {
-      respond_error(ex, 400, "Missing service name");
-      return;
-    }
-    QueryOptions o;
-    std::shared_ptr<ResultFilter> filter;
-    if (!read_options(ex, agent, o, filter)) return;
-    serve_read(agent, ex, o, [&agent, o, filter, name] {
-      const state::Store& st = agent.store();
-      ReadResult res;
-      res.index = st.service_result_index(name);
-      res.watch = {state::service_key(name)};
-      std::string body;
-      ResultWriter out(body, o.pretty, filter.get());
-      out.json().begin_array();
-      for (const Service* s : st.service_instances(name)) {
-        const Node* n = st.node(s->node);
-        if (!n || !node_meta_matches(*n, o) || !has_tags(*s, o.tags)) continue;
-        out.element([&](JsonWriter& w) { state::write_service_node(w, *n, *s); });
-      }
-      out.json().end_array();
-      res.response = http::Response::json(std::move(body));
-      return res;
-    });
-  });
+  add_scoped_read(r, "/v1/catalog/service/", agent, ReadScope::service,
+                  [](const state::Store& st, const QueryOptions& o, ResultFilter* filter,
+                     const std::string& name) {
+                    std::string body;
+                    ResultWriter out(body, o.pretty, filter);
+                    out.json().begin_array();
+                    for (const Service* s : st.service_instances(name)) {
+                      const Node* n = st.node(s->node);
+                      if (!n || !node_meta_matches(*n, o) || !has_tags(*s, o.tags)) continue;
+                      out.element([&](JsonWriter& w) { state::write_service_node(w, *n, *s); });
+                    }
+                    out.json().end_array();
+                    return http::Response::json(std::move(body));
+                  });
 
-  r.add("GET", "/v1/catalog/node/", [&agent](const ExchangePtr& ex, const std::string& node) {
-    if (node.empty()) {
-      respond_error(ex, 400, "Missing node name");
-      return;
-    }
-    QueryOptions o;
-    std::shared_ptr<ResultFilter> filter;
-    if (!read_options(ex, agent, o, filter)) return;
-    serve_read(agent, ex, o, [&agent, o, filter, node] {
-      const state::Store& st = agent.store();
-      ReadResult res;
-      res.index = st.node_result_index(node);
-      res.watch = {state::node_key(node)};
-      std::string body;
-      const Node* n = st.node(node);
-      if (!n) {
-        body = "null";
-      } else {
-        ResultWriter out(body, o.pretty, filter.get());
-        out.json().begin_object();
-        out.json().key("Node");
-        state::write_node(out.json(), *n);
-        out.json().key("Services");
-        out.json().begin_object();
-        for (const Service* s : st.services_of_node(node))
-          out.entry(s->id, [&](JsonWriter& w) { state::write_service(w, *s); });
-        out.json().end_object();
-        out.json().end_object();
-      }
-      res.response = http::Response::json(std::move(body));
-      return res;
-    });
-  });
+  add_scoped_read(r, "/v1/catalog/node/", agent, ReadScope::node,
+                  [](const state::Store& st, const QueryOptions& o, ResultFilter* filter,
+                     const std::string& node) {
+                    std::string body;
+                    const Node* n = st.node(node);
+                    if (!n) {
+                      body = "null";
+                    } else {
+                      ResultWriter out(body, o.pretty, filter);
+                      out.json().begin_object();
+                      out.json().key("Node");
+                      state::write_node(out.json(), *n);
+                      out.json().key("Services");
+                      out.json().begin_object();
+                      for (const Service* s : st.services_of_node(node))
+                        out.entry(s->id, [&](JsonWriter& w) { state::write_service(w, *s); });
+                      out.json().end_object();
+                      out.json().end_object();
+                    }
+                    return http::Response::json(std::move(body));
+                  });
 
-  r.add("GET", "/v1/catalog/node-services/",
-        [&agent](const ExchangePtr& ex, const std::string& node) {
-          if (node.empty()) {
-            respond_error(ex, 400, "Missing node name");
-            return;
-          }
-          QueryOptions o;
-          std::shared_ptr<ResultFilter> filter;
-          if (!read_options(ex, agent, o, filter)) return;
-          serve_read(agent, ex, o, [&agent, o, filter, node] {
-            const state::Store& st = agent.store();
-            ReadResult res;
-            res.index = st.node_result_index(node);
-            res.watch = {state::node_key(node)};
-            const Node* n = st.node(node);
-            if (!n) {
-              res.response = http::Response::text(404, "Node not found");
-              return res;
-            }
-            std::string body;
-            ResultWriter out(body, o.pretty, filter.get());
-            out.json().begin_object();
-            out.json().key("Node");
-            state::write_node(out.json(), *n);
-            out.json().key("Services");
-            out.json().begin_array();
-            for (const Service* s : st.services_of_node(node))
-              out.element([&](JsonWriter& w) { state::write_service(w, *s); });
-            out.json().end_array();
-            out.json().end_object();
-            res.response = http::Response::json(std::move(body));
-            return res;
-          });
-        });
+  add_scoped_read(r, "/v1/catalog/node-services/", agent, ReadScope::node,
+                  [](const state::Store& st, const QueryOptions& o, ResultFilter* filter,
+                     const std::string& node) {
+                    const Node* n = st.node(node);
+                    if (!n) {
+                      return http::Response::text(404, "Node not found");
+                    }
+                    std::string body;
+                    ResultWriter out(body, o.pretty, filter);
+                    out.json().begin_object();
+                    out.json().key("Node");
+                    state::write_node(out.json(), *n);
+                    out.json().key("Services");
+                    out.json().begin_array();
+                    for (const Service* s : st.services_of_node(node))
+                      out.element([&](JsonWriter& w) { state::write_service(w, *s); });
+                    out.json().end_array();
+                    out.json().end_object();
+                    return http::Response::json(std::move(body));
+                  });
 }
 
 }  // namespace cairn::http_api

@@ -37,52 +37,28 @@ std::vector<const Check*> entry_checks(const state::Store& st, const Service& s)
 }  // namespace
 
 void add_health_routes(Router& r, Agent& agent) {
-  r.add("GET", "/v1/health/node/", [&agent](const ExchangePtr& ex, const std::string& node) {
-    if (node.empty()) {
-      respond_error(ex, 400, "Missing node name");
-      return;
-    }
-    QueryOptions o;
-    std::shared_ptr<ResultFilter> filter;
-    if (!read_options(ex, agent, o, filter)) return;
-    serve_read(agent, ex, o, [&agent, o, filter, node] {
-      const state::Store& st = agent.store();
-      ReadResult res;
-      res.index = st.node_result_index(node);
-      res.watch = {state::node_key(node)};
-      std::string body;
-      ResultWriter out(body, o.pretty, filter.get());
-      write_checks(out, st.checks_of_node(node));
-      res.response = http::Response::json(std::move(body));
-      return res;
-    });
-  });
+  add_scoped_read(r, "/v1/health/node/", agent, ReadScope::node,
+                  [](const state::Store& st, const QueryOptions& o, ResultFilter* filter,
+                     const std::string& node) {
+                    std::string body;
+                    ResultWriter out(body, o.pretty, filter);
+                    write_checks(out, st.checks_of_node(node));
+                    return http::Response::json(std::move(body));
+                  });
 
-  r.add("GET", "/v1/health/checks/", [&agent](const ExchangePtr& ex, const std::string& name) {
-    if (name.empty()) {
-      respond_error(ex, 400, "Missing service name");
-      return;
-    }
-    QueryOptions o;
-    std::shared_ptr<ResultFilter> filter;
-    if (!read_options(ex, agent, o, filter)) return;
-    serve_read(agent, ex, o, [&agent, o, filter, name] {
-      const state::Store& st = agent.store();
-      ReadResult res;
-      res.index = st.service_result_index(name);
-      res.watch = {state::service_key(name)};
-      std::vector<const Check*> checks;
-      for (const Check* c : st.checks_of_service(name)) {
-        const Node* n = st.node(c->node);
-        if (n && node_meta_matches(*n, o)) checks.push_back(c);
-      }
-      std::string body;
-      ResultWriter out(body, o.pretty, filter.get());
-      write_checks(out, checks);
-      res.response = http::Response::json(std::move(body));
-      return res;
-    });
-  });
+  add_scoped_read(r, "/v1/health/checks/", agent, ReadScope::service,
+                  [](const state::Store& st, const QueryOptions& o, ResultFilter* filter,
+                     const std::string& name) {
+                    std::vector<const Check*> checks;
+                    for (const Check* c : st.checks_of_service(name)) {
+                      const Node* n = st.node(c->node);
+                      if (n && node_meta_matches(*n, o)) checks.push_back(c);
+                    }
+                    std::string body;
+                    ResultWriter out(body, o.pretty, filter);
+                    write_checks(out, checks);
+                    return http::Response::json(std::move(body));
+                  });
 
   r.add("GET", "/v1/health/service/", [&agent](const ExchangePtr& ex, const std::string& name) {
     if (name.empty()) {

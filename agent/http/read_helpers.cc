@@ -1,5 +1,7 @@
 #include "agent/http/read_helpers.h"
 
+#include "agent/agent.h"
+#include "agent/http/blocking.h"
 #include "agent/http/endpoints.h"
 #include "agent/http/reply.h"
 #include "agent/state/store.h"
@@ -36,6 +38,33 @@ bool read_options(const ExchangePtr& ex, const Agent& agent, QueryOptions& o,
   }
   filter = std::move(f);
   return check_datacenter(ex, agent, o.datacenter);
+}
+
+void add_scoped_read(Router& r, const std::string& prefix, Agent& agent, ReadScope scope,
+                     ScopedRead read) {
+  r.add("GET", prefix, [&agent, scope, read](const ExchangePtr& ex, const std::string& name) {
+    if (name.empty()) {
+      respond_error(ex, 400,
+                    scope == ReadScope::service ? "Missing service name" : "Missing node name");
+      return;
+    }
+    QueryOptions o;
+    std::shared_ptr<ResultFilter> filter;
+    if (!read_options(ex, agent, o, filter)) return;
+    serve_read(agent, ex, o, [&agent, scope, read, o, filter, name] {
+      const state::Store& st = agent.store();
+      ReadResult res;
+      if (scope == ReadScope::service) {
+        res.index = st.service_result_index(name);
+        res.watch = {state::service_key(name)};
+      } else {
+        res.index = st.node_result_index(name);
+        res.watch = {state::node_key(name)};
+      }
+      res.response = read(st, o, filter.get(), name);
+      return res;
+    });
+  });
 }
 
 }  // namespace cairn::http_api

@@ -1,6 +1,7 @@
 // Selection rules shared by the catalog and health reads.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,7 +13,10 @@
 
 namespace cairn {
 class Agent;
+namespace state {
+class Store;
 }
+}  // namespace cairn
 
 namespace cairn::http_api {
 
@@ -23,5 +27,15 @@ bool has_tags(const state::Service& s, const std::vector<std::string>& tags);
 // Parses the query options and the filter, checks ?dc; answers 400/500 itself on error.
 bool read_options(const ExchangePtr& ex, const Agent& agent, QueryOptions& o,
                   std::shared_ptr<ResultFilter>& filter);
+
+// What a read of one service or one node depends on: its blocking index and watch key.
+enum class ReadScope { service, node };
+// Answers the read for the named entity; a JSON body, or a 404 of its own.
+using ScopedRead = std::function<http::Response(const state::Store&, const QueryOptions&,
+                                                ResultFilter*, const std::string& name)>;
+// GET <prefix><name>: 400 "Missing service name" / "Missing node name" for an
+// empty name, the query options and filter, then a blocking read scoped to it.
+void add_scoped_read(Router& r, const std::string& prefix, Agent& agent, ReadScope scope,
+                     ScopedRead read);
 
 }  // namespace cairn::http_api
