@@ -247,6 +247,22 @@ OpResult Agent::check_allowed(const config::CheckSpec& spec, local::Source sourc
   return {};
 }
 
+local::LocalCheck Agent::make_local_check(const config::CheckSpec& spec, local::Source source,
+                                         const state::Service* svc) const {
+  local::LocalCheck lc;
+  lc.spec = spec;
+  lc.source = source;
+  lc.token = spec.token;
+  lc.check = local::make_check_row(cfg_.node_name, spec, svc);
+  // Re-registering an unchanged check keeps its current result.
+  if (const local::LocalCheck* old = local_.check(lc.check.check_id);
+      old && old->spec.def == spec.def && spec.status.empty()) {
+    lc.check.status = old->check.status;
+    lc.check.output = old->check.output;
+  }
+  return lc;
+}
+
 void Agent::start_check(const local::LocalCheck& c) {
   if (c.check.check_id.rfind("_", 0) == 0 && c.spec.type().empty()) return;  // maintenance
   uint64_t restored = 0;
@@ -289,17 +305,7 @@ OpResult Agent::add_service_locally(config::ServiceDefinition def, local::Source
   local_.put_service(ls);
   const state::Service* svc = &local_.service(id)->service;
   for (const auto& spec : def.checks) {
-    local::LocalCheck lc;
-    lc.spec = spec;
-    lc.source = source;
-    lc.token = spec.token;
-    lc.check = local::make_check_row(cfg_.node_name, spec, svc);
-    // Re-registering an unchanged check keeps its current result.
-    if (const local::LocalCheck* old = local_.check(lc.check.check_id);
-        old && old->spec.def == spec.def && spec.status.empty()) {
-      lc.check.status = old->check.status;
-      lc.check.output = old->check.output;
-    }
+    local::LocalCheck lc = make_local_check(spec, source, svc);
     local_.put_check(lc);
     if (added) added->push_back(lc);
   }
@@ -419,16 +425,7 @@ void Agent::register_check(config::CheckSpec spec, local::Source source, OpDone 
     }
     svc = &ls->service;
   }
-  local::LocalCheck lc;
-  lc.spec = spec;
-  lc.source = source;
-  lc.token = spec.token;
-  lc.check = local::make_check_row(cfg_.node_name, spec, svc);
-  if (const local::LocalCheck* old = local_.check(lc.check.check_id);
-      old && old->spec.def == spec.def && spec.status.empty()) {
-    lc.check.status = old->check.status;
-    lc.check.output = old->check.output;
-  }
+  local::LocalCheck lc = make_local_check(spec, source, svc);
   local_.put_check(lc);
   start_check(lc);
   sync_catalog();

@@ -112,6 +112,10 @@ class Agent {
                                std::string* id_out);
   OpResult check_allowed(const config::CheckSpec& spec, local::Source source) const;
   void start_check(const local::LocalCheck& c);
+  // The local check for spec (of service svc, or none), keeping the current
+  // result of an unchanged re-registration.
+  local::LocalCheck make_local_check(const config::CheckSpec& spec, local::Source source,
+                                     const state::Service* svc) const;
   bool event_matches_this_agent(const UserEvent& ev) const;
   void release_config_definitions();
 
