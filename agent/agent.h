@@ -69,6 +69,7 @@ class Agent {
   MetricsRegistry& metrics() { return metrics_; }
   http_api::ReadCache& read_cache() { return *read_cache_; }
   Membership& membership() { return *membership_; }
+  const Membership& membership() const { return *membership_; }
   // Leaves the gossip pool gracefully (others see "left"), then runs done.
   void leave(std::function<void()> done);
   bool is_server() const { return cfg_.server || cfg_.dev; }

@@ -167,6 +167,29 @@ std::vector<gossip::Member> Membership::members() const {
   return lan_ ? lan_->members() : std::vector<gossip::Member>{};
 }
 
+bool Membership::coordinate_of(const std::string& node, gossip::Coordinate& out) const {
+  if (auto it = updated_coordinates_.find(node); it != updated_coordinates_.end()) {
+    out = it->second;
+    return true;
+  }
+  return lan_ && lan_->coordinate_of(node, out);
+}
+
+void Membership::update_coordinate(const std::string& node, gossip::Coordinate c) {
+  updated_coordinates_[node] = std::move(c);
+}
+
+std::map<std::string, gossip::Coordinate> Membership::coordinates() const {
+  std::map<std::string, gossip::Coordinate> all;
+  if (lan_) {
+    gossip::Coordinate c;
+    for (const auto& m : lan_->members())
+      if (lan_->coordinate_of(m.name, c)) all[m.name] = c;
+  }
+  for (const auto& [node, c] : updated_coordinates_) all[node] = c;
+  return all;
+}
+
 void Membership::on_event(const gossip::SerfEvent& ev) {
   using K = gossip::SerfEvent::Kind;
   switch (ev.kind) {

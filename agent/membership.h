@@ -10,6 +10,7 @@
 
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -53,6 +54,14 @@ class Membership {
   std::vector<gossip::Member> members() const;
   gossip::GossipAgent* lan() const { return lan_.get(); }
 
+  // Network coordinates, as the catalog's coordinate table holds them: those
+  // set through /v1/coordinate/update, else the LAN gossip's own Vivaldi
+  // estimate (which Consul agents would send to the servers).
+  bool coordinate_of(const std::string& node, gossip::Coordinate& out) const;
+  void update_coordinate(const std::string& node, gossip::Coordinate c);
+  // Every node with a coordinate, by name.
+  std::map<std::string, gossip::Coordinate> coordinates() const;
+
   // User events.
   std::string fire(UserEvent ev);  // "" or an error
   const std::deque<UserEvent>& events() const { return events_; }
@@ -77,6 +86,7 @@ class Membership {
   Timer retry_timer_;
   int retry_attempts_ = 0;
   std::deque<UserEvent> events_;
+  std::map<std::string, gossip::Coordinate> updated_coordinates_;
   uint64_t events_index_ = 0;
   uint64_t next_waiter_ = 1;
   std::vector<std::pair<uint64_t, std::function<void()>>> waiters_;

@@ -49,6 +49,7 @@ Api::Api(Agent& agent)
   add_session_routes(router_, agent);
   add_txn_routes(router_, agent);
   add_gossip_routes(router_, agent);
+  add_coordinate_routes(router_, agent);
   add_query_routes(router_, agent);
 }
 

@@ -111,8 +111,12 @@ ReadResult cached_read(Agent& agent, const std::string& key, const ReadFn& read)
 void serve_read(Agent& agent, const ExchangePtr& ex, const QueryOptions& opts, ReadFn read_fn) {
   // Only reads with the default rendering are shared; ?filter= results are cached too,
   // since the filter text is part of the key.
-  std::string key = ReadCache::key_for(ex->request);
-  ReadFn read = [&agent, key, fn = std::move(read_fn)] { return cached_read(agent, key, fn); };
+  // ?near= orders by coordinates, which change without a store index: not cached.
+  ReadFn read = std::move(read_fn);
+  if (opts.near.empty())
+    read = [&agent, key = ReadCache::key_for(ex->request), fn = std::move(read)] {
+      return cached_read(agent, key, fn);
+    };
   ReadResult r = read();
   if (opts.index == 0 || r.index > opts.index || opts.wait <= 0 || r.watch.empty()) {
     finish(ex, opts, r);

@@ -190,12 +190,12 @@ void add_catalog_routes(Router& r, Agent& agent) {
       res.watch = {std::string(state::kNodesTable)};
       std::string body;
       ResultWriter out(body, o.pretty, filter.get());
+      std::vector<const Node*> nodes;
+      for (const auto& entry : st.nodes())
+        if (node_meta_matches(entry.second, o)) nodes.push_back(&entry.second);
+      NearOrder(agent, o.near).sort(nodes, [](const Node* n) { return n->name; });
       out.json().begin_array();
-      for (const auto& entry : st.nodes()) {
-        const Node& n = entry.second;
-        if (!node_meta_matches(n, o)) continue;
-        out.element([&](JsonWriter& w) { state::write_node(w, n); });
-      }
+      for (const Node* n : nodes) out.element([&](JsonWriter& w) { state::write_node(w, *n); });
       out.json().end_array();
       res.response = http::Response::json(std::move(body));
       return res;
@@ -244,22 +244,26 @@ void add_catalog_routes(Router& r, Agent& agent) {
 
   add_scoped_read(r, "/v1/catalog/service/", agent, ReadScope::service,
                   [](const state::Store& st, const QueryOptions& o, ResultFilter* filter,
-                     const std::string& name) {
+                     const std::string& name, const NearOrder& near) {
+                    std::vector<std::pair<const Node*, const Service*>> found;
+                    for (const Service* s : st.service_instances(name)) {
+                      const Node* n = st.node(s->node);
+                      if (n && node_meta_matches(*n, o) && has_tags(*s, o.tags))
+                        found.emplace_back(n, s);
+                    }
+                    near.sort(found, [](const auto& f) { return f.first->name; });
                     std::string body;
                     ResultWriter out(body, o.pretty, filter);
                     out.json().begin_array();
-                    for (const Service* s : st.service_instances(name)) {
-                      const Node* n = st.node(s->node);
-                      if (!n || !node_meta_matches(*n, o) || !has_tags(*s, o.tags)) continue;
+                    for (const auto& [n, s] : found)
                       out.element([&](JsonWriter& w) { state::write_service_node(w, *n, *s); });
-                    }
                     out.json().end_array();
                     return http::Response::json(std::move(body));
                   });
 
   add_scoped_read(r, "/v1/catalog/node/", agent, ReadScope::node,
                   [](const state::Store& st, const QueryOptions& o, ResultFilter* filter,
-                     const std::string& node) {
+                     const std::string& node, const NearOrder&) {
                     std::string body;
                     const Node* n = st.node(node);
                     if (!n) {
@@ -281,7 +285,7 @@ void add_catalog_routes(Router& r, Agent& agent) {
 
   add_scoped_read(r, "/v1/catalog/node-services/", agent, ReadScope::node,
                   [](const state::Store& st, const QueryOptions& o, ResultFilter* filter,
-                     const std::string& node) {
+                     const std::string& node, const NearOrder&) {
                     const Node* n = st.node(node);
                     if (!n) {
                       return http::Response::text(404, "Node not found");

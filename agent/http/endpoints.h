@@ -19,6 +19,7 @@ void add_kv_routes(Router& r, Agent& agent);
 void add_session_routes(Router& r, Agent& agent);
 void add_txn_routes(Router& r, Agent& agent);
 void add_gossip_routes(Router& r, Agent& agent);
+void add_coordinate_routes(Router& r, Agent& agent);
 // This agent as a /v1/agent/members entry (when gossip is off).
 void write_self_member(JsonWriter& w, const Agent& agent);
 void add_query_routes(Router& r, Agent& agent);

@@ -1,5 +1,5 @@
 // Membership over gossip: /v1/agent/members, join, leave, force-leave,
-// /v1/event (user events), /v1/coordinate and /v1/operator/keyring.
+// /v1/event (user events) and /v1/operator/keyring.
 #include "agent/agent.h"
 #include "agent/http/endpoints.h"
 #include "agent/http/query_options.h"
@@ -43,23 +43,6 @@ void write_event(JsonWriter& w, const UserEvent& e) {
   w.field("TagFilter", e.tag_filter);
   w.field("Version", e.version);
   w.field("LTime", e.ltime);
-  w.end_object();
-}
-
-void write_coord(JsonWriter& w, const std::string& node, const gossip::Coordinate& c) {
-  w.begin_object();
-  w.field("Node", node);
-  w.field("Segment", "");
-  w.key("Coord");
-  w.begin_object();
-  w.key("Vec");
-  w.begin_array();
-  for (double d : c.vec) w.number(d);
-  w.end_array();
-  w.field("Error", c.error);
-  w.field("Adjustment", c.adjustment);
-  w.field("Height", c.height);
-  w.end_object();
   w.end_object();
 }
 
@@ -221,52 +204,6 @@ void add_gossip_routes(Router& r, Agent& agent) {
     }
     auto parked = std::make_shared<ParkedEventList>(agent, ex, name, o.pretty);
     parked->park(static_cast<uint64_t>(o.wait / kMillisecond));
-  });
-
-  r.add("GET", "/v1/coordinate/nodes", [&agent](const ExchangePtr& ex, const std::string&) {
-    std::string body;
-    JsonWriter w(body, ex->request.has_param("pretty"));
-    w.begin_array();
-    if (auto* lan = agent.membership().lan()) {
-      for (const auto& m : lan->members()) {
-        gossip::Coordinate c;
-        if (lan->coordinate_of(m.name, c)) write_coord(w, m.name, c);
-      }
-    }
-    w.end_array();
-    http::Response resp = http::Response::json(std::move(body));
-    resp.set_header("X-Consul-Index", "1");
-    respond(ex, std::move(resp));
-  });
-
-  r.add("GET", "/v1/coordinate/node/", [&agent](const ExchangePtr& ex, const std::string& node) {
-    gossip::Coordinate c;
-    auto* lan = agent.membership().lan();
-    if (!lan || !lan->coordinate_of(node, c)) {
-      respond_error(ex, 404, "");
-      return;
-    }
-    std::string body;
-    JsonWriter w(body, ex->request.has_param("pretty"));
-    w.begin_array();
-    write_coord(w, node, c);
-    w.end_array();
-    respond_json(ex, std::move(body));
-  });
-
-  r.add("GET", "/v1/coordinate/datacenters", [&agent](const ExchangePtr& ex, const std::string&) {
-    std::string body;
-    JsonWriter w(body, ex->request.has_param("pretty"));
-    w.begin_array();
-    w.begin_object();
-    w.field("Datacenter", agent.config().datacenter);
-    w.field("AreaID", "wan");
-    w.key("Coordinates");
-    w.begin_array();
-    w.end_array();
-    w.end_object();
-    w.end_array();
-    respond_json(ex, std::move(body));
   });
 
   r.add("GET", "/v1/operator/keyring", [&agent](const ExchangePtr& ex, const std::string&) {

@@ -39,7 +39,7 @@ std::vector<const Check*> entry_checks(const state::Store& st, const Service& s)
 void add_health_routes(Router& r, Agent& agent) {
   add_scoped_read(r, "/v1/health/node/", agent, ReadScope::node,
                   [](const state::Store& st, const QueryOptions& o, ResultFilter* filter,
-                     const std::string& node) {
+                     const std::string& node, const NearOrder&) {
                     std::string body;
                     ResultWriter out(body, o.pretty, filter);
                     write_checks(out, st.checks_of_node(node));
@@ -48,12 +48,13 @@ void add_health_routes(Router& r, Agent& agent) {
 
   add_scoped_read(r, "/v1/health/checks/", agent, ReadScope::service,
                   [](const state::Store& st, const QueryOptions& o, ResultFilter* filter,
-                     const std::string& name) {
+                     const std::string& name, const NearOrder& near) {
                     std::vector<const Check*> checks;
                     for (const Check* c : st.checks_of_service(name)) {
                       const Node* n = st.node(c->node);
                       if (n && node_meta_matches(*n, o)) checks.push_back(c);
                     }
+                    near.sort(checks, [](const Check* c) { return c->node; });
                     std::string body;
                     ResultWriter out(body, o.pretty, filter);
                     write_checks(out, checks);
@@ -80,12 +81,17 @@ void add_health_routes(Router& r, Agent& agent) {
       ReadResult res;
       res.index = st.service_result_index(name);
       res.watch = {state::service_key(name)};
+      std::vector<const Service*> instances;
+      for (const Service* s : st.service_instances(name)) {
+        const Node* n = st.node(s->node);
+        if (n && node_meta_matches(*n, o) && has_tags(*s, o.tags)) instances.push_back(s);
+      }
+      NearOrder(agent, o.near).sort(instances, [](const Service* s) { return s->node; });
       std::string body;
       ResultWriter out(body, o.pretty, filter.get());
       out.json().begin_array();
-      for (const Service* s : st.service_instances(name)) {
+      for (const Service* s : instances) {
         const Node* n = st.node(s->node);
-        if (!n || !node_meta_matches(*n, o) || !has_tags(*s, o.tags)) continue;
         std::vector<const Check*> checks = entry_checks(st, *s);
         if (passing && std::any_of(checks.begin(), checks.end(), [](const Check* c) {
               return c->status != state::kPassing;
@@ -129,6 +135,7 @@ void add_health_routes(Router& r, Agent& agent) {
         const Node* n = st.node(c.node);
         if (n && node_meta_matches(*n, o)) checks.push_back(&c);
       }
+      NearOrder(agent, o.near).sort(checks, [](const Check* c) { return c->node; });
       std::string body;
       ResultWriter out(body, o.pretty, filter.get());
       write_checks(out, checks);

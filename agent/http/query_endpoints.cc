@@ -6,6 +6,7 @@
 #include "agent/agent.h"
 #include "agent/http/blocking.h"
 #include "agent/http/endpoints.h"
+#include "agent/http/near_order.h"
 #include "agent/http/reply.h"
 #include "agent/state/encode.h"
 #include "agent/state/prepared_query_ops.h"
@@ -381,6 +382,7 @@ void execute_query(Agent& agent, const ExchangePtr& ex, const std::string& id_or
         break;
       }
   }
+  NearOrder(agent, near).sort(nodes, [](const state::QueryResultNode& r) { return r.node->name; });
   state::move_node_first(nodes, near);
   if (limit > 0 && nodes.size() > static_cast<size_t>(limit)) nodes.resize(limit);
 

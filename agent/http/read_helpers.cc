@@ -61,7 +61,7 @@ void add_scoped_read(Router& r, const std::string& prefix, Agent& agent, ReadSco
         res.index = st.node_result_index(name);
         res.watch = {state::node_key(name)};
       }
-      res.response = read(st, o, filter.get(), name);
+      res.response = read(st, o, filter.get(), name, NearOrder(agent, o.near));
       return res;
     });
   });

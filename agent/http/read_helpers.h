@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/http/near_order.h"
 #include "agent/http/query_options.h"
 #include "agent/http/result_filter.h"
 #include "agent/http/router.h"
@@ -31,8 +32,10 @@ bool read_options(const ExchangePtr& ex, const Agent& agent, QueryOptions& o,
 // What a read of one service or one node depends on: its blocking index and watch key.
 enum class ReadScope { service, node };
 // Answers the read for the named entity; a JSON body, or a 404 of its own.
-using ScopedRead = std::function<http::Response(const state::Store&, const QueryOptions&,
-                                                ResultFilter*, const std::string& name)>;
+// near orders the results for ?near= (inactive without it).
+using ScopedRead =
+    std::function<http::Response(const state::Store&, const QueryOptions&, ResultFilter*,
+                                 const std::string& name, const NearOrder& near)>;
 // GET <prefix><name>: 400 "Missing service name" / "Missing node name" for an
 // empty name, the query options and filter, then a blocking read scoped to it.
 void add_scoped_read(Router& r, const std::string& prefix, Agent& agent, ReadScope scope,

@@ -1,0 +1,149 @@
+// /v1/coordinate: the network coordinates of the datacenter's nodes (Vivaldi,
+// from gossip round trips), read and updated as Consul's catalog serves them.
+#include <cmath>
+#include <cstdio>
+#include <set>
+
+#include "agent/agent.h"
+#include "agent/http/endpoints.h"
+#include "agent/http/reply.h"
+#include "agent/membership.h"
+#include "common/decode.h"
+
+namespace cairn::http_api {
+
+namespace {
+
+void write_coord(JsonWriter& w, const std::string& node, const gossip::Coordinate& c) {
+  w.begin_object();
+  w.field("Node", node);
+  w.field("Segment", "");
+  w.key("Coord");
+  w.begin_object();
+  w.key("Vec");
+  w.begin_array();
+  for (double d : c.vec) w.number(d);
+  w.end_array();
+  w.field("Error", c.error);
+  w.field("Adjustment", c.adjustment);
+  w.field("Height", c.height);
+  w.end_object();
+  w.end_object();
+}
+
+// Go's %v of a *coordinate.Coordinate, which Consul puts in its rejection text.
+std::string go_value_text(const gossip::Coordinate& c) {
+  auto g = [](double x) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", x);
+    return std::string(buf);
+  };
+  std::string s = "&{[";
+  for (size_t i = 0; i < c.vec.size(); ++i) s += (i ? " " : "") + g(c.vec[i]);
+  return s + "] " + g(c.error) + " " + g(c.adjustment) + " " + g(c.height) + "}";
+}
+
+std::string dc_param(const ExchangePtr& ex) {
+  const std::string* dc = ex->request.param("dc");
+  return dc ? *dc : std::string();
+}
+
+http::Response json_with_index(std::string body) {
+  http::Response resp = http::Response::json(std::move(body));
+  resp.set_header("X-Consul-Index", "1");
+  return resp;
+}
+
+}  // namespace
+
+void add_coordinate_routes(Router& r, Agent& agent) {
+  // Nodes of the catalog and members of the LAN pool that have a coordinate.
+  r.add("GET", "/v1/coordinate/nodes", [&agent](const ExchangePtr& ex, const std::string&) {
+    if (!check_datacenter(ex, agent, dc_param(ex))) return;
+    std::set<std::string> members;
+    for (const auto& m : agent.membership().members()) members.insert(m.name);
+    std::string body;
+    JsonWriter w(body, ex->request.has_param("pretty"));
+    w.begin_array();
+    for (const auto& [node, c] : agent.membership().coordinates())
+      if (members.count(node) || agent.store().node(node)) write_coord(w, node, c);
+    w.end_array();
+    respond(ex, json_with_index(std::move(body)));
+  });
+
+  r.add("GET", "/v1/coordinate/node/", [&agent](const ExchangePtr& ex, const std::string& node) {
+    if (!check_datacenter(ex, agent, dc_param(ex))) return;
+    gossip::Coordinate c;
+    if (!agent.membership().coordinate_of(node, c)) {
+      respond_error(ex, 404, "");
+      return;
+    }
+    std::string body;
+    JsonWriter w(body, ex->request.has_param("pretty"));
+    w.begin_array();
+    write_coord(w, node, c);
+    w.end_array();
+    respond(ex, json_with_index(std::move(body)));
+  });
+
+  r.add("GET", "/v1/coordinate/datacenters", [&agent](const ExchangePtr& ex, const std::string&) {
+    std::string body;
+    JsonWriter w(body, ex->request.has_param("pretty"));
+    w.begin_array();
+    w.begin_object();
+    w.field("Datacenter", agent.config().datacenter);
+    w.field("AreaID", "wan");
+    w.key("Coordinates");
+    w.begin_array();
+    w.end_array();
+    w.end_object();
+    w.end_array();
+    respond_json(ex, std::move(body));
+  });
+
+  // Sets a node's coordinate, as agents do for themselves every sync. Like
+  // Consul's state store, an update for a node the catalog does not know is
+  // accepted and dropped.
+  r.add("PUT", "/v1/coordinate/update", [&agent](const ExchangePtr& ex, const std::string&) {
+    Value body;
+    if (!parse_json_body(ex, body)) return;
+    std::string node, dc;
+    gossip::Coordinate c;
+    bool has_coord = false;
+    try {
+      Decoder d("", false);
+      d.object(body, [&](std::string_view k, const Value& f) {
+        if (k == "node") node = d.str(f);
+        else if (k == "datacenter") dc = d.str(f);
+        else if (k == "coord" && !f.is_null()) {
+          has_coord = true;
+          d.object(f, [&](std::string_view ck, const Value& cv) {
+            if (ck == "vec") d.array(cv, [&](const Value& x) { c.vec.push_back(d.number(x)); });
+            else if (ck == "error") c.error = d.number(cv);
+            else if (ck == "adjustment") c.adjustment = d.number(cv);
+            else if (ck == "height") c.height = d.number(cv);
+            return true;
+          });
+        }
+        return true;
+      });
+    } catch (const DecodeError& e) {
+      respond_error(ex, 400, "Request decode failed: " + format_decode_error(e));
+      return;
+    }
+    if (const std::string* q = ex->request.param("dc")) dc = *q;  // ?dc wins, as parseDC does
+    if (!check_datacenter(ex, agent, dc)) return;
+    if (!has_coord || !c.valid()) {
+      respond_error(ex, 500, "invalid coordinate");
+      return;
+    }
+    if (c.vec.size() != gossip::CoordinateConfig{}.dimensionality) {
+      respond_error(ex, 500, "rejected bad coordinate: " + go_value_text(c));
+      return;
+    }
+    if (agent.store().node(node)) agent.membership().update_coordinate(node, std::move(c));
+    respond_empty(ex);
+  });
+}
+
+}  // namespace cairn::http_api
