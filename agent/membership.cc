@@ -1,5 +1,8 @@
 #include "agent/membership.h"
 
+#include <algorithm>
+#include <limits>
+
 #include "agent/server/leader.h"
 #include "agent/state/catalog_ops.h"
 #include "cairn_version.h"
@@ -64,21 +67,43 @@ bool decode_user_event(const std::string& payload, UserEvent& out) {
 Membership::Membership(uv_loop_t* loop, const config::Config& cfg, const local::NodeIdentity& self,
                        server::CatalogWriter& writer, bool is_server, EventFilter filter)
     : loop_(loop), cfg_(cfg), self_(self), writer_(writer), is_server_(is_server),
-      filter_(std::move(filter)), retry_timer_(loop) {}
+      filter_(std::move(filter)), lan_(loop, "lan"), wan_(loop, "wan") {}
 
 Membership::~Membership() { shutdown(); }
+
+std::string Membership::make_pool(Pool& pool, gossip::GossipConfig g, int port,
+                                  const config::GossipTuning& tuning) {
+  const std::string key = std::string("serf_") + pool.name;
+  std::string bind = cfg_.bind_addr == "0.0.0.0" && cfg_.dev ? "127.0.0.1" : cfg_.bind_addr;
+  if (!gossip::Address::parse(bind, static_cast<uint16_t>(port), g.bind))
+    return "bind_addr: \"" + bind + "\" is not an IPv4 address (gossip is IPv4 only for now)";
+  if (!cfg_.advertise_addr.empty() &&
+      !gossip::Address::parse(cfg_.advertise_addr, static_cast<uint16_t>(port), g.advertise))
+    return "advertise_addr: \"" + cfg_.advertise_addr + "\" is not an IPv4 address";
+  if (!cfg_.encrypt.empty()) {
+    if (gossip::Keyring::decode_base64(cfg_.encrypt).empty())
+      return "encrypt: not a base64 key of 16, 24 or 32 bytes (use `cairn keygen`)";
+    g.keys = {cfg_.encrypt};
+  }
+  g.tune_memberlist = [tuning](gossip::MemberlistConfig& m) {
+    auto d = [](Nanos n) { return gossip::Duration(n); };
+    if (tuning.probe_interval) m.probe_interval = d(*tuning.probe_interval);
+    if (tuning.probe_timeout) m.probe_timeout = d(*tuning.probe_timeout);
+    if (tuning.gossip_interval) m.gossip_interval = d(*tuning.gossip_interval);
+    if (tuning.suspicion_mult) m.suspicion_mult = *tuning.suspicion_mult;
+    if (tuning.gossip_nodes) m.gossip_nodes = *tuning.gossip_nodes;
+    if (tuning.retransmit_mult) m.retransmit_mult = *tuning.retransmit_mult;
+  };
+  std::string err, where = g.bind.str();
+  pool.gossip = gossip::GossipAgent::create(loop_, std::move(g), err);
+  if (!pool.gossip) return "gossip (" + key + " " + where + "): " + err;
+  return "";
+}
 
 std::string Membership::start() {
   if (cfg_.ports.serf_lan <= 0) return "";
   gossip::GossipConfig g;
   g.node_name = self_.name;
-  std::string bind = cfg_.bind_addr == "0.0.0.0" && cfg_.dev ? "127.0.0.1" : cfg_.bind_addr;
-  if (!gossip::Address::parse(bind, static_cast<uint16_t>(cfg_.ports.serf_lan), g.bind))
-    return "bind_addr: \"" + bind + "\" is not an IPv4 address (gossip is IPv4 only for now)";
-  if (!cfg_.advertise_addr.empty() &&
-      !gossip::Address::parse(cfg_.advertise_addr, static_cast<uint16_t>(cfg_.ports.serf_lan),
-                              g.advertise))
-    return "advertise_addr: \"" + cfg_.advertise_addr + "\" is not an IPv4 address";
   g.profile = "lan";
   g.tags = {{"role", is_server_ ? "consul" : "node"},
             {"dc", cfg_.datacenter},
@@ -88,83 +113,158 @@ std::string Membership::start() {
             {"vsn_min", "2"},
             {"vsn_max", "3"},
             {"build", std::string("1.17.0:cairn-") + CAIRN_VERSION}};
+  gossip::Tags server_tags;
   if (is_server_) {
-    g.tags["port"] = std::to_string(cfg_.ports.server);
-    g.tags["raft_vsn"] = "3";
+    server_tags["port"] = std::to_string(cfg_.ports.server);
+    server_tags["raft_vsn"] = "3";
+    if (cfg_.bootstrap_expect == 1) server_tags["bootstrap"] = "1";
+    if (cfg_.bootstrap_expect > 1) server_tags["expect"] = std::to_string(cfg_.bootstrap_expect);
+    g.tags.insert(server_tags.begin(), server_tags.end());
     g.tags["wan_join_port"] = std::to_string(cfg_.ports.serf_wan);
-    if (cfg_.bootstrap_expect == 1) g.tags["bootstrap"] = "1";
-    if (cfg_.bootstrap_expect > 1) g.tags["expect"] = std::to_string(cfg_.bootstrap_expect);
   }
-  if (!cfg_.encrypt.empty()) {
-    if (gossip::Keyring::decode_base64(cfg_.encrypt).empty())
-      return "encrypt: not a base64 key of 16, 24 or 32 bytes (use `cairn keygen`)";
-    g.keys = {cfg_.encrypt};
-  }
-  std::string err;
-  lan_ = gossip::GossipAgent::create(loop_, g, err);
-  if (!lan_) return "gossip (serf_lan " + g.bind.str() + "): " + err;
-  lan_->set_event_handler([this](const gossip::SerfEvent& ev) { on_event(ev); });
-  lan_->start();
-  log::info("agent", "gossip started", {{"address", lan_->address().str()}});
-  if (!cfg_.start_join.empty()) {
-    lan_->join(cfg_.start_join, [](int n, const std::string& e) {
-      if (n == 0) log::error("agent", "join failed", {{"error", e}});
-      else log::info("agent", "joined", {{"contacted", std::to_string(n)}});
-    });
-  }
-  if (!cfg_.retry_join.empty()) retry_join_tick();
+  gossip::Tags wan_tags = g.tags;
+  if (std::string err = make_pool(lan_, std::move(g), cfg_.ports.serf_lan, cfg_.gossip_lan);
+      !err.empty())
+    return err;
+  lan_.gossip->set_event_handler([this](const gossip::SerfEvent& ev) { on_event(ev); });
+  lan_.gossip->start();
+  log::info("agent", "gossip started", {{"pool", "lan"}, {"address", lan_.gossip->address().str()}});
+  start_joins(lan_, cfg_.start_join, cfg_.retry_join, cfg_.retry_interval);
+
+  if (!is_server_ || cfg_.ports.serf_wan <= 0) return "";
+  // Consul's WAN tags: the server's, without the LAN segment and WAN port.
+  wan_tags.erase("segment");
+  wan_tags.erase("wan_join_port");
+  gossip::GossipConfig w;
+  w.node_name = self_.name + "." + cfg_.datacenter;
+  w.profile = "wan";
+  w.tags = std::move(wan_tags);
+  if (std::string err = make_pool(wan_, std::move(w), cfg_.ports.serf_wan, cfg_.gossip_wan);
+      !err.empty())
+    return err;
+  wan_.gossip->set_event_handler([this](const gossip::SerfEvent& ev) { on_wan_event(ev); });
+  wan_.gossip->start();
+  log::info("agent", "gossip started", {{"pool", "wan"}, {"address", wan_.gossip->address().str()}});
+  start_joins(wan_, cfg_.start_join_wan, cfg_.retry_join_wan, cfg_.retry_interval_wan);
   return "";
 }
 
-void Membership::retry_join_tick() {
-  if (!lan_ || left_) return;
-  lan_->join(cfg_.retry_join, [this](int n, const std::string& e) {
+void Membership::start_joins(Pool& pool, const std::vector<std::string>& start_join,
+                             const std::vector<std::string>& retry_join, Nanos retry_interval) {
+  if (!start_join.empty()) {
+    pool.gossip->join(start_join, [name = pool.name](int n, const std::string& e) {
+      if (n == 0) log::error("agent", "join failed", {{"pool", name}, {"error", e}});
+      else log::info("agent", "joined", {{"pool", name}, {"contacted", std::to_string(n)}});
+    });
+  }
+  if (!retry_join.empty()) retry_join_tick(pool, retry_join, retry_interval);
+}
+
+void Membership::retry_join_tick(Pool& pool, const std::vector<std::string>& addrs,
+                                 Nanos retry_interval) {
+  if (!pool.gossip || left_) return;
+  pool.gossip->join(addrs, [this, &pool, &addrs, retry_interval](int n, const std::string& e) {
     if (n > 0) {
-      log::info("agent", "retry-join succeeded", {{"contacted", std::to_string(n)}});
+      log::info("agent", "retry-join succeeded",
+                {{"pool", pool.name}, {"contacted", std::to_string(n)}});
       return;
     }
-    retry_attempts_++;
+    pool.retry_attempts++;
     // Back off from 1 s up to retry_interval (Consul's default 30 s).
-    uint64_t cap = static_cast<uint64_t>(cfg_.retry_interval / kMillisecond);
-    uint64_t wait = std::min<uint64_t>(cap, kRetryJoinMinMs << std::min(retry_attempts_, 5));
+    uint64_t cap = static_cast<uint64_t>(retry_interval / kMillisecond);
+    uint64_t wait = std::min<uint64_t>(cap, kRetryJoinMinMs << std::min(pool.retry_attempts, 5));
     log::warn("agent", "retry-join failed, will retry",
-              {{"error", e}, {"in_ms", std::to_string(wait)}});
-    retry_timer_.start(wait, 0, [this] { retry_join_tick(); });
+              {{"pool", pool.name}, {"error", e}, {"in_ms", std::to_string(wait)}});
+    pool.retry_timer.start(wait, 0, [this, &pool, &addrs, retry_interval] {
+      retry_join_tick(pool, addrs, retry_interval);
+    });
   });
 }
 
-void Membership::join(const std::vector<std::string>& addrs,
-                      std::function<void(int, std::string)> done) {
-  if (!lan_) {
-    done(0, "gossip is disabled on this agent (ports.serf_lan)");
+void Membership::join_pool(Pool& pool, const std::vector<std::string>& addrs, JoinDone done,
+                           const char* missing) {
+  if (!pool.gossip) {
+    done(0, missing);
     return;
   }
-  lan_->join(addrs, [done](int n, const std::string& e) { done(n, e); });
+  pool.gossip->join(addrs, [done](int n, const std::string& e) { done(n, e); });
+}
+
+void Membership::join(const std::vector<std::string>& addrs, JoinDone done) {
+  join_pool(lan_, addrs, std::move(done), "gossip is disabled on this agent (ports.serf_lan)");
+}
+
+void Membership::join_wan(const std::vector<std::string>& addrs, JoinDone done) {
+  join_pool(wan_, addrs, std::move(done),
+            is_server_ ? "WAN gossip is disabled on this agent (ports.serf_wan)"
+                       : "Must be a server to join WAN cluster");
 }
 
 void Membership::leave(std::function<void()> done) {
   left_ = true;
-  retry_timer_.stop();
-  if (!lan_) {
-    done();
+  lan_.retry_timer.stop();
+  wan_.retry_timer.stop();
+  auto leave_lan = [this, done] {
+    if (!lan_.gossip) {
+      done();
+      return;
+    }
+    lan_.gossip->leave([done](bool) { done(); });
+  };
+  if (!wan_.gossip) {
+    leave_lan();
     return;
   }
-  lan_->leave([done](bool) { done(); });
+  wan_.gossip->leave([leave_lan](bool) { leave_lan(); });
 }
 
-bool Membership::force_leave(const std::string& node) { return lan_ && lan_->force_leave(node); }
+bool Membership::force_leave(const std::string& node, bool wan) {
+  const Pool& pool = wan ? wan_ : lan_;
+  return pool.gossip && pool.gossip->force_leave(node);
+}
 
 void Membership::shutdown() {
-  retry_timer_.stop();
   waiters_.clear();
-  if (lan_) {
-    lan_->shutdown();
-    lan_.reset();
+  for (Pool* pool : {&wan_, &lan_}) {
+    pool->retry_timer.stop();
+    if (pool->gossip) {
+      pool->gossip->shutdown();
+      pool->gossip.reset();
+    }
   }
 }
 
 std::vector<gossip::Member> Membership::members() const {
-  return lan_ ? lan_->members() : std::vector<gossip::Member>{};
+  return lan_.gossip ? lan_.gossip->members() : std::vector<gossip::Member>{};
+}
+
+std::vector<gossip::Member> Membership::wan_members() const {
+  return wan_.gossip ? wan_.gossip->members() : std::vector<gossip::Member>{};
+}
+
+std::vector<std::string> Membership::datacenters() const {
+  std::map<std::string, std::vector<double>> rtts;  // dc -> estimated RTT to each server
+  gossip::Coordinate self, other;
+  bool have_self = wan_.gossip && wan_.gossip->coordinate_of(self_.name + "." + cfg_.datacenter, self);
+  for (const auto& m : wan_members()) {
+    auto dc = m.tags.find("dc");
+    if (m.status != gossip::MemberStatus::alive || dc == m.tags.end() || dc->second == cfg_.datacenter)
+      continue;
+    auto& list = rtts[dc->second];
+    if (have_self && wan_.gossip->coordinate_of(m.name, other) && other.compatible(self))
+      list.push_back(self.distance_to(other));
+    else
+      list.push_back(std::numeric_limits<double>::infinity());
+  }
+  std::vector<std::pair<double, std::string>> order;
+  for (auto& [dc, list] : rtts) {
+    std::sort(list.begin(), list.end());
+    order.emplace_back(list[list.size() / 2], dc);
+  }
+  std::sort(order.begin(), order.end());
+  std::vector<std::string> out{cfg_.datacenter};
+  for (auto& [rtt, dc] : order) out.push_back(dc);
+  return out;
 }
 
 bool Membership::coordinate_of(const std::string& node, gossip::Coordinate& out) const {
@@ -172,7 +272,7 @@ bool Membership::coordinate_of(const std::string& node, gossip::Coordinate& out)
     out = it->second;
     return true;
   }
-  return lan_ && lan_->coordinate_of(node, out);
+  return lan_.gossip && lan_.gossip->coordinate_of(node, out);
 }
 
 void Membership::update_coordinate(const std::string& node, gossip::Coordinate c) {
@@ -181,10 +281,10 @@ void Membership::update_coordinate(const std::string& node, gossip::Coordinate c
 
 std::map<std::string, gossip::Coordinate> Membership::coordinates() const {
   std::map<std::string, gossip::Coordinate> all;
-  if (lan_) {
+  if (auto* lan = lan_.gossip.get()) {
     gossip::Coordinate c;
-    for (const auto& m : lan_->members())
-      if (lan_->coordinate_of(m.name, c)) all[m.name] = c;
+    for (const auto& m : lan->members())
+      if (lan->coordinate_of(m.name, c)) all[m.name] = c;
   }
   for (const auto& [node, c] : updated_coordinates_) all[node] = c;
   return all;
@@ -224,6 +324,25 @@ void Membership::on_event(const gossip::SerfEvent& ev) {
     case K::query:
       break;
   }
+}
+
+void Membership::on_wan_event(const gossip::SerfEvent& ev) {
+  using K = gossip::SerfEvent::Kind;
+  const char* what = nullptr;
+  switch (ev.kind) {
+    case K::member_join: what = "WAN member joined"; break;
+    case K::member_update: what = "WAN member updated"; break;
+    case K::member_failed: what = "WAN member failed"; break;
+    case K::member_leave: what = "WAN member left"; break;
+    case K::member_reap: what = "WAN member reaped"; break;
+    case K::user:
+    case K::query: return;  // user events travel in the LAN pool only
+  }
+  auto dc = ev.member.tags.find("dc");
+  log::info("agent", what,
+            {{"node", ev.member.name},
+             {"datacenter", dc == ev.member.tags.end() ? "" : dc->second},
+             {"address", ev.member.addr.str()}});
 }
 
 void Membership::reconcile(const gossip::Member& m, bool removed) {
@@ -271,7 +390,7 @@ void Membership::reconcile(const gossip::Member& m, bool removed) {
 
 std::string Membership::fire(UserEvent ev) {
   std::string err;
-  if (lan_ && !lan_->user_event(kEventPrefix + ev.name, encode_user_event(ev), false, err))
+  if (lan_.gossip && !lan_.gossip->user_event(kEventPrefix + ev.name, encode_user_event(ev), false, err))
     return err;
   // This agent sees its own event at once; the copy gossip brings back is a duplicate.
   if (!filter_ || filter_(ev)) record(std::move(ev));

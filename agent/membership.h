@@ -1,9 +1,10 @@
-// The agent's LAN gossip membership: Serf over memberlist on the agent's loop
+// The agent's gossip membership: Serf over memberlist on the agent's loop
 // (agent/gossip), with Consul's tags, -join/-retry-join, graceful leave, user
 // events kept for /v1/event/list, and — on a server, which in -dev is the
 // leader — the catalog reconciled with membership: every alive member's node
 // registered with a passing serfHealth check, failed ones critical, members
-// that left removed.
+// that left removed. Servers also keep the WAN pool of every datacenter's
+// servers, which is how they learn the other datacenters.
 #pragma once
 
 #include <uv.h>
@@ -44,15 +45,27 @@ class Membership {
 
   // Binds the LAN port and starts gossiping; joins -join addresses and starts
   // -retry-join. Returns "" or an error that should stop the agent.
+  // A server also binds the WAN port (serf_wan) and gossips there with other
+  // datacenters' servers as "<node>.<dc>".
   std::string start();
-  bool enabled() const { return lan_ != nullptr; }
-  void join(const std::vector<std::string>& addrs, std::function<void(int, std::string)> done);
+  bool enabled() const { return lan_.gossip != nullptr; }
+  using JoinDone = std::function<void(int contacted, std::string error)>;
+  void join(const std::vector<std::string>& addrs, JoinDone done);
+  // Consul's "Must be a server to join WAN cluster" when there is no WAN pool.
+  void join_wan(const std::vector<std::string>& addrs, JoinDone done);
+  // Leaves the WAN pool (if any), then the LAN pool, as Consul servers do.
   void leave(std::function<void()> done);
-  bool force_leave(const std::string& node);
+  bool force_leave(const std::string& node, bool wan = false);
   void shutdown();
 
   std::vector<gossip::Member> members() const;
-  gossip::GossipAgent* lan() const { return lan_.get(); }
+  gossip::GossipAgent* lan() const { return lan_.gossip.get(); }
+  // The WAN pool; null on clients and with serf_wan disabled.
+  std::vector<gossip::Member> wan_members() const;
+  gossip::GossipAgent* wan() const { return wan_.gossip.get(); }
+  // Datacenters known from the WAN pool's alive servers, this one first,
+  // then by the median estimated RTT to their servers, as Consul lists them.
+  std::vector<std::string> datacenters() const;
 
   // Network coordinates, as the catalog's coordinate table holds them: those
   // set through /v1/coordinate/update, else the LAN gossip's own Vivaldi
@@ -74,7 +87,24 @@ class Membership {
   void on_event(const gossip::SerfEvent& ev);
   void record(UserEvent ev);
   void reconcile(const gossip::Member& m, bool removed);
-  void retry_join_tick();
+  void on_wan_event(const gossip::SerfEvent& ev);
+
+  // One gossip pool (LAN or WAN) with its -retry-join loop.
+  struct Pool {
+    explicit Pool(uv_loop_t* loop, const char* name) : name(name), retry_timer(loop) {}
+    const char* name;
+    std::unique_ptr<gossip::GossipAgent> gossip;
+    Timer retry_timer;
+    int retry_attempts = 0;
+  };
+  // The settings both pools share: bind and advertise addresses, keys.
+  std::string make_pool(Pool& pool, gossip::GossipConfig g, int port,
+                        const config::GossipTuning& tuning);
+  void start_joins(Pool& pool, const std::vector<std::string>& start_join,
+                   const std::vector<std::string>& retry_join, Nanos retry_interval);
+  void retry_join_tick(Pool& pool, const std::vector<std::string>& addrs, Nanos retry_interval);
+  static void join_pool(Pool& pool, const std::vector<std::string>& addrs, JoinDone done,
+                        const char* missing);
 
   uv_loop_t* loop_;
   const config::Config& cfg_;
@@ -82,9 +112,8 @@ class Membership {
   server::CatalogWriter& writer_;
   bool is_server_;
   EventFilter filter_;
-  std::unique_ptr<gossip::GossipAgent> lan_;
-  Timer retry_timer_;
-  int retry_attempts_ = 0;
+  Pool lan_;
+  Pool wan_;
   std::deque<UserEvent> events_;
   std::map<std::string, gossip::Coordinate> updated_coordinates_;
   uint64_t events_index_ = 0;

@@ -100,7 +100,11 @@ int cmd_keyring(Args args) {
   for (const auto& ring : rings.items) {
     const Value* dc = ring.find("datacenter");
     const Value* n = ring.find("numnodes");
-    std::printf("\n%s (LAN):\n", dc ? dc->s.c_str() : "");
+    const Value* wan = ring.find("wan");
+    if (wan && wan->b)
+      std::printf("\nWAN:\n");
+    else
+      std::printf("\n%s (LAN):\n", dc ? dc->s.c_str() : "");
     const Value* keys = ring.find(f.has("list-primary") ? "primarykeys" : "keys");
     if (keys)
       for (const auto& [k, v] : keys->fields)

@@ -22,6 +22,24 @@ void decode_ports(Decoder& d, const Value& v, Ports& p) {
   });
 }
 
+void decode_gossip_tuning(Decoder& d, const Value& v, GossipTuning& t) {
+  auto positive = [&](const Value& f) {
+    Nanos n = d.duration(f);
+    if (n <= 0) d.fail(f, "must be positive");
+    return n;
+  };
+  d.object(v, [&](std::string_view k, const Value& f) {
+    if (k == "probeinterval") t.probe_interval = positive(f);
+    else if (k == "probetimeout") t.probe_timeout = positive(f);
+    else if (k == "gossipinterval") t.gossip_interval = positive(f);
+    else if (k == "suspicionmult") t.suspicion_mult = static_cast<int>(d.integer(f, 1, 100));
+    else if (k == "gossipnodes") t.gossip_nodes = static_cast<int>(d.integer(f, 1, 100));
+    else if (k == "retransmitmult") t.retransmit_mult = static_cast<int>(d.integer(f, 1, 100));
+    else return false;
+    return true;
+  });
+}
+
 void decode_dns(Decoder& d, const Value& v, DnsConfig& c) {
   d.object(v, [&](std::string_view k, const Value& f) {
     if (k == "allowstale") c.allow_stale = d.boolean(f);
@@ -145,6 +163,13 @@ void merge_file(Config& cfg, const std::string& path, const std::string& content
     } else if (k == "startjoin") {
       for (auto& s : d.strings(f)) cfg.start_join.push_back(s);
     } else if (k == "retryinterval") cfg.retry_interval = d.duration(f);
+    else if (k == "retryjoinwan") {
+      for (auto& s : d.strings(f)) cfg.retry_join_wan.push_back(s);
+    } else if (k == "startjoinwan") {
+      for (auto& s : d.strings(f)) cfg.start_join_wan.push_back(s);
+    } else if (k == "retryintervalwan") cfg.retry_interval_wan = d.duration(f);
+    else if (k == "gossiplan") decode_gossip_tuning(d, f, cfg.gossip_lan);
+    else if (k == "gossipwan") decode_gossip_tuning(d, f, cfg.gossip_wan);
     else if (k == "rejoinafterleave") cfg.rejoin_after_leave = d.boolean(f);
     else if (k == "leaveonterminate") cfg.leave_on_terminate = d.boolean(f);
     else if (k == "bindaddr") cfg.bind_addr = d.str(f);

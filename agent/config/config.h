@@ -59,6 +59,12 @@ struct Telemetry {
   bool disable_hostname = false;
 };
 
+// gossip_lan / gossip_wan: memberlist timing over the pool's profile (Consul's keys).
+struct GossipTuning {
+  std::optional<Nanos> probe_interval, probe_timeout, gossip_interval;
+  std::optional<int> suspicion_mult, gossip_nodes, retransmit_mult;
+};
+
 struct Limits {
   int http_max_conns_per_client = 200;
 };
@@ -78,6 +84,11 @@ struct Config {
   std::vector<std::string> retry_join;
   std::vector<std::string> start_join;
   Nanos retry_interval = 30 * kSecond;
+  // Servers: the WAN pool of all datacenters' servers (port serf_wan).
+  std::vector<std::string> retry_join_wan;
+  std::vector<std::string> start_join_wan;
+  Nanos retry_interval_wan = 30 * kSecond;
+  GossipTuning gossip_lan, gossip_wan;
   bool rejoin_after_leave = false;
   std::optional<bool> leave_on_terminate;
 

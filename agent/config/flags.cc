@@ -11,7 +11,7 @@ namespace {
 const std::set<std::string>& value_flags() {
   static const std::set<std::string> f = {
       "config-file", "config-dir", "data-dir", "node", "node-id", "datacenter", "bind",
-      "advertise", "client", "retry-join", "join", "encrypt", "domain", "alt-domain", "recursor",
+      "advertise", "client", "retry-join", "join", "retry-join-wan", "join-wan", "encrypt", "domain", "alt-domain", "recursor",
       "http-port", "dns-port", "serf-lan-port", "serf-wan-port", "server-port", "log-level",
       "bootstrap-expect", "node-meta", "retry-interval", "config-format"};
   return f;
@@ -107,6 +107,8 @@ std::string apply_overrides(Config& cfg, const AgentFlags& flags) {
     else if (name == "client") cfg.client_addr = value;
     else if (name == "retry-join") cfg.retry_join.push_back(value);
     else if (name == "join") cfg.start_join.push_back(value);
+    else if (name == "retry-join-wan") cfg.retry_join_wan.push_back(value);
+    else if (name == "join-wan") cfg.start_join_wan.push_back(value);
     else if (name == "encrypt") cfg.encrypt = value;
     else if (name == "domain") cfg.domain = value;
     else if (name == "alt-domain") cfg.alt_domain = value;
@@ -158,6 +160,8 @@ Options:
   -client ADDR             Address of the HTTP and DNS interfaces (default 127.0.0.1).
   -retry-join ADDR         Join this address, retrying. Repeatable.
   -join ADDR               Join this address at start. Repeatable.
+  -retry-join-wan ADDR     (servers) Join this WAN address, retrying. Repeatable.
+  -join-wan ADDR           (servers) Join this WAN address at start. Repeatable.
   -encrypt KEY             Gossip encryption key (base64).
   -domain D                DNS domain (default consul).
   -recursor ADDR           Upstream DNS server for other names. Repeatable.

@@ -6,6 +6,7 @@
 #include "agent/http/endpoints.h"
 #include "agent/http/read_helpers.h"
 #include "agent/http/reply.h"
+#include "agent/membership.h"
 #include "agent/state/catalog_ops.h"
 #include "agent/state/encode.h"
 #include "common/decode.h"
@@ -174,7 +175,7 @@ void add_catalog_routes(Router& r, Agent& agent) {
     std::string body;
     JsonWriter w(body, ex->request.has_param("pretty"));
     w.begin_array();
-    w.string(agent.config().datacenter);
+    for (const auto& dc : agent.membership().datacenters()) w.string(dc);
     w.end_array();
     respond_json(ex, std::move(body));
   });

@@ -2,7 +2,9 @@
 // from gossip round trips), read and updated as Consul's catalog serves them.
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <set>
+#include <vector>
 
 #include "agent/agent.h"
 #include "agent/http/endpoints.h"
@@ -89,14 +91,26 @@ void add_coordinate_routes(Router& r, Agent& agent) {
   r.add("GET", "/v1/coordinate/datacenters", [&agent](const ExchangePtr& ex, const std::string&) {
     std::string body;
     JsonWriter w(body, ex->request.has_param("pretty"));
+    // Each datacenter's servers as the WAN pool places them ("<node>.<dc>").
+    std::map<std::string, std::vector<std::pair<std::string, gossip::Coordinate>>> by_dc;
+    if (auto* wan = agent.membership().wan()) {
+      gossip::Coordinate c;
+      for (const auto& m : wan->members()) {
+        auto dc = m.tags.find("dc");
+        if (dc != m.tags.end() && wan->coordinate_of(m.name, c)) by_dc[dc->second].emplace_back(m.name, c);
+      }
+    }
     w.begin_array();
-    w.begin_object();
-    w.field("Datacenter", agent.config().datacenter);
-    w.field("AreaID", "wan");
-    w.key("Coordinates");
-    w.begin_array();
-    w.end_array();
-    w.end_object();
+    for (const auto& dc : agent.membership().datacenters()) {
+      w.begin_object();
+      w.field("Datacenter", dc);
+      w.field("AreaID", "wan");
+      w.key("Coordinates");
+      w.begin_array();
+      for (const auto& [node, c] : by_dc[dc]) write_coord(w, node, c);
+      w.end_array();
+      w.end_object();
+    }
     w.end_array();
     respond_json(ex, std::move(body));
   });

@@ -113,10 +113,12 @@ void add_gossip_routes(Router& r, Agent& agent) {
     std::string body;
     JsonWriter w(body, ex->request.has_param("pretty"));
     w.begin_array();
-    if (agent.membership().enabled()) {
-      if (!ex->request.has_param("wan"))
-        for (const auto& m : agent.membership().members()) write_member(w, m);
-    } else if (!ex->request.has_param("wan") || agent.is_server()) {
+    bool wan = ex->request.has_param("wan");
+    if (wan && agent.membership().wan()) {
+      for (const auto& m : agent.membership().wan_members()) write_member(w, m);
+    } else if (!wan && agent.membership().enabled()) {
+      for (const auto& m : agent.membership().members()) write_member(w, m);
+    } else if (!wan && !agent.membership().enabled()) {
       write_self_member(w, agent);
     }
     w.end_array();
@@ -124,20 +126,22 @@ void add_gossip_routes(Router& r, Agent& agent) {
   });
 
   r.add("PUT", "/v1/agent/join/", [&agent](const ExchangePtr& ex, const std::string& addr) {
-    if (ex->request.has_param("wan")) {
-      respond_error(ex, 500, "WAN joins are not supported yet");
-      return;
-    }
-    agent.membership().join({addr}, [ex, addr](int n, const std::string& err) {
+    auto done = [ex, addr](int n, const std::string& err) {
       if (n > 0)
         respond_empty(ex);
       else
         respond_error(ex, 500, "Failed to join " + addr + ": " + err);
-    });
+    };
+    if (ex->request.has_param("wan") && !agent.is_server())
+      respond_error(ex, 500, "Must be a server to join WAN cluster");
+    else if (ex->request.has_param("wan"))
+      agent.membership().join_wan({addr}, done);
+    else
+      agent.membership().join({addr}, done);
   });
 
   r.add("PUT", "/v1/agent/force-leave/", [&agent](const ExchangePtr& ex, const std::string& node) {
-    if (!agent.membership().force_leave(node)) {
+    if (!agent.membership().force_leave(node, ex->request.has_param("wan"))) {
       respond_error(ex, 500, "agent: No node found with name '" + node + "'");
       return;
     }
@@ -210,16 +214,17 @@ void add_gossip_routes(Router& r, Agent& agent) {
     std::string body;
     JsonWriter w(body, ex->request.has_param("pretty"));
     w.begin_array();
-    auto* lan = agent.membership().lan();
-    if (lan && lan->keyring() && !lan->keyring()->empty()) {
-      auto* ring = lan->keyring();
+    // The WAN ring first, then the LAN ring, as Consul lists them.
+    for (auto* pool : {agent.membership().wan(), agent.membership().lan()}) {
+      if (!pool || !pool->keyring() || pool->keyring()->empty()) continue;
+      auto* ring = pool->keyring();
       w.begin_object();
-      w.field("WAN", false);
+      w.field("WAN", pool == agent.membership().wan());
       w.field("Datacenter", agent.config().datacenter);
       w.field("Segment", "");
       w.key("Keys");
       w.begin_object();
-      int members = static_cast<int>(lan->members().size());
+      int members = static_cast<int>(pool->members().size());
       for (const auto& k : ring->keys()) w.field(gossip::Keyring::encode_base64(k), members);
       w.end_object();
       w.key("PrimaryKeys");
@@ -254,9 +259,15 @@ void add_gossip_routes(Router& r, Agent& agent) {
         respond_error(ex, 400, "Invalid key: must be base64 of 16, 24 or 32 bytes");
         return;
       }
-      bool ok = method == "POST" ? lan->keyring()->install(raw)
-                : method == "PUT" ? lan->keyring()->use(raw)
-                                  : lan->keyring()->remove(raw);
+      // Every pool of this agent (a server's WAN ring too) changes together.
+      bool ok = true;
+      for (auto* pool : {agent.membership().wan(), lan}) {
+        if (!pool || !pool->keyring()) continue;
+        auto* ring = pool->keyring();
+        ok = (method == "POST" ? ring->install(raw)
+              : method == "PUT" ? ring->use(raw)
+                                : ring->remove(raw)) && ok;
+      }
       if (!ok) {
         respond_error(ex, 500,
                       method == "DELETE" ? "Removing the primary key is not allowed"

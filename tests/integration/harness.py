@@ -169,6 +169,7 @@ class Agent:
         self.dev = dev
         self.port = free_port()
         self.serf_port = free_port()
+        self.serf_wan_port = free_port()  # -dev agents are servers: they gossip on the WAN too
         self.dns_port = free_port()  # every agent serves DNS; parallel agents must not share 8600
         self.config_dir = config_dir or (tmp_path / f"{name}-config")
         self.config_dir.mkdir(parents=True, exist_ok=True)
@@ -179,7 +180,8 @@ class Agent:
 
     def args(self):
         a = [binary("cairn"), "agent", "-node", self.name, "-http-port", self.port,
-             "-serf-lan-port", self.serf_port, "-dns-port", self.dns_port,
+             "-serf-lan-port", self.serf_port, "-serf-wan-port", self.serf_wan_port,
+             "-dns-port", self.dns_port,
              "-config-dir", self.config_dir, "-log-level", "debug"]
         if self.dev:
             a.append("-dev")
