@@ -6,6 +6,7 @@
 
 #include "agent/config/encode_definition.h"
 #include "agent/config/identity.h"
+#include "agent/dns/dns_loops.h"
 #include "agent/dns/dns_server.h"
 #include "agent/http/api.h"
 #include "agent/http/read_cache.h"
@@ -102,6 +103,10 @@ std::string Agent::leader_address() const {
 int Agent::http_port() const { return http_ ? http_->bound_port() : 0; }
 int Agent::dns_port() const { return dns_ ? dns_->port() : 0; }
 
+void Agent::add_dns_loop_metrics(MetricsRegistry& into) const {
+  if (dns_loops_) dns_loops_->add_metrics_to(into);
+}
+
 std::string Agent::start() {
   restore_persisted();
   std::string err = apply_config_definitions(cfg_);
@@ -130,6 +135,13 @@ std::string Agent::start() {
     dns_ = std::make_unique<dns::DnsServer>(loop_, store_, metrics_);
     std::string e = dns_->start(cfg_);
     if (!e.empty()) return "DNS: " + e;
+    if (cfg_.dns_config.udp_loops > 1) {
+      dns_loops_ = dns::DnsLoops::start(store_, cfg_, dns_->port(), cfg_.dns_config.udp_loops - 1, e);
+      if (!dns_loops_) return "DNS: " + e;
+      store_.set_apply_listener([this](std::span<const state::Mutation> batch, uint64_t index) {
+        dns_loops_->replicate(batch, index);
+      });
+    }
   }
 
   sync_timer_.start(kFullSyncIntervalMs, kFullSyncIntervalMs, [this] { sync_catalog(); });
@@ -184,6 +196,8 @@ void Agent::shutdown() {
   tombstone_gc_.stop();
   if (http_) http_->close();
   if (dns_) dns_->close();
+  store_.set_apply_listener(nullptr);
+  dns_loops_.reset();
   checks_.stop_all();
   persister_.flush();
 }
@@ -700,6 +714,9 @@ std::string Agent::reload() {
     config::Config dns_cfg = next;
     dns_cfg.node_name = cfg_.node_name;
     if (dns_->reload(dns_cfg).empty()) {
+      if (dns_loops_) dns_loops_->reload(dns_cfg);
+      if (next.dns_config.udp_loops != cfg_.dns_config.udp_loops)
+        log::warn("agent", "dns_config.udp_loops changes at the next restart");
       cfg_.dns_config = next.dns_config;
       cfg_.recursors = next.recursors;
     }

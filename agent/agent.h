@@ -35,6 +35,7 @@ class Membership;
 struct UserEvent;
 namespace dns {
 class DnsServer;
+class DnsLoops;
 }
 
 // The outcome of an operation, shaped for HTTP: 200 or an error status and text.
@@ -67,6 +68,8 @@ class Agent {
   server::SessionTimers& session_timers() { return session_timers_; }
   const local::LocalState& local() const { return local_; }
   MetricsRegistry& metrics() { return metrics_; }
+  // Adds what the extra DNS loops counted (dns_config.udp_loops).
+  void add_dns_loop_metrics(MetricsRegistry& into) const;
   http_api::ReadCache& read_cache() { return *read_cache_; }
   Membership& membership() { return *membership_; }
   const Membership& membership() const { return *membership_; }
@@ -134,6 +137,7 @@ class Agent {
   MetricsRegistry metrics_;
   std::unique_ptr<http::Server> http_;
   std::unique_ptr<dns::DnsServer> dns_;  // after store_ and metrics_, which it reads
+  std::unique_ptr<dns::DnsLoops> dns_loops_;  // extra UDP loops with catalog replicas
   std::unique_ptr<http_api::ReadCache> read_cache_;
   std::unique_ptr<Membership> membership_;
   Timer sync_timer_;

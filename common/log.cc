@@ -3,6 +3,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <ctime>
 
@@ -11,8 +12,9 @@
 namespace cairn::log {
 namespace {
 
-Level g_level = Level::info;
-bool g_json = false;
+// Atomic: DNS loops on other threads read these while the main loop may reload.
+std::atomic<Level> g_level{Level::info};
+std::atomic<bool> g_json{false};
 void (*g_sink)(std::string_view) = nullptr;
 
 std::string timestamp() {
@@ -76,9 +78,9 @@ std::string_view level_name(Level l) {
   return "info";
 }
 
-void set_level(Level l) { g_level = l; }
-Level level() { return g_level; }
-void set_json(bool j) { g_json = j; }
+void set_level(Level l) { g_level.store(l, std::memory_order_relaxed); }
+Level level() { return g_level.load(std::memory_order_relaxed); }
+void set_json(bool j) { g_json.store(j, std::memory_order_relaxed); }
 void set_sink(void (*sink)(std::string_view)) { g_sink = sink; }
 
 void write(Level lvl, std::string_view module, std::string_view message,

@@ -35,6 +35,33 @@ void* MetricsRegistry::find(const std::string& name, Type type, const std::strin
   return ptr;
 }
 
+void MetricsRegistry::add_from(const MetricsRegistry& other) {
+  for (const auto& [name, fam] : other.families_) {
+    for (const auto& [labels, ptr] : fam.series) {
+      Labels l = labels;
+      void* mine = find(name, fam.type, fam.help, l);
+      switch (fam.type) {
+        case Type::counter:
+          static_cast<Counter*>(mine)->value += static_cast<const Counter*>(ptr)->value;
+          break;
+        case Type::gauge:
+          static_cast<Gauge*>(mine)->value += static_cast<const Gauge*>(ptr)->value;
+          break;
+        case Type::summary: {
+          auto* to = static_cast<Summary*>(mine);
+          const auto* from = static_cast<const Summary*>(ptr);
+          if (from->count == 0) break;
+          if (to->count == 0 || from->min < to->min) to->min = from->min;
+          if (to->count == 0 || from->max > to->max) to->max = from->max;
+          to->count += from->count;
+          to->sum += from->sum;
+          break;
+        }
+      }
+    }
+  }
+}
+
 Counter& MetricsRegistry::counter(const std::string& name, const std::string& help, Labels l) {
   return *static_cast<Counter*>(find(name, Type::counter, help, l));
 }

@@ -36,6 +36,15 @@ struct Summary {
 
 class MetricsRegistry {
  public:
+  MetricsRegistry() = default;
+  // Handles point into the registry: it is never copied, only merged.
+  MetricsRegistry(const MetricsRegistry&) = delete;
+  MetricsRegistry& operator=(const MetricsRegistry&) = delete;
+
+  // Adds other's series into this one: counters and gauges summed, summaries
+  // combined. How several loops' metrics become one answer.
+  void add_from(const MetricsRegistry& other);
+
   // Names are dotted Consul-style ("consul.dns.queries"); Prometheus output
   // replaces dots with underscores. Same name + labels returns the same handle.
   Counter& counter(const std::string& name, const std::string& help, Labels labels = {});

@@ -54,6 +54,7 @@ void decode_dns(Decoder& d, const Value& v, DnsConfig& c) {
     } else if (k == "onlypassing") c.only_passing = d.boolean(f);
     else if (k == "enabletruncate") c.enable_truncate = d.boolean(f);
     else if (k == "udpanswerlimit") c.udp_answer_limit = static_cast<int>(d.integer(f, 0, 1000));
+    else if (k == "udploops") c.udp_loops = static_cast<int>(d.integer(f, 1, 64));
     else if (k == "recursortimeout") c.recursor_timeout = d.duration(f);
     else if (k == "recursorstrategy") {
       c.recursor_strategy = d.str(f);

@@ -31,6 +31,8 @@ struct DnsConfig {
   bool only_passing = false;
   bool enable_truncate = false;
   int udp_answer_limit = 3;
+  // cairn: loops answering DNS over UDP (SO_REUSEPORT); 1 is the agent's own.
+  int udp_loops = 1;
   Nanos recursor_timeout = 2 * kSecond;
   std::string recursor_strategy = "sequential";  // or "random"
   bool disable_compression = false;

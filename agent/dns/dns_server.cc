@@ -78,9 +78,11 @@ std::string type_text(uint16_t t) {
 
 }  // namespace
 
-DnsServer::DnsServer(uv_loop_t* loop, const state::Store& store, MetricsRegistry& metrics)
+DnsServer::DnsServer(uv_loop_t* loop, const state::Store& store, MetricsRegistry& metrics,
+                     Role role)
     : loop_(loop),
       store_(store),
+      role_(role),
       counters_(metrics),
       builder_(random_u64()),
       recursor_(loop, counters_),
@@ -113,16 +115,18 @@ std::string DnsServer::start(const config::Config& cfg) {
   int port = cfg.ports.dns;
   std::istringstream hosts(cfg.client_addr);
   std::string host;
+  const bool reuse_port = cfg.dns_config.udp_loops > 1;
   while (hosts >> host) {
     auto udp = std::make_unique<UdpListener>(loop_, *this);
-    if (std::string err = udp->listen(host, port); !err.empty()) return err;
+    if (std::string err = udp->listen(host, port, reuse_port); !err.empty()) return err;
+    port = udp->port();
+    udp_.push_back(std::move(udp));
+    if (role_ == Role::udp_only) continue;
     // With port 0 the TCP listener takes the port UDP was given.
     auto tcp = std::make_unique<TcpListener>(loop_, *this, TcpListener::Limits{});
-    if (std::string err = tcp->listen(host, udp->port()); !err.empty()) return err;
-    port = udp->port();
+    if (std::string err = tcp->listen(host, port); !err.empty()) return err;
     log::info("dns", "listening",
               {{"address", host + ":" + std::to_string(port)}, {"network", "udp,tcp"}});
-    udp_.push_back(std::move(udp));
     tcp_.push_back(std::move(tcp));
   }
   return "";

@@ -24,7 +24,10 @@ namespace cairn::dns {
 
 class DnsServer : public UdpListener::Handler, public TcpListener::Handler {
  public:
-  DnsServer(uv_loop_t* loop, const state::Store& store, MetricsRegistry& metrics);
+  // all: UDP and TCP (the agent's loop). udp_only: an extra UDP loop (DnsLoops).
+  enum class Role { all, udp_only };
+  DnsServer(uv_loop_t* loop, const state::Store& store, MetricsRegistry& metrics,
+            Role role = Role::all);
   ~DnsServer() override;
   DnsServer(const DnsServer&) = delete;
   DnsServer& operator=(const DnsServer&) = delete;
@@ -54,6 +57,7 @@ class DnsServer : public UdpListener::Handler, public TcpListener::Handler {
 
   uv_loop_t* loop_;
   const state::Store& store_;
+  Role role_;
   Counters counters_;
   AnswerBuilder builder_;
   Recursor recursor_;

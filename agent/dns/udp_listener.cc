@@ -63,7 +63,7 @@ UdpListener::~UdpListener() {
   close();
 }
 
-std::string UdpListener::listen(const std::string& host, int port) {
+std::string UdpListener::listen(const std::string& host, int port, bool reuse_port) {
   sockaddr_storage addr;
   socklen_t len = 0;
   if (!to_sockaddr(host, port, addr, len)) return "invalid address \"" + host + "\"";
@@ -71,6 +71,7 @@ std::string UdpListener::listen(const std::string& host, int port) {
   if (fd_ < 0) return std::string("socket: ") + std::strerror(errno);
   int one = 1;
   setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (reuse_port) setsockopt(fd_, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
   if (addr.ss_family == AF_INET6) setsockopt(fd_, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   int rcv = kReceiveBuffer;
   setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);

@@ -38,8 +38,9 @@ class UdpListener {
   UdpListener(const UdpListener&) = delete;
   UdpListener& operator=(const UdpListener&) = delete;
 
-  // Binds host:port (port 0 picks one). Returns "" or the error.
-  std::string listen(const std::string& host, int port);
+  // Binds host:port (port 0 picks one). reuse_port lets other loops bind the
+  // same port, the kernel spreading clients across them. "" or the error.
+  std::string listen(const std::string& host, int port, bool reuse_port = false);
   int port() const { return port_; }
   // Sends one datagram now (late answers: recursion). Dropped if the socket is full.
   void send_to(std::span<const uint8_t> data, const sockaddr_storage& peer);

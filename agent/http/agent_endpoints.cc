@@ -454,16 +454,20 @@ void add_agent_routes(Router& r, Agent& agent) {
         .set(static_cast<double>(agent.store().index()));
     m.gauge("consul.runtime.uptime_seconds", "Seconds since the agent started")
         .set(static_cast<double>(agent.uptime_ms()) / 1000.0);
+    // The extra DNS loops count in registries of their own: add them up.
+    MetricsRegistry all;
+    all.add_from(m);
+    agent.add_dns_loop_metrics(all);
     if (prometheus) {
       http::Response resp;
-      resp.body = m.prometheus();
+      resp.body = all.prometheus();
       resp.set_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
       respond(ex, std::move(resp));
       return;
     }
     std::string body;
     JsonWriter w(body, ex->request.has_param("pretty"));
-    m.write_json(w, static_cast<int64_t>(time(nullptr)));
+    all.write_json(w, static_cast<int64_t>(time(nullptr)));
     respond_json(ex, std::move(body));
   });
 

@@ -60,6 +60,7 @@ void Store::apply(std::span<const Mutation> batch, uint64_t index) {
         m);
   }
   index_ = index;
+  if (apply_listener_) apply_listener_(batch, index);
 
   // Collect every watcher of a touched key once, then run them with the store settled.
   std::vector<std::function<void()>> to_fire;

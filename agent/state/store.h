@@ -50,6 +50,11 @@ class Store {
   // the batch touched fire after the whole batch is in place.
   void apply(std::span<const Mutation> batch, uint64_t index);
 
+  // Runs after every apply with the batch and its index (the DNS loops
+  // replay them into their own replicas). One listener; empty clears it.
+  using ApplyListener = std::function<void(std::span<const Mutation>, uint64_t index)>;
+  void set_apply_listener(ApplyListener fn) { apply_listener_ = std::move(fn); }
+
   uint64_t index() const { return index_; }
   // Index of a table or entity key; 0 if never touched (or the entity is gone).
   uint64_t index_of(std::string_view key) const;
@@ -162,6 +167,7 @@ class Store {
   mutable WatchId next_watch_ = 1;
   mutable std::unordered_map<WatchId, Watcher> watchers_;
   mutable std::unordered_map<std::string, std::unordered_set<WatchId>> watchers_by_key_;
+  ApplyListener apply_listener_;
   std::vector<std::string> touched_;  // keys touched by the batch being applied
 };
 

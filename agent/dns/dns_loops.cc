@@ -1,0 +1,165 @@
+#include "agent/dns/dns_loops.h"
+
+#include <uv.h>
+
+#include <mutex>
+#include <thread>
+#include <variant>
+
+#include "agent/dns/dns_server.h"
+#include "agent/state/catalog_replica.h"
+#include "common/log.h"
+
+namespace cairn::dns {
+
+namespace {
+
+constexpr uint64_t kPublishMetricsMs = 1000;
+
+struct Replay {
+  state::Batch batch;
+  uint64_t index;
+};
+struct Reload {
+  config::Config cfg;
+};
+struct Stop {};
+using Message = std::variant<Replay, Reload, Stop>;
+
+}  // namespace
+
+struct DnsLoops::Loop {
+  uv_loop_t loop{};
+  uv_async_t wake{};
+  uv_timer_t publish{};
+  state::Store replica;
+  MetricsRegistry metrics;
+  std::unique_ptr<DnsServer> dns;
+  std::thread thread;
+
+  std::mutex inbox_mu;
+  std::vector<Message> inbox;
+  mutable std::mutex published_mu;
+  std::unique_ptr<MetricsRegistry> published = std::make_unique<MetricsRegistry>();
+
+  // Main thread, before the loop runs: nothing else touches it yet.
+  std::string start(const state::Store& store, const config::Config& cfg) {
+    uv_loop_init(&loop);
+    if (store.index() > 0) replica.apply(state::catalog_snapshot(store), store.index());
+    dns = std::make_unique<DnsServer>(&loop, replica, metrics, DnsServer::Role::udp_only);
+    std::string err = dns->start(cfg);
+    uv_async_init(&loop, &wake, [](uv_async_t* h) { static_cast<Loop*>(h->data)->drain(); });
+    wake.data = this;
+    uv_timer_init(&loop, &publish);
+    publish.data = this;
+    if (!err.empty()) {
+      shut();
+      uv_run(&loop, UV_RUN_DEFAULT);
+      dns.reset();
+      uv_run(&loop, UV_RUN_DEFAULT);
+      uv_loop_close(&loop);
+      return err;
+    }
+    uv_timer_start(
+        &publish, [](uv_timer_t* h) { static_cast<Loop*>(h->data)->publish_metrics(); },
+        kPublishMetricsMs, kPublishMetricsMs);
+    thread = std::thread([this] { run(); });
+    return "";
+  }
+
+  void run() {
+    uv_run(&loop, UV_RUN_DEFAULT);  // until Stop closed every handle
+    dns.reset();
+    uv_run(&loop, UV_RUN_DEFAULT);  // close callbacks of the server's handles
+    uv_loop_close(&loop);
+  }
+
+  // Any thread.
+  void post(Message m) {
+    {
+      std::lock_guard lock(inbox_mu);
+      inbox.push_back(std::move(m));
+    }
+    uv_async_send(&wake);
+  }
+
+  // The loop's thread.
+  void drain() {
+    std::vector<Message> batch;
+    {
+      std::lock_guard lock(inbox_mu);
+      batch.swap(inbox);
+    }
+    for (auto& m : batch) {
+      if (auto* r = std::get_if<Replay>(&m)) {
+        if (r->index > replica.index()) replica.apply(r->batch, r->index);
+      } else if (auto* c = std::get_if<Reload>(&m)) {
+        dns->reload(c->cfg);
+      } else {
+        publish_metrics();
+        shut();
+        return;
+      }
+    }
+  }
+
+  void publish_metrics() {
+    auto fresh = std::make_unique<MetricsRegistry>();
+    fresh->add_from(metrics);
+    std::lock_guard lock(published_mu);
+    published = std::move(fresh);
+  }
+
+  void shut() {
+    dns->close();
+    uv_timer_stop(&publish);
+    uv_close(reinterpret_cast<uv_handle_t*>(&publish), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&wake), nullptr);
+  }
+};
+
+std::unique_ptr<DnsLoops> DnsLoops::start(const state::Store& store, const config::Config& cfg,
+                                          int port, int count, std::string& error) {
+  std::unique_ptr<DnsLoops> loops(new DnsLoops());
+  config::Config loop_cfg = cfg;
+  loop_cfg.ports.dns = port;
+  for (int i = 0; i < count; ++i) {
+    auto loop = std::make_unique<Loop>();
+    if (std::string err = loop->start(store, loop_cfg); !err.empty()) {
+      error = "DNS loop " + std::to_string(i + 2) + ": " + err;
+      return nullptr;  // the loops already running stop in ~DnsLoops
+    }
+    loops->loops_.push_back(std::move(loop));
+  }
+  log::info("dns", "extra UDP loops answering",
+            {{"loops", std::to_string(count)}, {"port", std::to_string(port)}});
+  return loops;
+}
+
+DnsLoops::~DnsLoops() {
+  for (auto& l : loops_) l->post(Stop{});
+  for (auto& l : loops_)
+    if (l->thread.joinable()) l->thread.join();
+}
+
+void DnsLoops::replicate(std::span<const state::Mutation> batch, uint64_t index) {
+  state::Batch catalog;
+  for (const auto& m : batch)
+    if (state::is_catalog_mutation(m)) catalog.push_back(m);
+  if (catalog.empty()) return;
+  for (size_t i = 0; i + 1 < loops_.size(); ++i) loops_[i]->post(Replay{catalog, index});
+  loops_.back()->post(Replay{std::move(catalog), index});
+}
+
+void DnsLoops::reload(const config::Config& cfg) {
+  for (auto& l : loops_) l->post(Reload{cfg});
+}
+
+void DnsLoops::add_metrics_to(MetricsRegistry& into) const {
+  for (const auto& l : loops_) {
+    std::lock_guard lock(l->published_mu);
+    into.add_from(*l->published);
+  }
+}
+
+}  // namespace cairn::dns

@@ -1,0 +1,48 @@
+// Extra loops answering DNS over UDP (dns_config.udp_loops > 1), so the DNS
+// rate can grow with cores. Each runs on its own thread with its own libuv
+// loop, its own UDP sockets bound to the agent's DNS port with SO_REUSEPORT
+// (the kernel spreads clients across the loops by address and port), and its
+// own replica of the catalog, seeded from the agent's store and kept equal to
+// it by replaying every batch the store applies. Nothing is shared on the
+// answer path; the only locks guard each loop's inbox (touched once per
+// catalog write or reload, not per query) and its published metrics (once a
+// second). TCP stays on the agent's loop.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "agent/config/config.h"
+#include "agent/state/mutation.h"
+#include "agent/state/store.h"
+#include "common/metrics.h"
+
+namespace cairn::dns {
+
+class DnsLoops {
+ public:
+  // Starts `count` loops answering on `port` at every client_addr. Null and
+  // error set when a loop cannot bind.
+  static std::unique_ptr<DnsLoops> start(const state::Store& store, const config::Config& cfg,
+                                         int port, int count, std::string& error);
+  ~DnsLoops();  // stops every loop and joins its thread
+  DnsLoops(const DnsLoops&) = delete;
+  DnsLoops& operator=(const DnsLoops&) = delete;
+
+  size_t size() const { return loops_.size(); }
+  // Replays one batch the agent's store applied into every replica.
+  void replicate(std::span<const state::Mutation> batch, uint64_t index);
+  // New dns_config, domains and recursors (already validated by the agent's loop).
+  void reload(const config::Config& cfg);
+  // Adds every loop's DNS metrics, as each published them (at most 1 s old).
+  void add_metrics_to(MetricsRegistry& into) const;
+
+ private:
+  struct Loop;
+  DnsLoops() = default;
+  std::vector<std::unique_ptr<Loop>> loops_;
+};
+
+}  // namespace cairn::dns
