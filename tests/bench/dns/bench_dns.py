@@ -2,6 +2,7 @@
 """DNS interface benchmark (issue 4), all servers in the same run:
 
   - cairn's DNS interface (`cairn agent -dev`, 200 services x 3 instances),
+    with one loop and with dns_config.udp_loops = --loops (default: the CPUs),
   - dnsmasq serving the same records from srv-host/host-record lines,
   - the loopback ceiling: a minimal fixed-answer UDP responder.
 
@@ -56,11 +57,18 @@ def services(n, instances):
     return out
 
 
-def start_cairn(binary, workdir, svcs):
+def start_cairn(binary, workdir, svcs, loops=1):
+    """cairn agent -dev with the records; loops > 1 sets dns_config.udp_loops."""
     http_port, dns_port = free_port(), free_port()
-    log = open(os.path.join(workdir, "cairn.log"), "wb")
+    confdir = os.path.join(workdir, f"cairn-conf-{loops}")
+    os.makedirs(confdir, exist_ok=True)
+    with open(os.path.join(confdir, "dns.yaml"), "w") as f:
+        f.write(f"dns_config:\n  udp_loops: {loops}\n")
+    log = open(os.path.join(workdir, f"cairn-{loops}.log"), "wb")
     proc = subprocess.Popen([binary, "agent", "-dev", "-node", "bench", "-http-port", str(http_port),
-                             "-dns-port", str(dns_port), "-log-level", "warn"],
+                             "-dns-port", str(dns_port), "-serf-lan-port", str(free_port()),
+                             "-serf-wan-port", str(free_port()), "-config-dir", confdir,
+                             "-log-level", "warn"],
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.time() + 10
     conn = None
@@ -113,8 +121,9 @@ def start_responder(binary):
     return proc, port
 
 
-def dnsperf(port, qfile, seconds, rate=None, verbose=False):
-    cmd = ["dnsperf", "-s", "127.0.0.1", "-p", str(port), "-d", qfile, "-l", str(seconds), "-q", "200"]
+def dnsperf(port, qfile, seconds, rate=None, verbose=False, clients=1):
+    cmd = ["dnsperf", "-s", "127.0.0.1", "-p", str(port), "-d", qfile, "-l", str(seconds), "-q", "200",
+           "-c", str(clients)]
     if rate:
         cmd += ["-Q", str(rate)]
     if verbose:
@@ -142,6 +151,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--services", type=int, default=200)
     ap.add_argument("--instances", type=int, default=3)
+    ap.add_argument("--loops", type=int, default=os.cpu_count(),
+                    help="dns_config.udp_loops of the second cairn (default: the CPUs)")
     args = ap.parse_args()
     if not shutil.which("dnsperf") or not shutil.which("dnsmasq"):
         sys.exit("dnsperf and dnsmasq are needed (packaging/install-deps.sh test)")
@@ -165,6 +176,11 @@ def main():
         p, port = start_cairn(args.cairn, workdir, svcs)
         procs.append(p)
         servers["cairn"] = (p, port)
+        multi = f"cairn x{args.loops}"
+        if args.loops > 1:
+            p, port = start_cairn(args.cairn, workdir, svcs, loops=args.loops)
+            procs.append(p)
+            servers[multi] = (p, port)
 
         print(f"{args.services} services x {args.instances} instances; query file: "
               f"{2 * args.services} names, SRV and A; {os.cpu_count()} CPUs; "
@@ -173,13 +189,15 @@ def main():
         best = {k: 0.0 for k in servers}
         for rnd in range(args.rounds):
             for name, (_, port) in servers.items():
+                if name == multi:
+                    continue
                 qps, _, lost, _ = dnsperf(port, qfile, args.seconds)
                 best[name] = max(best[name], qps)
                 print(f"  round {rnd + 1} {name:8s} {qps:10.0f} q/s  (lost {lost})", flush=True)
 
         rate = int(best["dnsmasq"] * 0.5)
         fixed = {}
-        for name in ("dnsmasq", "cairn", "ceiling"):
+        for name in ["dnsmasq", "cairn", "ceiling"]:
             proc, port = servers[name]
             before = cpu_seconds(proc.pid)
             qps, completed, lost, lat = dnsperf(port, qfile, args.seconds, rate=rate, verbose=True)
@@ -190,7 +208,7 @@ def main():
         print()
         print(f"| server | max queries/s | at {rate} q/s: CPU us/query | p50 ms | p99 ms |")
         print("|---|---:|---:|---:|---:|")
-        for name in ("ceiling", "dnsmasq", "cairn"):
+        for name in ["ceiling", "dnsmasq", "cairn"]:
             cpu_us, p99_ms, p50_ms, lost = fixed[name]
             print(f"| {name} | {best[name]:.0f} | {cpu_us:.2f} | {p50_ms:.3f} | {p99_ms:.3f} |")
         print()
@@ -202,6 +220,18 @@ def main():
         print(f"cairn / dnsmasq CPU per query: {cpu_ratio:.2f}x   (target <= 0.67x)")
         print(f"cairn p99 at {rate} q/s: {fixed['cairn'][1]:.3f} ms   (target < 1 ms; the ceiling's own "
               f"p99 is {fixed['ceiling'][1]:.3f} ms on this machine)")
+        if multi in servers:
+            # Eight client sockets: SO_REUSEPORT spreads clients by address and
+            # port, so dnsperf's usual single socket would land on one loop.
+            scaled = {"cairn": 0.0, multi: 0.0}
+            print(f"\nLoops, dnsperf -c 8 (udp_loops {args.loops} against 1):")
+            for rnd in range(args.rounds):
+                for name in scaled:
+                    qps, _, lost, _ = dnsperf(servers[name][1], qfile, args.seconds, clients=8)
+                    scaled[name] = max(scaled[name], qps)
+                    print(f"  round {rnd + 1} {name:8s} {qps:10.0f} q/s  (lost {lost})", flush=True)
+            print(f"{multi} / cairn queries/s: {scaled[multi] / scaled['cairn']:.2f}x   "
+                  f"(on {os.cpu_count()} CPUs that dnsperf shares)")
         print(f"load average after the run: {os.getloadavg()[0]:.1f}")
     finally:
         for p in procs:
