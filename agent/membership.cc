@@ -67,12 +67,17 @@ bool decode_user_event(const std::string& payload, UserEvent& out) {
 Membership::Membership(uv_loop_t* loop, const config::Config& cfg, const local::NodeIdentity& self,
                        server::CatalogWriter& writer, bool is_server, EventFilter filter)
     : loop_(loop), cfg_(cfg), self_(self), writer_(writer), is_server_(is_server),
-      filter_(std::move(filter)), lan_(loop, "lan"), wan_(loop, "wan") {}
+      filter_(std::move(filter)),
+      lan_(loop, "lan", cfg.ports.serf_lan, cfg.gossip_lan, cfg.start_join, cfg.retry_join,
+           cfg.retry_interval),
+      wan_(loop, "wan", cfg.ports.serf_wan, cfg.gossip_wan, cfg.start_join_wan, cfg.retry_join_wan,
+           cfg.retry_interval_wan) {}
 
 Membership::~Membership() { shutdown(); }
 
-std::string Membership::make_pool(Pool& pool, gossip::GossipConfig g, int port,
-                                  const config::GossipTuning& tuning) {
+std::string Membership::start_pool(Pool& pool, gossip::GossipConfig g,
+                                   gossip::GossipAgent::EventFn handler) {
+  const int port = pool.port;
   const std::string key = std::string("serf_") + pool.name;
   std::string bind = cfg_.bind_addr == "0.0.0.0" && cfg_.dev ? "127.0.0.1" : cfg_.bind_addr;
   if (!gossip::Address::parse(bind, static_cast<uint16_t>(port), g.bind))
@@ -85,7 +90,7 @@ std::string Membership::make_pool(Pool& pool, gossip::GossipConfig g, int port,
       return "encrypt: not a base64 key of 16, 24 or 32 bytes (use `cairn keygen`)";
     g.keys = {cfg_.encrypt};
   }
-  g.tune_memberlist = [tuning](gossip::MemberlistConfig& m) {
+  g.tune_memberlist = [tuning = pool.tuning](gossip::MemberlistConfig& m) {
     auto d = [](Nanos n) { return gossip::Duration(n); };
     if (tuning.probe_interval) m.probe_interval = d(*tuning.probe_interval);
     if (tuning.probe_timeout) m.probe_timeout = d(*tuning.probe_timeout);
@@ -97,6 +102,17 @@ std::string Membership::make_pool(Pool& pool, gossip::GossipConfig g, int port,
   std::string err, where = g.bind.str();
   pool.gossip = gossip::GossipAgent::create(loop_, std::move(g), err);
   if (!pool.gossip) return "gossip (" + key + " " + where + "): " + err;
+  pool.gossip->set_event_handler(std::move(handler));
+  pool.gossip->start();
+  log::info("agent", "gossip started",
+            {{"pool", pool.name}, {"address", pool.gossip->address().str()}});
+  if (!pool.start_join.empty()) {
+    pool.gossip->join(pool.start_join, [name = pool.name](int n, const std::string& e) {
+      if (n == 0) log::error("agent", "join failed", {{"pool", name}, {"error", e}});
+      else log::info("agent", "joined", {{"pool", name}, {"contacted", std::to_string(n)}});
+    });
+  }
+  if (!pool.retry_join.empty()) retry_join_tick(pool);
   return "";
 }
 
@@ -123,13 +139,10 @@ std::string Membership::start() {
     g.tags["wan_join_port"] = std::to_string(cfg_.ports.serf_wan);
   }
   gossip::Tags wan_tags = g.tags;
-  if (std::string err = make_pool(lan_, std::move(g), cfg_.ports.serf_lan, cfg_.gossip_lan);
+  if (std::string err =
+          start_pool(lan_, std::move(g), [this](const gossip::SerfEvent& ev) { on_event(ev); });
       !err.empty())
     return err;
-  lan_.gossip->set_event_handler([this](const gossip::SerfEvent& ev) { on_event(ev); });
-  lan_.gossip->start();
-  log::info("agent", "gossip started", {{"pool", "lan"}, {"address", lan_.gossip->address().str()}});
-  start_joins(lan_, cfg_.start_join, cfg_.retry_join, cfg_.retry_interval);
 
   if (!is_server_ || cfg_.ports.serf_wan <= 0) return "";
   // Consul's WAN tags: the server's, without the LAN segment and WAN port.
@@ -139,31 +152,13 @@ std::string Membership::start() {
   w.node_name = self_.name + "." + cfg_.datacenter;
   w.profile = "wan";
   w.tags = std::move(wan_tags);
-  if (std::string err = make_pool(wan_, std::move(w), cfg_.ports.serf_wan, cfg_.gossip_wan);
-      !err.empty())
-    return err;
-  wan_.gossip->set_event_handler([this](const gossip::SerfEvent& ev) { on_wan_event(ev); });
-  wan_.gossip->start();
-  log::info("agent", "gossip started", {{"pool", "wan"}, {"address", wan_.gossip->address().str()}});
-  start_joins(wan_, cfg_.start_join_wan, cfg_.retry_join_wan, cfg_.retry_interval_wan);
-  return "";
+  return start_pool(wan_, std::move(w),
+                    [this](const gossip::SerfEvent& ev) { on_wan_event(ev); });
 }
 
-void Membership::start_joins(Pool& pool, const std::vector<std::string>& start_join,
-                             const std::vector<std::string>& retry_join, Nanos retry_interval) {
-  if (!start_join.empty()) {
-    pool.gossip->join(start_join, [name = pool.name](int n, const std::string& e) {
-      if (n == 0) log::error("agent", "join failed", {{"pool", name}, {"error", e}});
-      else log::info("agent", "joined", {{"pool", name}, {"contacted", std::to_string(n)}});
-    });
-  }
-  if (!retry_join.empty()) retry_join_tick(pool, retry_join, retry_interval);
-}
-
-void Membership::retry_join_tick(Pool& pool, const std::vector<std::string>& addrs,
-                                 Nanos retry_interval) {
+void Membership::retry_join_tick(Pool& pool) {
   if (!pool.gossip || left_) return;
-  pool.gossip->join(addrs, [this, &pool, &addrs, retry_interval](int n, const std::string& e) {
+  pool.gossip->join(pool.retry_join, [this, &pool](int n, const std::string& e) {
     if (n > 0) {
       log::info("agent", "retry-join succeeded",
                 {{"pool", pool.name}, {"contacted", std::to_string(n)}});
@@ -171,13 +166,11 @@ void Membership::retry_join_tick(Pool& pool, const std::vector<std::string>& add
     }
     pool.retry_attempts++;
     // Back off from 1 s up to retry_interval (Consul's default 30 s).
-    uint64_t cap = static_cast<uint64_t>(retry_interval / kMillisecond);
+    uint64_t cap = static_cast<uint64_t>(pool.retry_interval / kMillisecond);
     uint64_t wait = std::min<uint64_t>(cap, kRetryJoinMinMs << std::min(pool.retry_attempts, 5));
     log::warn("agent", "retry-join failed, will retry",
               {{"pool", pool.name}, {"error", e}, {"in_ms", std::to_string(wait)}});
-    pool.retry_timer.start(wait, 0, [this, &pool, &addrs, retry_interval] {
-      retry_join_tick(pool, addrs, retry_interval);
-    });
+    pool.retry_timer.start(wait, 0, [this, &pool] { retry_join_tick(pool); });
   });
 }
 

@@ -89,20 +89,28 @@ class Membership {
   void reconcile(const gossip::Member& m, bool removed);
   void on_wan_event(const gossip::SerfEvent& ev);
 
-  // One gossip pool (LAN or WAN) with its -retry-join loop.
+  // One gossip pool (LAN or WAN): its settings from the config, the gossip
+  // agent once started, and its -retry-join loop.
   struct Pool {
-    explicit Pool(uv_loop_t* loop, const char* name) : name(name), retry_timer(loop) {}
+    Pool(uv_loop_t* loop, const char* name, int port, const config::GossipTuning& tuning,
+         const std::vector<std::string>& start_join, const std::vector<std::string>& retry_join,
+         Nanos retry_interval)
+        : name(name), port(port), tuning(tuning), start_join(start_join), retry_join(retry_join),
+          retry_interval(retry_interval), retry_timer(loop) {}
     const char* name;
+    int port;
+    const config::GossipTuning& tuning;
+    const std::vector<std::string>& start_join;
+    const std::vector<std::string>& retry_join;
+    Nanos retry_interval;
     std::unique_ptr<gossip::GossipAgent> gossip;
     Timer retry_timer;
     int retry_attempts = 0;
   };
-  // The settings both pools share: bind and advertise addresses, keys.
-  std::string make_pool(Pool& pool, gossip::GossipConfig g, int port,
-                        const config::GossipTuning& tuning);
-  void start_joins(Pool& pool, const std::vector<std::string>& start_join,
-                   const std::vector<std::string>& retry_join, Nanos retry_interval);
-  void retry_join_tick(Pool& pool, const std::vector<std::string>& addrs, Nanos retry_interval);
+  // Binds the pool with what both pools share (addresses, keys, tuning),
+  // starts it with handler and begins its -join and -retry-join.
+  std::string start_pool(Pool& pool, gossip::GossipConfig g, gossip::GossipAgent::EventFn handler);
+  void retry_join_tick(Pool& pool);
   static void join_pool(Pool& pool, const std::vector<std::string>& addrs, JoinDone done,
                         const char* missing);
 

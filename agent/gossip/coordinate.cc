@@ -1,5 +1,7 @@
 #include "agent/gossip/coordinate.h"
 
+#include "common/json_writer.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -40,6 +42,18 @@ double Coordinate::distance_to(const Coordinate& o) const {
 
 Duration Coordinate::distance(const Coordinate& o) const {
   return Duration(int64_t(distance_to(o) * 1.0e9));
+}
+
+void Coordinate::write_json(JsonWriter& w) const {
+  w.begin_object();
+  w.key("Vec");
+  w.begin_array();
+  for (double x : vec) w.number(x);
+  w.end_array();
+  w.field("Error", error);
+  w.field("Adjustment", adjustment);
+  w.field("Height", height);
+  w.end_object();
 }
 
 void Coordinate::encode(std::string& out) const {

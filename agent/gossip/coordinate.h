@@ -14,6 +14,10 @@
 #include "agent/gossip/rng.h"
 #include "agent/gossip/types.h"
 
+namespace cairn {
+class JsonWriter;
+}
+
 namespace cairn::gossip {
 
 struct CoordinateConfig {
@@ -47,6 +51,8 @@ struct Coordinate {
 
   // msgpack map {Adjustment, Error, Height, Vec}, as Serf's ping payload.
   void encode(std::string& out) const;
+  // JSON object {Vec, Error, Adjustment, Height}, as Consul's API shows it.
+  void write_json(JsonWriter& w) const;
   bool decode(Bytes data, size_t& off, MsgpackReader& r);
 };
 

@@ -347,15 +347,7 @@ int main(int argc, char** argv) {
         Coordinate c;
         if (serf_mode && agent->coordinate_of(m.name, c)) {
           w.key("coord");
-          w.begin_object();
-          w.key("Vec");
-          w.begin_array();
-          for (double x : c.vec) w.number(x);
-          w.end_array();
-          w.field("Error", c.error);
-          w.field("Adjustment", c.adjustment);
-          w.field("Height", c.height);
-          w.end_object();
+          c.write_json(w);
         }
         w.end_object();
       }

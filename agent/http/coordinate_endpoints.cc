@@ -21,15 +21,7 @@ void write_coord(JsonWriter& w, const std::string& node, const gossip::Coordinat
   w.field("Node", node);
   w.field("Segment", "");
   w.key("Coord");
-  w.begin_object();
-  w.key("Vec");
-  w.begin_array();
-  for (double d : c.vec) w.number(d);
-  w.end_array();
-  w.field("Error", c.error);
-  w.field("Adjustment", c.adjustment);
-  w.field("Height", c.height);
-  w.end_object();
+  c.write_json(w);
   w.end_object();
 }
 
