@@ -256,8 +256,9 @@ void add_catalog_routes(Router& r, Agent& agent) {
                     std::string body;
                     ResultWriter out(body, o.pretty, filter);
                     out.json().begin_array();
-                    for (const auto& [n, s] : found)
-                      out.element([&](JsonWriter& w) { state::write_service_node(w, *n, *s); });
+                    for (const auto& f : found)
+                      out.element(
+                          [&](JsonWriter& w) { state::write_service_node(w, *f.first, *f.second); });
                     out.json().end_array();
                     return http::Response::json(std::move(body));
                   });
