@@ -61,60 +61,46 @@ void add_health_routes(Router& r, Agent& agent) {
                     return http::Response::json(std::move(body));
                   });
 
-  r.add("GET", "/v1/health/service/", [&agent](const ExchangePtr& ex, const std::string& name) {
-    if (name.empty()) {
-      respond_error(ex, 400, "Missing service name");
-      return;
-    }
-    QueryOptions o;
-    std::shared_ptr<ResultFilter> filter;
-    if (!read_options(ex, agent, o, filter)) return;
-    bool passing = false;
-    if (const std::string* p = ex->request.param("passing")) {
-      if (!parse_bool_param(*p, passing)) {
-        respond_error(ex, 400, "Invalid value for ?passing");
-        return;
-      }
-    }
-    serve_read(agent, ex, o, [&agent, o, filter, name, passing] {
-      const state::Store& st = agent.store();
-      ReadResult res;
-      res.index = st.service_result_index(name);
-      res.watch = {state::service_key(name)};
-      std::vector<const Service*> instances;
-      for (const Service* s : st.service_instances(name)) {
-        const Node* n = st.node(s->node);
-        if (n && node_meta_matches(*n, o) && has_tags(*s, o.tags)) instances.push_back(s);
-      }
-      NearOrder(agent, o.near).sort(instances, [](const Service* s) { return s->node; });
-      std::string body;
-      ResultWriter out(body, o.pretty, filter.get());
-      out.json().begin_array();
-      for (const Service* s : instances) {
-        const Node* n = st.node(s->node);
-        std::vector<const Check*> checks = entry_checks(st, *s);
-        if (passing && std::any_of(checks.begin(), checks.end(), [](const Check* c) {
-              return c->status != state::kPassing;
-            }))
-          continue;
-        out.element([&](JsonWriter& w) {
-          w.begin_object();
-          w.key("Node");
-          state::write_node(w, *n);
-          w.key("Service");
-          state::write_service(w, *s);
-          w.key("Checks");
-          w.begin_array();
-          for (const Check* c : checks) state::write_check(w, *c);
-          w.end_array();
-          w.end_object();
-        });
-      }
-      out.json().end_array();
-      res.response = http::Response::json(std::move(body));
-      return res;
-    });
-  });
+  add_scoped_read(
+      r, "/v1/health/service/", agent, ReadScope::service,
+      [](const state::Store& st, const QueryOptions& o, ResultFilter* filter,
+         const std::string& name, const NearOrder& near) {
+        std::vector<const Service*> instances;
+        for (const Service* s : st.service_instances(name)) {
+          const Node* n = st.node(s->node);
+          if (n && node_meta_matches(*n, o) && has_tags(*s, o.tags)) instances.push_back(s);
+        }
+        near.sort(instances, [](const Service* s) { return s->node; });
+        std::string body;
+        ResultWriter out(body, o.pretty, filter);
+        out.json().begin_array();
+        for (const Service* s : instances) {
+          const Node* n = st.node(s->node);
+          std::vector<const Check*> checks = entry_checks(st, *s);
+          if (o.passing && std::any_of(checks.begin(), checks.end(), [](const Check* c) {
+                return c->status != state::kPassing;
+              }))
+            continue;
+          out.element([&](JsonWriter& w) {
+            w.begin_object();
+            w.key("Node");
+            state::write_node(w, *n);
+            w.key("Service");
+            state::write_service(w, *s);
+            w.key("Checks");
+            w.begin_array();
+            for (const Check* c : checks) state::write_check(w, *c);
+            w.end_array();
+            w.end_object();
+          });
+        }
+        out.json().end_array();
+        return http::Response::json(std::move(body));
+      },
+      [](const http::Request& req, QueryOptions& o) {
+        const std::string* p = req.param("passing");
+        return p && !parse_bool_param(*p, o.passing) ? "Invalid value for ?passing" : "";
+      });
 
   r.add("GET", "/v1/health/state/", [&agent](const ExchangePtr& ex, const std::string& want) {
     if (want != "any" && !state::is_valid_status(want)) {

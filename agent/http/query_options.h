@@ -29,6 +29,7 @@ struct QueryOptions {
   std::vector<std::pair<std::string, std::string>> node_meta;  // key:value, all must match
   std::vector<std::string> tags;
   std::string hash;  // hash-based blocking (agent endpoints)
+  bool passing = false;  // ?passing, read only by the endpoints that take it
 };
 
 // Returns "" or the 400 body text.

@@ -41,8 +41,8 @@ bool read_options(const ExchangePtr& ex, const Agent& agent, QueryOptions& o,
 }
 
 void add_scoped_read(Router& r, const std::string& prefix, Agent& agent, ReadScope scope,
-                     ScopedRead read) {
-  r.add("GET", prefix, [&agent, scope, read](const ExchangePtr& ex, const std::string& name) {
+                     ScopedRead read, ExtraParams extra) {
+  r.add("GET", prefix, [&agent, scope, read, extra](const ExchangePtr& ex, const std::string& name) {
     if (name.empty()) {
       respond_error(ex, 400,
                     scope == ReadScope::service ? "Missing service name" : "Missing node name");
@@ -51,6 +51,12 @@ void add_scoped_read(Router& r, const std::string& prefix, Agent& agent, ReadSco
     QueryOptions o;
     std::shared_ptr<ResultFilter> filter;
     if (!read_options(ex, agent, o, filter)) return;
+    if (extra) {
+      if (std::string err = extra(ex->request, o); !err.empty()) {
+        respond_error(ex, 400, err);
+        return;
+      }
+    }
     serve_read(agent, ex, o, [&agent, scope, read, o, filter, name] {
       const state::Store& st = agent.store();
       ReadResult res;

@@ -36,9 +36,12 @@ enum class ReadScope { service, node };
 using ScopedRead =
     std::function<http::Response(const state::Store&, const QueryOptions&, ResultFilter*,
                                  const std::string& name, const NearOrder& near)>;
+// Parameters only some endpoints take (?passing): "" or the 400 body text.
+using ExtraParams = std::function<std::string(const http::Request&, QueryOptions&)>;
 // GET <prefix><name>: 400 "Missing service name" / "Missing node name" for an
-// empty name, the query options and filter, then a blocking read scoped to it.
+// empty name, the query options, extra parameters and filter, then a
+// blocking read scoped to it.
 void add_scoped_read(Router& r, const std::string& prefix, Agent& agent, ReadScope scope,
-                     ScopedRead read);
+                     ScopedRead read, ExtraParams extra = {});
 
 }  // namespace cairn::http_api
