@@ -120,6 +120,7 @@ int cmd_rtt(Args args) {
   if (auto e = parse_flags(args, {"wan"}, {}, f); !e.empty()) return fail(e);
   if (f.positional.empty() || f.positional.size() > 2)
     return fail("One or two node names must be specified");
+  const bool wan = f.has("wan");
   std::string a = f.positional[0];
   std::string b;
   if (f.positional.size() == 2) {
@@ -129,14 +130,25 @@ int cmd_rtt(Args args) {
     if (!api.get_json("/v1/agent/self", self)) return 1;
     const Value* cfg = self.find("config");
     b = cfg && cfg->find("nodename") ? cfg->find("nodename")->s : "";
+    // On the WAN a server is "<node>.<dc>".
+    if (wan && cfg && cfg->find("datacenter")) b += "." + cfg->find("datacenter")->s;
   }
+  // LAN: /v1/coordinate/nodes; WAN: every datacenter's servers.
   Value coords;
-  if (!api.get_json("/v1/coordinate/nodes", coords)) return 1;
-  const Value *ca = nullptr, *cb = nullptr;
+  if (!api.get_json(wan ? "/v1/coordinate/datacenters" : "/v1/coordinate/nodes", coords)) return 1;
+  std::vector<const Value*> entries;
   for (const auto& c : coords.items) {
-    const Value* n = c.find("node");
-    if (n && n->s == a) ca = c.find("coord");
-    if (n && n->s == b) cb = c.find("coord");
+    if (!wan) {
+      entries.push_back(&c);
+    } else if (const Value* list = c.find("coordinates")) {
+      for (const auto& e : list->items) entries.push_back(&e);
+    }
+  }
+  const Value *ca = nullptr, *cb = nullptr;
+  for (const Value* c : entries) {
+    const Value* n = c->find("node");
+    if (n && n->s == a) ca = c->find("coord");
+    if (n && n->s == b) cb = c->find("coord");
   }
   if (!ca) return fail("Could not find a coordinate for node \"" + a + "\"");
   if (!cb) return fail("Could not find a coordinate for node \"" + b + "\"");
@@ -157,8 +169,8 @@ int cmd_rtt(Args args) {
   double dist = std::sqrt(sum) + num(ca->find("height")) + num(cb->find("height"));
   double adjusted = dist + num(ca->find("adjustment")) + num(cb->find("adjustment"));
   if (adjusted > 0) dist = adjusted;
-  std::printf("Estimated %s <-> %s rtt: %.3f ms (using LAN coordinates)\n", a.c_str(), b.c_str(),
-              dist * 1000.0);
+  std::printf("Estimated %s <-> %s rtt: %.3f ms (using %s coordinates)\n", a.c_str(), b.c_str(),
+              dist * 1000.0, wan ? "WAN" : "LAN");
   return 0;
 }
 

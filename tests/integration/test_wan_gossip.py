@@ -45,6 +45,9 @@ def test_servers_of_two_datacenters_federate_over_the_wan(make_agent):
                 for d in s1.http.get("/v1/coordinate/datacenters").json()}
     wait_for(lambda: coordinates().get("dc2") == ["s2.dc2"] and coordinates().get("dc1") == ["s1.dc1"],
              20, "WAN coordinates of both datacenters' servers")
+    r = s1.cli("rtt", "-wan", "s2.dc2")
+    assert r.returncode == 0 and "s2.dc2 <-> s1.dc1 rtt:" in r.stdout and "WAN coordinates" in r.stdout, \
+        (r.stdout, r.stderr)
 
     # kill -9: failed on the WAN and gone from the datacenter list.
     s2.kill9()
