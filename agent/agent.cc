@@ -252,7 +252,6 @@ local::LocalCheck Agent::make_local_check(const config::CheckSpec& spec, local::
   local::LocalCheck lc;
   lc.spec = spec;
   lc.source = source;
-  lc.token = spec.token;
   lc.check = local::make_check_row(cfg_.node_name, spec, svc);
   // Re-registering an unchanged check keeps its current result.
   if (const local::LocalCheck* old = local_.check(lc.check.check_id);
@@ -283,7 +282,6 @@ OpResult Agent::add_service_locally(config::ServiceDefinition def, local::Source
 
   local::LocalService ls;
   ls.service = def.service;
-  ls.token = def.token;
   ls.source = source;
   ls.definition = def;
   ls.definition.checks = {};  // kept (and persisted) on their own: free, not just clear

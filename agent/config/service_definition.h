@@ -21,7 +21,7 @@ struct CheckSpec {
   std::string status;  // initial status; "" means critical
   std::string service_id;
   std::string token;
-  state::CheckDefinition def;
+  state::SharedCheckDefinition def;  // shared with the check's catalog row
   int line = 0;  // where it was defined, for messages
 
   // Consul's type name: ttl, http, tcp, udp, grpc, h2ping, script, docker, alias.

@@ -18,15 +18,14 @@ enum class Source { config, api };
 
 struct LocalService {
   state::Service service;
-  std::string token;
   Source source = Source::api;
-  config::ServiceDefinition definition;  // as registered (checks included), for persistence
+  config::ServiceDefinition definition;  // as registered, for persistence (checks kept apart)
 };
 
+// The row and the spec share one copy of the definition (SharedCheckDefinition).
 struct LocalCheck {
   state::Check check;  // the row as it will appear in the catalog
-  config::CheckSpec spec;
-  std::string token;
+  config::CheckSpec spec;  // as registered, token included, for persistence
   Source source = Source::api;
 };
 
