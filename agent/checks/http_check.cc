@@ -144,8 +144,8 @@ void HttpCheck::build_request(std::string& out, std::string_view method, const C
                               bool same_host_as_first, bool custom_host, bool with_body) const {
   out.clear();
   out.append(method).append(" ").append(url.target).append(" HTTP/1.1\r\nHost: ");
-  append_clean(out, custom_host && host_header_ && !host_header_->empty() ? *host_header_
-                                                                          : url.authority);
+  append_clean(
+      out, custom_host && host_header_ && !host_header_->empty() ? *host_header_ : url.authority);
   out.append("\r\n");
   bool has_agent = false, has_accept = false, has_auth = false;
   for (const auto& [key, values] : def_->header) {

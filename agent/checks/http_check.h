@@ -6,10 +6,10 @@
 // output_max_size. TLS with SNI, tls_server_name and tls_skip_verify.
 //
 // A check keeps only its definition (shared with the agent's copy of the
-// check, not copied) and the request bytes, built once at registration. The socket, parser and buffers of a run are borrowed from
-// the agent's RunPool while it is in flight; responses are read into the
-// shared read buffer and only the status line, the Location header and the
-// capped body are kept.
+// check, not copied) and the request bytes, built once at registration. The
+// socket, parser and buffers of a run are borrowed from the agent's RunPool
+// while it is in flight; responses are read into the shared read buffer and
+// only the status line, the Location header and the capped body are kept.
 #pragma once
 
 #include <memory>
@@ -42,7 +42,7 @@ class HttpCheck : public PooledRunCheck<HttpCheck, HttpRun> {
                      bool same_host_as_first, bool custom_host, bool with_body) const;
   std::string_view method() const;
 
-  const state::SharedCheckDefinition def_;  // as configured
+  const state::SharedCheckDefinition def_;    // as configured
   const std::string* host_header_ = nullptr;  // a "Host" entry of def_->header, if any
   std::string config_error_;  // a URL or method that can never work: critical every run
 
@@ -50,7 +50,6 @@ class HttpCheck : public PooledRunCheck<HttpCheck, HttpRun> {
   std::string first_request_;  // built once, sent every run
   AddressList first_addresses_;
   bool first_literal_ = false;  // first_addresses_ hold the target: no lookup per run
-
 };
 
 // Why an HTTP check definition can never run ("" when it can), for a 400 at registration.

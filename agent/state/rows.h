@@ -104,7 +104,8 @@ struct CheckDefinition {
 // Never null; compares by value, so rows compare as they did with copies.
 class SharedCheckDefinition {
  public:
-  SharedCheckDefinition();  // the empty definition
+  // The empty definition.
+  SharedCheckDefinition();
   SharedCheckDefinition(CheckDefinition def)  // NOLINT(google-explicit-constructor): a value
       : def_(std::make_shared<const CheckDefinition>(std::move(def))) {}
 
