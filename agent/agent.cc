@@ -263,14 +263,10 @@ OpResult Agent::check_allowed(const config::CheckSpec& spec, local::Source sourc
 
 local::LocalCheck Agent::make_local_check(const config::CheckSpec& spec, local::Source source,
                                          const state::Service* svc) const {
-  local::LocalCheck lc;
-  lc.spec = spec;
-  lc.source = source;
-  lc.token = spec.token;
-  lc.check = local::make_check_row(cfg_.node_name, spec, svc);
+  local::LocalCheck lc = local::LocalCheck::from_spec(cfg_.node_name, spec, svc, source);
   // Re-registering an unchanged check keeps its current result.
   if (const local::LocalCheck* old = local_.check(lc.check.check_id);
-      old && old->spec.def == spec.def && spec.status.empty()) {
+      old && old->check.definition == spec.def && spec.status.empty()) {
     lc.check.status = old->check.status;
     lc.check.output = old->check.output;
   }
@@ -278,13 +274,14 @@ local::LocalCheck Agent::make_local_check(const config::CheckSpec& spec, local::
 }
 
 void Agent::start_check(const local::LocalCheck& c) {
-  if (c.check.check_id.rfind("_", 0) == 0 && c.spec.type().empty()) return;  // maintenance
+  config::CheckSpec spec = c.spec();
+  if (c.check.check_id.rfind("_", 0) == 0 && spec.type().empty()) return;  // maintenance
   uint64_t restored = 0;
   if (auto it = restored_ttl_ms_.find(c.check.check_id); it != restored_ttl_ms_.end()) {
     restored = it->second;
     restored_ttl_ms_.erase(it);
   }
-  checks_.start(c.check.check_id, c.spec, c.check.status, c.check.output, restored);
+  checks_.start(c.check.check_id, spec, c.check.status, c.check.output, restored);
 }
 
 OpResult Agent::add_service_locally(config::ServiceDefinition def, local::Source source,
@@ -297,7 +294,6 @@ OpResult Agent::add_service_locally(config::ServiceDefinition def, local::Source
 
   local::LocalService ls;
   ls.service = def.service;
-  ls.token = def.token;
   ls.source = source;
   ls.definition = def;
   ls.definition.checks = {};  // kept (and persisted) on their own: free, not just clear
@@ -368,7 +364,7 @@ void Agent::persist_service(const local::LocalService& svc, OpDone done) {
 void Agent::persist_check(const local::LocalCheck& c, OpDone done) {
   std::string body;
   JsonWriter w(body);
-  config::write_check_spec(w, c.spec);
+  config::write_check_spec(w, c.spec());
   persister_.write(checks_path(c.check.check_id), std::move(body),
                    [done](const std::string& err) {
                      if (!done) return;
@@ -516,13 +512,14 @@ void Agent::service_maintenance(const std::string& service_id, bool enable,
     done({});
     return;
   }
-  local::LocalCheck lc;
-  lc.spec.id = cid;
-  lc.spec.name = "Service Maintenance Mode";
-  lc.spec.notes = reason.empty() ? kDefaultServiceMaintReason : reason;
-  lc.spec.service_id = service_id;
-  lc.spec.status = state::kCritical;
-  lc.check = local::make_check_row(cfg_.node_name, lc.spec, &svc->service);
+  config::CheckSpec spec;
+  spec.id = cid;
+  spec.name = "Service Maintenance Mode";
+  spec.notes = reason.empty() ? kDefaultServiceMaintReason : reason;
+  spec.service_id = service_id;
+  spec.status = state::kCritical;
+  local::LocalCheck lc =
+      local::LocalCheck::from_spec(cfg_.node_name, spec, &svc->service, local::Source::api);
   lc.check.type = "maintenance";
   local_.put_check(lc);
   sync_catalog();
@@ -539,12 +536,13 @@ void Agent::node_maintenance(bool enable, const std::string& reason, OpDone done
     done({});
     return;
   }
-  local::LocalCheck lc;
-  lc.spec.id = kNodeMaintenanceID;
-  lc.spec.name = "Node Maintenance Mode";
-  lc.spec.notes = reason.empty() ? kDefaultNodeMaintReason : reason;
-  lc.spec.status = state::kCritical;
-  lc.check = local::make_check_row(cfg_.node_name, lc.spec, nullptr);
+  config::CheckSpec spec;
+  spec.id = kNodeMaintenanceID;
+  spec.name = "Node Maintenance Mode";
+  spec.notes = reason.empty() ? kDefaultNodeMaintReason : reason;
+  spec.status = state::kCritical;
+  local::LocalCheck lc =
+      local::LocalCheck::from_spec(cfg_.node_name, spec, nullptr, local::Source::api);
   lc.check.type = "maintenance";
   local_.put_check(lc);
   sync_catalog();
@@ -593,10 +591,8 @@ void Agent::restore_persisted() {
         if (!ls) continue;
         svc = &ls->service;
       }
-      local::LocalCheck lc;
-      lc.spec = spec;
-      lc.source = local::Source::api;
-      lc.check = local::make_check_row(cfg_.node_name, spec, svc);
+      local::LocalCheck lc =
+          local::LocalCheck::from_spec(cfg_.node_name, spec, svc, local::Source::api);
       if (spec.id.rfind("_", 0) == 0) lc.check.type = "maintenance";
       local_.put_check(lc);
     } catch (const DecodeError& e) {
@@ -650,8 +646,8 @@ std::string Agent::apply_config_definitions(const config::Config& next) {
       for (size_t i = 0; same_checks && i < def.checks.size(); ++i) {
         config::CheckSpec spec = def.checks[i];
         const local::LocalCheck* c = local_.check(spec.id);
-        same_checks = c && c->spec.def == spec.def && c->spec.name == spec.name &&
-                      c->spec.notes == spec.notes;
+        same_checks = c && c->check.definition == spec.def && c->check.name == spec.name &&
+                      c->check.notes == spec.notes;
       }
       if (same_checks) continue;
     }
@@ -670,8 +666,8 @@ std::string Agent::apply_config_definitions(const config::Config& next) {
   for (const auto& id : gone_checks) deregister_check(id, [](OpResult) {});
   for (const auto& spec : next.checks) {
     const local::LocalCheck* cur = local_.check(spec.id);
-    if (cur && cur->source == local::Source::config && cur->spec.def == spec.def &&
-        cur->spec.name == spec.name)
+    if (cur && cur->source == local::Source::config && cur->check.definition == spec.def &&
+        cur->check.name == spec.name)
       continue;
     std::string err;
     register_check(spec, local::Source::config, [&err](OpResult r) {

@@ -40,7 +40,7 @@ void CheckManager::start(const std::string& id, const config::CheckSpec& spec,
                          const std::string& status, const std::string& output,
                          uint64_t ttl_expires_in_ms) {
   stop(id);
-  const state::CheckDefinition& def = spec.def;
+  const state::CheckDefinition& def = *spec.def;
   std::string type = spec.type();
   std::unique_ptr<CheckRunner> runner;
   if (type == "ttl") {
@@ -49,7 +49,7 @@ void CheckManager::start(const std::string& id, const config::CheckSpec& spec,
     runner = std::make_unique<TtlCheck>(env_, id, def.ttl, ttl_expires_in_ms, std::move(last),
                                         static_cast<size_t>(std::max(0, def.output_max_size)));
   } else if (type == "http") {
-    runner = std::make_unique<HttpCheck>(env_, id, def);
+    runner = std::make_unique<HttpCheck>(env_, id, spec.def);
   } else if (type == "tcp") {
     runner = std::make_unique<TcpCheck>(env_, id, def);
   } else if (type == "udp") {
@@ -88,7 +88,7 @@ TtlCheck* CheckManager::ttl(const std::string& id) {
 }
 
 std::string validate_runnable(const config::CheckSpec& spec) {
-  const state::CheckDefinition& def = spec.def;
+  const state::CheckDefinition& def = *spec.def;
   std::string type = spec.type();
   std::string err;
   if (type == "http") return validate_http_check(def.http, def.method);

@@ -112,34 +112,21 @@ struct HttpRun final : RunPool::Item, private ProbeConnection::Owner {
   std::string output;
 };
 
-HttpCheck::HttpCheck(CheckEnv& env, std::string id, const state::CheckDefinition& def)
-    : PooledRunCheck(env, std::move(id), def),
-      url_text_(def.http),
-      method_(def.method.empty() ? "GET" : def.method),
-      body_(def.body),
-      header_(def.header),
-      tls_server_name_(def.tls_server_name),
-      tls_skip_verify_(def.tls_skip_verify),
-      disable_redirects_(def.disable_redirects) {
-  // Consul: a Host entry in Header becomes the request's Host.
-  for (auto it = header_.begin(); it != header_.end();) {
-    if (iequals(it->first, "host")) {
-      if (!it->second.empty()) host_header_ = it->second.front();
-      it = header_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+HttpCheck::HttpCheck(CheckEnv& env, std::string id, state::SharedCheckDefinition def)
+    : PooledRunCheck(env, std::move(id), *def), def_(std::move(def)) {
+  // Consul: a Host entry in Header becomes the request's Host (and is not sent twice).
+  for (const auto& [key, values] : def_->header)
+    if (iequals(key, "host") && !values.empty()) host_header_ = &values.front();
   std::string err;
-  if (auto u = parse_check_url(url_text_, &err)) {
+  if (auto u = parse_check_url(def_->http, &err)) {
     first_url_ = std::move(*u);
   } else {
-    config_error_ = "parse " + go_quote(url_text_) + ": " + err;
+    config_error_ = "parse " + go_quote(def_->http) + ": " + err;
   }
-  if (config_error_.empty() && !valid_method(method_))
-    config_error_ = "net/http: invalid method " + go_quote(method_);
+  if (config_error_.empty() && !valid_method(method()))
+    config_error_ = "net/http: invalid method " + go_quote(method());
   if (config_error_.empty()) {
-    build_request(first_request_, method_, first_url_, true, true, true);
+    build_request(first_request_, method(), first_url_, true, true, true);
     first_request_.shrink_to_fit();
     first_literal_ = literal_addresses(first_url_.host, first_url_.port, first_addresses_);
     first_addresses_.shrink_to_fit();
@@ -149,14 +136,20 @@ HttpCheck::HttpCheck(CheckEnv& env, std::string id, const state::CheckDefinition
 
 HttpCheck::~HttpCheck() = default;
 
-void HttpCheck::build_request(std::string& out, const std::string& method, const CheckUrl& url,
+std::string_view HttpCheck::method() const {
+  return def_->method.empty() ? std::string_view("GET") : std::string_view(def_->method);
+}
+
+void HttpCheck::build_request(std::string& out, std::string_view method, const CheckUrl& url,
                               bool same_host_as_first, bool custom_host, bool with_body) const {
   out.clear();
   out.append(method).append(" ").append(url.target).append(" HTTP/1.1\r\nHost: ");
-  append_clean(out, custom_host && !host_header_.empty() ? host_header_ : url.authority);
+  append_clean(
+      out, custom_host && host_header_ && !host_header_->empty() ? *host_header_ : url.authority);
   out.append("\r\n");
   bool has_agent = false, has_accept = false, has_auth = false;
-  for (const auto& [key, values] : header_) {
+  for (const auto& [key, values] : def_->header) {
+    if (iequals(key, "host")) continue;  // it is the Host line above
     if (!same_host_as_first && sensitive_header(key)) continue;
     has_agent = has_agent || iequals(key, "user-agent");
     has_accept = has_accept || iequals(key, "accept");
@@ -175,16 +168,17 @@ void HttpCheck::build_request(std::string& out, const std::string& method, const
     out.append("Authorization: Basic ").append(base64(decoded ? *decoded : url.userinfo));
     out.append("\r\n");
   }
-  bool body = with_body && !body_.empty();
+  const std::string& body_text = def_->body;
+  bool body = with_body && !body_text.empty();
   // Go announces an empty body for the methods that normally carry one.
   bool empty_length = !body && (method == "POST" || method == "PUT" || method == "PATCH");
   if (body)
-    out.append("Content-Length: ").append(std::to_string(body_.size())).append("\r\n");
+    out.append("Content-Length: ").append(std::to_string(body_text.size())).append("\r\n");
   else if (empty_length)
     out.append("Content-Length: 0\r\n");
   // Consul disables keep-alives: a connection per run, closed by the server.
   out.append("Connection: close\r\n\r\n");
-  if (body) out.append(body_);
+  if (body) out.append(body_text);
 }
 
 void HttpCheck::probe() {
@@ -198,8 +192,8 @@ void HttpCheck::probe() {
 void HttpRun::start(HttpCheck& c) {
   check = &c;
   redirects = 0;
-  current_url.assign(c.url_text_);
-  request_method.assign(c.method_);
+  current_url.assign(c.def_->http);
+  request_method.assign(c.method());
   has_body = true;
   sending = &c.first_request_;
   send(c.first_url_);
@@ -227,13 +221,14 @@ void HttpRun::connect(const CheckUrl& url) {
   const TlsTarget* tls_target = nullptr;
   if (url.https) {
     std::string err;
-    tls.ctx = check->env_.tls.get(!check->tls_skip_verify_, Alpn::http1, &err);
+    const state::CheckDefinition& def = *check->def_;
+    tls.ctx = check->env_.tls.get(!def.tls_skip_verify, Alpn::http1, &err);
     if (!tls.ctx) {
       fail(err);
       return;
     }
-    tls.verify = !check->tls_skip_verify_;
-    tls.server_name.assign(check->tls_server_name_.empty() ? url.host : check->tls_server_name_);
+    tls.verify = !def.tls_skip_verify;
+    tls.server_name.assign(def.tls_server_name.empty() ? url.host : def.tls_server_name);
     tls_target = &tls;
   }
   conn.open(addrs, SOCK_STREAM, tls_target);
@@ -291,7 +286,7 @@ void HttpRun::on_ready() {
 
 bool HttpRun::follow_redirect() {
   int code = parser.status_code();
-  if (check->disable_redirects_ || !parser.has_location()) return false;
+  if (check->def_->disable_redirects || !parser.has_location()) return false;
   if (code != 301 && code != 302 && code != 303 && code != 307 && code != 308) return false;
   const std::string& loc = parser.location();
   auto next = resolve_location(current_url, loc);
@@ -334,13 +329,13 @@ void HttpRun::report_response() {
   std::string_view status = code >= 200 && code <= 299 ? state::kPassing
                             : code == 429              ? state::kWarning
                                                        : state::kCritical;
-  output.assign("HTTP ").append(check->method_).append(" ").append(check->url_text_);
+  output.assign("HTTP ").append(check->method()).append(" ").append(check->def_->http);
   output.append(": ").append(parser.status_text()).append(" Output: ").append(parser.body());
   done(status);
 }
 
 void HttpRun::fail(const std::string& error) {
-  output.assign(url_error_op(check->method_)).append(" ").append(go_quote(current_url));
+  output.assign(url_error_op(check->method())).append(" ").append(go_quote(current_url));
   output.append(": ").append(error);
   done(state::kCritical);
 }

@@ -5,17 +5,16 @@
 // output "HTTP GET <url>: 200 OK Output: <body>" with the body capped at
 // output_max_size. TLS with SNI, tls_server_name and tls_skip_verify.
 //
-// A check keeps only its configuration and the request bytes, built once at
-// registration. The socket, parser and buffers of a run are borrowed from
-// the agent's RunPool while it is in flight; responses are read into the
-// shared read buffer and only the status line, the Location header and the
-// capped body are kept.
+// A check keeps only its definition (shared with the agent's copy of the
+// check, not copied) and the request bytes, built once at registration. The
+// socket, parser and buffers of a run are borrowed from the agent's RunPool
+// while it is in flight; responses are read into the shared read buffer and
+// only the status line, the Location header and the capped body are kept.
 #pragma once
 
-#include <map>
 #include <memory>
 #include <string>
-#include <vector>
+#include <string_view>
 
 #include "agent/checks/check_target.h"
 #include "agent/checks/check_url.h"
@@ -30,7 +29,7 @@ struct HttpRun;  // one request (and its redirects) in flight; http_check.cc
 
 class HttpCheck : public PooledRunCheck<HttpCheck, HttpRun> {
  public:
-  HttpCheck(CheckEnv& env, std::string id, const state::CheckDefinition& def);
+  HttpCheck(CheckEnv& env, std::string id, state::SharedCheckDefinition def);
   ~HttpCheck() override;
 
  private:
@@ -39,25 +38,18 @@ class HttpCheck : public PooledRunCheck<HttpCheck, HttpRun> {
   // IntervalCheck
   void probe() override;
 
-  void build_request(std::string& out, const std::string& method, const CheckUrl& url,
+  void build_request(std::string& out, std::string_view method, const CheckUrl& url,
                      bool same_host_as_first, bool custom_host, bool with_body) const;
+  std::string_view method() const;
 
-  // As configured.
-  std::string url_text_;
-  std::string method_;
-  std::string body_;
-  std::map<std::string, std::vector<std::string>> header_;
-  std::string host_header_;  // a "Host" entry of Header, if any
-  std::string tls_server_name_;
-  bool tls_skip_verify_ = false;
-  bool disable_redirects_ = false;
+  const state::SharedCheckDefinition def_;    // as configured
+  const std::string* host_header_ = nullptr;  // a "Host" entry of def_->header, if any
   std::string config_error_;  // a URL or method that can never work: critical every run
 
   CheckUrl first_url_;
   std::string first_request_;  // built once, sent every run
   AddressList first_addresses_;
   bool first_literal_ = false;  // first_addresses_ hold the target: no lookup per run
-
 };
 
 // Why an HTTP check definition can never run ("" when it can), for a 400 at registration.

@@ -12,7 +12,7 @@ void write_check_spec(JsonWriter& w, const CheckSpec& c) {
   if (!c.status.empty()) w.field("Status", c.status);
   if (!c.service_id.empty()) w.field("ServiceID", c.service_id);
   if (!c.token.empty()) w.field("Token", c.token);
-  const auto& d = c.def;
+  const state::CheckDefinition& d = *c.def;
   if (d.success_before_passing) w.field("SuccessBeforePassing", d.success_before_passing);
   if (d.failures_before_warning) w.field("FailuresBeforeWarning", d.failures_before_warning);
   if (d.failures_before_critical) w.field("FailuresBeforeCritical", d.failures_before_critical);

@@ -83,22 +83,22 @@ int small_int(Decoder& d, const Value& v) { return static_cast<int>(d.integer(v,
 }  // namespace
 
 std::string CheckSpec::type() const {
-  if (def.ttl > 0) return "ttl";
-  if (!def.alias_service.empty() || !def.alias_node.empty()) return "alias";
-  if (!def.docker_container_id.empty()) return "docker";
-  if (!def.args.empty()) return "script";
-  if (!def.http.empty()) return "http";
-  if (!def.tcp.empty()) return "tcp";
-  if (!def.udp.empty()) return "udp";
-  if (!def.grpc.empty()) return "grpc";
-  if (!def.h2ping.empty()) return "h2ping";
+  if (def->ttl > 0) return "ttl";
+  if (!def->alias_service.empty() || !def->alias_node.empty()) return "alias";
+  if (!def->docker_container_id.empty()) return "docker";
+  if (!def->args.empty()) return "script";
+  if (!def->http.empty()) return "http";
+  if (!def->tcp.empty()) return "tcp";
+  if (!def->udp.empty()) return "udp";
+  if (!def->grpc.empty()) return "grpc";
+  if (!def->h2ping.empty()) return "h2ping";
   return "";
 }
 
 CheckSpec decode_check(Decoder& d, const Value& v) {
   CheckSpec c;
   c.line = v.line;
-  state::CheckDefinition& def = c.def;
+  state::CheckDefinition def;  // shared, immutable, once decoded
   d.object(v, [&](std::string_view k, const Value& f) {
     if (k == "id" || k == "checkid") c.id = d.str(f);
     else if (k == "name") c.name = d.str(f);
@@ -140,7 +140,7 @@ CheckSpec decode_check(Decoder& d, const Value& v) {
       // Catalog-style checks nest the runner fields under Definition.
       CheckSpec inner = decode_check(d, f);
       state::CheckDefinition outer = def;
-      def = inner.def;
+      def = *inner.def;
       // Thresholds live beside Definition, not in it; keep what was already read.
       if (!def.success_before_passing) def.success_before_passing = outer.success_before_passing;
       if (!def.failures_before_warning) def.failures_before_warning = outer.failures_before_warning;
@@ -153,6 +153,7 @@ CheckSpec decode_check(Decoder& d, const Value& v) {
     else return false;
     return true;
   });
+  c.def = std::move(def);
   return c;
 }
 
@@ -208,7 +209,7 @@ bool valid_meta_key(const std::string& k) {
 
 std::string validate_check(CheckSpec& c, bool standalone) {
   using state::kCritical;
-  const auto& def = c.def;
+  const state::CheckDefinition& def = *c.def;
   if (standalone && c.name.empty()) return "Missing check name";
   if (!c.status.empty() && !state::is_valid_status(c.status))
     return "Status: invalid check status \"" + c.status + "\" (passing, warning or critical)";

@@ -21,7 +21,8 @@ struct CheckSpec {
   std::string status;  // initial status; "" means critical
   std::string service_id;
   std::string token;
-  state::CheckDefinition def;
+  // Shared with the check's catalog row.
+  state::SharedCheckDefinition def;
   int line = 0;  // where it was defined, for messages
 
   // Consul's type name: ttl, http, tcp, udp, grpc, h2ping, script, docker, alias.

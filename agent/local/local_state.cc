@@ -69,6 +69,28 @@ bool LocalState::update_check(const std::string& id, const std::string& status,
   return true;
 }
 
+LocalCheck LocalCheck::from_spec(const std::string& node, const config::CheckSpec& spec,
+                                 const state::Service* service, Source source) {
+  LocalCheck c;
+  c.check = make_check_row(node, spec, service);
+  c.token = spec.token;
+  c.initial_status = spec.status;
+  c.source = source;
+  return c;
+}
+
+config::CheckSpec LocalCheck::spec() const {
+  config::CheckSpec spec;
+  spec.id = check.check_id;
+  spec.name = check.name;
+  spec.notes = check.notes;
+  spec.status = initial_status;
+  spec.service_id = check.service_id;
+  spec.token = token;
+  spec.def = check.definition;
+  return spec;
+}
+
 state::Check make_check_row(const std::string& node, const config::CheckSpec& spec,
                             const state::Service* service) {
   state::Check c;

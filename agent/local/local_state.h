@@ -18,16 +18,25 @@ enum class Source { config, api };
 
 struct LocalService {
   state::Service service;
-  std::string token;
   Source source = Source::api;
-  config::ServiceDefinition definition;  // as registered (checks included), for persistence
+  config::ServiceDefinition definition;  // as registered, for persistence (checks kept apart)
 };
 
+// A check of this agent. The catalog row holds the registration's ID, name,
+// notes, service and (shared) definition; only what the row lacks is kept
+// beside it, and the spec is rebuilt from both when it is needed (to persist
+// the check or start its runner) instead of being stored twice per check.
 struct LocalCheck {
-  state::Check check;  // the row as it will appear in the catalog
-  config::CheckSpec spec;
-  std::string token;
+  state::Check check;          // the row as it will appear in the catalog
+  std::string token;           // the registration's token, persisted with it
+  std::string initial_status;  // the registration's Status ("" = critical), persisted with it
   Source source = Source::api;
+
+  // The check for a registration on this node (service: the one it belongs to, if any).
+  static LocalCheck from_spec(const std::string& node, const config::CheckSpec& spec,
+                              const state::Service* service, Source source);
+  // The registration as it was given.
+  config::CheckSpec spec() const;
 };
 
 class LocalState {

@@ -178,11 +178,11 @@ void write_check(JsonWriter& w, const Check& c) {
   w.field("ServiceName", c.service_name);
   w.string_array("ServiceTags", c.service_tags);
   w.field("Type", c.type);
-  w.field("Interval", c.definition.interval ? format_duration(c.definition.interval) : "");
-  w.field("Timeout", c.definition.timeout ? format_duration(c.definition.timeout) : "");
+  w.field("Interval", c.definition->interval ? format_duration(c.definition->interval) : "");
+  w.field("Timeout", c.definition->timeout ? format_duration(c.definition->timeout) : "");
   w.field("ExposedPort", 0);
   w.key("Definition");
-  write_check_definition(w, c.definition);
+  write_check_definition(w, *c.definition);
   w.field("CreateIndex", c.raft.create_index);
   w.field("ModifyIndex", c.raft.modify_index);
   w.end_object();

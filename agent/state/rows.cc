@@ -15,6 +15,12 @@ bool Service::same_content(const Service& o) const {
          connect_json == o.connect_json;
 }
 
+SharedCheckDefinition::SharedCheckDefinition() {
+  // Rows and specs without a definition of their own all point at this one.
+  static const auto empty = std::make_shared<const CheckDefinition>();
+  def_ = empty;
+}
+
 bool Check::same_content(const Check& o) const {
   return node == o.node && check_id == o.check_id && name == o.name && status == o.status &&
          notes == o.notes && output == o.output && service_id == o.service_id &&

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -96,6 +97,29 @@ struct CheckDefinition {
   bool operator==(const CheckDefinition&) const = default;
 };
 
+// A check definition is written once (decoded, or read back from the data
+// dir) and then only read, by the agent's own copy of the check, its spec, the
+// catalog row and every batch that carries the row. They share this one
+// immutable instance instead of holding half a kilobyte (plus strings) each.
+// Never null; compares by value, so rows compare as they did with copies.
+class SharedCheckDefinition {
+ public:
+  // The empty definition.
+  SharedCheckDefinition();
+  SharedCheckDefinition(CheckDefinition def)  // NOLINT(google-explicit-constructor): a value
+      : def_(std::make_shared<const CheckDefinition>(std::move(def))) {}
+
+  const CheckDefinition& operator*() const { return *def_; }
+  const CheckDefinition* operator->() const { return def_.get(); }
+
+  bool operator==(const SharedCheckDefinition& o) const {
+    return def_ == o.def_ || *def_ == *o.def_;
+  }
+
+ private:
+  std::shared_ptr<const CheckDefinition> def_;
+};
+
 inline constexpr const char* kPassing = "passing";
 inline constexpr const char* kWarning = "warning";
 inline constexpr const char* kCritical = "critical";
@@ -112,7 +136,7 @@ struct Check {
   std::string service_name;
   std::vector<std::string> service_tags;
   std::string type;  // "http", "tcp", "ttl", "script", "alias", "" (catalog-registered)...
-  CheckDefinition definition;
+  SharedCheckDefinition definition;
   RaftIndex raft;
 
   bool same_content(const Check& o) const;

@@ -29,7 +29,7 @@ TEST_CASE("PascalCase and snake_case keys decode the same") {
   REQUIRE(a.checks.size() == 1);
   REQUIRE(b.checks.size() == 1);
   CHECK(a.checks[0].def == b.checks[0].def);
-  CHECK(a.checks[0].def.deregister_critical_service_after == 90 * kMinute);
+  CHECK(a.checks[0].def->deregister_critical_service_after == 90 * kMinute);
 }
 
 TEST_CASE("validation defaults IDs the way Consul does") {
@@ -60,18 +60,17 @@ TEST_CASE("validation names the offending field") {
 }
 
 TEST_CASE("check types follow Consul's names") {
-  CheckSpec c;
-  c.def.ttl = kSecond;
-  CHECK(c.type() == "ttl");
-  c = CheckSpec{};
-  c.def.args = {"/bin/true"};
-  CHECK(c.type() == "script");
-  c = CheckSpec{};
-  c.def.alias_service = "web";
-  CHECK(c.type() == "alias");
-  c = CheckSpec{};
-  c.def.grpc = "127.0.0.1:1";
-  CHECK(c.type() == "grpc");
+  auto type_of = [](auto set) {
+    state::CheckDefinition def;
+    set(def);
+    CheckSpec c;
+    c.def = std::move(def);
+    return c.type();
+  };
+  CHECK(type_of([](state::CheckDefinition& d) { d.ttl = kSecond; }) == "ttl");
+  CHECK(type_of([](state::CheckDefinition& d) { d.args = {"/bin/true"}; }) == "script");
+  CHECK(type_of([](state::CheckDefinition& d) { d.alias_service = "web"; }) == "alias");
+  CHECK(type_of([](state::CheckDefinition& d) { d.grpc = "127.0.0.1:1"; }) == "grpc");
 }
 
 TEST_CASE("a definition written for persistence decodes back to itself") {
