@@ -185,16 +185,40 @@ void Store::delete_service(const std::string& node, const std::string& id, uint6
   if (by_name_.find(lc_name) == by_name_.end()) indexes_.erase(service_key(lc_name));
 }
 
-void Store::unindex_check(const std::string& lc_node, const Check& c) {
-  auto inst = checks_by_instance_.find({lc_node, c.service_id});
+namespace {
+
+// Check rows in an index list are ordered by their key, (lc node, check id).
+bool row_key_less(const std::pair<const std::pair<std::string, std::string>, Check>* a,
+                  const std::pair<const std::pair<std::string, std::string>, Check>* b) {
+  return a->first < b->first;
+}
+
+}  // namespace
+
+void Store::index_check(const CheckRow& row) {
+  auto insert_sorted = [&row](CheckRowRefs& refs) {
+    refs.insert(std::upper_bound(refs.begin(), refs.end(), &row, row_key_less), &row);
+  };
+  const Check& c = row.second;
+  insert_sorted(checks_by_instance_[{row.first.first, c.service_id}]);
+  if (!c.service_name.empty()) insert_sorted(checks_by_name_[lower(c.service_name)]);
+}
+
+void Store::unindex_check(const CheckRow& row) {
+  auto erase_from = [&row](CheckRowRefs& refs) {
+    auto it = std::lower_bound(refs.begin(), refs.end(), &row, row_key_less);
+    if (it != refs.end() && *it == &row) refs.erase(it);
+  };
+  const Check& c = row.second;
+  auto inst = checks_by_instance_.find({row.first.first, c.service_id});
   if (inst != checks_by_instance_.end()) {
-    inst->second.erase(c.check_id);
+    erase_from(inst->second);
     if (inst->second.empty()) checks_by_instance_.erase(inst);
   }
   if (!c.service_name.empty()) {
     auto byn = checks_by_name_.find(lower(c.service_name));
     if (byn != checks_by_name_.end()) {
-      byn->second.erase({lc_node, c.check_id});
+      erase_from(byn->second);
       if (byn->second.empty()) checks_by_name_.erase(byn);
     }
   }
@@ -202,19 +226,21 @@ void Store::unindex_check(const std::string& lc_node, const Check& c) {
 
 void Store::put_check(const Check& c, uint64_t index) {
   std::string lc_node = lower(c.node);
-  std::pair<std::string, std::string> key{lc_node, c.check_id};
+  auto [it, inserted] = checks_.try_emplace({lc_node, c.check_id});
   uint64_t created = index;
-  auto it = checks_.find(key);
-  if (it != checks_.end()) {
-    created = it->second.raft.create_index;
-    unindex_check(lc_node, it->second);
-    if (!it->second.service_name.empty()) touch(service_key(it->second.service_name), index);
+  // Most puts only change a status or output: the row stays in its indexes.
+  bool reindex = true;
+  if (!inserted) {
+    Check& old = it->second;
+    created = old.raft.create_index;
+    if (!old.service_name.empty()) touch(service_key(old.service_name), index);
+    reindex = old.service_id != c.service_id || lower(old.service_name) != lower(c.service_name);
+    if (reindex) unindex_check(*it);
   }
-  Check& row = checks_[key];
+  Check& row = it->second;
   row = c;
   row.raft = {created, index};
-  checks_by_instance_[{lc_node, c.service_id}].insert(c.check_id);
-  if (!c.service_name.empty()) checks_by_name_[lower(c.service_name)].insert(key);
+  if (reindex) index_check(*it);
   touch(std::string(kChecksTable), index);
   touch(node_key(lc_node), index);
   if (c.service_id.empty())
@@ -227,9 +253,9 @@ void Store::delete_check(const std::string& node, const std::string& id, uint64_
   std::string lc_node = lower(node);
   auto it = checks_.find({lc_node, id});
   if (it == checks_.end()) return;
+  unindex_check(*it);
   Check old = std::move(it->second);
   checks_.erase(it);
-  unindex_check(lc_node, old);
   touch(std::string(kChecksTable), index);
   touch(node_key(lc_node), index);
   if (old.service_id.empty())
@@ -440,15 +466,11 @@ const Check* Store::check(std::string_view node, std::string_view id) const {
 
 std::vector<const Check*> Store::instance_checks(std::string_view node,
                                                  std::string_view service_id) const {
-  std::string lc = lower(node);
   std::vector<const Check*> out;
-  auto inst = checks_by_instance_.find({lc, std::string(service_id)});
+  auto inst = checks_by_instance_.find({lower(node), std::string(service_id)});
   if (inst == checks_by_instance_.end()) return out;
   out.reserve(inst->second.size());
-  for (const auto& id : inst->second) {
-    auto it = checks_.find({lc, id});
-    if (it != checks_.end()) out.push_back(&it->second);
-  }
+  for (const CheckRow* row : inst->second) out.push_back(&row->second);
   return out;
 }
 
@@ -468,10 +490,8 @@ std::vector<const Check*> Store::checks_of_service(std::string_view name) const 
   std::vector<const Check*> out;
   auto byn = checks_by_name_.find(lower(name));
   if (byn == checks_by_name_.end()) return out;
-  for (const auto& key : byn->second) {
-    auto it = checks_.find(key);
-    if (it != checks_.end()) out.push_back(&it->second);
-  }
+  out.reserve(byn->second.size());
+  for (const CheckRow* row : byn->second) out.push_back(&row->second);
   return out;
 }
 

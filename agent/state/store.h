@@ -46,6 +46,14 @@ class Store {
  public:
   using WatchId = uint64_t;
 
+  Store() = default;
+  // The check indexes point into the check table: a copy would point into
+  // the original. Moves keep the table's nodes, and so the pointers.
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+  Store(Store&&) = default;
+  Store& operator=(Store&&) = default;
+
   // Applies a batch at index; index must exceed index(). Watchers of every key
   // the batch touched fire after the whole batch is in place.
   void apply(std::span<const Mutation> batch, uint64_t index);
@@ -123,6 +131,14 @@ class Store {
   size_t watch_count() const { return watchers_.size(); }
 
  private:
+  using CheckKey = std::pair<std::string, std::string>;  // (lc node, check id)
+  using CheckRow = std::map<CheckKey, Check>::value_type;
+  // The check indexes point at rows of checks_ (map nodes never move) rather
+  // than hold copies of node names and check IDs: with 10,000 checks the
+  // copies cost about 2 MB. Each list is sorted by the row's key and only
+  // changes when a check is added, removed or moves to another service.
+  using CheckRowRefs = std::vector<const CheckRow*>;
+
   void touch(const std::string& key, uint64_t index);
   void touch_services_of_node(const std::string& lc_node, uint64_t index);
   void put_node(const Node& n, uint64_t index);
@@ -131,7 +147,8 @@ class Store {
   void delete_service(const std::string& node, const std::string& id, uint64_t index);
   void put_check(const Check& c, uint64_t index);
   void delete_check(const std::string& node, const std::string& id, uint64_t index);
-  void unindex_check(const std::string& lc_node, const Check& c);
+  void index_check(const CheckRow& row);
+  void unindex_check(const CheckRow& row);
   void touch_kv(const std::string& key, uint64_t index);
   void put_kv(const KVEntry& e, uint64_t index);
   void delete_kv(const std::string& key, uint64_t index);
@@ -146,10 +163,10 @@ class Store {
   std::map<std::string, Node> nodes_;  // lower-cased name -> row
   std::map<std::pair<std::string, std::string>, Service> services_;  // (lc node, id)
   std::map<std::string, std::set<InstanceKey>> by_name_;             // lc service name
-  std::map<std::pair<std::string, std::string>, Check> checks_;      // (lc node, check id)
-  // (lc node, service id) -> check ids; service id "" holds node-level checks.
-  std::map<std::pair<std::string, std::string>, std::set<std::string>> checks_by_instance_;
-  std::unordered_map<std::string, std::set<std::pair<std::string, std::string>>> checks_by_name_;
+  std::map<CheckKey, Check> checks_;
+  // (lc node, service id) -> its checks; service id "" holds node-level checks.
+  std::map<std::pair<std::string, std::string>, CheckRowRefs> checks_by_instance_;
+  std::unordered_map<std::string, CheckRowRefs> checks_by_name_;  // lc service name
   std::map<std::string, PreparedQuery> queries_;      // by ID
   std::map<std::string, std::string> query_names_;    // lower-cased non-empty name -> ID
 
