@@ -41,18 +41,17 @@ std::optional<HostPort> split_host_port(std::string_view text, std::string* erro
 
 namespace {
 
-bool parse_ip(const std::string& host, uint16_t port, sockaddr_storage& out) {
-  std::memset(&out, 0, sizeof out);
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&out);
-  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(port);
+bool parse_ip(const std::string& host, uint16_t port, SocketAddress& out) {
+  out = SocketAddress{};
+  if (inet_pton(AF_INET, host.c_str(), &out.v4.sin_addr) == 1) {
+    out.v4.sin_family = AF_INET;
+    out.v4.sin_port = htons(port);
     return true;
   }
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&out);
-  if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(port);
+  out.v6 = sockaddr_in6{};
+  if (inet_pton(AF_INET6, host.c_str(), &out.v6.sin6_addr) == 1) {
+    out.v6.sin6_family = AF_INET6;
+    out.v6.sin6_port = htons(port);
     return true;
   }
   return false;
@@ -61,22 +60,22 @@ bool parse_ip(const std::string& host, uint16_t port, sockaddr_storage& out) {
 }  // namespace
 
 bool is_ip_literal(const std::string& host) {
-  sockaddr_storage ss;
-  return parse_ip(host, 0, ss);
+  SocketAddress addr;
+  return parse_ip(host, 0, addr);
 }
 
 bool literal_addresses(const std::string& host, uint16_t port, AddressList& out) {
   out.clear();
-  sockaddr_storage ss;
-  if (parse_ip(host, port, ss)) {
-    out.push_back(ss);
+  SocketAddress addr;
+  if (parse_ip(host, port, addr)) {
+    out.push_back(addr);
     return true;
   }
   if (host == "localhost") {
-    parse_ip("127.0.0.1", port, ss);
-    out.push_back(ss);
-    parse_ip("::1", port, ss);
-    out.push_back(ss);
+    parse_ip("127.0.0.1", port, addr);
+    out.push_back(addr);
+    parse_ip("::1", port, addr);
+    out.push_back(addr);
     return true;
   }
   return false;
@@ -136,13 +135,15 @@ void HostResolver::on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* res)
   if (status == 0) {
     for (addrinfo* ai = res; ai; ai = ai->ai_next) {
       if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
-      sockaddr_storage ss{};
-      std::memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
-      if (ss.ss_family == AF_INET)
-        reinterpret_cast<sockaddr_in*>(&ss)->sin_port = htons(l->port);
-      else
-        reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port = htons(l->port);
-      l->out->push_back(ss);
+      SocketAddress addr{};
+      if (ai->ai_family == AF_INET) {
+        std::memcpy(&addr.v4, ai->ai_addr, sizeof addr.v4);
+        addr.v4.sin_port = htons(l->port);
+      } else {
+        std::memcpy(&addr.v6, ai->ai_addr, sizeof addr.v6);
+        addr.v6.sin6_port = htons(l->port);
+      }
+      l->out->push_back(addr);
     }
     if (l->out->empty()) error = "lookup " + l->host + ": no such host";
   } else if (status == UV_EAI_NONAME || status == UV_EAI_NODATA) {

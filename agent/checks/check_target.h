@@ -17,9 +17,11 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/checks/socket_address.h"
+
 namespace cairn::checks {
 
-using AddressList = std::vector<sockaddr_storage>;
+using AddressList = std::vector<SocketAddress>;
 
 struct HostPort {
   std::string host;  // without IPv6 brackets

@@ -57,16 +57,14 @@ std::string url_error_op(std::string_view method) {
   return op;
 }
 
-std::string address_text(const sockaddr_storage& addr) {
+std::string address_text(const SocketAddress& addr) {
   char ip[INET6_ADDRSTRLEN] = "";
-  if (addr.ss_family == AF_INET6) {
-    const auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
-    inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
-    return std::string("[") + ip + "]:" + std::to_string(ntohs(a->sin6_port));
+  if (addr.family() == AF_INET6) {
+    inet_ntop(AF_INET6, &addr.v6.sin6_addr, ip, sizeof ip);
+    return std::string("[") + ip + "]:" + std::to_string(ntohs(addr.v6.sin6_port));
   }
-  const auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
-  inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
-  return std::string(ip) + ":" + std::to_string(ntohs(a->sin_port));
+  inet_ntop(AF_INET, &addr.v4.sin_addr, ip, sizeof ip);
+  return std::string(ip) + ":" + std::to_string(ntohs(addr.v4.sin_port));
 }
 
 }  // namespace cairn::checks

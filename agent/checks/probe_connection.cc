@@ -27,13 +27,12 @@ void ProbeConnection::open(const AddressList& addrs, int socktype, const TlsTarg
 
 void ProbeConnection::attempt() {
   while (next_ < addrs_->size()) {
-    const sockaddr_storage& a = (*addrs_)[next_];
-    socklen_t len = a.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
-    fd_ = ::socket(a.ss_family, socktype_ | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    const SocketAddress& a = (*addrs_)[next_];
+    fd_ = ::socket(a.family(), socktype_ | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int err = 0;
     if (fd_ < 0) {
       err = errno;
-    } else if (::connect(fd_, reinterpret_cast<const sockaddr*>(&a), len) == 0) {
+    } else if (::connect(fd_, &a.sa, a.size()) == 0) {
       established();  // UDP, and sometimes TCP on loopback: nothing to wait for
       return;
     } else if (errno == EINPROGRESS) {
@@ -138,10 +137,10 @@ void ProbeConnection::on_socket_event(uint32_t events) {
 namespace {
 
 std::string local_text(int fd) {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "?";
-  return address_text(ss);
+  SocketAddress local{};
+  socklen_t len = sizeof local;
+  if (getsockname(fd, &local.sa, &len) != 0) return "?";
+  return address_text(local);
 }
 
 }  // namespace
