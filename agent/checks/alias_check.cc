@@ -9,8 +9,8 @@ const std::string kNone;
 }  // namespace
 
 AliasCheck::AliasCheck(CheckEnv& env, std::string id, const state::CheckDefinition& def)
-    : env_(env),
-      id_(std::move(id)),
+    : CheckRunner(std::move(id)),
+      env_(env),
       node_(def.alias_node.empty() ? env.node_name : def.alias_node),
       service_id_(def.alias_service),
       timer_(env.loop) {

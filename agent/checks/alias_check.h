@@ -35,7 +35,6 @@ class AliasCheck : public CheckRunner {
   void update();
 
   CheckEnv& env_;
-  const std::string id_;
   std::string node_;
   std::string service_id_;
   Timer timer_;

@@ -66,14 +66,15 @@ void CheckManager::start(const std::string& id, const config::CheckSpec& spec,
     log::warn("checks", "docker checks are not supported; the check keeps its status",
               {{"check", id}});
   }
-  if (runner) runners_[id] = std::move(runner);
+  if (runner) runners_.insert(std::move(runner));
   if (def.deregister_critical_service_after > 0 && !spec.service_id.empty())
     reaper_.track(id, spec.service_id, def.deregister_critical_service_after, status);
 }
 
 void CheckManager::stop(const std::string& id) {
-  runners_.erase(id);
   reaper_.untrack(id);
+  // Last use of id: it may be the runner's own.
+  if (auto it = runners_.find(id); it != runners_.end()) runners_.erase(it);
 }
 
 void CheckManager::stop_all() {
@@ -84,7 +85,7 @@ void CheckManager::stop_all() {
 TtlCheck* CheckManager::ttl(const std::string& id) {
   auto it = runners_.find(id);
   if (it == runners_.end()) return nullptr;
-  return dynamic_cast<TtlCheck*>(it->second.get());
+  return dynamic_cast<TtlCheck*>(it->get());
 }
 
 std::string validate_runnable(const config::CheckSpec& spec) {

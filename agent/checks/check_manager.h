@@ -6,9 +6,10 @@
 
 #include <uv.h>
 
-#include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <string_view>
 
 #include "agent/checks/check_runner.h"
 #include "agent/checks/critical_reaper.h"
@@ -49,7 +50,15 @@ class CheckManager {
   CheckEnv env_;
   StatusSink sink_;
   CriticalReaper reaper_;
-  std::map<std::string, std::unique_ptr<CheckRunner>> runners_;
+  // Runners ordered and found by their own ID: a map would keep a second
+  // copy of every check ID as its key.
+  struct RunnerById {
+    using is_transparent = void;
+    static std::string_view id_of(const std::unique_ptr<CheckRunner>& r) { return r->id(); }
+    static std::string_view id_of(std::string_view id) { return id; }
+    bool operator()(const auto& a, const auto& b) const { return id_of(a) < id_of(b); }
+  };
+  std::set<std::unique_ptr<CheckRunner>, RunnerById> runners_;
 };
 
 // Why a check definition can never run ("" when it can): the URL, host:port

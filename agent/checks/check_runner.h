@@ -9,6 +9,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "agent/checks/run_pool.h"
@@ -53,6 +54,14 @@ struct CheckEnv {
 class CheckRunner {
  public:
   virtual ~CheckRunner() = default;
+  const std::string& id() const { return id_; }
+
+ protected:
+  explicit CheckRunner(std::string id) : id_(std::move(id)) {}
+
+  // The check's ID: what the runner reports under, and the manager's only
+  // copy of it (the manager finds runners by it instead of keying a copy).
+  const std::string id_;
 };
 
 }  // namespace cairn::checks

@@ -22,8 +22,8 @@ Nanos effective_interval(const std::string& id, Nanos interval) {
 
 IntervalCheck::IntervalCheck(CheckEnv& env, std::string id, const state::CheckDefinition& def,
                              Nanos default_timeout)
-    : env_(env),
-      id_(std::move(id)),
+    : CheckRunner(std::move(id)),
+      env_(env),
       interval_ms_(static_cast<uint64_t>(effective_interval(id_, def.interval) / kMillisecond)),
       timeout_(def.timeout > 0 ? def.timeout : default_timeout),
       output_max_(def.output_max_size > 0 ? static_cast<size_t>(def.output_max_size)

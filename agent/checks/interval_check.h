@@ -54,7 +54,6 @@ class IntervalCheck : public CheckRunner, private TimeoutQueues::Entry {
   bool running() const { return running_; }
 
   CheckEnv& env_;
-  const std::string id_;
   const uint64_t interval_ms_;
   const Nanos timeout_;
   // Consul's output_max_size for this check: its own, else the agent's.

@@ -7,8 +7,8 @@ namespace cairn::checks {
 
 TtlCheck::TtlCheck(CheckEnv& env, std::string check_id, Nanos ttl, uint64_t expires_in_ms,
                    std::string last_output, size_t output_max_size)
-    : env_(env),
-      id_(std::move(check_id)),
+    : CheckRunner(std::move(check_id)),
+      env_(env),
       ttl_(ttl),
       timer_(env.loop),
       last_output_(std::move(last_output)),

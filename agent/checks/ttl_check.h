@@ -35,7 +35,6 @@ class TtlCheck : public CheckRunner {
   void expire();
 
   CheckEnv& env_;
-  std::string id_;
   Nanos ttl_;
   Timer timer_;
   uint64_t deadline_ms_ = 0;
