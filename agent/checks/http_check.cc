@@ -87,8 +87,8 @@ struct HttpRun final : RunPool::Item, private ProbeConnection::Owner {
   void on_ready() override;
   void on_connect_failed(const std::string& error) override { fail(error); }
 
-  void send(const CheckUrl& url);
-  void connect(const CheckUrl& url);
+  void send();
+  void connect();
   void write_pending();
   bool follow_redirect();
   void report_response();
@@ -100,7 +100,7 @@ struct HttpRun final : RunPool::Item, private ProbeConnection::Owner {
   ProbeConnection conn;
   HttpResponseParser parser;
   std::string current_url;  // for error texts, as Go's url.Error names it
-  CheckUrl redirect_url;
+  CheckUrl url;  // being requested: the check's own, then each redirect's target
   std::string request;  // only after a redirect
   std::string request_method;
   const std::string* sending = nullptr;
@@ -118,17 +118,15 @@ HttpCheck::HttpCheck(CheckEnv& env, std::string id, state::SharedCheckDefinition
   for (const auto& [key, values] : def_->header)
     if (iequals(key, "host") && !values.empty()) host_header_ = &values.front();
   std::string err;
-  if (auto u = parse_check_url(def_->http, &err)) {
-    first_url_ = std::move(*u);
-  } else {
+  std::optional<CheckUrl> url = parse_check_url(def_->http, &err);
+  if (!url)
     config_error_ = "parse " + go_quote(def_->http) + ": " + err;
-  }
-  if (config_error_.empty() && !valid_method(method()))
+  else if (!valid_method(method()))
     config_error_ = "net/http: invalid method " + go_quote(method());
   if (config_error_.empty()) {
-    build_request(first_request_, method(), first_url_, true, true, true);
+    build_request(first_request_, method(), *url, true, true, true);
     first_request_.shrink_to_fit();
-    first_literal_ = literal_addresses(first_url_.host, first_url_.port, first_addresses_);
+    first_literal_ = literal_addresses(url->host, url->port, first_addresses_);
     first_addresses_.shrink_to_fit();
   }
   start();
@@ -196,28 +194,30 @@ void HttpRun::start(HttpCheck& c) {
   request_method.assign(c.method());
   has_body = true;
   sending = &c.first_request_;
-  send(c.first_url_);
+  // Valid: the check would not run otherwise (config_error_).
+  url = *parse_check_url(c.def_->http, nullptr);
+  send();
 }
 
-void HttpRun::send(const CheckUrl& url) {
+void HttpRun::send() {
   parser.reset(check->output_max_, request_method == "HEAD");
   written = 0;
-  if (&url == &check->first_url_ && check->first_literal_) {
-    connect(url);
+  if (redirects == 0 && check->first_literal_) {
+    connect();
     return;
   }
-  resolver.resolve(url.host, url.port, &addresses, [this, &url](const std::string& err) {
+  resolver.resolve(url.host, url.port, &addresses, [this](const std::string& err) {
     if (!err.empty()) {
       fail("dial tcp: " + err);
       return;
     }
-    connect(url);
+    connect();
   });
 }
 
-void HttpRun::connect(const CheckUrl& url) {
-  bool first = &url == &check->first_url_ && check->first_literal_;
-  const AddressList& addrs = first ? check->first_addresses_ : addresses;
+void HttpRun::connect() {
+  bool literal = redirects == 0 && check->first_literal_;
+  const AddressList& addrs = literal ? check->first_addresses_ : addresses;
   const TlsTarget* tls_target = nullptr;
   if (url.https) {
     std::string err;
@@ -308,19 +308,21 @@ bool HttpRun::follow_redirect() {
   }
   has_body = with_body;
   std::string err;
-  auto url = parse_check_url(*next, &err);
-  if (!url) {
+  auto next_url = parse_check_url(*next, &err);
+  if (!next_url) {
     fail("failed to parse Location header " + go_quote(loc) + ": " + err);
     return true;
   }
-  redirect_url = std::move(*url);
+  // Sensitive headers (Authorization, Cookie...) go on to the check's own host
+  // and its subdomains only, as Go sends them.
+  auto first_url = parse_check_url(check->def_->http, nullptr);  // valid, as in start()
+  bool same_host = same_or_subdomain(next_url->host, first_url->host);
+  url = std::move(*next_url);
   ++redirects;
   current_url = std::move(*next);
-  check->build_request(request, request_method, redirect_url,
-                       same_or_subdomain(redirect_url.host, check->first_url_.host), relative,
-                       with_body);
+  check->build_request(request, request_method, url, same_host, relative, with_body);
   sending = &request;
-  send(redirect_url);
+  send();
   return true;
 }
 

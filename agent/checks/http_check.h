@@ -6,7 +6,8 @@
 // output_max_size. TLS with SNI, tls_server_name and tls_skip_verify.
 //
 // A check keeps only its definition (shared with the agent's copy of the
-// check, not copied) and the request bytes, built once at registration. The
+// check, not copied), the request bytes built once at registration and the
+// target's address when it is a literal. The
 // socket, parser and buffers of a run are borrowed from the agent's RunPool
 // while it is in flight; responses are read into the shared read buffer and
 // only the status line, the Location header and the capped body are kept.
@@ -46,7 +47,8 @@ class HttpCheck : public PooledRunCheck<HttpCheck, HttpRun> {
   const std::string* host_header_ = nullptr;  // a "Host" entry of def_->header, if any
   std::string config_error_;  // a URL or method that can never work: critical every run
 
-  CheckUrl first_url_;
+  // The parsed URL is not kept (136 bytes a check): each run parses the
+  // URL text again into its own pooled state.
   std::string first_request_;  // built once, sent every run
   AddressList first_addresses_;
   bool first_literal_ = false;  // first_addresses_ hold the target: no lookup per run
