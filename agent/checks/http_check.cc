@@ -100,8 +100,8 @@ struct HttpRun final : RunPool::Item, private ProbeConnection::Owner {
   ProbeConnection conn;
   HttpResponseParser parser;
   std::string current_url;  // for error texts, as Go's url.Error names it
-  CheckUrl url;  // being requested: the check's own, then each redirect's target
-  std::string request;  // only after a redirect
+  CheckUrl url;             // being requested: the check's own, then each redirect's target
+  std::string request;      // only after a redirect
   std::string request_method;
   const std::string* sending = nullptr;
   size_t written = 0;
