@@ -125,6 +125,45 @@ TEST_CASE("checks are indexed by instance, node and service name") {
   CHECK(f.store.instance_checks("a", "web1").empty());
 }
 
+TEST_CASE("check indexes keep key order and follow a check to another service") {
+  StoreFixture f;
+  f.apply({PutNode{make_node("b")}, PutNode{make_node("a")},
+           PutService{make_service("a", "web1", "web")},
+           PutService{make_service("b", "web2", "web")},
+           PutService{make_service("a", "db1", "db")}});
+  f.apply({PutCheck{make_check("b", "c2", "web2", "web")},
+           PutCheck{make_check("a", "c3", "web1", "web")},
+           PutCheck{make_check("a", "c1", "web1", "web")}});
+  auto ids = [](const std::vector<const Check*>& checks) {
+    std::vector<std::string> out;
+    for (const Check* c : checks) out.push_back(c->node + "/" + c->check_id);
+    return out;
+  };
+  // By (node, check ID), whatever the order of registration.
+  CHECK(ids(f.store.checks_of_service("web")) == std::vector<std::string>{"a/c1", "a/c3", "b/c2"});
+  CHECK(ids(f.store.instance_checks("a", "web1")) == std::vector<std::string>{"a/c1", "a/c3"});
+
+  // A status change leaves the check where it is, with its new status.
+  Check warn = make_check("a", "c3", "web1", "web");
+  warn.status = kWarning;
+  f.apply({PutCheck{warn}});
+  REQUIRE(f.store.instance_checks("a", "web1").size() == 2);
+  CHECK(f.store.instance_checks("a", "web1")[1]->status == kWarning);
+
+  // Moved to another service: out of the old indexes, into the new ones.
+  f.apply({PutCheck{make_check("a", "c3", "db1", "db")}});
+  CHECK(ids(f.store.checks_of_service("web")) == std::vector<std::string>{"a/c1", "b/c2"});
+  CHECK(ids(f.store.instance_checks("a", "web1")) == std::vector<std::string>{"a/c1"});
+  CHECK(ids(f.store.checks_of_service("DB")) == std::vector<std::string>{"a/c3"});
+  CHECK(ids(f.store.instance_checks("A", "db1")) == std::vector<std::string>{"a/c3"});
+
+  // Deleting the node drops its checks from every index.
+  f.apply({DeleteNode{"a"}});
+  CHECK(ids(f.store.checks_of_service("web")) == std::vector<std::string>{"b/c2"});
+  CHECK(f.store.checks_of_service("db").empty());
+  CHECK(f.store.instance_checks("a", "web1").empty());
+}
+
 TEST_CASE("deleting the last instance drops the service index back to the tables") {
   StoreFixture f;
   f.apply({PutNode{make_node("a")}, PutService{make_service("a", "web", "web")}});
