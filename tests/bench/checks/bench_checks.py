@@ -75,6 +75,13 @@ def write_services(path, nginx_port, n_http, n_tcp, http_interval, tcp_interval)
         json.dump({"services": services}, f)
 
 
+def start_agent(cairn, node, http_port, conf_dir):
+    """`cairn agent -dev` loading the services files in conf_dir."""
+    return subprocess.Popen([cairn, "agent", "-dev", "-node", node, "-http-port", str(http_port),
+                             "-log-level", "warn", "-config-dir", conf_dir],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cairn", required=True)
@@ -96,10 +103,7 @@ def main():
         agent = None
         try:
             t0 = time.monotonic()
-            agent = subprocess.Popen([args.cairn, "agent", "-dev", "-node", "bench",
-                                      "-http-port", str(aport), "-log-level", "warn",
-                                      "-config-dir", conf_dir],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            agent = start_agent(args.cairn, "bench", aport, conf_dir)
             total = args.http + args.tcp
             # The API answers once every definition is loaded; then wait for
             # the critical list to empty (all 11,000 start critical), asking

@@ -11,14 +11,13 @@ checks through the API as the benchmark does, and prints VmRSS.
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from bench_checks import get_json, start_nginx, write_services  # noqa: E402
+from bench_checks import get_json, start_agent, start_nginx, write_services  # noqa: E402
 from benchlib import free_port, rss_kb  # noqa: E402
 
 
@@ -49,10 +48,7 @@ def main():
             write_ttl_services(path, args.ttl, nport)
         else:
             write_services(path, nport, args.http, args.tcp, "10s", "1s")
-        agent = subprocess.Popen([args.cairn, "agent", "-dev", "-node", "probe",
-                                  "-http-port", str(aport), "-log-level", "warn",
-                                  "-config-dir", conf_dir],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        agent = start_agent(args.cairn, "probe", aport, conf_dir)
         try:
             t0 = time.monotonic()
             while True:
