@@ -16,19 +16,20 @@ namespace {
 
 constexpr uint64_t kPublishMetricsMs = 1000;
 
-struct Replay {
-  state::Batch batch;
-  uint64_t index;
-};
-struct Reload {
-  config::Config cfg;
-};
-struct Stop {};
-using Message = std::variant<Replay, Reload, Stop>;
-
 }  // namespace
 
 struct DnsLoops::Loop {
+  // What the agent's loop posts to this one.
+  struct Replay {
+    state::Batch batch;
+    uint64_t index;
+  };
+  struct Reload {
+    config::Config cfg;
+  };
+  struct Stop {};
+  using Message = std::variant<Replay, Reload, Stop>;
+
   uv_loop_t loop{};
   uv_async_t wake{};
   uv_timer_t publish{};
@@ -137,7 +138,7 @@ std::unique_ptr<DnsLoops> DnsLoops::start(const state::Store& store, const confi
 }
 
 DnsLoops::~DnsLoops() {
-  for (auto& l : loops_) l->post(Stop{});
+  for (auto& l : loops_) l->post(Loop::Stop{});
   for (auto& l : loops_)
     if (l->thread.joinable()) l->thread.join();
 }
@@ -147,12 +148,12 @@ void DnsLoops::replicate(std::span<const state::Mutation> batch, uint64_t index)
   for (const auto& m : batch)
     if (state::is_catalog_mutation(m)) catalog.push_back(m);
   if (catalog.empty()) return;
-  for (size_t i = 0; i + 1 < loops_.size(); ++i) loops_[i]->post(Replay{catalog, index});
-  loops_.back()->post(Replay{std::move(catalog), index});
+  for (size_t i = 0; i + 1 < loops_.size(); ++i) loops_[i]->post(Loop::Replay{catalog, index});
+  loops_.back()->post(Loop::Replay{std::move(catalog), index});
 }
 
 void DnsLoops::reload(const config::Config& cfg) {
-  for (auto& l : loops_) l->post(Reload{cfg});
+  for (auto& l : loops_) l->post(Loop::Reload{cfg});
 }
 
 void DnsLoops::add_metrics_to(MetricsRegistry& into) const {
