@@ -268,7 +268,9 @@ bool Membership::coordinate_of(const std::string& node, gossip::Coordinate& out)
   return lan_.gossip && lan_.gossip->coordinate_of(node, out);
 }
 
-void Membership::update_coordinate(const std::string& node, gossip::Coordinate c) {
+void Membership::update_coordinate(const std::string& node, gossip::Coordinate c,
+                                   const std::function<bool(const std::string&)>& known) {
+  std::erase_if(updated_coordinates_, [&](const auto& entry) { return !known(entry.first); });
   updated_coordinates_[node] = std::move(c);
 }
 

@@ -71,7 +71,10 @@ class Membership {
   // set through /v1/coordinate/update, else the LAN gossip's own Vivaldi
   // estimate (which Consul agents would send to the servers).
   bool coordinate_of(const std::string& node, gossip::Coordinate& out) const;
-  void update_coordinate(const std::string& node, gossip::Coordinate c);
+  // Sets node's coordinate and forgets those of nodes `known` no longer
+  // accepts (deregistered), so the table stays as small as the catalog.
+  void update_coordinate(const std::string& node, gossip::Coordinate c,
+                         const std::function<bool(const std::string&)>& known);
   // Every node with a coordinate, by name.
   std::map<std::string, gossip::Coordinate> coordinates() const;
 

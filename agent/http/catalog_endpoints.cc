@@ -194,7 +194,7 @@ void add_catalog_routes(Router& r, Agent& agent) {
       std::vector<const Node*> nodes;
       for (const auto& entry : st.nodes())
         if (node_meta_matches(entry.second, o)) nodes.push_back(&entry.second);
-      NearOrder(agent, o.near).sort(nodes, [](const Node* n) { return n->name; });
+      NearOrder(agent, o.near).sort(nodes, [](const Node* n) -> const std::string& { return n->name; });
       out.json().begin_array();
       for (const Node* n : nodes) out.element([&](JsonWriter& w) { state::write_node(w, *n); });
       out.json().end_array();
@@ -252,7 +252,7 @@ void add_catalog_routes(Router& r, Agent& agent) {
                       if (n && node_meta_matches(*n, o) && has_tags(*s, o.tags))
                         found.emplace_back(n, s);
                     }
-                    near.sort(found, [](const auto& f) { return f.first->name; });
+                    near.sort(found, [](const auto& f) -> const std::string& { return f.first->name; });
                     std::string body;
                     ResultWriter out(body, o.pretty, filter);
                     out.json().begin_array();

@@ -147,7 +147,10 @@ void add_coordinate_routes(Router& r, Agent& agent) {
       respond_error(ex, 500, "rejected bad coordinate: " + go_value_text(c));
       return;
     }
-    if (agent.store().node(node)) agent.membership().update_coordinate(node, std::move(c));
+    const state::Store& st = agent.store();
+    if (st.node(node))
+      agent.membership().update_coordinate(
+          node, std::move(c), [&st](const std::string& n) { return st.node(n) != nullptr; });
     respond_empty(ex);
   });
 }

@@ -54,7 +54,7 @@ void add_health_routes(Router& r, Agent& agent) {
                       const Node* n = st.node(c->node);
                       if (n && node_meta_matches(*n, o)) checks.push_back(c);
                     }
-                    near.sort(checks, [](const Check* c) { return c->node; });
+                    near.sort(checks, [](const Check* c) -> const std::string& { return c->node; });
                     std::string body;
                     ResultWriter out(body, o.pretty, filter);
                     write_checks(out, checks);
@@ -70,7 +70,7 @@ void add_health_routes(Router& r, Agent& agent) {
           const Node* n = st.node(s->node);
           if (n && node_meta_matches(*n, o) && has_tags(*s, o.tags)) instances.push_back(s);
         }
-        near.sort(instances, [](const Service* s) { return s->node; });
+        near.sort(instances, [](const Service* s) -> const std::string& { return s->node; });
         std::string body;
         ResultWriter out(body, o.pretty, filter);
         out.json().begin_array();
@@ -121,7 +121,7 @@ void add_health_routes(Router& r, Agent& agent) {
         const Node* n = st.node(c.node);
         if (n && node_meta_matches(*n, o)) checks.push_back(&c);
       }
-      NearOrder(agent, o.near).sort(checks, [](const Check* c) { return c->node; });
+      NearOrder(agent, o.near).sort(checks, [](const Check* c) -> const std::string& { return c->node; });
       std::string body;
       ResultWriter out(body, o.pretty, filter.get());
       write_checks(out, checks);

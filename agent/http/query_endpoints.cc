@@ -382,7 +382,7 @@ void execute_query(Agent& agent, const ExchangePtr& ex, const std::string& id_or
         break;
       }
   }
-  NearOrder(agent, near).sort(nodes, [](const state::QueryResultNode& r) { return r.node->name; });
+  NearOrder(agent, near).sort(nodes, [](const state::QueryResultNode& r) -> const std::string& { return r.node->name; });
   state::move_node_first(nodes, near);
   if (limit > 0 && nodes.size() > static_cast<size_t>(limit)) nodes.resize(limit);
 

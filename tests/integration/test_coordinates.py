@@ -110,6 +110,11 @@ def test_coordinate_endpoints_read_update_and_reject(agent):
     # A node the catalog does not know: accepted and dropped, as Consul's state store does.
     assert agent.http.put("/v1/coordinate/update", {"Node": "ghost", "Coord": coord(0.1)}).status == 200
     assert agent.http.get("/v1/coordinate/node/ghost").status == 404
+    # A deregistered node's coordinate goes with the next update: the table
+    # never outgrows the catalog.
+    assert agent.http.put("/v1/catalog/deregister", {"Node": "c-near"}).status == 200
+    assert agent.http.put("/v1/coordinate/update", {"Node": "d-mid", "Coord": coord(0.002)}).status == 200
+    assert agent.http.get("/v1/coordinate/node/c-near").status == 404
 
 
 def test_gossip_coordinates_order_a_real_cluster(make_agent):

@@ -75,6 +75,15 @@ def write_services(path, nginx_port, n_http, n_tcp, http_interval, tcp_interval)
         json.dump({"services": services}, f)
 
 
+def start_target(tmp):
+    """nginx on a free port, a free port for the agent and an empty services dir."""
+    nport, aport = free_port(), free_port()
+    nginx = start_nginx(tmp, nport)
+    conf_dir = os.path.join(tmp, "services.d")
+    os.makedirs(conf_dir)
+    return nginx, nport, aport, conf_dir
+
+
 def start_agent(cairn, node, http_port, conf_dir):
     """`cairn agent -dev` loading the services files in conf_dir."""
     return subprocess.Popen([cairn, "agent", "-dev", "-node", node, "-http-port", str(http_port),
@@ -94,10 +103,7 @@ def main():
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        nport, aport = free_port(), free_port()
-        nginx = start_nginx(tmp, nport)
-        conf_dir = os.path.join(tmp, "services.d")
-        os.makedirs(conf_dir)
+        nginx, nport, aport, conf_dir = start_target(tmp)
         write_services(os.path.join(conf_dir, "bench.json"), nport, args.http, args.tcp,
                        args.http_interval, args.tcp_interval)
         agent = None

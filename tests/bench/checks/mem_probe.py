@@ -17,8 +17,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from bench_checks import get_json, start_agent, start_nginx, write_services  # noqa: E402
-from benchlib import free_port, rss_kb  # noqa: E402
+from bench_checks import get_json, start_agent, start_target, write_services  # noqa: E402
+from benchlib import rss_kb  # noqa: E402
 
 
 def write_ttl_services(path, n_checks, port):
@@ -39,10 +39,7 @@ def main():
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        nport, aport = free_port(), free_port()
-        nginx = start_nginx(tmp, nport)
-        conf_dir = os.path.join(tmp, "services.d")
-        os.makedirs(conf_dir)
+        nginx, nport, aport, conf_dir = start_target(tmp)
         path = os.path.join(conf_dir, "probe.json")
         if args.ttl:
             write_ttl_services(path, args.ttl, nport)
