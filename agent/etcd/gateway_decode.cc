@@ -1,0 +1,363 @@
+#include "agent/etcd/gateway_decode.h"
+
+#include <simdjson.h>
+
+#include <charconv>
+#include <limits>
+
+#include "common/base64.h"
+
+namespace cairn::etcd {
+
+namespace {
+
+using simdjson::dom::array;
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+using simdjson::dom::object;
+
+// Reads the fields of one object; the first problem is kept in `error` and
+// every later read becomes a no-op, so decoders read straight through.
+class FieldReader {
+ public:
+  explicit FieldReader(std::string& error) : error_(error) {}
+
+  bool failed() const { return !error_.empty(); }
+  void fail(std::string_view field, std::string_view why) {
+    if (error_.empty()) error_ = std::string(field) + ": " + std::string(why);
+  }
+
+  // int64 written as a JSON string (the gateway's form) or a number.
+  void int64(object o, std::string_view field, int64_t& out) {
+    element e;
+    if (failed() || o[field].get(e)) return;
+    if (e.type() == element_type::INT64) {
+      out = e.get_int64().value_unsafe();
+      return;
+    }
+    if (e.type() == element_type::UINT64) return fail(field, "out of the int64 range");
+    std::string_view s;
+    if (e.get_string().get(s)) return fail(field, "expected an integer");
+    auto res = std::from_chars(s.data(), s.data() + s.size(), out);
+    if (res.ec != std::errc() || res.ptr != s.data() + s.size()) fail(field, "expected an integer");
+  }
+
+  void uint64(object o, std::string_view field, uint64_t& out) {
+    element e;
+    if (failed() || o[field].get(e)) return;
+    if (e.type() == element_type::UINT64 || e.type() == element_type::INT64) {
+      if (e.get_uint64().get(out)) fail(field, "expected an unsigned integer");
+      return;
+    }
+    std::string_view s;
+    if (e.get_string().get(s)) return fail(field, "expected an unsigned integer");
+    auto res = std::from_chars(s.data(), s.data() + s.size(), out);
+    if (res.ec != std::errc() || res.ptr != s.data() + s.size())
+      fail(field, "expected an unsigned integer");
+  }
+
+  void boolean(object o, std::string_view field, bool& out) {
+    element e;
+    if (failed() || o[field].get(e)) return;
+    if (e.get_bool().get(out)) fail(field, "expected a boolean");
+  }
+
+  void text(object o, std::string_view field, std::string& out) {
+    element e;
+    if (failed() || o[field].get(e)) return;
+    std::string_view s;
+    if (e.get_string().get(s)) return fail(field, "expected a string");
+    out.assign(s);
+  }
+
+  // bytes fields: standard base64 with padding.
+  void bytes(object o, std::string_view field, std::string& out) {
+    std::string encoded;
+    text(o, field, encoded);
+    if (failed() || encoded.empty()) return;
+    auto decoded = base64_decode(encoded);
+    if (!decoded) return fail(field, "invalid base64");
+    out = std::move(*decoded);
+  }
+
+  void strings(object o, std::string_view field, std::vector<std::string>& out) {
+    element e;
+    if (failed() || o[field].get(e)) return;
+    array a;
+    if (e.get_array().get(a)) return fail(field, "expected an array");
+    for (element item : a) {
+      std::string_view s;
+      if (item.get_string().get(s)) return fail(field, "expected an array of strings");
+      out.emplace_back(s);
+    }
+  }
+
+  // An optional sub-object; false when absent. A present non-object fails.
+  bool sub_object(object o, std::string_view field, object& out) {
+    element e;
+    if (failed() || o[field].get(e)) return false;
+    if (e.get_object().get(out)) {
+      fail(field, "expected an object");
+      return false;
+    }
+    return true;
+  }
+
+  // An optional array of objects; absent means empty.
+  template <typename F>
+  void objects(object o, std::string_view field, F&& each) {
+    element e;
+    if (failed() || o[field].get(e)) return;
+    array a;
+    if (e.get_array().get(a)) return fail(field, "expected an array");
+    for (element item : a) {
+      object sub;
+      if (item.get_object().get(sub)) return fail(field, "expected an array of objects");
+      each(sub);
+      if (failed()) return;
+    }
+  }
+
+ private:
+  std::string& error_;
+};
+
+void read_header(FieldReader& r, object o, Header& h) {
+  object sub;
+  if (!r.sub_object(o, "header", sub)) return;
+  r.uint64(sub, "cluster_id", h.cluster_id);
+  r.uint64(sub, "member_id", h.member_id);
+  r.int64(sub, "revision", h.revision);
+  r.uint64(sub, "raft_term", h.raft_term);
+  if (h.revision < 0) r.fail("header.revision", "negative");
+}
+
+void read_kv(FieldReader& r, object o, KeyValue& kv) {
+  r.bytes(o, "key", kv.key);
+  r.bytes(o, "value", kv.value);
+  r.int64(o, "create_revision", kv.create_revision);
+  r.int64(o, "mod_revision", kv.mod_revision);
+  r.int64(o, "version", kv.version);
+  r.int64(o, "lease", kv.lease);
+  if (kv.create_revision < 0 || kv.mod_revision < 0 || kv.version < 0)
+    r.fail("kv", "negative revision or version");
+}
+
+void read_kvs(FieldReader& r, object o, std::string_view field, std::vector<KeyValue>& out) {
+  r.objects(o, field, [&](object sub) {
+    out.emplace_back();
+    read_kv(r, sub, out.back());
+  });
+}
+
+void read_range(FieldReader& r, object o, RangeResponse& out) {
+  read_header(r, o, out.header);
+  read_kvs(r, o, "kvs", out.kvs);
+  r.boolean(o, "more", out.more);
+  r.int64(o, "count", out.count);
+}
+
+void read_put(FieldReader& r, object o, PutResponse& out) {
+  read_header(r, o, out.header);
+  object prev;
+  if (r.sub_object(o, "prev_kv", prev)) {
+    out.prev_kv.emplace();
+    read_kv(r, prev, *out.prev_kv);
+  }
+}
+
+void read_delete_range(FieldReader& r, object o, DeleteRangeResponse& out) {
+  read_header(r, o, out.header);
+  r.int64(o, "deleted", out.deleted);
+  read_kvs(r, o, "prev_kvs", out.prev_kvs);
+}
+
+void read_response_op(FieldReader& r, object o, std::vector<ResponseOp>& out) {
+  object sub;
+  if (r.sub_object(o, "response_range", sub)) {
+    RangeResponse range;
+    read_range(r, sub, range);
+    out.emplace_back(std::move(range));
+  } else if (r.sub_object(o, "response_put", sub)) {
+    PutResponse put;
+    read_put(r, sub, put);
+    out.emplace_back(std::move(put));
+  } else if (r.sub_object(o, "response_delete_range", sub)) {
+    DeleteRangeResponse del;
+    read_delete_range(r, sub, del);
+    out.emplace_back(std::move(del));
+  } else if (!r.failed()) {
+    // Nested txns are never sent by cairn, so never answered.
+    r.fail("responses", "an operation cairn did not send");
+  }
+}
+
+void read_event(FieldReader& r, object o, WatchEvent& ev) {
+  std::string type;
+  r.text(o, "type", type);
+  if (type == "DELETE") {
+    ev.type = WatchEvent::Type::del;
+  } else if (!type.empty() && type != "PUT") {
+    r.fail("type", "unknown event type");
+  }
+  object sub;
+  if (r.sub_object(o, "kv", sub)) {
+    read_kv(r, sub, ev.kv);
+  } else if (!r.failed()) {
+    r.fail("kv", "missing");
+  }
+  if (r.sub_object(o, "prev_kv", sub)) {
+    ev.prev_kv.emplace();
+    read_kv(r, sub, *ev.prev_kv);
+  }
+}
+
+void read_watch(FieldReader& r, object o, WatchMessage& out) {
+  read_header(r, o, out.header);
+  r.int64(o, "watch_id", out.watch_id);
+  r.boolean(o, "created", out.created);
+  r.boolean(o, "canceled", out.canceled);
+  r.int64(o, "compact_revision", out.compact_revision);
+  r.text(o, "cancel_reason", out.cancel_reason);
+  r.objects(o, "events", [&](object sub) {
+    out.events.emplace_back();
+    read_event(r, sub, out.events.back());
+  });
+  // Events of one message share one revision (reference §5.2): a message
+  // that mixes them is not etcd's, and applying it would misnumber rows.
+  for (const auto& ev : out.events) {
+    if (ev.kv.mod_revision <= 0) return r.fail("events", "an event without mod_revision");
+    if (ev.kv.mod_revision != out.events.front().kv.mod_revision)
+      return r.fail("events", "events of different revisions in one message");
+  }
+}
+
+void read_lease_grant(FieldReader& r, object o, LeaseGrantResponse& out) {
+  read_header(r, o, out.header);
+  r.int64(o, "ID", out.id);
+  r.int64(o, "TTL", out.ttl);
+  r.text(o, "error", out.error);
+}
+
+void read_lease_keepalive(FieldReader& r, object o, LeaseKeepAliveResponse& out) {
+  read_header(r, o, out.header);
+  r.int64(o, "ID", out.id);
+  r.int64(o, "TTL", out.ttl);
+}
+
+void read_member_list(FieldReader& r, object o, MemberListResponse& out) {
+  read_header(r, o, out.header);
+  r.objects(o, "members", [&](object sub) {
+    Member& m = out.members.emplace_back();
+    r.uint64(sub, "ID", m.id);
+    r.text(sub, "name", m.name);
+    r.strings(sub, "peerURLs", m.peer_urls);
+    r.strings(sub, "clientURLs", m.client_urls);
+    r.boolean(sub, "isLearner", m.is_learner);
+  });
+}
+
+// The gateway's error shapes: unary {"error":"t","message":"t","code":N};
+// streams (grpc-gateway v1) {"error":{"grpc_code":N,"http_code":H,"message":"t"}}.
+bool read_rpc_error(object o, DecodeStatus& status) {
+  element e;
+  if (o["error"].get(e)) return false;
+  std::string why;
+  FieldReader r(why);
+  status.code = DecodeStatus::Code::rpc_error;
+  int64_t code = 0;
+  object nested;
+  if (e.get_object().get(nested) == simdjson::SUCCESS) {
+    r.int64(nested, "grpc_code", code);
+    r.text(nested, "message", status.message);
+  } else {
+    // A lease grant answers {"error": ""} with nothing wrong: only a unary
+    // error carries "code".
+    element code_element;
+    if (o["code"].get(code_element)) return false;
+    r.int64(o, "code", code);
+    r.text(o, "message", status.message);
+    if (status.message.empty()) r.text(o, "error", status.message);
+  }
+  if (r.failed() || code < 0 || code > 16) {
+    status = DecodeStatus::bad("error object: " + (why.empty() ? "bad code" : why));
+    return true;
+  }
+  status.grpc_code = static_cast<int>(code);
+  return true;
+}
+
+// Parses json and runs read on its top-level object (or on "result" when
+// unwrap_result and the message has one, as stream lines do).
+template <typename Read>
+DecodeStatus decode_with(std::string_view json, bool unwrap_result, Read&& read) {
+  // One parser per thread: it keeps its buffers between messages.
+  thread_local simdjson::dom::parser parser;
+  element doc;
+  if (auto err = parser.parse(json.data(), json.size()).get(doc))
+    return DecodeStatus::bad(simdjson::error_message(err));
+  object top;
+  if (doc.get_object().get(top)) return DecodeStatus::bad("not a JSON object");
+  DecodeStatus status;
+  if (read_rpc_error(top, status)) return status;
+  object body = top;
+  if (unwrap_result) {
+    element result;
+    if (!top["result"].get(result) && result.get_object().get(body))
+      return DecodeStatus::bad("result: expected an object");
+  }
+  std::string why;
+  FieldReader r(why);
+  read(r, body);
+  if (r.failed()) return DecodeStatus::bad(std::move(why));
+  return DecodeStatus::success();
+}
+
+}  // namespace
+
+DecodeStatus decode_range(std::string_view json, RangeResponse& out) {
+  out = {};
+  return decode_with(json, false, [&](FieldReader& r, object o) { read_range(r, o, out); });
+}
+
+DecodeStatus decode_put(std::string_view json, PutResponse& out) {
+  out = {};
+  return decode_with(json, false, [&](FieldReader& r, object o) { read_put(r, o, out); });
+}
+
+DecodeStatus decode_delete_range(std::string_view json, DeleteRangeResponse& out) {
+  out = {};
+  return decode_with(json, false, [&](FieldReader& r, object o) { read_delete_range(r, o, out); });
+}
+
+DecodeStatus decode_txn(std::string_view json, TxnResponse& out) {
+  out = {};
+  return decode_with(json, false, [&](FieldReader& r, object o) {
+    read_header(r, o, out.header);
+    r.boolean(o, "succeeded", out.succeeded);
+    r.objects(o, "responses", [&](object sub) { read_response_op(r, sub, out.responses); });
+  });
+}
+
+DecodeStatus decode_watch_message(std::string_view json, WatchMessage& out) {
+  out = {};
+  return decode_with(json, true, [&](FieldReader& r, object o) { read_watch(r, o, out); });
+}
+
+DecodeStatus decode_lease_grant(std::string_view json, LeaseGrantResponse& out) {
+  out = {};
+  return decode_with(json, false, [&](FieldReader& r, object o) { read_lease_grant(r, o, out); });
+}
+
+DecodeStatus decode_lease_keepalive(std::string_view json, LeaseKeepAliveResponse& out) {
+  out = {};
+  return decode_with(json, true,
+                     [&](FieldReader& r, object o) { read_lease_keepalive(r, o, out); });
+}
+
+DecodeStatus decode_member_list(std::string_view json, MemberListResponse& out) {
+  out = {};
+  return decode_with(json, false, [&](FieldReader& r, object o) { read_member_list(r, o, out); });
+}
+
+}  // namespace cairn::etcd

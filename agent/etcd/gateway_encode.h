@@ -1,0 +1,37 @@
+// Request bodies for the etcd v3 JSON gateway.
+//
+// Keys and values go out as standard base64 (the gateway rejects URL-safe
+// base64), int64s as JSON strings (lease and member IDs exceed 2^53), enums
+// by name. Zero values are left out, as the gateway itself does. Each
+// function appends to a caller-owned buffer so a connection reuses one.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/etcd/gateway_types.h"
+
+namespace cairn::etcd {
+
+// The range_end that selects every key starting with prefix: the prefix
+// with its last byte that is not 0xff incremented, and what follows dropped.
+// An empty prefix or one of only 0xff bytes gives "\0" (every key).
+std::string prefix_end(std::string_view prefix);
+
+void encode_range(std::string& out, const RangeRequest& r);
+void encode_put(std::string& out, const PutRequest& r);
+void encode_delete_range(std::string& out, const DeleteRangeRequest& r);
+void encode_txn(std::string& out, const TxnRequest& t);
+// A watch stream's body: the gateway is half duplex, so every watch of a
+// stream is created by the one body sent when it opens (reference §2.4).
+void encode_watch_create(std::string& out, const WatchCreateRequest& w);
+void encode_lease_grant(std::string& out, int64_t ttl_seconds, int64_t id);
+void encode_lease_revoke(std::string& out, int64_t id);
+// One keepalive POST renews every lease it names (one result line each).
+void encode_lease_keepalive(std::string& out, const std::vector<int64_t>& ids);
+void encode_member_add(std::string& out, const std::vector<std::string>& peer_urls,
+                       bool is_learner);
+void encode_member_id(std::string& out, uint64_t id);  // remove and promote
+
+}  // namespace cairn::etcd

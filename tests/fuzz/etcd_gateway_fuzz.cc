@@ -1,0 +1,50 @@
+// Whatever an etcd member (or something pretending to be one) writes on a
+// gateway stream: the body is split into lines and every line goes through
+// every decoder. Bad input must end in a typed error, never a crash, and a
+// decoded watch message must hold what the decoder promises.
+#include <cstdint>
+#include <string_view>
+
+#include "agent/etcd/gateway_decode.h"
+#include "agent/etcd/stream_lines.h"
+
+using namespace cairn::etcd;
+
+namespace {
+
+void check_status(const DecodeStatus& st) {
+  if (!st.ok() && st.code == DecodeStatus::Code::malformed && st.message.empty()) __builtin_trap();
+  if (st.code == DecodeStatus::Code::rpc_error && (st.grpc_code < 0 || st.grpc_code > 16))
+    __builtin_trap();
+}
+
+void decode_line(std::string_view line) {
+  WatchMessage watch;
+  auto st = decode_watch_message(line, watch);
+  check_status(st);
+  if (st.ok()) {
+    for (const auto& ev : watch.events)
+      if (ev.kv.mod_revision != watch.events.front().kv.mod_revision) __builtin_trap();
+  }
+  RangeResponse range;
+  check_status(decode_range(line, range));
+  TxnResponse txn;
+  check_status(decode_txn(line, txn));
+  LeaseKeepAliveResponse keepalive;
+  check_status(decode_lease_keepalive(line, keepalive));
+  MemberListResponse members;
+  check_status(decode_member_list(line, members));
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view body(reinterpret_cast<const char*>(data), size);
+  StreamLines lines(4096);
+  // Feed in uneven pieces, as reads off a socket would come.
+  size_t step = 1 + (size % 7);
+  for (size_t at = 0; at < body.size(); at += step) {
+    if (!lines.feed(body.substr(at, step), decode_line)) break;
+  }
+  return 0;
+}
