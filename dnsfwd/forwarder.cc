@@ -855,12 +855,11 @@ void Forwarder::finish(Transaction& t, uint8_t* data) {
 }
 
 void Forwarder::on_udp_error(Upstream& up, uint32_t serial, int err) {
-  (void)err;
-  up.stats().errors.inc();
+  (void)err;  // counted and logged by the upstream
   note_health(up, up.health().on_failure());
   // Nothing listens there (ICMP port unreachable): every query still waiting
   // on that socket is lost; move each on to its next attempt now instead of
-  // letting it time out.
+  // letting it time out. The socket itself is read on (see upstream.h).
   for (auto& tp : pool_.all()) {
     Transaction& t = *tp;
     if (!t.in_use) continue;

@@ -5,8 +5,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string>
 
 #include "common/log.h"
 
@@ -36,6 +38,15 @@ uint32_t g_next_serial = 1;
 constexpr int kSendBatch = 64;
 constexpr size_t kSendSlot = 512;  // our queries: header, name, question, OPT
 
+// Reads and clears a socket's pending error (an ICMP error on a connected
+// UDP socket waits there until read). 0 when there was none.
+int take_socket_error(int fd) {
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return errno;
+  return err;
+}
+
 }  // namespace
 
 UpstreamStats::UpstreamStats(MetricsRegistry& r, const std::string& group,
@@ -50,6 +61,13 @@ UpstreamStats::UpstreamStats(MetricsRegistry& r, const std::string& group,
       errors(r.counter("cairn.dnsfwd.upstream_errors_total",
                        "Socket errors (refused, unreachable, send failures)",
                        {{"group", group}, {"upstream", address}})),
+      socket_errors(r.counter("cairn.dnsfwd.upstream_socket_errors_total",
+                              "Errors on UDP sockets to the upstream (ICMP unreachable, receive "
+                              "and send errors); the socket is read on",
+                              {{"group", group}, {"upstream", address}})),
+      sockets_replaced(r.counter("cairn.dnsfwd.upstream_sockets_replaced_total",
+                                 "UDP sockets replaced because they could not be polled again",
+                                 {{"group", group}, {"upstream", address}})),
       malformed(r.counter("cairn.dnsfwd.upstream_malformed_total", "Answers dropped as malformed",
                           {{"group", group}, {"upstream", address}})),
       mismatched(r.counter("cairn.dnsfwd.upstream_mismatched_total",
@@ -75,6 +93,8 @@ struct Upstream::UdpSocket {
   UvHandle<uv_poll_t> poll;
   uint32_t uses = 0;
   uint64_t retired_ms = 0;
+  // EPOLLERR reports in a row without an error to read (see on_udp_poll_error).
+  uint8_t unexplained_errors = 0;
 
   ~UdpSocket() {
     if (poll.initialized()) uv_poll_stop(poll.get());
@@ -245,19 +265,90 @@ std::unique_ptr<Upstream::UdpSocket> Upstream::open_udp(int& err) {
   s->fd = fd;
   s->serial = g_next_serial++;
   if (g_next_serial == 0) g_next_serial = 1;
-  uv_poll_init_socket(loop_, s->poll.get(), fd);
+  int rc = uv_poll_init_socket(loop_, s->poll.get(), fd);
+  if (rc < 0) {
+    err = -rc;
+    return nullptr;  // the destructor closes fd
+  }
   s->poll.mark_initialized();
   s->poll.get()->data = s.get();
-  uv_poll_start(s->poll.get(), UV_READABLE, [](uv_poll_t* p, int status, int) {
-    auto* sock = static_cast<UdpSocket*>(p->data);
-    if (!sock) return;
-    if (status < 0) {
-      sock->owner->handler_->on_udp_error(*sock->owner, sock->serial, -status);
-      return;
-    }
-    sock->owner->on_udp_readable(*sock);
-  });
+  if (!start_polling(*s)) {
+    err = EIO;
+    return nullptr;
+  }
   return s;
+}
+
+bool Upstream::start_polling(UdpSocket& s) {
+  return uv_poll_start(s.poll.get(), UV_READABLE, on_udp_poll) == 0;
+}
+
+void Upstream::on_udp_poll(uv_poll_t* poll, int status, int) {
+  auto* sock = static_cast<UdpSocket*>(poll->data);
+  if (!sock) return;
+  if (status < 0) {
+    sock->owner->on_udp_poll_error(*sock);
+    return;
+  }
+  sock->unexplained_errors = 0;
+  sock->owner->on_udp_readable(*sock);
+}
+
+// libuv stops a uv_poll_t for good when epoll reports EPOLLERR and calls back
+// with UV_EBADF, whatever the socket's real error. On a connected UDP socket
+// that is an ICMP error (port unreachable: the agent is restarting), pending
+// until read. So: clear it, poll again, read what was queued before it, then
+// fail the queries that were waiting on the socket. A socket that cannot be
+// polled again is replaced.
+void Upstream::on_udp_poll_error(UdpSocket& s) {
+  uint32_t serial = s.serial;
+  int err = take_socket_error(s.fd);
+  // No error to read happens once when a send on this socket took the error
+  // first (and reported it); twice in a row means a condition that reading
+  // SO_ERROR does not clear, and polling again would only spin.
+  s.unexplained_errors = err ? 0 : static_cast<uint8_t>(s.unexplained_errors + 1);
+  if (s.unexplained_errors >= 2 || !start_polling(s)) {
+    replace_socket(s);  // s is retired: still alive, no longer used
+    report_udp_error(serial, err ? err : EIO, SocketFate::replaced);
+    return;
+  }
+  on_udp_readable(s);
+  if (err) report_udp_error(serial, err, SocketFate::kept);
+}
+
+void Upstream::replace_socket(const UdpSocket& s) {
+  auto slot = std::find_if(sockets_.begin(), sockets_.end(),
+                           [&s](const std::unique_ptr<UdpSocket>& p) { return p.get() == &s; });
+  if (slot == sockets_.end()) return;  // retired already: closed after its grace time
+  stats_.sockets_replaced.inc();
+  if (uv_is_active(s.poll.base())) uv_poll_stop(s.poll.get());
+  (*slot)->retired_ms = uv_now(loop_);
+  retired_.push_back(std::move(*slot));
+  int err = 0;
+  auto fresh = open_udp(err);
+  if (fresh) {
+    *slot = std::move(fresh);
+  } else {
+    sockets_.erase(slot);  // next_socket() opens one when the pool is short
+    next_socket_ = 0;
+  }
+}
+
+// Every UDP socket error ends here: counted once, logged at most once a
+// second per upstream, then the forwarder fails the waiting queries over.
+void Upstream::report_udp_error(uint32_t serial, int err, SocketFate fate) {
+  stats_.errors.inc();
+  stats_.socket_errors.inc();
+  if (socket_error_log_.allow(uv_now(loop_))) {
+    std::string suppressed = std::to_string(socket_error_log_.suppressed());
+    log::warn("dnsfwd", "upstream socket error",
+              {{"upstream", address_},
+               {"group", group_name_},
+               {"error", std::strerror(err)},
+               {"socket", fate == SocketFate::kept ? "kept" : "replaced"},
+               {"suppressed", suppressed}});
+  }
+  handler_->on_udp_error(*this, serial, err);
 }
 
 Upstream::UdpSocket* Upstream::next_socket(int& err) {
@@ -318,8 +409,7 @@ void Upstream::flush() {
       int err = n < 0 ? errno : EIO;
       uint32_t serial = s->serial;
       batch_->count = 0;  // the handler may queue retries right away
-      stats_.errors.inc();
-      handler_->on_udp_error(*this, serial, err);
+      report_udp_error(serial, err, SocketFate::kept);
       return;
     }
     sent += n;
@@ -342,10 +432,11 @@ void Upstream::on_udp_readable(UdpSocket& s) {
   for (int round = 0; round < 8; ++round) {
     int n = ::recvmmsg(s.fd, g_recv.msgs, kRecvBatch, MSG_DONTWAIT, nullptr);
     if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
-      stats_.errors.inc();
-      handler_->on_udp_error(*this, serial, errno);
-      continue;  // the error is reported once; datagrams may still be queued
+      int err = errno;
+      if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR) return;
+      // Reading cleared the error (it is reported once); datagrams may still be queued.
+      report_udp_error(serial, err, SocketFate::kept);
+      continue;
     }
     for (int i = 0; i < n; ++i) {
       bool cut = g_recv.msgs[i].msg_hdr.msg_flags & MSG_TRUNC;
@@ -430,6 +521,16 @@ void Upstream::tcp_closed(TcpConn* c) {
 void Upstream::maintain(uint64_t now_ms) {
   while (!retired_.empty() && retired_.front()->retired_ms + grace_ms_ <= now_ms)
     retired_.pop_front();
+  // A safety net: errors re-arm their socket above, but a socket that is no
+  // longer polled for any reason would leave its answers unread for good.
+  for (size_t i = 0; i < sockets_.size(); ++i) {
+    UdpSocket& s = *sockets_[i];
+    if (uv_is_active(s.poll.base())) continue;
+    uint32_t serial = s.serial;
+    replace_socket(s);  // retired: alive until after the loop
+    report_udp_error(serial, EIO, SocketFate::replaced);
+    break;  // the handler may have changed the pool; the rest at the next tick
+  }
   stats_.healthy.set(health_.up() ? 1 : 0);
   stats_.srtt.set(health_.srtt_us() / 1e6);
 }

@@ -14,6 +14,15 @@
 // in batches, so a burst of cache misses or .consul lookups costs a few
 // syscalls rather than one or two per query.
 //
+// A socket error (an ICMP port unreachable while the upstream restarts, a
+// failed receive or send) fails the queries waiting on that socket over to
+// their next attempt, is counted and logged (one line a second at most), and
+// the socket keeps being read: libuv stops polling a descriptor that reports
+// EPOLLERR, so the error is cleared and the socket polled again, or the
+// socket is replaced when that is not possible. Whatever stops a socket's
+// polling, the next maintain() replaces it, so an upstream is never left
+// with sockets nobody reads.
+//
 // TCP is for answers that came back truncated: one query per connection at
 // a time, connections kept idle for reuse for a few seconds.
 #pragma once
@@ -31,6 +40,7 @@
 #include "dnsfwd/address.h"
 #include "dnsfwd/config.h"
 #include "dnsfwd/health.h"
+#include "dnsfwd/log_throttle.h"
 #include "dnsfwd/token_bucket.h"
 
 namespace cairn::dnsfwd {
@@ -44,7 +54,9 @@ class UpstreamHandler {
   // truncated: the datagram was larger than the receive buffer (treated like TC).
   virtual void on_udp_answer(Upstream& up, uint32_t serial, uint8_t* data, size_t len,
                              bool truncated) = 0;
-  // An ICMP error reported on a socket (ECONNREFUSED: nothing listens there).
+  // An error reported on a socket (ECONNREFUSED: an ICMP port unreachable,
+  // nothing listens there); every query waiting on that socket is lost. The
+  // upstream has counted and logged it already.
   virtual void on_udp_error(Upstream& up, uint32_t serial, int err) = 0;
   virtual void on_tcp_answer(Upstream& up, uint64_t cookie, uint8_t* data, size_t len) = 0;
   virtual void on_tcp_error(Upstream& up, uint64_t cookie, int err) = 0;
@@ -55,7 +67,11 @@ struct UpstreamStats {
   Counter& sent;
   Counter& answers;
   Counter& timeouts;
-  Counter& errors;      // socket errors (refused, unreachable, send failures)
+  Counter& errors;  // socket errors (refused, unreachable, send failures), UDP and TCP
+  // The UDP part: errors on the connected sockets, which are read on.
+  Counter& socket_errors;
+  // UDP sockets that could not be polled again and were replaced.
+  Counter& sockets_replaced;
   Counter& malformed;   // answers that failed the scanner
   Counter& mismatched;  // right ID, wrong question (dropped: possible spoofing)
   Counter& tcp_fallbacks;
@@ -92,7 +108,8 @@ class Upstream {
   // Forgets a TCP query (its transaction is done); its connection is closed.
   void cancel_tcp(uint64_t cookie);
 
-  // Closes retired UDP sockets whose late answers are no longer wanted.
+  // Closes retired UDP sockets whose late answers are no longer wanted, and
+  // replaces any socket that is no longer polled.
   void maintain(uint64_t now_ms);
   void shutdown();
 
@@ -103,9 +120,15 @@ class Upstream {
   struct TcpConn;
   struct SendBatch;
   friend struct TcpConn;
+  enum class SocketFate : uint8_t { kept, replaced };
   std::unique_ptr<UdpSocket> open_udp(int& err);
+  bool start_polling(UdpSocket& s);
+  static void on_udp_poll(uv_poll_t* poll, int status, int events);
   UdpSocket* next_socket(int& err);
   void on_udp_readable(UdpSocket& s);
+  void on_udp_poll_error(UdpSocket& s);
+  void replace_socket(const UdpSocket& s);
+  void report_udp_error(uint32_t serial, int err, SocketFate fate);
   void tcp_closed(TcpConn* c);
 
   uv_loop_t* loop_;
@@ -126,6 +149,7 @@ class Upstream {
   UvHandle<uv_check_t> flush_after_poll_;
   UvHandle<uv_prepare_t> flush_before_poll_;
   std::vector<TcpConn*> tcp_;  // owned; deleted from their close callback
+  LogThrottle socket_error_log_{1000};
 };
 
 }  // namespace cairn::dnsfwd

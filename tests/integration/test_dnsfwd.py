@@ -13,6 +13,7 @@ import threading
 import time
 
 import dns.edns
+import dns.exception
 import dns.flags
 import dns.message
 import dns.rcode
@@ -604,3 +605,102 @@ def test_idle_and_half_sent_tcp_connections_are_closed(daemons, tmp_path, fakes)
     partial.close()
     # Slots are free again for real clients.
     assert addrs(fwd.q("after.example.com", tcp=True)) == ["192.0.2.1"]
+
+
+# -- an upstream that was down for a moment (issue 12, defect 1)
+#
+# A loopback upstream that is not running answers every query with an ICMP
+# port unreachable, which the kernel reports as an error on the forwarder's
+# connected UDP socket. That error once stopped the socket being polled for
+# good; with rotate_after 0 (the loopback default, set explicitly here so
+# rotation cannot hide it) the sockets were never replaced, and every query
+# failed after the upstream came back. Now the answers must return within one
+# health-probe interval.
+
+PROBE_INTERVAL_S = 1.0
+QUERY_BUDGET_S = 1.0  # FAST["total"]: a query sent just before recovery may still fail
+
+
+def refusing_group(servers, **extra):
+    """A group whose sockets are never rotated and whose probes run every PROBE_INTERVAL_S."""
+    return group(servers, rotate_after=0, udp_sockets=4,
+                 health={"probe_interval": f"{int(PROBE_INTERVAL_S * 1000)}ms"}, **extra)
+
+
+def fail_on_every_socket(fwd, domain):
+    """Queries while the upstream is gone: each attempt goes out on the next socket
+    of the pool and comes back as a port unreachable."""
+    for i in range(8):
+        try:
+            r = fwd.q(f"down{i}.{domain}", timeout=QUERY_BUDGET_S + 1)
+            assert r.rcode() == dns.rcode.SERVFAIL, r
+        except dns.exception.Timeout:
+            pass
+
+
+def answered(fwd, name, want):
+    try:
+        r = fwd.q(name, timeout=QUERY_BUDGET_S + 0.5)
+    except dns.exception.Timeout:
+        return False
+    return r.rcode() == dns.rcode.NOERROR and addrs(r) == [want]
+
+
+def socket_errors(fwd, group_name, address):
+    return fwd.metric("cairn_dnsfwd_upstream_socket_errors_total", group=group_name,
+                      upstream=address)
+
+
+def test_agent_restart_is_answered_again_within_one_probe_interval(daemons, tmp_path, fakes,
+                                                                    agent):
+    up = fakes()
+    agent_address = f"127.0.0.1:{agent.dns_port}"
+    fwd = Fwd(daemons, tmp_path, {
+        "upstreams": group([up.address]),
+        "routes": [dict(refusing_group([agent_address]), domains=["consul"], agent=True)],
+    })
+    name = f"{agent.name}.node.consul"
+    assert addrs(fwd.q(name)) == ["127.0.0.1"]
+
+    agent.kill9()
+    fail_on_every_socket(fwd, "node.consul")
+    wait_for(lambda: fwd.metric("cairn_dnsfwd_upstream_healthy", group="consul",
+                                upstream=agent_address) == 0, 5, "the agent to be marked down")
+
+    agent.start()  # same ports
+    wait_for(lambda: dns_query(agent.dns_port, name, timeout=0.5).rcode() == dns.rcode.NOERROR,
+             10, "the restarted agent to answer DNS itself")
+    wait_for(lambda: answered(fwd, name, "127.0.0.1"), PROBE_INTERVAL_S + QUERY_BUDGET_S,
+             f"{name} through the forwarder after the agent restarted")
+    wait_for(lambda: fwd.metric("cairn_dnsfwd_upstream_healthy", group="consul",
+                                upstream=agent_address) == 1, PROBE_INTERVAL_S + QUERY_BUDGET_S,
+             "the agent to be marked up again")
+    assert socket_errors(fwd, "consul", agent_address) >= 1
+    # Read on after the error, not replaced by the safety net.
+    assert fwd.metric("cairn_dnsfwd_upstream_sockets_replaced_total", group="consul",
+                      upstream=agent_address) == 0
+    assert "upstream socket error" in fwd.log()
+    assert up.count() == 0  # *.consul never leaked to the default group
+
+
+def test_loopback_upstream_down_for_a_moment_is_used_again(daemons, tmp_path, fakes):
+    up = fakes()
+    fwd = Fwd(daemons, tmp_path, {"upstreams": refusing_group([up.address])})
+    assert addrs(fwd.q("before.example.com")) == ["192.0.2.1"]
+
+    port = up.port
+    up.stop()
+    fail_on_every_socket(fwd, "example.com")
+
+    back = fakes(port=port)  # a plain UDP DNS responder again on the same port
+    names = (f"after{i}.example.com" for i in range(1000))  # fresh names: nothing from the cache
+    wait_for(lambda: answered(fwd, next(names), "192.0.2.1"), PROBE_INTERVAL_S + QUERY_BUDGET_S,
+             "answers from the upstream that came back on the same port")
+    assert back.count() >= 1
+    # Every socket of the pool reads again, not just one: a burst spread over all of them.
+    for i in range(16):
+        assert addrs(fwd.q(f"burst{i}.example.com")) == ["192.0.2.1"]
+    assert socket_errors(fwd, "default", up.address) >= 1
+    assert fwd.metric("cairn_dnsfwd_upstream_sockets_replaced_total", group="default",
+                      upstream=up.address) == 0
+    assert "upstream socket error" in fwd.log()
