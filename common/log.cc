@@ -56,35 +56,61 @@ bool needs_quotes(std::string_view s) {
 bool parse_level(std::string_view t, Level& out) {
   std::string s(t);
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (s == "trace") out = Level::trace;
-  else if (s == "debug") out = Level::debug;
-  else if (s == "info") out = Level::info;
-  else if (s == "warn" || s == "warning") out = Level::warn;
-  else if (s == "err" || s == "error") out = Level::error;
-  else if (s == "off") out = Level::off;
-  else return false;
+  if (s == "trace")
+    out = Level::trace;
+  else if (s == "debug")
+    out = Level::debug;
+  else if (s == "info")
+    out = Level::info;
+  else if (s == "warn" || s == "warning")
+    out = Level::warn;
+  else if (s == "err" || s == "error")
+    out = Level::error;
+  else if (s == "off")
+    out = Level::off;
+  else
+    return false;
   return true;
 }
 
 std::string_view level_name(Level l) {
   switch (l) {
-    case Level::trace: return "trace";
-    case Level::debug: return "debug";
-    case Level::info: return "info";
-    case Level::warn: return "warn";
-    case Level::error: return "error";
-    case Level::off: return "off";
+    case Level::trace:
+      return "trace";
+    case Level::debug:
+      return "debug";
+    case Level::info:
+      return "info";
+    case Level::warn:
+      return "warn";
+    case Level::error:
+      return "error";
+    case Level::off:
+      return "off";
   }
   return "info";
 }
 
-void set_level(Level l) { g_level.store(l, std::memory_order_relaxed); }
-Level level() { return g_level.load(std::memory_order_relaxed); }
-void set_json(bool j) { g_json.store(j, std::memory_order_relaxed); }
-void set_sink(void (*sink)(std::string_view)) { g_sink = sink; }
+void set_level(Level l) {
+  g_level.store(l, std::memory_order_relaxed);
+}
+Level level() {
+  return g_level.load(std::memory_order_relaxed);
+}
+void set_json(bool j) {
+  g_json.store(j, std::memory_order_relaxed);
+}
+void set_sink(void (*sink)(std::string_view)) {
+  g_sink = sink;
+}
 
 void write(Level lvl, std::string_view module, std::string_view message,
            std::initializer_list<Field> fields) {
+  write(lvl, module, message, std::span<const Field>(fields.begin(), fields.size()));
+}
+
+void write(Level lvl, std::string_view module, std::string_view message,
+           std::span<const Field> fields) {
   std::string line;
   line.reserve(128);
   if (g_json) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,8 +28,13 @@ void set_sink(void (*sink)(std::string_view line));
 using Field = std::pair<std::string_view, std::string_view>;
 void write(Level level, std::string_view module, std::string_view message,
            std::initializer_list<Field> fields = {});
+// Fields known only at run time (a child process's log line relayed).
+void write(Level level, std::string_view module, std::string_view message,
+           std::span<const Field> fields);
 
-inline bool enabled(Level l) { return l >= level(); }
+inline bool enabled(Level l) {
+  return l >= level();
+}
 
 inline void trace(std::string_view m, std::string_view msg, std::initializer_list<Field> f = {}) {
   if (enabled(Level::trace)) write(Level::trace, m, msg, f);
