@@ -692,6 +692,10 @@ std::string Agent::reload() {
           err = def.file + ":" + std::to_string(c.line) + ": " + r.message;
   }
   if (!err.empty()) {
+    metrics_
+        .counter("cairn.agent.config_reload_failures",
+                 "Configuration reloads refused (syntax, limits, duplicate keys, invalid values)")
+        .inc();
     log::error("agent", "reload failed, keeping the running configuration", {{"error", err}});
     return err;
   }

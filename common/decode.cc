@@ -66,9 +66,19 @@ void Decoder::fail(const Value& at, std::string message) const {
 void Decoder::object(const Value& v, const std::function<bool(std::string_view, const Value&)>& f) {
   if (v.is_null()) return;
   if (v.kind != Value::Kind::object) fail(v, "expected a map, got " + describe(v));
+  // Keys match case- and underscore-insensitively, so "NodeName" and
+  // "node_name" are one field: in a config file, giving it twice is a mistake
+  // that last-wins (or, for lists, both-apply) would hide.
+  std::map<std::string, std::string_view> spelled_as;
   for (const auto& [key, field] : v.fields) {
     Scope scope(*this, key);
-    if (!f(normalize_key(key), field) && strict_) fail(field, "unknown field");
+    std::string normalized = normalize_key(key);
+    if (strict_) {
+      auto [first, fresh] = spelled_as.emplace(normalized, key);
+      if (!fresh)
+        fail(field, "duplicate field (also given as \"" + std::string(first->second) + "\")");
+    }
+    if (!f(normalized, field) && strict_) fail(field, "unknown field");
   }
 }
 

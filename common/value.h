@@ -58,13 +58,37 @@ struct Value {
 std::string normalize_key(std::string_view key);
 
 struct ParseError {
+  enum class Code : uint8_t {
+    syntax,         // not YAML/JSON at all
+    too_deep,       // nested deeper than kMaxParseDepth
+    too_large,      // expands (through YAML aliases) beyond ParseLimits
+    duplicate_key,  // a map names one key twice
+  };
+  Code code = Code::syntax;
   int line = 0;
   int column = 0;
   std::string message;
 };
 
-// YAML 1.2 (and therefore also JSON) text. Returns false and fills err on a syntax error.
-bool parse_yaml(std::string_view text, Value& out, ParseError& err);
+inline constexpr int kMaxParseDepth = 64;
+
+// What one YAML document may expand to. YAML aliases (*name) repeat their
+// anchor's whole subtree, so a few hundred bytes of nested aliases name
+// billions of values ("billion laughs"). The bounds are on the expanded
+// document and are counted before anything is built, in at most max_values
+// steps, so a bomb costs neither time nor memory. Config files are the only
+// YAML the daemons read; the defaults leave a config with tens of thousands of
+// service definitions far below them.
+struct ParseLimits {
+  size_t max_values = 1'000'000;      // scalars, lists and maps after alias expansion
+  size_t max_text_bytes = 64u << 20;  // scalar and key bytes after alias expansion
+  bool reject_duplicate_keys = true;  // YAML 1.2 requires unique keys; last-wins hides mistakes
+};
+
+// YAML 1.2 (and therefore also JSON) text. Returns false and fills err on a
+// syntax error, a document beyond limits or a repeated map key.
+bool parse_yaml(std::string_view text, Value& out, ParseError& err,
+                const ParseLimits& limits = ParseLimits{});
 // Strict JSON (HTTP bodies); uses simdjson. Depth and size are bounded by the caller.
 bool parse_json(std::string_view text, Value& out, ParseError& err);
 

@@ -145,7 +145,9 @@ void merge_file(Config& cfg, const std::string& path, const std::string& content
   Value root;
   ParseError perr;
   if (!parse_yaml(contents, root, perr))
-    throw DecodeError(path, perr.line, "", "syntax error: " + perr.message);
+    throw DecodeError(
+        path, perr.line, "",
+        perr.code == ParseError::Code::syntax ? "syntax error: " + perr.message : perr.message);
   if (root.is_null()) return;  // an empty file (or only comments)
   Decoder d(path, true);
   size_t first_service = cfg.services.size(), first_check = cfg.checks.size();

@@ -10,8 +10,8 @@ def daemons(tmp_path):
     """Starts daemons for a test and stops them after it, failing on sanitizer reports."""
     started = []
 
-    def start(args, name="daemon", env=None):
-        d = Daemon(args, tmp_path / f"{name}-{len(started)}.log", env=env)
+    def start(args, name="daemon", env=None, preexec_fn=None):
+        d = Daemon(args, tmp_path / f"{name}-{len(started)}.log", env=env, preexec_fn=preexec_fn)
         started.append(d)
         return d
 

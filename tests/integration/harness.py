@@ -8,6 +8,7 @@ import http.client
 import json
 import os
 import pathlib
+import resource
 import signal
 import socket
 import subprocess
@@ -18,6 +19,25 @@ BUILD = pathlib.Path(os.environ.get("CAIRN_BUILD_DIR", ROOT / "build"))
 SANITIZED = os.environ.get("CAIRN_SANITIZED") == "1"
 # Sanitized builds run several times slower: scale waits, never assertions on speed.
 SLOW = 4.0 if SANITIZED else 1.0
+
+
+MEMORY_CAP_MB = 512
+
+
+def memory_capped(env=None, mb: int = MEMORY_CAP_MB):
+    """(preexec_fn, env) for a child whose memory must stay bounded: a runaway
+    allocation then fails fast instead of exhausting the machine. ASan reserves
+    terabytes of address space for its shadow, so sanitized builds get ASan's
+    own RSS limit (with room for its overhead) instead of RLIMIT_AS."""
+    env = dict(env or {})
+    if SANITIZED:
+        opts = env.get("ASAN_OPTIONS", os.environ.get("ASAN_OPTIONS", ""))
+        env["ASAN_OPTIONS"] = (opts + ":" if opts else "") + f"hard_rss_limit_mb={mb * 2}"
+        return None, env
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (mb << 20, mb << 20))
+    return cap, env
 
 
 def binary(name: str) -> str:
@@ -59,14 +79,15 @@ def wait_for(cond, timeout: float, what: str, interval: float = 0.02):
 
 
 class Daemon:
-    def __init__(self, args, log_path: pathlib.Path, env=None):
+    def __init__(self, args, log_path: pathlib.Path, env=None, preexec_fn=None):
         self.args = [str(a) for a in args]
         self.log_path = log_path
         self.log = open(log_path, "ab")
         full_env = dict(os.environ)
         full_env.update(env or {})
         self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT,
-                                     env=full_env, start_new_session=True)
+                                     env=full_env, start_new_session=True,
+                                     preexec_fn=preexec_fn)
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -191,9 +212,10 @@ class Agent:
             a += ["-data-dir", self.data_dir]
         return a + self.extra_args
 
-    def start(self, wait=True):
+    def start(self, wait=True, **daemon_kw):
+        """daemon_kw (env, preexec_fn) go to the Daemon, e.g. from memory_capped()."""
         self.http.close()
-        self.daemon = self.start_daemon(self.args(), name=self.name)
+        self.daemon = self.start_daemon(self.args(), name=self.name, **daemon_kw)
         if wait:
             self.wait_ready()
         return self

@@ -35,14 +35,14 @@ def group(servers, **extra):
 class Fwd:
     """A running cairn-dnsfwd on a free loopback port with a given config."""
 
-    def __init__(self, daemons, tmp_path, config, name="dnsfwd"):
+    def __init__(self, daemons, tmp_path, config, name="dnsfwd", **daemon_kw):
         self.tmp_path = tmp_path
         self.port = free_port()
         self.metrics_port = free_port()
         self.path = tmp_path / "dnsfwd.yaml"
         self.write(config)
         self.daemon = daemons([binary("cairn-dnsfwd"), "-config", self.path, "-log-level", "debug"],
-                              name)
+                              name, **daemon_kw)
         self.http = Http("127.0.0.1", self.metrics_port)
         wait_for(lambda: self.http.get("/status").status == 200, 10, "cairn-dnsfwd to start")
 

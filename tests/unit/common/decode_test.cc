@@ -49,6 +49,23 @@ TEST_CASE("strict decoders reject unknown keys, lenient ones skip them") {
   CHECK_NOTHROW(lenient.object(v, [](std::string_view k, const Value&) { return k == "a"; }));
 }
 
+TEST_CASE("strict decoders reject one field given twice in two spellings") {
+  Value v = yaml("NodeName: a\nport: 1\nnode_name: b\n");
+  Decoder strict("x.yaml", true);
+  try {
+    strict.object(v, [](std::string_view, const Value&) { return true; });
+    FAIL("expected an error");
+  } catch (const DecodeError& e) {
+    CHECK(format_decode_error(e) ==
+          "x.yaml:3: node_name: duplicate field (also given as \"NodeName\")");
+  }
+  // HTTP bodies stay lenient, as Go's encoding/json is.
+  Decoder lenient("", false);
+  int seen = 0;
+  lenient.object(v, [&](std::string_view, const Value&) { return ++seen > 0; });
+  CHECK(seen == 3);
+}
+
 TEST_CASE("json bodies keep exact kinds and keys normalize") {
   Value v;
   ParseError err;
