@@ -225,7 +225,10 @@ state::LimitCheck check_definition_limits(const ServiceDefinition& def) {
 std::string validate_check(CheckSpec& c, bool standalone) {
   using state::kCritical;
   const state::CheckDefinition& def = *c.def;
-  if (auto e = check_spec_limits("", c)) return e->message;
+  // Embedded checks were bounded with their service, before their IDs and
+  // names were derived from it.
+  if (standalone)
+    if (auto e = check_spec_limits("", c)) return e->message;
   if (standalone && c.name.empty()) return "Missing check name";
   if (!c.status.empty() && !state::is_valid_status(c.status))
     return "Status: invalid check status \"" + c.status + "\" (passing, warning or critical)";

@@ -83,12 +83,13 @@ state::LimitCheck register_request_limits(const state::RegisterRequest& req) {
   if (auto e = state::check_identifier("Address", req.address)) return e;
   if (auto e = state::check_meta("NodeMeta", req.node_meta)) return e;
   if (req.tagged_addresses.size() > state::kMaxTaggedAddresses)
-    return state::LimitError{"tagged_addresses",
-                             "TaggedAddresses: " + std::to_string(req.tagged_addresses.size()) +
-                                 " addresses are too many, max: " +
-                                 std::to_string(state::kMaxTaggedAddresses)};
+    return state::LimitError{
+        "tagged_addresses",
+        "TaggedAddresses: " + std::to_string(req.tagged_addresses.size()) +
+            " addresses are too many, max: " + std::to_string(state::kMaxTaggedAddresses)};
   if (req.service)
-    if (auto e = state::check_service(*req.service)) return state::LimitError{e->limit, "Service." + e->message};
+    if (auto e = state::check_service(*req.service))
+      return state::LimitError{e->limit, "Service." + e->message};
   if (auto e = state::check_check_count(req.checks.size())) return e;
   for (size_t i = 0; i < req.checks.size(); ++i)
     if (auto e = state::check_check("Checks[" + std::to_string(i) + "].", req.checks[i])) return e;

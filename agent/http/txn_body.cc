@@ -10,10 +10,11 @@ namespace cairn::http_api {
 
 bool parse_txn_body(const std::string& body, TxnBody& out, TxnBodyError& err) {
   if (body.size() > kTxnMaxBodyBytes) {
-    err = {413, "Request body(" + std::to_string(body.size()) +
-                    " bytes) too large, max size: " + std::to_string(kTxnMaxBodyBytes) +
-                    " bytes. See https://developer.hashicorp.com/docs/agent/config/"
-                    "config-files#txn_max_req_len.",
+    err = {413,
+           "Request body(" + std::to_string(body.size()) +
+               " bytes) too large, max size: " + std::to_string(kTxnMaxBodyBytes) +
+               " bytes. See https://developer.hashicorp.com/docs/agent/config/"
+               "config-files#txn_max_req_len.",
            {}};
     return false;
   }
@@ -28,8 +29,9 @@ bool parse_txn_body(const std::string& body, TxnBody& out, TxnBodyError& err) {
     return false;
   }
   if (root.items.size() > kTxnMaxOps) {
-    err = {413, "Transaction contains too many operations (" + std::to_string(root.items.size()) +
-                    " > " + std::to_string(kTxnMaxOps) + ")",
+    err = {413,
+           "Transaction contains too many operations (" + std::to_string(root.items.size()) +
+               " > " + std::to_string(kTxnMaxOps) + ")",
            {}};
     return false;
   }
@@ -63,9 +65,8 @@ bool parse_txn_body(const std::string& body, TxnBody& out, TxnBodyError& err) {
         if (!limit) limit = state::check_identifier("Session", op.session);
         if (limit) {
           err.limit = limit->limit;
-          throw DecodeError("", 0, "",
-                            "\x02Operation " + std::to_string(out.ops.size()) + ": " +
-                                limit->message);
+          throw DecodeError(
+              "", 0, "", "\x02Operation " + std::to_string(out.ops.size()) + ": " + limit->message);
         }
         if (op.value.size() > kKVMaxValueBytes)
           throw DecodeError("", 0, "",

@@ -5,11 +5,12 @@ namespace cairn::state {
 namespace {
 
 std::string limit_too_long(std::string_view field, size_t size, size_t max) {
-  return std::string(field) + ": " + std::to_string(size) + " bytes is too long, max size: " +
-         std::to_string(max) + " bytes";
+  return std::string(field) + ": " + std::to_string(size) +
+         " bytes is too long, max size: " + std::to_string(max) + " bytes";
 }
 
-std::string limit_too_many(std::string_view field, size_t count, std::string_view what, size_t max) {
+std::string limit_too_many(std::string_view field, size_t count, std::string_view what,
+                           size_t max) {
   return std::string(field) + ": " + std::to_string(count) + " " + std::string(what) +
          " are too many, max: " + std::to_string(max);
 }
@@ -18,10 +19,9 @@ std::string limit_too_many(std::string_view field, size_t count, std::string_vie
 
 LimitCheck check_kv_key(std::string_view key) {
   if (key.size() <= kMaxKVKeyBytes) return std::nullopt;
-  return LimitError{"kv_key_bytes",
-                    "Invalid key: " + std::to_string(key.size()) +
-                        " bytes is too long, max size: " + std::to_string(kMaxKVKeyBytes) +
-                        " bytes"};
+  return LimitError{"kv_key_bytes", "Invalid key: " + std::to_string(key.size()) +
+                                        " bytes is too long, max size: " +
+                                        std::to_string(kMaxKVKeyBytes) + " bytes"};
 }
 
 LimitCheck check_identifier(std::string_view field, std::string_view value) {
@@ -34,7 +34,8 @@ LimitCheck check_tags(std::string_view field, const std::vector<std::string>& ta
     return LimitError{"tags", limit_too_many(field, tags.size(), "tags", kMaxTags)};
   for (const auto& t : tags)
     if (t.size() > kMaxTagBytes)
-      return LimitError{"tag_bytes", limit_too_long(std::string(field) + ": a tag", t.size(), kMaxTagBytes)};
+      return LimitError{"tag_bytes",
+                        limit_too_long(std::string(field) + ": a tag", t.size(), kMaxTagBytes)};
   return std::nullopt;
 }
 
@@ -48,9 +49,8 @@ LimitCheck check_meta(std::string_view field, const std::map<std::string, std::s
                                     "...\" is longer than " + std::to_string(kMaxMetaKeyLength) +
                                     " characters"};
     if (v.size() > kMaxMetaValueLength)
-      return LimitError{"meta", std::string(field) + ": value of \"" + k +
-                                    "\" is longer than " + std::to_string(kMaxMetaValueLength) +
-                                    " characters"};
+      return LimitError{"meta", std::string(field) + ": value of \"" + k + "\" is longer than " +
+                                    std::to_string(kMaxMetaValueLength) + " characters"};
   }
   return std::nullopt;
 }
@@ -58,7 +58,7 @@ LimitCheck check_meta(std::string_view field, const std::map<std::string, std::s
 LimitCheck check_check_count(size_t count) {
   if (count <= kMaxChecksPerRegistration) return std::nullopt;
   return LimitError{"checks", limit_too_many("Checks", count, "checks in one registration",
-                                       kMaxChecksPerRegistration)};
+                                             kMaxChecksPerRegistration)};
 }
 
 LimitCheck check_service(const Service& s) {
@@ -69,7 +69,7 @@ LimitCheck check_service(const Service& s) {
   if (s.tagged_addresses.size() > kMaxTaggedAddresses)
     return LimitError{"tagged_addresses",
                       limit_too_many("TaggedAddresses", s.tagged_addresses.size(), "addresses",
-                               kMaxTaggedAddresses)};
+                                     kMaxTaggedAddresses)};
   for (const auto& entry : s.tagged_addresses)
     if (auto e = check_identifier("TaggedAddresses", entry.first)) return e;
   return std::nullopt;
