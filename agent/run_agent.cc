@@ -119,6 +119,13 @@ int run_agent(const std::vector<std::string>& args) {
                 {{"node", agent.config().node_name},
                  {"datacenter", agent.config().datacenter},
                  {"http_port", std::to_string(agent.http_port())}});
+      // Until the servers issue makes the replicated tables durable through
+      // etcd, these live only in this process: say so where operators look.
+      if (!agent.config().dev)
+        log::warn("agent",
+                  "KV, sessions and prepared queries are kept in memory only and are lost when "
+                  "the agent restarts (durability arrives with the servers issue)",
+                  {{"data_dir", agent.config().data_dir}});
       bool stopping = false;
       std::unique_ptr<SignalWatch> term, intr, hup;
       auto finish = [&] {

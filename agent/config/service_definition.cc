@@ -207,9 +207,28 @@ bool valid_meta_key(const std::string& k) {
 
 }  // namespace
 
+state::LimitCheck check_spec_limits(std::string_view field, const CheckSpec& c) {
+  std::string f(field);
+  if (auto e = state::check_identifier(f + "CheckID", c.id)) return e;
+  if (auto e = state::check_identifier(f + "Name", c.name)) return e;
+  return state::check_identifier(f + "ServiceID", c.service_id);
+}
+
+state::LimitCheck check_definition_limits(const ServiceDefinition& def) {
+  if (auto e = state::check_service(def.service)) return e;
+  if (auto e = state::check_check_count(def.checks.size())) return e;
+  for (size_t i = 0; i < def.checks.size(); ++i)
+    if (auto e = check_spec_limits("Checks[" + std::to_string(i) + "].", def.checks[i])) return e;
+  return std::nullopt;
+}
+
 std::string validate_check(CheckSpec& c, bool standalone) {
   using state::kCritical;
   const state::CheckDefinition& def = *c.def;
+  // Embedded checks were bounded with their service, before their IDs and
+  // names were derived from it.
+  if (standalone)
+    if (auto e = check_spec_limits("", c)) return e->message;
   if (standalone && c.name.empty()) return "Missing check name";
   if (!c.status.empty() && !state::is_valid_status(c.status))
     return "Status: invalid check status \"" + c.status + "\" (passing, warning or critical)";
@@ -242,6 +261,7 @@ std::string validate_service(ServiceDefinition& def) {
   state::Service& s = def.service;
   if (s.name.empty()) return "Missing service name";
   if (s.id.empty()) s.id = s.name;
+  if (auto e = check_definition_limits(def)) return e->message;
   if (s.meta.size() > kMaxMetaPairs)
     return "Meta: at most " + std::to_string(kMaxMetaPairs) + " pairs are allowed";
   for (const auto& [k, val] : s.meta) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/state/input_limits.h"
 #include "agent/state/rows.h"
 #include "common/decode.h"
 #include "common/value.h"
@@ -38,9 +39,9 @@ struct ServiceDefinition {
 };
 
 // Limits Consul enforces on metadata.
-inline constexpr size_t kMaxMetaPairs = 64;
-inline constexpr size_t kMaxMetaKeyLength = 128;
-inline constexpr size_t kMaxMetaValueLength = 512;
+using state::kMaxMetaKeyLength;
+using state::kMaxMetaPairs;
+using state::kMaxMetaValueLength;
 
 // Decodes one service object. Throws DecodeError naming the field.
 ServiceDefinition decode_service(Decoder& d, const Value& v);
@@ -50,6 +51,10 @@ CheckSpec decode_check(Decoder& d, const Value& v);
 // Validation Consul applies at registration; the message names the field.
 // Fills defaulted IDs/names of embedded checks. Returns "" when valid.
 std::string validate_service(ServiceDefinition& def);
+// The size limits of state/input_limits.h on a service and its checks, or on
+// one check; validate_service and validate_check apply them too.
+state::LimitCheck check_definition_limits(const ServiceDefinition& def);
+state::LimitCheck check_spec_limits(std::string_view field, const CheckSpec& check);
 std::string validate_check(CheckSpec& check, bool standalone);
 
 }  // namespace cairn::config

@@ -326,6 +326,10 @@ void add_agent_routes(Router& r, Agent& agent) {
       respond_error(ex, 400, "Request decode failed: " + format_decode_error(e));
       return;
     }
+    if (auto e = config::check_definition_limits(def)) {
+      respond_limit_error(ex, agent, *e);
+      return;
+    }
     bool replace = false;
     if (const std::string* p = ex->request.param("replace-existing-checks"))
       parse_bool_param(*p, replace);
@@ -346,6 +350,10 @@ void add_agent_routes(Router& r, Agent& agent) {
       spec = config::decode_check(d, body);
     } catch (const DecodeError& e) {
       respond_error(ex, 400, "Request decode failed: " + format_decode_error(e));
+      return;
+    }
+    if (auto e = config::check_spec_limits("", spec)) {
+      respond_limit_error(ex, agent, *e);
       return;
     }
     agent.register_check(std::move(spec), local::Source::api, reply_with(ex));
@@ -452,6 +460,8 @@ void add_agent_routes(Router& r, Agent& agent) {
         .set(static_cast<double>(agent.local().checks().size()));
     m.gauge("consul.catalog.index", "Current catalog index")
         .set(static_cast<double>(agent.store().index()));
+    m.gauge("consul.catalog.watches", "Blocking queries waiting on the state store")
+        .set(static_cast<double>(agent.store().watch_count()));
     m.gauge("consul.runtime.uptime_seconds", "Seconds since the agent started")
         .set(static_cast<double>(agent.uptime_ms()) / 1000.0);
     // The extra DNS loops count in registries of their own: add them up.

@@ -36,6 +36,15 @@ bool check_datacenter(const ExchangePtr& ex, const Agent& agent, const std::stri
   return false;
 }
 
+void respond_limit_error(const ExchangePtr& ex, Agent& agent, const state::LimitError& e) {
+  agent.metrics()
+      .counter("consul.http.limit_rejections",
+               "Requests refused because a key, identifier or list exceeded its limit",
+               {{"limit", std::string(e.limit)}})
+      .inc();
+  respond_error(ex, 400, e.message);
+}
+
 Api::Api(Agent& agent)
     : agent_(agent),
       requests_(agent.metrics().counter("consul.http.requests", "HTTP requests served")),

@@ -77,6 +77,25 @@ state::Check decode_catalog_check(Decoder& d, const Value& v) {
   return c;
 }
 
+state::LimitCheck register_request_limits(const state::RegisterRequest& req) {
+  if (auto e = state::check_identifier("Node", req.node)) return e;
+  if (auto e = state::check_identifier("ID", req.id)) return e;
+  if (auto e = state::check_identifier("Address", req.address)) return e;
+  if (auto e = state::check_meta("NodeMeta", req.node_meta)) return e;
+  if (req.tagged_addresses.size() > state::kMaxTaggedAddresses)
+    return state::LimitError{
+        "tagged_addresses",
+        "TaggedAddresses: " + std::to_string(req.tagged_addresses.size()) +
+            " addresses are too many, max: " + std::to_string(state::kMaxTaggedAddresses)};
+  if (req.service)
+    if (auto e = state::check_service(*req.service))
+      return state::LimitError{e->limit, "Service." + e->message};
+  if (auto e = state::check_check_count(req.checks.size())) return e;
+  for (size_t i = 0; i < req.checks.size(); ++i)
+    if (auto e = state::check_check("Checks[" + std::to_string(i) + "].", req.checks[i])) return e;
+  return std::nullopt;
+}
+
 void catalog_register(Agent& agent, const ExchangePtr& ex) {
   Value body;
   if (!parse_json_body(ex, body)) return;
@@ -101,6 +120,10 @@ void catalog_register(Agent& agent, const ExchangePtr& ex) {
     });
   } catch (const DecodeError& e) {
     respond_error(ex, 400, "Request decode failed: " + format_decode_error(e));
+    return;
+  }
+  if (auto e = register_request_limits(req)) {
+    respond_limit_error(ex, agent, *e);
     return;
   }
   if (!req.datacenter.empty() && req.datacenter != agent.config().datacenter) {

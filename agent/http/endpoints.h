@@ -2,6 +2,7 @@
 #pragma once
 
 #include "agent/http/router.h"
+#include "agent/state/input_limits.h"
 #include "common/json_writer.h"
 #include "common/value.h"
 
@@ -28,5 +29,8 @@ void add_query_routes(Router& r, Agent& agent);
 bool parse_json_body(const ExchangePtr& ex, Value& out, bool allow_empty = false);
 // Answers 500 "No path to datacenter" for a ?dc= that is not ours.
 bool check_datacenter(const ExchangePtr& ex, const Agent& agent, const std::string& dc);
+// Answers 400 with the limit's message and counts the refusal in
+// consul.http.limit_rejections{limit=...}.
+void respond_limit_error(const ExchangePtr& ex, Agent& agent, const state::LimitError& e);
 
 }  // namespace cairn::http_api

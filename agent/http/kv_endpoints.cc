@@ -28,6 +28,10 @@ std::string validate_key(const std::string& key) {
 }
 
 void kv_get(Agent& agent, const ExchangePtr& ex, const std::string& key) {
+  if (auto e = state::check_kv_key(key)) {
+    respond_limit_error(ex, agent, *e);
+    return;
+  }
   QueryOptions o;
   std::string err = parse_query_options(ex->request, o);
   if (err.empty()) err = validate_key(key);
@@ -152,6 +156,10 @@ void kv_put(Agent& agent, const ExchangePtr& ex, const std::string& key) {
     respond_error(ex, 400, "Missing key name");
     return;
   }
+  if (auto e = state::check_kv_key(key)) {
+    respond_limit_error(ex, agent, *e);
+    return;
+  }
   if (std::string err = validate_key(key); !err.empty()) {
     respond_error(ex, 400, err);
     return;
@@ -191,11 +199,19 @@ void kv_put(Agent& agent, const ExchangePtr& ex, const std::string& key) {
     op.verb = state::KVVerb::unlock;
     op.session = *r;
   }
+  if (auto e = state::check_identifier("Session", op.session)) {
+    respond_limit_error(ex, agent, *e);
+    return;
+  }
   run_kv_op(agent, ex, std::move(op));
 }
 
 void kv_delete(Agent& agent, const ExchangePtr& ex, const std::string& key) {
   const http::Request& req = ex->request;
+  if (auto e = state::check_kv_key(key)) {
+    respond_limit_error(ex, agent, *e);
+    return;
+  }
   if (std::string err = validate_key(key); !err.empty()) {
     respond_error(ex, 400, err);
     return;

@@ -45,7 +45,9 @@ void ReadCache::insert(const std::string& key, const state::Store& store, const 
     indexes.push_back(store.index_of(k));
     max_key = std::max(max_key, indexes.back());
   }
-  if (r.index != max_key) return;
+  // Index 0: no watched key was ever touched, so nothing would invalidate the
+  // entry (KV watch keys never get an index of their own).
+  if (r.index == 0 || r.index != max_key) return;
   size_t bytes = r.response.shared_body->size() + key.size();
   if (bytes > max_bytes_ / 4) return;
   if (auto it = by_key_.find(key); it != by_key_.end()) evict(it->second);

@@ -29,6 +29,21 @@ void write_sessions(JsonWriter& w, const std::vector<const state::Session*>& lis
   w.end_array();
 }
 
+state::LimitCheck session_limits(const state::Session& s) {
+  if (auto e = state::check_identifier("Name", s.name)) return e;
+  if (auto e = state::check_identifier("Node", s.node)) return e;
+  size_t checks = s.node_checks.size() + s.service_checks.size();
+  if (checks > state::kMaxSessionChecks)
+    return state::LimitError{"session_checks", "Checks: " + std::to_string(checks) +
+                                                   " checks are too many for one session, max: " +
+                                                   std::to_string(state::kMaxSessionChecks)};
+  for (const auto& id : s.node_checks)
+    if (auto e = state::check_identifier("NodeChecks", id)) return e;
+  for (const auto& ref : s.service_checks)
+    if (auto e = state::check_identifier("ServiceChecks", ref.id)) return e;
+  return std::nullopt;
+}
+
 void session_create(Agent& agent, const ExchangePtr& ex) {
   Value body;
   if (!parse_json_body(ex, body, /*allow_empty=*/true)) return;
@@ -72,6 +87,10 @@ void session_create(Agent& agent, const ExchangePtr& ex) {
     });
   } catch (const DecodeError& e) {
     respond_error(ex, 400, "Request decode failed: " + format_decode_error(e));
+    return;
+  }
+  if (auto e = session_limits(s)) {
+    respond_limit_error(ex, agent, *e);
     return;
   }
   if (!checks_given) s.node_checks = {"serfHealth"};

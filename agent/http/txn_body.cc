@@ -1,5 +1,7 @@
 #include "agent/http/txn_body.h"
 
+#include "agent/state/input_limits.h"
+
 #include "common/base64.h"
 #include "common/decode.h"
 #include "common/utf8.h"
@@ -8,25 +10,29 @@ namespace cairn::http_api {
 
 bool parse_txn_body(const std::string& body, TxnBody& out, TxnBodyError& err) {
   if (body.size() > kTxnMaxBodyBytes) {
-    err = {413, "Request body(" + std::to_string(body.size()) +
-                    " bytes) too large, max size: " + std::to_string(kTxnMaxBodyBytes) +
-                    " bytes. See https://developer.hashicorp.com/docs/agent/config/"
-                    "config-files#txn_max_req_len."};
+    err = {413,
+           "Request body(" + std::to_string(body.size()) +
+               " bytes) too large, max size: " + std::to_string(kTxnMaxBodyBytes) +
+               " bytes. See https://developer.hashicorp.com/docs/agent/config/"
+               "config-files#txn_max_req_len.",
+           {}};
     return false;
   }
   Value root;
   ParseError perr;
   if (!parse_json(body, root, perr)) {
-    err = {400, "Failed to parse body: " + perr.message};
+    err = {400, "Failed to parse body: " + perr.message, {}};
     return false;
   }
   if (!root.is_array()) {
-    err = {400, "Failed to parse body: expected a JSON array of operations"};
+    err = {400, "Failed to parse body: expected a JSON array of operations", {}};
     return false;
   }
   if (root.items.size() > kTxnMaxOps) {
-    err = {413, "Transaction contains too many operations (" + std::to_string(root.items.size()) +
-                    " > " + std::to_string(kTxnMaxOps) + ")"};
+    err = {413,
+           "Transaction contains too many operations (" + std::to_string(root.items.size()) +
+               " > " + std::to_string(kTxnMaxOps) + ")",
+           {}};
     return false;
   }
   try {
@@ -55,6 +61,13 @@ bool parse_txn_body(const std::string& body, TxnBody& out, TxnBodyError& err) {
           return true;
         });
         if (!state::parse_kv_verb(verb, op.verb)) d.fail(f, "unknown KV verb \"" + verb + "\"");
+        state::LimitCheck limit = state::check_kv_key(op.key);
+        if (!limit) limit = state::check_identifier("Session", op.session);
+        if (limit) {
+          err.limit = limit->limit;
+          throw DecodeError(
+              "", 0, "", "\x02Operation " + std::to_string(out.ops.size()) + ": " + limit->message);
+        }
         if (op.value.size() > kKVMaxValueBytes)
           throw DecodeError("", 0, "",
                             "\x01Value for key \"" + op.key + "\" is too large (" +
@@ -72,9 +85,11 @@ bool parse_txn_body(const std::string& body, TxnBody& out, TxnBodyError& err) {
     });
   } catch (const DecodeError& e) {
     if (!e.message().empty() && e.message()[0] == '\x01') {
-      err = {413, e.message().substr(1)};
+      err = {413, e.message().substr(1), {}};
+    } else if (!e.message().empty() && e.message()[0] == '\x02') {
+      err = {400, e.message().substr(1), err.limit};
     } else {
-      err = {400, "Failed to parse body: " + format_decode_error(e)};
+      err = {400, "Failed to parse body: " + format_decode_error(e), {}};
     }
     return false;
   }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agent/state/kv_ops.h"
@@ -21,6 +22,7 @@ struct TxnBody {
 struct TxnBodyError {
   int status = 400;
   std::string message;
+  std::string_view limit;  // the input limit that refused the body, if one did
 };
 
 bool parse_txn_body(const std::string& body, TxnBody& out, TxnBodyError& err);

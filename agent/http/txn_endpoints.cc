@@ -12,7 +12,10 @@ void add_txn_routes(Router& r, Agent& agent) {
     TxnBody txn;
     TxnBodyError err;
     if (!parse_txn_body(ex->request.body, txn, err)) {
-      respond_error(ex, err.status, err.message);
+      if (!err.limit.empty())
+        respond_limit_error(ex, agent, state::LimitError{err.limit, err.message});
+      else
+        respond_error(ex, err.status, err.message);
       return;
     }
     auto plan = std::make_shared<state::TxnPlan>();

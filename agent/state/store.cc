@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <random>
 
 namespace cairn::state {
 
@@ -15,6 +16,59 @@ std::string node_key(std::string_view node_name) { return "node:" + lower(node_n
 std::string service_key(std::string_view service_name) { return "service:" + lower(service_name); }
 std::string kv_watch_key(std::string_view prefix) { return "kv:" + std::string(prefix); }
 std::string session_key(std::string_view id) { return "session:" + std::string(id); }
+
+namespace {
+
+// Polynomial hash modulo the Mersenne prime 2^61 - 1. The base is drawn once
+// per process so that nobody can craft keys whose prefixes collide with the
+// prefixes others watch (a collision would only cost a lookup, but many
+// would bring back the quadratic cost).
+constexpr uint64_t kPrefixHashMod = (uint64_t{1} << 61) - 1;
+
+uint64_t prefix_hash_base() {
+  static const uint64_t base = [] {
+    std::random_device rd;
+    uint64_t b = (uint64_t{rd()} << 32) ^ rd();
+    return b % (kPrefixHashMod - 256) + 256;
+  }();
+  return base;
+}
+
+uint64_t prefix_hash_step(uint64_t h, unsigned char c) {
+  unsigned __int128 x = static_cast<unsigned __int128>(h) * prefix_hash_base() + c + 1;
+  uint64_t r = static_cast<uint64_t>(x & kPrefixHashMod) + static_cast<uint64_t>(x >> 61);
+  return r >= kPrefixHashMod ? r - kPrefixHashMod : r;
+}
+
+// The length takes part so that prefixes of different lengths rarely share one.
+uint64_t prefix_fingerprint(uint64_t h, size_t len) {
+  return h ^ (static_cast<uint64_t>(len) * 0x9E3779B97F4A7C15ULL);
+}
+
+constexpr std::string_view kKVWatchPrefix = "kv:";
+
+bool is_kv_watch_key(const std::string& key) {
+  return key.starts_with(kKVWatchPrefix);
+}
+
+uint64_t kv_watch_fingerprint(const std::string& key) {
+  uint64_t h = 0;
+  for (size_t i = kKVWatchPrefix.size(); i < key.size(); ++i)
+    h = prefix_hash_step(h, static_cast<unsigned char>(key[i]));
+  return prefix_fingerprint(h, key.size() - kKVWatchPrefix.size());
+}
+
+}  // namespace
+
+void Store::watch_key_added(const std::string& key) const {
+  if (is_kv_watch_key(key)) ++kv_watched_[kv_watch_fingerprint(key)];
+}
+
+void Store::watch_key_removed(const std::string& key) const {
+  if (!is_kv_watch_key(key)) return;
+  auto it = kv_watched_.find(kv_watch_fingerprint(key));
+  if (it != kv_watched_.end() && --it->second == 0) kv_watched_.erase(it);
+}
 
 void Store::touch(const std::string& key, uint64_t index) {
   auto& slot = indexes_[key];
@@ -69,6 +123,7 @@ void Store::apply(std::span<const Mutation> batch, uint64_t index) {
     if (it == watchers_by_key_.end()) continue;
     std::unordered_set<WatchId> ids = std::move(it->second);
     watchers_by_key_.erase(it);
+    watch_key_removed(key);
     for (WatchId id : ids) {
       auto w = watchers_.find(id);
       if (w == watchers_.end()) continue;
@@ -78,7 +133,10 @@ void Store::apply(std::span<const Mutation> batch, uint64_t index) {
         auto o = watchers_by_key_.find(other);
         if (o == watchers_by_key_.end()) continue;
         o->second.erase(id);
-        if (o->second.empty()) watchers_by_key_.erase(o);
+        if (o->second.empty()) {
+          watchers_by_key_.erase(o);
+          watch_key_removed(other);
+        }
       }
       watchers_.erase(w);
     }
@@ -268,9 +326,20 @@ void Store::delete_check(const std::string& node, const std::string& id, uint64_
 
 void Store::touch_kv(const std::string& key, uint64_t index) {
   touch(std::string(kKVTable), index);
-  // Every prefix of the key, including "" and the key itself. These keys only
-  // wake watchers; prefix indexes are computed from the entries when read.
-  for (size_t n = 0; n <= key.size(); ++n) touched_.push_back(kv_watch_key(key.substr(0, n)));
+  // Every prefix of the key, including "" and the key itself, wakes its
+  // watchers; prefix indexes are computed from the entries when read. Only
+  // the watched prefixes are built: building all of them would cost the
+  // square of the key's length.
+  if (kv_watched_.empty()) return;
+  uint64_t h = 0;
+  for (size_t n = 0;; ++n) {
+    if (kv_watched_.contains(prefix_fingerprint(h, n))) {
+      touched_.push_back(kv_watch_key(std::string_view(key).substr(0, n)));
+      ++kv_watch_keys_built_;
+    }
+    if (n == key.size()) break;
+    h = prefix_hash_step(h, static_cast<unsigned char>(key[n]));
+  }
 }
 
 void Store::put_kv(const KVEntry& e, uint64_t index) {
@@ -503,7 +572,11 @@ Store::WatchId Store::watch(const std::vector<std::string>& keys,
   Watcher& w = watchers_[id];
   w.keys = keys;
   w.fire = std::move(fire);
-  for (const auto& k : keys) watchers_by_key_[k].insert(id);
+  for (const auto& k : keys) {
+    auto& ids = watchers_by_key_[k];
+    if (ids.empty()) watch_key_added(k);
+    ids.insert(id);
+  }
   return id;
 }
 
@@ -514,7 +587,10 @@ void Store::unwatch(WatchId id) const {
     auto it = watchers_by_key_.find(k);
     if (it == watchers_by_key_.end()) continue;
     it->second.erase(id);
-    if (it->second.empty()) watchers_by_key_.erase(it);
+    if (it->second.empty()) {
+      watchers_by_key_.erase(it);
+      watch_key_removed(k);
+    }
   }
   watchers_.erase(w);
 }

@@ -37,6 +37,7 @@ inline constexpr std::string_view kKVTable = "kvs";
 inline constexpr std::string_view kSessionsTable = "sessions";
 // A KV write fires the watchers of every prefix of its key ("kv:" + prefix),
 // so a blocking query on a prefix wakes on puts and deletes beneath it.
+// Only prefixes somebody watches are materialised (see Store::touch_kv).
 std::string kv_watch_key(std::string_view prefix);
 std::string session_key(std::string_view id);
 std::string node_key(std::string_view node_name);
@@ -129,6 +130,10 @@ class Store {
   WatchId watch(const std::vector<std::string>& keys, std::function<void()> fire) const;
   void unwatch(WatchId id) const;
   size_t watch_count() const { return watchers_.size(); }
+  // KV watch keys ("kv:" + prefix) built by writes so far: the work a KV
+  // write spends on prefix watchers. Each write costs one rolling-hash probe
+  // per byte of its key and builds only the prefixes that are watched.
+  uint64_t kv_watch_keys_built() const { return kv_watch_keys_built_; }
 
  private:
   using CheckKey = std::pair<std::string, std::string>;  // (lc node, check id)
@@ -150,6 +155,10 @@ class Store {
   void index_check(const CheckRow& row);
   void unindex_check(const CheckRow& row);
   void touch_kv(const std::string& key, uint64_t index);
+  // Keep kv_watched_ in step with watchers_by_key_ (a key gains its first
+  // watcher, or loses its last one).
+  void watch_key_added(const std::string& key) const;
+  void watch_key_removed(const std::string& key) const;
   void put_kv(const KVEntry& e, uint64_t index);
   void delete_kv(const std::string& key, uint64_t index);
   void put_session(const Session& s, uint64_t index);
@@ -184,6 +193,12 @@ class Store {
   mutable WatchId next_watch_ = 1;
   mutable std::unordered_map<WatchId, Watcher> watchers_;
   mutable std::unordered_map<std::string, std::unordered_set<WatchId>> watchers_by_key_;
+  // Fingerprints (rolling hash and length) of the watched KV prefixes, with
+  // how many watched prefixes share each. A KV write hashes its key's
+  // prefixes incrementally and builds a watch key only on a hit: linear in
+  // the key's length instead of quadratic. A false hit only costs a lookup.
+  mutable std::unordered_map<uint64_t, uint32_t> kv_watched_;
+  uint64_t kv_watch_keys_built_ = 0;
   ApplyListener apply_listener_;
   std::vector<std::string> touched_;  // keys touched by the batch being applied
 };

@@ -125,3 +125,30 @@ TEST_CASE("duplicate service IDs across files are refused") {
   merge_file(cfg, "b.yaml", "service:\n  name: web\n");
   CHECK(validate(cfg).find("already defined in a.yaml") != std::string::npos);
 }
+
+TEST_CASE("service definitions are bounded wherever they come from (issue 12)") {
+  std::string tags;
+  for (int i = 0; i < 100'000; ++i) tags += (i ? ",\"t" : "\"t") + std::to_string(i) + "\"";
+  auto many_tags = from_json(R"({"Name":"web","Tags":[)" + tags + "]}");
+  CHECK(validate_service(many_tags) == "Tags: 100000 tags are too many, max: 1024");
+  CHECK(check_definition_limits(many_tags)->limit == "tags");
+
+  std::string checks;
+  for (int i = 0; i < 300; ++i) checks += std::string(i ? "," : "") + R"({"TTL":"10s"})";
+  auto many_checks = from_json(R"({"Name":"web","Checks":[)" + checks + "]}");
+  CHECK(validate_service(many_checks) ==
+        "Checks: 300 checks in one registration are too many, max: 256");
+
+  // A service ID at the limit keeps its derived check IDs ("service:<id>"), which are longer.
+  auto at_limit =
+      from_json(R"({"Name":"web","ID":")" + std::string(1024, 'i') + R"(","Check":{"TTL":"10s"}})");
+  CHECK(validate_service(at_limit) == "");
+  auto over = from_json(R"({"Name":"web","ID":")" + std::string(1025, 'i') + R"("})");
+  CHECK(validate_service(over) == "ID: 1025 bytes is too long, max size: 1024 bytes");
+
+  CheckSpec standalone;
+  standalone.name = "c";
+  standalone.id = std::string(1025, 'c');
+  CHECK(validate_check(standalone, true) ==
+        "CheckID: 1025 bytes is too long, max size: 1024 bytes");
+}

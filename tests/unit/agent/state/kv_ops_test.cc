@@ -100,6 +100,61 @@ TEST_CASE("prefix watchers wake on puts and deletes beneath the prefix only") {
   CHECK(app == 2);
 }
 
+TEST_CASE("a write builds only the watched prefixes of its key, so a long key costs linear work") {
+  // Issue 12: every prefix of the key was built to wake watchers, so a 60 KB
+  // key cost 1.8 GB of strings and seconds of the loop.
+  KvFixture f;
+  const std::string key = "deep/" + std::string(60 * 1024, 'k');
+  int root = 0, deep = 0, exact = 0, other = 0, longer = 0;
+  f.store.watch({kv_watch_key("")}, [&] { root++; });
+  f.store.watch({kv_watch_key(key.substr(0, 30000))}, [&] { deep++; });
+  f.store.watch({kv_watch_key(key)}, [&] { exact++; });
+  f.store.watch({kv_watch_key("deep/kkx")}, [&] { other++; });
+  f.store.watch({kv_watch_key(key + "/")}, [&] { longer++; });
+  uint64_t built_before = f.store.kv_watch_keys_built();
+  f.run({op(KVVerb::set, key, "v")});
+  CHECK(root == 1);
+  CHECK(deep == 1);
+  CHECK(exact == 1);
+  CHECK(other == 0);
+  CHECK(longer == 0);
+  // Three watched prefixes of the key, give or take a hash collision; not 61,446.
+  CHECK(f.store.kv_watch_keys_built() - built_before <= 4);
+
+  // The fired watchers are gone; the others still wake on their own keys.
+  f.run({op(KVVerb::del, key)});
+  CHECK(root == 1);
+  CHECK(other == 0);
+  f.run({op(KVVerb::set, "deep/kkx/y", "1"), op(KVVerb::set, key + "/z", "2")});
+  CHECK(other == 1);
+  CHECK(longer == 1);
+  CHECK(f.store.watch_count() == 0);
+  // With nobody watching, a write builds no watch key at all.
+  uint64_t built_idle = f.store.kv_watch_keys_built();
+  f.run({op(KVVerb::set, key, "again")});
+  CHECK(f.store.kv_watch_keys_built() == built_idle);
+}
+
+TEST_CASE("kv prefix watches still fire after unwatch of a twin and on every prefix length") {
+  KvFixture f;
+  // Two watchers on one prefix: unwatching one must keep the other armed.
+  int a = 0, b = 0;
+  auto wa = f.store.watch({kv_watch_key("app/")}, [&] { a++; });
+  f.store.watch({kv_watch_key("app/")}, [&] { b++; });
+  f.store.unwatch(wa);
+  f.run({op(KVVerb::set, "app/x", "1")});
+  CHECK(a == 0);
+  CHECK(b == 1);
+  // A watcher on each prefix of a key, including "" and the key itself.
+  const std::string key = "a/bc/d";
+  std::vector<int> fired(key.size() + 1, 0);
+  for (size_t n = 0; n <= key.size(); ++n)
+    f.store.watch({kv_watch_key(key.substr(0, n))}, [&fired, n] { fired[n]++; });
+  f.run({op(KVVerb::set, key, "v")});
+  for (size_t n = 0; n <= key.size(); ++n) CHECK_MESSAGE(fired[n] == 1, "prefix length " << n);
+  CHECK(f.store.watch_count() == 0);
+}
+
 TEST_CASE("locks: acquire bumps LockIndex once, release keeps it, others are refused") {
   KvFixture f;
   f.session("s1");
