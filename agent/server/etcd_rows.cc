@@ -162,7 +162,9 @@ state::RaftIndex raft_of(const etcd::KeyValue& kv) {
   return {static_cast<uint64_t>(kv.create_revision), static_cast<uint64_t>(kv.mod_revision)};
 }
 
-RowStatus malformed(std::string why) { return {RowStatus::Code::malformed, std::move(why)}; }
+RowStatus malformed(std::string why) {
+  return {RowStatus::Code::malformed, std::move(why)};
+}
 
 template <typename Read>
 RowStatus with_object(const etcd::KeyValue& kv, Read&& read) {
@@ -206,7 +208,8 @@ RowStatus read_service(const etcd::KeyValue& kv, const RowKey& key, state::Mutat
     if (r.sub_object(o, "TaggedAddresses", tagged)) {
       for (auto entry : tagged) {
         object addr;
-        if (entry.value.get_object().get(addr)) return r.fail("TaggedAddresses", "expected objects");
+        if (entry.value.get_object().get(addr))
+          return r.fail("TaggedAddresses", "expected objects");
         auto& a = s.tagged_addresses[std::string(entry.key)];
         r.text(addr, "Address", a.address);
         int32(r, addr, "Port", a.port);
@@ -339,7 +342,9 @@ RowStatus read_query(const etcd::KeyValue& kv, const RowKey& key, state::Mutatio
 
 }  // namespace
 
-std::string node_row_key(std::string_view node_name) { return join_key("node", lower(node_name)); }
+std::string node_row_key(std::string_view node_name) {
+  return join_key("node", lower(node_name));
+}
 
 std::string service_row_key(std::string_view node_name, std::string_view service_id) {
   return join_key("service", lower(node_name) + "/" + std::string(service_id));
@@ -349,10 +354,18 @@ std::string check_row_key(std::string_view node_name, std::string_view check_id)
   return join_key("check", lower(node_name) + "/" + std::string(check_id));
 }
 
-std::string kv_row_key(std::string_view key) { return join_key("kv", key); }
-std::string session_row_key(std::string_view id) { return join_key("session", id); }
-std::string query_row_key(std::string_view id) { return join_key("query", id); }
-std::string lockdelay_row_key(std::string_view key) { return join_key("lockdelay", key); }
+std::string kv_row_key(std::string_view key) {
+  return join_key("kv", key);
+}
+std::string session_row_key(std::string_view id) {
+  return join_key("session", id);
+}
+std::string query_row_key(std::string_view id) {
+  return join_key("query", id);
+}
+std::string lockdelay_row_key(std::string_view key) {
+  return join_key("lockdelay", key);
+}
 
 RowKey parse_row_key(std::string_view etcd_key) {
   RowKey out;
@@ -534,15 +547,23 @@ RowStatus decode_row(const etcd::KeyValue& kv, state::Mutation& out) {
   if (kv.create_revision <= 0 || kv.mod_revision < kv.create_revision)
     return malformed(kv.key + ": bad revisions");
   switch (key.table) {
-    case Table::node: return read_node(kv, key, out);
-    case Table::service: return read_service(kv, key, out);
-    case Table::check: return read_check(kv, key, out);
-    case Table::kv: return read_kv(kv, key, out);
-    case Table::session: return read_session(kv, key, out);
-    case Table::query: return read_query(kv, key, out);
+    case Table::node:
+      return read_node(kv, key, out);
+    case Table::service:
+      return read_service(kv, key, out);
+    case Table::check:
+      return read_check(kv, key, out);
+    case Table::kv:
+      return read_kv(kv, key, out);
+    case Table::session:
+      return read_session(kv, key, out);
+    case Table::query:
+      return read_query(kv, key, out);
     case Table::lockdelay:
-    case Table::leader: return {RowStatus::Code::ignored, {}};
-    case Table::unknown: break;
+    case Table::leader:
+      return {RowStatus::Code::ignored, {}};
+    case Table::unknown:
+      break;
   }
   if (kv.key.starts_with(kRowPrefix)) return malformed(kv.key + ": not a cairn row key");
   return {RowStatus::Code::ignored, {}};
@@ -551,15 +572,29 @@ RowStatus decode_row(const etcd::KeyValue& kv, state::Mutation& out) {
 RowStatus decode_row_delete(std::string_view etcd_key, state::Mutation& out) {
   RowKey key = parse_row_key(etcd_key);
   switch (key.table) {
-    case Table::node: out = state::DeleteNode{key.id}; return {};
-    case Table::service: out = state::DeleteService{key.node, key.id}; return {};
-    case Table::check: out = state::DeleteCheck{key.node, key.id}; return {};
-    case Table::kv: out = state::DeleteKV{key.id}; return {};
-    case Table::session: out = state::DeleteSession{key.id}; return {};
-    case Table::query: out = state::DeletePreparedQuery{key.id}; return {};
+    case Table::node:
+      out = state::DeleteNode{key.id};
+      return {};
+    case Table::service:
+      out = state::DeleteService{key.node, key.id};
+      return {};
+    case Table::check:
+      out = state::DeleteCheck{key.node, key.id};
+      return {};
+    case Table::kv:
+      out = state::DeleteKV{key.id};
+      return {};
+    case Table::session:
+      out = state::DeleteSession{key.id};
+      return {};
+    case Table::query:
+      out = state::DeletePreparedQuery{key.id};
+      return {};
     case Table::lockdelay:
-    case Table::leader: return {RowStatus::Code::ignored, {}};
-    case Table::unknown: break;
+    case Table::leader:
+      return {RowStatus::Code::ignored, {}};
+    case Table::unknown:
+      break;
   }
   if (etcd_key.starts_with(kRowPrefix))
     return malformed(std::string(etcd_key) + ": not a cairn row key");

@@ -1,12 +1,14 @@
 // Whatever an etcd member (or something pretending to be one) writes on a
 // gateway stream: the body is split into lines and every line goes through
 // every decoder. Bad input must end in a typed error, never a crash, and a
-// decoded watch message must hold what the decoder promises.
+// decoded watch message must hold what the decoder promises; its events go
+// through the row codec as the watch cache would apply them.
 #include <cstdint>
 #include <string_view>
 
 #include "agent/etcd/gateway_decode.h"
 #include "agent/etcd/stream_lines.h"
+#include "agent/server/etcd_rows.h"
 
 using namespace cairn::etcd;
 
@@ -23,8 +25,15 @@ void decode_line(std::string_view line) {
   auto st = decode_watch_message(line, watch);
   check_status(st);
   if (st.ok()) {
-    for (const auto& ev : watch.events)
+    for (const auto& ev : watch.events) {
       if (ev.kv.mod_revision != watch.events.front().kv.mod_revision) __builtin_trap();
+      // What the watch cache does with each event: a row, or a typed refusal.
+      cairn::state::Mutation m;
+      auto row = ev.type == WatchEvent::Type::del ? cairn::server::decode_row_delete(ev.kv.key, m)
+                                                  : cairn::server::decode_row(ev.kv, m);
+      if (row.code == cairn::server::RowStatus::Code::malformed && row.error.empty())
+        __builtin_trap();
+    }
   }
   RangeResponse range;
   check_status(decode_range(line, range));
