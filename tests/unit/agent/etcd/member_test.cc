@@ -15,83 +15,11 @@
 #include "agent/etcd/gateway_encode.h"
 #include "agent/etcd/member_process.h"
 #include "agent/etcd/stream_lines.h"
+#include "tests/unit/agent/etcd/etcd_test_member.h"
 
 using namespace cairn;
 using namespace cairn::etcd;
-
-namespace {
-
-uint16_t free_tcp_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
-// Runs the loop until done() holds or timeout_ms pass; false on timeout.
-bool run_until(uv_loop_t* loop, const std::function<bool()>& done, uint64_t timeout_ms) {
-  Timer tick(loop);
-  tick.start(10, 10, [] {});
-  uint64_t deadline = uv_now(loop) + timeout_ms;
-  while (!done()) {
-    if (uv_now(loop) > deadline) return false;
-    uv_run(loop, UV_RUN_ONCE);
-  }
-  return true;
-}
-
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/cairn-etcd-test-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
-
-MemberConfig single_member(const TempDir& dir) {
-  MemberConfig c;
-  c.name = "s1";
-  c.data_dir = (dir.path / "etcd").string();
-  c.run_dir = dir.path.string();
-  c.peer_url = "http://127.0.0.1:" + std::to_string(free_tcp_port());
-  c.initial_cluster = {{c.name, c.peer_url}};
-  c.cluster_token = "cairn-test";
-  c.unsafe_no_fsync = true;
-  return c;
-}
-
-// One unary call, run to its end.
-CallResult call_sync(uv_loop_t* loop, GatewayClient& client, std::string path, std::string body) {
-  std::optional<CallResult> result;
-  client.call(std::move(path), std::move(body), 3000, [&](CallResult r) { result = std::move(r); });
-  REQUIRE_MESSAGE(run_until(
-                      loop, [&] { return result.has_value(); }, 5000),
-                  "no answer from etcd");
-  return std::move(*result);
-}
-
-bool wait_ready(uv_loop_t* loop, GatewayClient& client, uint64_t timeout_ms) {
-  uint64_t deadline = uv_now(loop) + timeout_ms;
-  while (uv_now(loop) < deadline) {
-    // The range needs a leader: this is "ready to serve", not only "process up".
-    RangeRequest probe;
-    probe.key = "/cairn/ready";
-    std::string body;
-    encode_range(body, probe);
-    if (call_sync(loop, client, "/v3/kv/range", body).ok()) return true;
-    run_until(
-        loop, [] { return false; }, 50);
-  }
-  return false;
-}
-
-}  // namespace
+using namespace cairn::etcd::testing;
 
 TEST_CASE(
     "a managed member serves txn, range and a watch on its unix socket, and survives kill -9") {
