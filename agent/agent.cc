@@ -95,7 +95,9 @@ Agent::~Agent() = default;
 
 namespace {
 
-uint64_t http_timeout_ms(Nanos n) { return static_cast<uint64_t>(n / kMillisecond); }
+uint64_t http_timeout_ms(Nanos n) {
+  return static_cast<uint64_t>(n / kMillisecond);
+}
 
 }  // namespace
 
@@ -132,7 +134,8 @@ void Agent::refresh_http_metrics() {
   set(rejected, rejected_help, "http_max_conns_per_client", st.rejected_per_ip);
   set(rejected, rejected_help, "http_max_conns", st.rejected_max_connections);
   const char* refused = "consul.http.requests_rejected";
-  const char* refused_help = "HTTP requests refused before a handler, by the limit or rule that fired";
+  const char* refused_help =
+      "HTTP requests refused before a handler, by the limit or rule that fired";
   set(refused, refused_help, "max_header_bytes", st.header_too_large);
   set(refused, refused_help, "max_body_bytes", st.body_too_large);
   set(refused, refused_help, "transfer_encoding", st.unsupported_transfer_coding);
@@ -162,8 +165,8 @@ std::string Agent::start() {
   http_ = std::make_unique<http::Server>(
       loop_, http_server_limits(cfg_),
       [api](const std::shared_ptr<http::Exchange>& ex) { api->handle(ex); });
-  http_->set_response_headers({cfg_.http_config.response_headers.begin(),
-                               cfg_.http_config.response_headers.end()});
+  http_->set_response_headers(
+      {cfg_.http_config.response_headers.begin(), cfg_.http_config.response_headers.end()});
   if (cfg_.ports.http > 0) {
     std::istringstream addrs(cfg_.client_addr);
     std::string host;

@@ -26,7 +26,10 @@ void finish(const ExchangePtr& ex, const QueryOptions& opts, ReadResult& r) {
 class ParkedQuery : public std::enable_shared_from_this<ParkedQuery> {
  public:
   ParkedQuery(Agent& agent, ExchangePtr ex, QueryOptions opts, ReadFn read)
-      : agent_(agent), ex_(std::move(ex)), opts_(std::move(opts)), read_(std::move(read)),
+      : agent_(agent),
+        ex_(std::move(ex)),
+        opts_(std::move(opts)),
+        read_(std::move(read)),
         timer_(agent.loop()),
         // Consul's gauge of blocking queries in flight; tests wait on it
         // instead of sleeping until a query has parked.

@@ -23,7 +23,13 @@ class RequestParser {
   };
   enum class Result { need_more, message, error };
   // Why a request was refused: servers count each kind.
-  enum class Error { none, malformed, header_too_large, body_too_large, unsupported_transfer_coding };
+  enum class Error {
+    none,
+    malformed,
+    header_too_large,
+    body_too_large,
+    unsupported_transfer_coding
+  };
 
   explicit RequestParser(Limits limits);
   RequestParser(const RequestParser&) = delete;

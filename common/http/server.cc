@@ -216,11 +216,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
     ServerStats& st = server_.stats_;
     st.bad_requests++;
     switch (parser_.error()) {
-      case RequestParser::Error::header_too_large: st.header_too_large++; break;
-      case RequestParser::Error::body_too_large: st.body_too_large++; break;
-      case RequestParser::Error::unsupported_transfer_coding: st.unsupported_transfer_coding++; break;
+      case RequestParser::Error::header_too_large:
+        st.header_too_large++;
+        break;
+      case RequestParser::Error::body_too_large:
+        st.body_too_large++;
+        break;
+      case RequestParser::Error::unsupported_transfer_coding:
+        st.unsupported_transfer_coding++;
+        break;
       case RequestParser::Error::malformed:
-      case RequestParser::Error::none: st.malformed_requests++; break;
+      case RequestParser::Error::none:
+        st.malformed_requests++;
+        break;
     }
     log::debug("http", "rejected request", {{"from", ip_}, {"reason", parser_.error_message()}});
     Response r = Response::text(parser_.error_status(), parser_.error_message());

@@ -33,7 +33,7 @@ struct ServerLimits {
   size_t max_connections = 10'000;
   size_t max_connections_per_ip = 200;  // Consul's limits.http_max_conns_per_client
   uint64_t first_byte_timeout_ms = 10'000;  // a new connection that sends nothing
-  uint64_t idle_timeout_ms = 120'000;   // keep-alive connection between requests
+  uint64_t idle_timeout_ms = 120'000;       // keep-alive connection between requests
   uint64_t request_timeout_ms = 30'000;  // a request must arrive whole this fast (slowloris)
   size_t max_pending_output = 8 * 1024 * 1024;  // stop reading while this much is unsent
 };
