@@ -116,10 +116,14 @@ def test_plain_chunked_body_is_still_decoded_and_stored(agent):
 
 # --- idle connections and timeouts ------------------------------------------
 
-def test_idle_connections_that_never_send_are_closed_and_new_clients_served(limited):
+def test_idle_connections_that_never_send_are_closed_and_new_clients_served(make_agent):
     """Four silent connections fill the per-client limit; the first-byte timeout
-    closes them and a new client is served again (was: 429s for 120 s)."""
-    a = limited
+    closes them and a new client is served again (was: 429s for 120 s). The
+    keep-alive idle timeout stays long: it is not what closes them."""
+    a = make_agent()
+    a.write_config("limits.yaml", "limits:\n  http_max_conns_per_client: 4\n"
+                   "  http_first_byte_timeout: 700ms\n  http_idle_timeout: 60s\n")
+    a.start()
     a.http.close()
     idle = [connect(a) for _ in range(4)]
     try:
