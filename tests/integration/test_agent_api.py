@@ -283,6 +283,7 @@ def test_blocking_query_returns_on_change(agent):
     register(agent, WEB)
     t.join(timeout=10 * SLOW)
     assert not t.is_alive(), "blocking query did not return after the change"
+    assert agent.metric("consul.rpc.queries_blocking") == 0, "an answered query still counts"
     resp = result["resp"]
     assert int(resp.headers["x-consul-index"]) > index
     assert resp.json()[0]["Service"]["ID"] == "web-1"
