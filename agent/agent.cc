@@ -93,6 +93,26 @@ Agent::Agent(uv_loop_t* loop, config::AgentFlags flags, config::Config cfg)
 
 Agent::~Agent() = default;
 
+namespace {
+
+uint64_t http_timeout_ms(Nanos n) {
+  return static_cast<uint64_t>(n / kMillisecond);
+}
+
+}  // namespace
+
+http::ServerLimits http_server_limits(const config::Config& cfg) {
+  http::ServerLimits l;
+  l.max_header_bytes = static_cast<size_t>(cfg.http_config.max_header_bytes);
+  l.max_body_bytes = static_cast<size_t>(cfg.http_config.max_body_bytes);
+  l.max_connections = static_cast<size_t>(cfg.limits.http_max_conns);
+  l.max_connections_per_ip = static_cast<size_t>(cfg.limits.http_max_conns_per_client);
+  l.first_byte_timeout_ms = http_timeout_ms(cfg.limits.http_first_byte_timeout);
+  l.request_timeout_ms = http_timeout_ms(cfg.limits.http_read_timeout);
+  l.idle_timeout_ms = http_timeout_ms(cfg.limits.http_idle_timeout);
+  return l;
+}
+
 uint64_t Agent::uptime_ms() const { return uv_now(loop_) - started_ms_; }
 
 std::string Agent::leader_address() const {
@@ -102,6 +122,34 @@ std::string Agent::leader_address() const {
 
 int Agent::http_port() const { return http_ ? http_->bound_port() : 0; }
 int Agent::dns_port() const { return dns_ ? dns_->port() : 0; }
+
+void Agent::refresh_http_metrics() {
+  if (!http_) return;
+  const http::ServerStats& st = http_->stats();
+  auto set = [this](const char* name, const char* help, const char* reason, uint64_t value) {
+    metrics_.counter(name, help, {{"reason", reason}}).value = value;
+  };
+  const char* rejected = "consul.http.connections_rejected";
+  const char* rejected_help = "HTTP connections refused with 429, by the limit that fired";
+  set(rejected, rejected_help, "http_max_conns_per_client", st.rejected_per_ip);
+  set(rejected, rejected_help, "http_max_conns", st.rejected_max_connections);
+  const char* refused = "consul.http.requests_rejected";
+  const char* refused_help =
+      "HTTP requests refused before a handler, by the limit or rule that fired";
+  set(refused, refused_help, "max_header_bytes", st.header_too_large);
+  set(refused, refused_help, "max_body_bytes", st.body_too_large);
+  set(refused, refused_help, "transfer_encoding", st.unsupported_transfer_coding);
+  set(refused, refused_help, "malformed", st.malformed_requests);
+  const char* timeouts = "consul.http.timeouts";
+  const char* timeouts_help = "HTTP connections closed by a timeout, by the timeout that fired";
+  set(timeouts, timeouts_help, "http_first_byte_timeout", st.first_byte_timeouts);
+  set(timeouts, timeouts_help, "http_read_timeout", st.request_timeouts);
+  set(timeouts, timeouts_help, "http_idle_timeout", st.idle_timeouts);
+  metrics_.counter("consul.http.connections_accepted", "HTTP connections accepted").value =
+      st.connections_accepted;
+  metrics_.gauge("consul.http.connections_open", "HTTP connections open now")
+      .set(static_cast<double>(st.connections_open));
+}
 
 void Agent::add_dns_loop_metrics(MetricsRegistry& into) const {
   if (dns_loops_) dns_loops_->add_metrics_to(into);
@@ -113,11 +161,12 @@ std::string Agent::start() {
   if (!err.empty()) return err;
   sync_catalog();
 
-  http::ServerLimits limits;
-  limits.max_connections_per_ip = static_cast<size_t>(cfg_.limits.http_max_conns_per_client);
   auto api = std::make_shared<http_api::Api>(*this);
   http_ = std::make_unique<http::Server>(
-      loop_, limits, [api](const std::shared_ptr<http::Exchange>& ex) { api->handle(ex); });
+      loop_, http_server_limits(cfg_),
+      [api](const std::shared_ptr<http::Exchange>& ex) { api->handle(ex); });
+  http_->set_response_headers(
+      {cfg_.http_config.response_headers.begin(), cfg_.http_config.response_headers.end()});
   if (cfg_.ports.http > 0) {
     std::istringstream addrs(cfg_.client_addr);
     std::string host;

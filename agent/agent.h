@@ -47,6 +47,9 @@ struct OpResult {
 };
 using OpDone = std::function<void(OpResult)>;
 
+// The HTTP server's limits from the limits and http_config blocks.
+http::ServerLimits http_server_limits(const config::Config& cfg);
+
 class Agent {
  public:
   Agent(uv_loop_t* loop, config::AgentFlags flags, config::Config cfg);
@@ -68,6 +71,8 @@ class Agent {
   server::SessionTimers& session_timers() { return session_timers_; }
   const local::LocalState& local() const { return local_; }
   MetricsRegistry& metrics() { return metrics_; }
+  // Copies the HTTP server's counts (limits that fired, timeouts) into metrics().
+  void refresh_http_metrics();
   // Adds what the extra DNS loops counted (dns_config.udp_loops).
   void add_dns_loop_metrics(MetricsRegistry& into) const;
   http_api::ReadCache& read_cache() { return *read_cache_; }

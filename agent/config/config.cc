@@ -201,14 +201,9 @@ void merge_file(Config& cfg, const std::string& path, const std::string& content
         else return false;
         return true;
       });
-    } else if (k == "limits") {
-      d.object(f, [&](std::string_view lk, const Value& lv) {
-        if (lk == "httpmaxconnsperclient")
-          cfg.limits.http_max_conns_per_client = static_cast<int>(d.integer(lv, 1, 1 << 20));
-        else return false;
-        return true;
-      });
-    } else if (k == "loglevel") cfg.log_level = d.str(f);
+    } else if (k == "limits") decode_limits(d, f, cfg.limits);
+    else if (k == "httpconfig") decode_http_config(d, f, cfg.http_config);
+    else if (k == "loglevel") cfg.log_level = d.str(f);
     else if (k == "logjson") cfg.log_json = d.boolean(f);
     else if (k == "service" || k == "services") append_services(d, f, cfg);
     else if (k == "check" || k == "checks") append_checks(d, f, cfg);

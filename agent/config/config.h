@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/config/http_limits.h"
 #include "agent/config/service_definition.h"
 #include "common/duration.h"
 
@@ -67,10 +68,6 @@ struct GossipTuning {
   std::optional<int> suspicion_mult, gossip_nodes, retransmit_mult;
 };
 
-struct Limits {
-  int http_max_conns_per_client = 200;
-};
-
 struct Config {
   // Identity.
   std::string datacenter = "dc1";
@@ -119,6 +116,7 @@ struct Config {
   Telemetry telemetry;
   bool ui = false;
   Limits limits;
+  HttpConfig http_config;
   std::string log_level = "info";
   bool log_json = false;
 

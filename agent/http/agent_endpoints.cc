@@ -453,6 +453,7 @@ void add_agent_routes(Router& r, Agent& agent) {
     if (const std::string* a = ex->request.header("accept"))
       prometheus = prometheus || a->find("openmetrics") != std::string::npos ||
                    a->find("version=0.0.4") != std::string::npos;
+    agent.refresh_http_metrics();
     auto& m = agent.metrics();
     m.gauge("consul.agent.services", "Services registered on this agent")
         .set(static_cast<double>(agent.local().services().size()));

@@ -26,13 +26,22 @@ void finish(const ExchangePtr& ex, const QueryOptions& opts, ReadResult& r) {
 class ParkedQuery : public std::enable_shared_from_this<ParkedQuery> {
  public:
   ParkedQuery(Agent& agent, ExchangePtr ex, QueryOptions opts, ReadFn read)
-      : agent_(agent), ex_(std::move(ex)), opts_(std::move(opts)), read_(std::move(read)),
-        timer_(agent.loop()) {}
+      : agent_(agent),
+        ex_(std::move(ex)),
+        opts_(std::move(opts)),
+        read_(std::move(read)),
+        timer_(agent.loop()),
+        // Consul's gauge of blocking queries in flight; tests wait on it
+        // instead of sleeping until a query has parked.
+        parked_(agent.metrics().gauge("consul.rpc.queries_blocking",
+                                      "Blocking queries parked, waiting for a change")) {}
 
   ~ParkedQuery() { unwatch(); }
 
   void park(const std::vector<std::string>& keys, uint64_t timeout_ms) {
     auto self = shared_from_this();
+    parked_.set(parked_.value + 1);
+    counted_ = true;
     watch_ = agent_.store().watch(keys, [self] { self->on_change(); });
     // The timer lives inside this object: it must not keep it alive.
     std::weak_ptr<ParkedQuery> weak = self;
@@ -43,6 +52,12 @@ class ParkedQuery : public std::enable_shared_from_this<ParkedQuery> {
   }
 
  private:
+  void unpark() {
+    done_ = true;
+    if (counted_) parked_.set(parked_.value - 1);
+    counted_ = false;
+  }
+
   void unwatch() {
     if (watch_) agent_.store().unwatch(watch_);
     watch_ = 0;
@@ -68,14 +83,14 @@ class ParkedQuery : public std::enable_shared_from_this<ParkedQuery> {
   }
 
   void complete(ReadResult& r) {
-    done_ = true;
+    unpark();
     unwatch();
     timer_.stop();
     finish(ex_, opts_, r);
   }
 
   void cancel() {
-    done_ = true;
+    unpark();
     unwatch();
     timer_.stop();
   }
@@ -86,6 +101,8 @@ class ParkedQuery : public std::enable_shared_from_this<ParkedQuery> {
   ReadFn read_;
   Timer timer_;
   state::Store::WatchId watch_ = 0;
+  Gauge& parked_;
+  bool counted_ = false;  // in parked_
   bool done_ = false;
 };
 

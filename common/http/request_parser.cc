@@ -47,14 +47,24 @@ RequestParser::Result RequestParser::feed(const char* data, size_t len, size_t& 
     return Result::message;
   }
   consumed = len;
-  if (too_large_headers_) {
+  // llhttp refuses some codings itself ("chunked, chunked", chunked not last).
+  if (err == HPE_INVALID_TRANSFER_ENCODING) unsupported_coding_ = true;
+  if (unsupported_coding_) {
+    // Go's words; the coding itself is not echoed back (reflected input).
+    error_ = Error::unsupported_transfer_coding;
+    error_status_ = 501;
+    error_message_ = "Unsupported transfer encoding";
+  } else if (too_large_headers_) {
+    error_ = Error::header_too_large;
     error_status_ = 431;
     error_message_ = "Request header fields too large";
   } else if (too_large_body_) {
+    error_ = Error::body_too_large;
     error_status_ = 413;
     error_message_ =
         "Request body too large, max size: " + std::to_string(limits_.max_body_bytes) + " bytes";
   } else {
+    error_ = Error::malformed;
     error_status_ = 400;
     error_message_ = std::string("Bad Request: ") + llhttp_errno_name(err);
   }
@@ -70,7 +80,7 @@ bool RequestParser::take(Request& out) {
 int RequestParser::cb_message_begin(llhttp_t* p) {
   auto* s = self(p);
   s->header_bytes_ = 0;
-  s->too_large_headers_ = s->too_large_body_ = false;
+  s->too_large_headers_ = s->too_large_body_ = s->unsupported_coding_ = false;
   s->last_was_value_ = false;
   s->req_ = Request{};
   if (s->on_message_begin) s->on_message_begin();
@@ -115,9 +125,30 @@ int RequestParser::cb_header_value(llhttp_t* p, const char* at, size_t len) {
   return 0;
 }
 
+// Go's net/http accepts exactly one Transfer-Encoding field whose value is
+// "chunked" and answers anything else 501; llhttp alone would de-chunk
+// "gzip, chunked" and hand over a body that is still gzip.
+bool RequestParser::transfer_coding_supported() const {
+  int fields = 0;
+  bool chunked = false;
+  for (const auto& [name, value] : req_.headers) {
+    if (name != "transfer-encoding") continue;
+    ++fields;
+    size_t b = value.find_first_not_of(" \t");
+    size_t e = value.find_last_not_of(" \t");
+    chunked = b != std::string::npos && e - b + 1 == 7 &&
+              strncasecmp(value.data() + b, "chunked", 7) == 0;
+  }
+  return fields == 0 || (fields == 1 && chunked);
+}
+
 int RequestParser::cb_headers_complete(llhttp_t* p) {
   auto* s = self(p);
   s->req_.method = llhttp_method_name(static_cast<llhttp_method_t>(p->method));
+  if (!s->transfer_coding_supported()) {
+    s->unsupported_coding_ = true;
+    return -1;
+  }
   if ((p->flags & F_CONTENT_LENGTH) && p->content_length > s->limits_.max_body_bytes) {
     s->too_large_body_ = true;
     return -1;

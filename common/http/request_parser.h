@@ -1,6 +1,8 @@
 // Incremental HTTP/1.1 request parsing on llhttp, one message at a time, with
 // limits on header and body bytes. Pure: no sockets, so the server and the
-// fuzzer drive the same code. Chunked bodies arrive de-chunked.
+// fuzzer drive the same code. Chunked bodies arrive de-chunked; any other
+// transfer coding (e.g. "gzip, chunked") is refused with 501, as Go's
+// net/http does, rather than stored still encoded.
 #pragma once
 
 #include <llhttp.h>
@@ -20,6 +22,14 @@ class RequestParser {
     size_t max_body_bytes = 4 * 1024 * 1024;
   };
   enum class Result { need_more, message, error };
+  // Why a request was refused: servers count each kind.
+  enum class Error {
+    none,
+    malformed,
+    header_too_large,
+    body_too_large,
+    unsupported_transfer_coding
+  };
 
   explicit RequestParser(Limits limits);
   RequestParser(const RequestParser&) = delete;
@@ -32,6 +42,7 @@ class RequestParser {
   // The completed request; false if its target is not a valid URL.
   bool take(Request& out);
   bool keep_alive() const { return keep_alive_; }
+  Error error() const { return error_; }
   int error_status() const { return error_status_; }
   const std::string& error_message() const { return error_message_; }
 
@@ -50,6 +61,7 @@ class RequestParser {
   static int cb_body(llhttp_t* p, const char* at, size_t len);
   static int cb_message_complete(llhttp_t* p);
   bool count_header(size_t n);
+  bool transfer_coding_supported() const;
 
   Limits limits_;
   llhttp_t parser_{};
@@ -59,8 +71,10 @@ class RequestParser {
   bool last_was_value_ = false;
   bool too_large_headers_ = false;
   bool too_large_body_ = false;
+  bool unsupported_coding_ = false;
   bool keep_alive_ = true;
   bool paused_ = false;
+  Error error_ = Error::none;
   int error_status_ = 400;
   std::string error_message_;
 };

@@ -72,10 +72,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         parser_({server.limits_.max_header_bytes, server.limits_.max_body_bytes}) {
     // The whole request must arrive within the request timeout.
     parser_.on_message_begin = [this] {
-      timer_.start(server_.limits_.request_timeout_ms, 0, [this] {
-        server_.stats_.timeouts++;
-        close();
-      });
+      arm_timeout(server_.limits_.request_timeout_ms, server_.stats_.request_timeouts);
     };
     // curl waits for "100 Continue" before sending larger bodies.
     parser_.on_expect_continue = [this] {
@@ -89,7 +86,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void start() {
     tcp_.get()->data = this;
-    arm_idle();
+    // Idle connections that never send a byte hold a per-client slot: they
+    // get a much shorter grace than keep-alive connections between requests.
+    arm_timeout(server_.limits_.first_byte_timeout_ms, server_.stats_.first_byte_timeouts);
     start_reading();
   }
 
@@ -109,6 +108,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void send(Response&& r) {
     if (closed_) return;
     exchange_.reset();
+    for (const auto& [name, value] : server_.response_headers_)
+      if (!r.header(name)) r.headers.emplace_back(name, value);
     write_response(r, keep_alive_);
     if (!keep_alive_) {
       close_after_write_ = true;
@@ -158,8 +159,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     start_reading();
   }
 
-  void arm_idle() {
-    timer_.start(server_.limits_.idle_timeout_ms, 0, [this] {
+  void arm_idle() { arm_timeout(server_.limits_.idle_timeout_ms, server_.stats_.idle_timeouts); }
+
+  // Closes the connection after ms unless re-armed or stopped; counts the kind.
+  void arm_timeout(uint64_t ms, uint64_t& kind_counter) {
+    timer_.start(ms, 0, [this, &kind_counter] {
+      kind_counter++;
       server_.stats_.timeouts++;
       close();
     });
@@ -208,7 +213,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void fail_request() {
-    server_.stats_.bad_requests++;
+    ServerStats& st = server_.stats_;
+    st.bad_requests++;
+    switch (parser_.error()) {
+      case RequestParser::Error::header_too_large:
+        st.header_too_large++;
+        break;
+      case RequestParser::Error::body_too_large:
+        st.body_too_large++;
+        break;
+      case RequestParser::Error::unsupported_transfer_coding:
+        st.unsupported_transfer_coding++;
+        break;
+      case RequestParser::Error::malformed:
+      case RequestParser::Error::none:
+        st.malformed_requests++;
+        break;
+    }
     log::debug("http", "rejected request", {{"from", ip_}, {"reason", parser_.error_message()}});
     Response r = Response::text(parser_.error_status(), parser_.error_message());
     write_response(r, false);
@@ -385,8 +406,10 @@ void Server::on_connection(uv_stream_t* listener) {
   std::string ip = peer_ip(tcp.get());
   auto from_ip = per_ip_.find(ip);
   size_t count = from_ip == per_ip_.end() ? 0 : from_ip->second;
-  if (connections_.size() >= limits_.max_connections || count >= limits_.max_connections_per_ip) {
+  bool over_total = connections_.size() >= limits_.max_connections;
+  if (over_total || count >= limits_.max_connections_per_ip) {
     stats_.connections_rejected++;
+    (over_total ? stats_.rejected_max_connections : stats_.rejected_per_ip)++;
     // Tell the client why before hanging up, as Consul's limiter does with 429.
     static constexpr char kBusy[] =
         "HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";

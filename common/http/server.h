@@ -3,7 +3,11 @@
 // Keep-alive and pipelining (answers leave in request order because a
 // connection parses its next request only once the current one is answered),
 // chunked request bodies (llhttp de-chunks), and limits on header bytes, body
-// bytes, connections (total and per client address) and slow or idle clients.
+// bytes, connections (total and per client address) and slow or idle clients:
+// a new connection must start its first request within first_byte_timeout, a
+// request must arrive whole within request_timeout, and a keep-alive
+// connection may wait idle_timeout for its next request. Each refusal and
+// timeout is counted by kind in ServerStats.
 // A handler may answer later (blocking queries): it keeps the Exchange and
 // calls respond() when ready; if the client leaves first, the exchange's close
 // hook runs so the handler can drop its watch.
@@ -28,19 +32,31 @@ struct ServerLimits {
   size_t max_body_bytes = 4 * 1024 * 1024;  // more is 413
   size_t max_connections = 10'000;
   size_t max_connections_per_ip = 200;  // Consul's limits.http_max_conns_per_client
-  uint64_t idle_timeout_ms = 120'000;   // keep-alive connection with nothing to do
+  uint64_t first_byte_timeout_ms = 10'000;  // a new connection that sends nothing
+  uint64_t idle_timeout_ms = 120'000;       // keep-alive connection between requests
   uint64_t request_timeout_ms = 30'000;  // a request must arrive whole this fast (slowloris)
   size_t max_pending_output = 8 * 1024 * 1024;  // stop reading while this much is unsent
 };
 
 struct ServerStats {
   uint64_t connections_accepted = 0;
-  uint64_t connections_rejected = 0;
+  uint64_t connections_rejected = 0;  // = the two below
+  uint64_t rejected_max_connections = 0;
+  uint64_t rejected_per_ip = 0;
   uint64_t connections_open = 0;
   uint64_t requests = 0;
-  uint64_t bad_requests = 0;
-  uint64_t timeouts = 0;
+  uint64_t bad_requests = 0;  // = the four below
+  uint64_t malformed_requests = 0;
+  uint64_t header_too_large = 0;
+  uint64_t body_too_large = 0;
+  uint64_t unsupported_transfer_coding = 0;
+  uint64_t timeouts = 0;  // = the three below
+  uint64_t first_byte_timeouts = 0;
+  uint64_t request_timeouts = 0;
+  uint64_t idle_timeouts = 0;
 };
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 class Connection;
 
@@ -83,6 +99,9 @@ class Server {
   int bound_port() const;
 
   const ServerStats& stats() const { return stats_; }
+  // Headers added to every handler's answer unless it set them itself
+  // (Consul's http_config.response_headers). Names and values must be valid.
+  void set_response_headers(HeaderList headers) { response_headers_ = std::move(headers); }
   uv_loop_t* loop() const { return loop_; }
 
  private:
@@ -99,6 +118,7 @@ class Server {
   std::vector<std::shared_ptr<Connection>> graveyard_;
   Timer reaper_;
   ServerStats stats_;
+  HeaderList response_headers_;
   std::string read_buffer_;  // one per server: reads are consumed before the next arrives
 };
 

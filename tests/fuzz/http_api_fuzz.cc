@@ -31,12 +31,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     cfg.server = true;
     cfg.node_name = "fuzz";
     cfg.node_id = "11111111-2222-4333-8444-555555555555";
-    cfg.ports.http = 0;  // no listener: requests come from the fuzzer
+    // No listener of any kind: requests come from the fuzzer, and a fuzzer
+    // running beside a real agent (or several fuzz jobs) must not fight over
+    // Consul's default ports.
+    cfg.ports.http = 0;
+    cfg.ports.dns = -1;
+    cfg.ports.serf_lan = -1;
+    cfg.ports.serf_wan = -1;
     cairn::Agent agent(&loop, {}, cfg);
     agent.start();
     cairn::http_api::Api api(agent);
 
     cairn::http::RequestParser parser({16 * 1024, 64 * 1024});
+    parser.on_expect_continue = [] {};
     std::vector<std::shared_ptr<cairn::http::Exchange>> exchanges;
     const char* p = reinterpret_cast<const char*>(data);
     size_t left = size;

@@ -240,6 +240,18 @@ class Agent:
     def write_config(self, filename: str, text: str):
         (self.config_dir / filename).write_text(text)
 
+    def metric(self, name: str, **labels) -> float:
+        """One series of /v1/agent/metrics in Prometheus format, 0 when absent."""
+        r = self.http.get("/v1/agent/metrics?format=prometheus")
+        assert r.status == 200, r
+        return prometheus_value(r.text, name.replace(".", "_"), **labels)
+
+    def wait_parked(self, count: int = 1):
+        """Waits until count blocking queries are parked (consul.rpc.queries_blocking),
+        instead of sleeping and hoping they got there."""
+        wait_for(lambda: self.metric("consul.rpc.queries_blocking") >= count, 10,
+                 f"{count} blocking quer{'y' if count == 1 else 'ies'} to park on {self.name}")
+
     def cli(self, *args, check=False, input=None, env=None):
         full_env = dict(os.environ)
         full_env["CAIRN_HTTP_ADDR"] = f"127.0.0.1:{self.port}"

@@ -278,11 +278,12 @@ def test_blocking_query_returns_on_change(agent):
 
     t = threading.Thread(target=block)
     t.start()
-    time.sleep(0.3 * SLOW)  # let the query park
+    agent.wait_parked()
     assert "resp" not in result, "blocking query returned before any change"
     register(agent, WEB)
     t.join(timeout=10 * SLOW)
     assert not t.is_alive(), "blocking query did not return after the change"
+    assert agent.metric("consul.rpc.queries_blocking") == 0, "an answered query still counts"
     resp = result["resp"]
     assert int(resp.headers["x-consul-index"]) > index
     assert resp.json()[0]["Service"]["ID"] == "web-1"
@@ -315,7 +316,7 @@ def test_blocking_query_ignores_unrelated_services(agent):
 
     t = threading.Thread(target=block)
     t.start()
-    time.sleep(0.2 * SLOW)
+    agent.wait_parked()
     register(agent, {"Name": "other", "Port": 1})
     t.join(timeout=10 * SLOW)
     assert result["resp"].headers["x-consul-index"] == index

@@ -162,7 +162,7 @@ def test_prefix_blocking_query_wakes_on_put_and_delete(kv_agent):
 
         t = threading.Thread(target=block)
         t.start()
-        time.sleep(0.3 * SLOW)
+        a.wait_parked()
         assert "r" not in got
         put(a, "unrelated", "x")  # must not wake it
         time.sleep(0.2 * SLOW)
