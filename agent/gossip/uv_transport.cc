@@ -2,7 +2,9 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "agent/gossip/stream_parser.h"
 
@@ -33,12 +35,13 @@ struct UvTransport::Conn {
   uv_tcp_t tcp{};
   uv_connect_t connect_req{};
   Timer deadline;
-  std::string in;
+  std::vector<uint8_t> in;  // the message so far (vector: reserve() gives exactly what it asks)
   std::string out;
   StreamParser parser;
   Address peer;
   bool inbound;
   bool admitted = false;  // counted in the transport's inbound totals
+  size_t charged = 0;     // of in's capacity, counted in buffered_bytes (inbound only)
   bool want_reply = false;
   bool closing = false;
   StreamDone done;
@@ -103,16 +106,22 @@ struct UvTransport::Conn {
   void on_data(std::string_view got) {
     if (closing || owner == nullptr) return;
     StreamStats& st = owner->stream_stats_;
-    if (inbound) {
-      if (st.buffered_bytes + got.size() > owner->limits_.max_buffered_bytes) {
+    grow_for(got.size());
+    in.insert(in.end(), got.begin(), got.end());
+    // The budget counts what the buffers hold in memory (their capacity,
+    // which grows geometrically), not just the bytes received.
+    if (inbound && in.capacity() > charged) {
+      const size_t grown = in.capacity() - charged;
+      if (st.buffered_bytes + grown > owner->limits_.max_buffered_bytes) {
         ++st.over_budget;
         fail();
         return;
       }
-      st.buffered_bytes += got.size();
+      st.buffered_bytes += grown;
+      charged = in.capacity();
     }
-    in.append(got);
-    switch (parser.feed(as_bytes(in))) {
+    const Bytes received(in.data(), in.size());
+    switch (parser.feed(received)) {
       case StreamParser::Status::need_more:
         return;
       case StreamParser::Status::too_large:
@@ -130,12 +139,12 @@ struct UvTransport::Conn {
     const size_t size = parser.size();
     uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp));
     if (!inbound) {
-      finish(true, as_bytes(in).subspan(0, size));
+      finish(true, received.subspan(0, size));
       close();
       return;
     }
     std::string reply;
-    if (owner->handler_) reply = owner->handler_->on_stream(peer, as_bytes(in).subspan(0, size));
+    if (owner->handler_) reply = owner->handler_->on_stream(peer, received.subspan(0, size));
     release_buffer();
     if (reply.empty()) {
       close();
@@ -144,10 +153,24 @@ struct UvTransport::Conn {
     write(std::move(reply));
   }
 
-  // The message was handled: its bytes no longer count against the budget.
+  // Makes room for n more bytes: doubling, as containers do, but never past
+  // the size the parser already knows the message will have, so a message
+  // of known length (encrypted frame, user message, push/pull user state)
+  // ends in a buffer of its own size.
+  void grow_for(size_t n) {
+    const size_t need = in.size() + n;
+    if (need <= in.capacity()) return;
+    size_t target = std::max<size_t>(2 * in.capacity(), 4096);
+    if (const uint64_t known = parser.min_size(); known >= need && known < target)
+      target = size_t(known);
+    in.reserve(std::max(need, target));
+  }
+
+  // The message was handled: its buffer no longer counts against the budget.
   void release_buffer() {
-    if (inbound && owner) owner->stream_stats_.buffered_bytes -= in.size();
-    std::string().swap(in);
+    if (owner) owner->stream_stats_.buffered_bytes -= charged;
+    charged = 0;
+    std::vector<uint8_t>().swap(in);
   }
 
   void write(std::string data) {

@@ -36,7 +36,7 @@ struct StreamStats {
   uint64_t timed_out = 0;           // no whole message within the stream timeout
   uint64_t malformed = 0;           // framing that can never become a message
   size_t open = 0;                  // inbound streams open now
-  size_t buffered_bytes = 0;        // bytes their buffers hold now
+  size_t buffered_bytes = 0;        // memory their buffers hold now
 };
 
 class UvTransport : public Transport {
