@@ -184,3 +184,29 @@ def test_encrypted_pool_refuses_streams_before_buffering_them(make_agent):
     assert b.http.put(f"/v1/agent/join/127.0.0.1:{a.serf_port}").status == 200
     wait_for(lambda: {m["Name"] for m in a.http.get("/v1/agent/members").json()} == {"ka", "kb"},
              20, "the keyed agents to join")
+
+
+def test_stream_limits_are_configured_per_pool(make_agent):
+    a = make_agent(name="tuned")
+    a.write_config("gossip.yaml", "gossip_lan:\n  max_inbound_streams: 3\n"
+                   "  max_inbound_streams_per_source: 2\n  max_stream_bytes: 65536\n")
+    a.start()
+    socks = [connect(a.serf_port, "127.0.0.2") for _ in range(3)]
+    socks += [connect(a.serf_port, "127.0.0.3") for _ in range(2)]
+    wait_for(lambda: counter(a, "consul_memberlist_tcp_refused", reason="per_source") == 1
+             and counter(a, "consul_memberlist_tcp_refused", reason="total") == 1,
+             10, "the configured caps to refuse one connection each")
+    assert counter(a, "consul_memberlist_tcp_accept") == 3
+    # 64 KiB is the message bound now: a 65 KiB user message is refused from its header.
+    socks[0].sendall(b"\x08\x81" + mp_str(b"UserMsgLen") + b"\xce" + struct.pack(">I", 65 * 1024))
+    assert closed_by_peer(socks[0], 2 * SLOW)
+    assert counter(a, "consul_memberlist_tcp_dropped", reason="oversized") == 1
+    for s in socks:
+        s.close()
+
+    bad = make_agent(name="bad")
+    bad.write_config("gossip.yaml", "gossip_lan:\n  max_stream_bytes: 10\n")
+    bad.start(wait=False)
+    assert bad.daemon.proc.wait(timeout=10) == 1
+    out = bad.daemon.output()
+    assert "max_stream_bytes" in out, out
