@@ -7,7 +7,7 @@ import subprocess
 import threading
 import time
 
-from harness import SLOW, binary, prometheus_value, wait_for
+from harness import SANITIZED, SLOW, binary, prometheus_value, wait_for
 
 MiB = 1024 * 1024
 SOURCES = [f"127.0.0.{h}" for h in range(2, 12)]  # 10 source addresses, 20 connections each
@@ -137,8 +137,10 @@ def test_hostile_streams_are_refused_counted_and_bounded(make_agent):
     # Buffers of all streams together stay within the default 64 MiB budget (plus allocator
     # slack); without the limits the agent kept every byte sent (its peak grew by ~140 MiB
     # here, and HTTP took 0.84 s; 4 GB in the worst case).
-    assert grown_mib < 110, f"agent peak RSS grew by {grown_mib:.0f} MiB"
-    assert status_kb(pid, "VmRSS") / 1024 < 400
+    # (ASan keeps freed buffers in its 256 MiB quarantine and adds redzones.)
+    room = 3 if SANITIZED else 1
+    assert grown_mib < 110 * room, f"agent peak RSS grew by {grown_mib:.0f} MiB"
+    assert status_kb(pid, "VmRSS") / 1024 < 400 * room
     assert counter(a, "consul_memberlist_tcp_dropped", reason="oversized") > 0
     assert counter(a, "consul_memberlist_tcp_dropped", reason="buffer_budget") > 0
     assert counter(a, "consul_memberlist_tcp_buffered_bytes") <= 64 * MiB
