@@ -75,6 +75,46 @@ Membership::Membership(uv_loop_t* loop, const config::Config& cfg, const local::
 
 Membership::~Membership() { shutdown(); }
 
+namespace {
+
+// One pool's inbound stream counters, read when /v1/agent/metrics asks.
+void add_stream_metrics(MetricsRegistry& into, const char* network, const gossip::StreamStats& s) {
+  const Labels net = {{"network", network}};
+  auto with = [&](const char* k, const char* v) {
+    Labels l = net;
+    l.emplace_back(k, v);
+    return l;
+  };
+  into.counter("consul.memberlist.tcp.accept", "Inbound gossip TCP streams accepted", net)
+      .inc(s.accepted);
+  const char* refused_help = "Inbound gossip TCP streams closed at accept: too many open";
+  into.counter("consul.memberlist.tcp.refused", refused_help, with("reason", "total"))
+      .inc(s.refused_total);
+  into.counter("consul.memberlist.tcp.refused", refused_help, with("reason", "per_source"))
+      .inc(s.refused_per_source);
+  const char* dropped_help = "Inbound gossip TCP streams closed before a whole message";
+  into.counter("consul.memberlist.tcp.dropped", dropped_help, with("reason", "oversized"))
+      .inc(s.oversized);
+  into.counter("consul.memberlist.tcp.dropped", dropped_help, with("reason", "buffer_budget"))
+      .inc(s.over_budget);
+  into.counter("consul.memberlist.tcp.dropped", dropped_help, with("reason", "timeout"))
+      .inc(s.timed_out);
+  into.counter("consul.memberlist.tcp.dropped", dropped_help, with("reason", "malformed"))
+      .inc(s.malformed);
+  into.gauge("consul.memberlist.tcp.open", "Inbound gossip TCP streams open now", net)
+      .set(double(s.open));
+  into.gauge("consul.memberlist.tcp.buffered_bytes",
+             "Bytes buffered by inbound gossip TCP streams not yet whole", net)
+      .set(double(s.buffered_bytes));
+}
+
+}  // namespace
+
+void Membership::add_metrics_to(MetricsRegistry& into) const {
+  if (lan_.gossip) add_stream_metrics(into, "lan", lan_.gossip->stream_stats());
+  if (wan_.gossip) add_stream_metrics(into, "wan", wan_.gossip->stream_stats());
+}
+
 std::string Membership::start_pool(Pool& pool, gossip::GossipConfig g,
                                    gossip::GossipAgent::EventFn handler) {
   const int port = pool.port;
@@ -98,6 +138,12 @@ std::string Membership::start_pool(Pool& pool, gossip::GossipConfig g,
     if (tuning.suspicion_mult) m.suspicion_mult = *tuning.suspicion_mult;
     if (tuning.gossip_nodes) m.gossip_nodes = *tuning.gossip_nodes;
     if (tuning.retransmit_mult) m.retransmit_mult = *tuning.retransmit_mult;
+    if (tuning.max_inbound_streams) m.streams.max_streams = *tuning.max_inbound_streams;
+    if (tuning.max_inbound_streams_per_source)
+      m.streams.max_streams_per_source = *tuning.max_inbound_streams_per_source;
+    if (tuning.max_stream_bytes) m.streams.max_message_bytes = *tuning.max_stream_bytes;
+    if (tuning.max_stream_buffer_bytes)
+      m.streams.max_buffered_bytes = *tuning.max_stream_buffer_bytes;
   };
   std::string err, where = g.bind.str();
   pool.gossip = gossip::GossipAgent::create(loop_, std::move(g), err);

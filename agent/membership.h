@@ -20,6 +20,7 @@
 #include "agent/gossip/gossip_agent.h"
 #include "agent/local/anti_entropy.h"
 #include "agent/server/catalog_writer.h"
+#include "common/metrics.h"
 #include "common/uv_handle.h"
 
 namespace cairn {
@@ -77,6 +78,10 @@ class Membership {
                          const std::function<bool(const std::string&)>& known);
   // Every node with a coordinate, by name.
   std::map<std::string, gossip::Coordinate> coordinates() const;
+
+  // Adds each pool's gossip counters (inbound TCP streams accepted, refused
+  // by the limits, timed out) to into, labelled network="lan" or "wan".
+  void add_metrics_to(MetricsRegistry& into) const;
 
   // User events.
   std::string fire(UserEvent ev);  // "" or an error

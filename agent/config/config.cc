@@ -35,6 +35,16 @@ void decode_gossip_tuning(Decoder& d, const Value& v, GossipTuning& t) {
     else if (k == "suspicionmult") t.suspicion_mult = static_cast<int>(d.integer(f, 1, 100));
     else if (k == "gossipnodes") t.gossip_nodes = static_cast<int>(d.integer(f, 1, 100));
     else if (k == "retransmitmult") t.retransmit_mult = static_cast<int>(d.integer(f, 1, 100));
+    // cairn's keys (Consul has no such limits: see docs/compatibility.md).
+    else if (k == "maxinboundstreams")
+      t.max_inbound_streams = size_t(d.integer(f, 1, 65536));
+    else if (k == "maxinboundstreamspersource")
+      t.max_inbound_streams_per_source = size_t(d.integer(f, 1, 65536));
+    // Up to memberlist's own 20 MiB; at least what a small pool's push/pull needs.
+    else if (k == "maxstreambytes")
+      t.max_stream_bytes = size_t(d.integer(f, 64 * 1024, 20 * 1024 * 1024));
+    else if (k == "maxstreambufferbytes")
+      t.max_stream_buffer_bytes = size_t(d.integer(f, 64 * 1024, int64_t{1} << 40));
     else return false;
     return true;
   });

@@ -62,10 +62,13 @@ struct Telemetry {
   bool disable_hostname = false;
 };
 
-// gossip_lan / gossip_wan: memberlist timing over the pool's profile (Consul's keys).
+// gossip_lan / gossip_wan: memberlist timing over the pool's profile (Consul's keys),
+// and cairn's bounds on inbound gossip TCP streams (gossip::StreamLimits).
 struct GossipTuning {
   std::optional<Nanos> probe_interval, probe_timeout, gossip_interval;
   std::optional<int> suspicion_mult, gossip_nodes, retransmit_mult;
+  std::optional<size_t> max_inbound_streams, max_inbound_streams_per_source, max_stream_bytes,
+      max_stream_buffer_bytes;
 };
 
 struct Config {

@@ -10,6 +10,28 @@
 
 namespace cairn::gossip {
 
+// How much inbound TCP stream traffic a node takes on at once. Connections
+// over the counts are closed as soon as they are accepted; a stream whose
+// message would exceed max_message_bytes, or whose bytes would take all
+// streams' buffers past max_buffered_bytes, is closed when that is known.
+struct StreamLimits {
+  size_t max_streams = 128;            // open inbound streams, all sources
+  size_t max_streams_per_source = 16;  // from one IP address
+  // The largest stream message (push/pull, user message, or its encrypted or
+  // compressed frame) buffered before it is whole. memberlist's real messages:
+  // a push/pull carries every member as a pushNodeState of ~200-350 bytes
+  // with Consul's tags (at most ~720: a 128-byte name, 512 bytes of meta, the
+  // field names), plus Serf's user state (each member's status time, ~20-140
+  // bytes, and the event ring: at most 512 user events of at most 512 bytes,
+  // ~300 KB). 8 MiB holds 10,000 members at the worst size, uncompressed;
+  // memberlist always compresses streams (LZW, 2-4x on this msgpack), so real
+  // pools several times larger fit too. memberlist itself allows 20 MiB.
+  size_t max_message_bytes = 8 * 1024 * 1024;
+  // Bytes buffered by all inbound streams together: what many slow senders
+  // can pin at once (a real node has one or two push/pulls in flight).
+  size_t max_buffered_bytes = 64 * 1024 * 1024;
+};
+
 struct MemberlistConfig {
   std::string name;
   Address advertise;  // where peers reach us over UDP and TCP
@@ -36,6 +58,12 @@ struct MemberlistConfig {
   bool skip_inbound_label_check = false;
   // Bounded handoff for alive/suspect/dead/user work, as HandoffQueueDepth.
   size_t handoff_queue_depth = 1024;
+
+  // Beyond memberlist: bounds on inbound TCP streams, which are read before
+  // the sender is known or (with encryption) authenticated. memberlist
+  // accepts any number of connections and reads each until its 20 MiB
+  // maxPushStateBytes; it only caps concurrent push/pull *handling* at 128.
+  StreamLimits streams;
 
   uint8_t protocol_version = kProtocolCur;
   // Delegate (Serf) protocol range and version: 0 0 0 for plain memberlist.

@@ -1,6 +1,6 @@
 // The outer layers of a memberlist packet or stream, other than encryption:
-// the CRC header (0x0c | crc32:u32be), the label header (0xf4 | len | label)
-// and the stream message framing used to know when a TCP message is whole.
+// the CRC header (0x0c | crc32:u32be) and the label header (0xf4 | len |
+// label). When a TCP message is whole is StreamParser's business.
 #pragma once
 
 #include <cstdint>
@@ -12,9 +12,6 @@
 namespace cairn::gossip {
 
 inline constexpr size_t kMaxLabelSize = 255;
-// memberlist refuses push/pull states, user messages and decompressed
-// buffers beyond this (maxPushStateBytes).
-inline constexpr size_t kMaxStreamBytes = 20 * 1024 * 1024;
 
 uint32_t crc32_ieee(Bytes data);
 
@@ -28,10 +25,5 @@ enum class LabelResult { ok, mismatch, malformed };
 // configured label. With skip_check, unlabeled input is taken as carrying
 // the configured label (memberlist's SkipInboundLabelCheck).
 LabelResult strip_label(Bytes& data, std::string_view expected, bool skip_check);
-
-// Size of the first complete stream message at the start of buf, including
-// a label header, encryption frame or compress wrapper; 0 when more bytes
-// are needed; SIZE_MAX when it can never become valid (unknown type, limits).
-size_t stream_message_size(Bytes buf);
 
 }  // namespace cairn::gossip

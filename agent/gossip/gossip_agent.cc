@@ -80,7 +80,6 @@ std::unique_ptr<GossipAgent> GossipAgent::create(uv_loop_t* loop, GossipConfig c
   }
   a->clock_ = std::make_unique<UvClock>(loop);
   a->transport_ = std::make_unique<UvTransport>(loop);
-  a->transport_->set_stream_timeout(ml.tcp_timeout);
   if (int rc = a->transport_->bind(cfg.bind); rc != 0) {
     error = "cannot bind gossip to " + cfg.bind.str() + ": " + uv_strerror(rc);
     return nullptr;
@@ -90,6 +89,8 @@ std::unique_ptr<GossipAgent> GossipAgent::create(uv_loop_t* loop, GossipConfig c
   ml.advertise = cfg.advertise;
   ml.label = cfg.label;
   if (cfg.tune_memberlist) cfg.tune_memberlist(ml);
+  a->transport_->set_stream_timeout(ml.tcp_timeout);
+  a->transport_->set_stream_limits(ml.streams);
   a->cfg_ = cfg;
   if (cfg.serf) {
     SerfConfig sc;
@@ -233,6 +234,10 @@ Address GossipAgent::address() const {
 
 const MemberlistConfig& GossipAgent::memberlist_config() const {
   return serf_ ? serf_->memberlist().config() : plain_->config();
+}
+
+const StreamStats& GossipAgent::stream_stats() const {
+  return transport_->stream_stats();
 }
 
 const MemberlistStats& GossipAgent::stats() const {

@@ -31,11 +31,11 @@
 #include <vector>
 
 #include "agent/gossip/serf.h"
+#include "agent/gossip/uv_transport.h"
 
 namespace cairn::gossip {
 
 class UvClock;
-class UvTransport;
 
 struct GossipConfig {
   std::string node_name;
@@ -87,6 +87,8 @@ class GossipAgent {
   Address address() const;
   const MemberlistConfig& memberlist_config() const;
   const MemberlistStats& stats() const;
+  // Inbound TCP streams: accepted, refused by the limits, timed out.
+  const StreamStats& stream_stats() const;
   Memberlist& memberlist();
 
  private:

@@ -6,6 +6,7 @@
 #include "agent/gossip/formulas.h"
 #include "agent/gossip/framing.h"
 #include "agent/gossip/lzw.h"
+#include "agent/gossip/stream_parser.h"
 #include "common/random.h"
 
 namespace cairn::gossip {
@@ -16,7 +17,7 @@ namespace {
 // more than compress(compound(...)), anything deeper is hostile.
 constexpr int kMaxDepth = 4;
 // Largest decompressed packet or stream we accept (memberlist: 2 x 20 MiB).
-constexpr size_t kMaxDecompressed = 2 * kMaxStreamBytes;
+constexpr size_t kMaxDecompressed = 2 * kMemberlistMaxStreamBytes;
 // Serf (user) broadcasts carry the 0x08 prefix: one more byte each.
 constexpr size_t kUserMsgOverhead = 1;
 

@@ -115,6 +115,9 @@ class Memberlist : public PacketHandler {
   // PacketHandler
   void on_packet(const Address& from, Bytes data, Time received) override;
   std::string on_stream(const Address& from, Bytes msg) override;
+  bool streams_must_be_encrypted() const override {
+    return encrypted() && cfg_.gossip_verify_incoming;
+  }
 
   const MemberlistConfig& config() const { return cfg_; }
   const std::string& name() const { return cfg_.name; }

@@ -105,20 +105,24 @@ bool mp_key(const msgpack::object& k, std::string_view& out) {
   return false;
 }
 
-size_t mp_skip(Bytes d, size_t start) {
-  constexpr size_t kNeedMore = 0, kBad = SIZE_MAX;
-  size_t off = start;
-  uint64_t pending = 1;  // objects still to skip at this point
-  auto be = [&](size_t n) -> uint64_t {
+MsgpackSkipper::Result MsgpackSkipper::advance(Bytes d, size_t& off) {
+  auto be = [&](size_t at, size_t n) -> uint64_t {
     uint64_t v = 0;
-    for (size_t i = 0; i < n; ++i) v = (v << 8) | d[off + i];
+    for (size_t i = 0; i < n; ++i) v = (v << 8) | d[at + i];
     return v;
   };
-  while (pending > 0) {
-    if (off >= d.size()) return kNeedMore;
-    const uint8_t b = d[off++];
-    --pending;
+  for (;;) {
+    if (payload_ > 0) {
+      const uint64_t take = std::min<uint64_t>(payload_, d.size() - off);
+      off += size_t(take);
+      payload_ -= take;
+      if (payload_ > 0) return Result::need_more;
+    }
+    if (pending_ == 0) return Result::done;
+    if (off >= d.size()) return Result::need_more;
+    const uint8_t b = d[off];
     uint64_t skip = 0, children = 0;
+    size_t hdr = 0;  // length bytes after the type byte
     if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
       // fixint, nil, bool: one byte
     } else if ((b & 0xf0) == 0x80) {
@@ -128,46 +132,50 @@ size_t mp_skip(Bytes d, size_t start) {
     } else if ((b & 0xe0) == 0xa0) {
       skip = b & 0x1fu;
     } else {
-      size_t hdr = 0;
       switch (b) {
-        case 0xc4:
+        case 0xc4:  // bin8, str8, ext8 (+1 type byte)
         case 0xd9:
+        case 0xc7:
           hdr = 1;
-          break;  // bin8, str8
-        case 0xc5:
+          break;
+        case 0xc5:  // bin16, str16, ext16, array16, map16
         case 0xda:
+        case 0xc8:
+        case 0xdc:
+        case 0xde:
           hdr = 2;
-          break;  // bin16, str16
-        case 0xc6:
+          break;
+        case 0xc6:  // bin32, str32, ext32, array32, map32
         case 0xdb:
+        case 0xc9:
+        case 0xdd:
+        case 0xdf:
           hdr = 4;
-          break;  // bin32, str32
+          break;
         case 0xcc:
         case 0xd0:
           skip = 1;
           break;
         case 0xcd:
         case 0xd1:
+        case 0xd4:  // fixext1: type + 1
           skip = 2;
+          break;
+        case 0xd5:
+          skip = 3;
           break;
         case 0xca:
         case 0xce:
         case 0xd2:
           skip = 4;
           break;
+        case 0xd6:
+          skip = 5;
+          break;
         case 0xcb:
         case 0xcf:
         case 0xd3:
           skip = 8;
-          break;
-        case 0xd4:
-          skip = 2;
-          break;  // fixext
-        case 0xd5:
-          skip = 3;
-          break;
-        case 0xd6:
-          skip = 5;
           break;
         case 0xd7:
           skip = 9;
@@ -175,49 +183,29 @@ size_t mp_skip(Bytes d, size_t start) {
         case 0xd8:
           skip = 17;
           break;
-        case 0xc7:
-          hdr = 1;
-          break;  // ext8/16/32 (+1 type byte)
-        case 0xc8:
-          hdr = 2;
-          break;
-        case 0xc9:
-          hdr = 4;
-          break;
-        case 0xdc:
-        case 0xde:
-          hdr = 2;
-          break;  // array16, map16
-        case 0xdd:
-        case 0xdf:
-          hdr = 4;
-          break;  // array32, map32
         default:
-          return kBad;  // 0xc1: never used
-      }
-      if (hdr > 0) {
-        if (d.size() - off < hdr) return kNeedMore;
-        const uint64_t n = be(hdr);
-        off += hdr;
-        if (b == 0xdc || b == 0xdd) {
-          children = n;
-        } else if (b == 0xde || b == 0xdf) {
-          children = n * 2;
-        } else {
-          skip = n + ((b >= 0xc7 && b <= 0xc9) ? 1 : 0);
-        }
+          return Result::bad;  // 0xc1: never used
       }
     }
-    if (skip > 0) {
-      if (d.size() - off < skip) return kNeedMore;
-      off += skip;
+    if (hdr > 0) {
+      if (d.size() - off < 1 + hdr) return Result::need_more;  // header read again next time
+      const uint64_t n = be(off + 1, hdr);
+      if (b == 0xdc || b == 0xdd) {
+        children = n;
+      } else if (b == 0xde || b == 0xdf) {
+        children = n * 2;
+      } else {
+        skip = n + ((b >= 0xc7 && b <= 0xc9) ? 1 : 0);
+      }
     }
-    pending += children;
+    off += 1 + hdr;
+    --pending_;
+    pending_ += children;
+    payload_ = skip;
     // Every pending object needs a byte; more than that could never arrive
     // within any sane stream and would only make us wait.
-    if (pending > (uint64_t{1} << 32)) return kBad;
+    if (pending_ > (uint64_t{1} << 32)) return Result::bad;
   }
-  return off - start;
 }
 
 }  // namespace cairn::gossip

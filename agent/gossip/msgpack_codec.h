@@ -106,8 +106,30 @@ bool mp_u(const msgpack::object& o, T& out) {
   return true;
 }
 
-// Length of the msgpack object at data[off..] without decoding it.
-// Returns 0 when more bytes are needed, SIZE_MAX when malformed.
-size_t mp_skip(Bytes data, size_t off);
+// Skips whole msgpack objects without decoding them, as their bytes arrive:
+// the state survives between calls, so a stream read in many small pieces is
+// scanned once (only an incomplete object header, at most 5 bytes, is read
+// again on the next call).
+class MsgpackSkipper {
+ public:
+  enum class Result { done, need_more, bad };
+  // Starts skipping `objects` consecutive objects.
+  void start(uint64_t objects) {
+    pending_ = objects;
+    payload_ = 0;
+  }
+  // Advances off through data as far as its bytes go: done once every
+  // object is skipped (off is then just past the last one), need_more when
+  // data ends first, bad for a byte no msgpack object starts with.
+  Result advance(Bytes data, size_t& off);
+  // A lower bound on the bytes still to come: each pending object takes at
+  // least one, plus the rest of the current payload. Lets a caller refuse a
+  // lying count or length at once instead of waiting for its bytes.
+  uint64_t min_remaining() const { return pending_ + payload_; }
+
+ private:
+  uint64_t pending_ = 0;  // objects whose first byte is still to be read
+  uint64_t payload_ = 0;  // bytes left of the current object's raw payload
+};
 
 }  // namespace cairn::gossip

@@ -5,7 +5,7 @@
 //
 // Inbound traffic goes the other way, from the transport to the core:
 // PacketHandler::on_packet for datagrams, on_stream for a complete stream
-// message (framed by stream_message_size) whose reply, if any, is written
+// message (framed by StreamParser) whose reply, if any, is written
 // back before the connection is closed.
 #pragma once
 
@@ -40,6 +40,10 @@ class PacketHandler {
   // A complete inbound stream message; returns the reply to write (empty:
   // none) before the connection is closed.
   virtual std::string on_stream(const Address& from, Bytes msg) = 0;
+  // True when every stream must arrive encrypted: the transport then hands
+  // over a stream whose type byte says otherwise at once (label and type
+  // only), for on_stream to refuse, instead of buffering the rest of it.
+  virtual bool streams_must_be_encrypted() const { return false; }
 };
 
 }  // namespace cairn::gossip

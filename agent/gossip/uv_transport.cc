@@ -2,9 +2,11 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
-#include "agent/gossip/framing.h"
+#include "agent/gossip/stream_parser.h"
 
 namespace cairn::gossip {
 
@@ -24,10 +26,6 @@ Address from_sockaddr(const sockaddr* sa) {
   return Address{ntohl(in->sin_addr.s_addr), ntohs(in->sin_port)};
 }
 
-// Inbound and outbound streams are capped at one stream message of the
-// largest size memberlist accepts, plus framing.
-constexpr size_t kMaxBuffered = kMaxStreamBytes + 64 * 1024;
-
 }  // namespace
 
 // One TCP connection, either direction. Owned by the transport until its
@@ -37,15 +35,23 @@ struct UvTransport::Conn {
   uv_tcp_t tcp{};
   uv_connect_t connect_req{};
   Timer deadline;
-  std::string in;
+  std::vector<uint8_t> in;  // the message so far (vector: reserve() gives exactly what it asks)
   std::string out;
+  StreamParser parser;
   Address peer;
   bool inbound;
+  bool admitted = false;  // counted in the transport's inbound totals
+  size_t charged = 0;     // of in's capacity, counted in buffered_bytes (inbound only)
   bool want_reply = false;
   bool closing = false;
   StreamDone done;
 
-  Conn(UvTransport* o, bool in_bound) : owner(o), deadline(o->loop_), inbound(in_bound) {
+  Conn(UvTransport* o, bool in_bound)
+      : owner(o),
+        deadline(o->loop_),
+        parser(o->limits_.max_message_bytes,
+               o->handler_ != nullptr && o->handler_->streams_must_be_encrypted()),
+        inbound(in_bound) {
     uv_tcp_init(o->loop_, &tcp);
     tcp.data = this;
     connect_req.data = this;
@@ -73,50 +79,98 @@ struct UvTransport::Conn {
     close();
   }
 
+  void timed_out() {
+    if (owner && inbound) ++owner->stream_stats_.timed_out;
+    fail();
+  }
+
   void start_reading() {
     uv_read_start(
         reinterpret_cast<uv_stream_t*>(&tcp),
-        [](uv_handle_t* h, size_t suggested, uv_buf_t* buf) {
+        [](uv_handle_t* h, size_t, uv_buf_t* buf) {
           auto* c = static_cast<Conn*>(h->data);
-          const size_t old = c->in.size();
-          c->in.resize(old + suggested);
-          *buf = uv_buf_init(c->in.data() + old, unsigned(suggested));
+          std::string& scratch = c->owner->stream_buf_;
+          *buf = uv_buf_init(scratch.data(), unsigned(scratch.size()));
         },
         [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
           auto* c = static_cast<Conn*>(s->data);
-          // The buffer was carved from the end of `in`; give back what was unused.
-          const size_t used = n > 0 ? size_t(n) : 0;
-          c->in.resize(size_t(buf->base - c->in.data()) + used);
           if (n < 0) {
             c->fail();  // EOF or error before a whole message
             return;
           }
-          c->on_data();
+          if (n > 0) c->on_data(std::string_view(buf->base, size_t(n)));
         });
   }
 
-  void on_data() {
-    if (closing) return;
-    const size_t size = stream_message_size(as_bytes(in));
-    if (size == SIZE_MAX || (size == 0 && in.size() > kMaxBuffered)) {
-      fail();
-      return;
+  // Appends what one read brought and lets the parser look at the new bytes.
+  void on_data(std::string_view got) {
+    if (closing || owner == nullptr) return;
+    StreamStats& st = owner->stream_stats_;
+    grow_for(got.size());
+    in.insert(in.end(), got.begin(), got.end());
+    // The budget counts what the buffers hold in memory (their capacity,
+    // which grows geometrically), not just the bytes received.
+    if (inbound && in.capacity() > charged) {
+      const size_t grown = in.capacity() - charged;
+      if (st.buffered_bytes + grown > owner->limits_.max_buffered_bytes) {
+        ++st.over_budget;
+        fail();
+        return;
+      }
+      st.buffered_bytes += grown;
+      charged = in.capacity();
     }
-    if (size == 0) return;
+    const Bytes received(in.data(), in.size());
+    switch (parser.feed(received)) {
+      case StreamParser::Status::need_more:
+        return;
+      case StreamParser::Status::too_large:
+        if (inbound) ++st.oversized;
+        fail();
+        return;
+      case StreamParser::Status::malformed:
+        if (inbound) ++st.malformed;
+        fail();
+        return;
+      case StreamParser::Status::complete:
+      case StreamParser::Status::unencrypted:
+        break;
+    }
+    const size_t size = parser.size();
     uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp));
     if (!inbound) {
-      finish(true, as_bytes(in).subspan(0, size));
+      finish(true, received.subspan(0, size));
       close();
       return;
     }
     std::string reply;
-    if (owner && owner->handler_)
-      reply = owner->handler_->on_stream(peer, as_bytes(in).subspan(0, size));
+    if (owner->handler_) reply = owner->handler_->on_stream(peer, received.subspan(0, size));
+    release_buffer();
     if (reply.empty()) {
       close();
       return;
     }
     write(std::move(reply));
+  }
+
+  // Makes room for n more bytes: doubling, as containers do, but never past
+  // the size the parser already knows the message will have, so a message
+  // of known length (encrypted frame, user message, push/pull user state)
+  // ends in a buffer of its own size.
+  void grow_for(size_t n) {
+    const size_t need = in.size() + n;
+    if (need <= in.capacity()) return;
+    size_t target = std::max<size_t>(2 * in.capacity(), 4096);
+    if (const uint64_t known = parser.min_size(); known >= need && known < target)
+      target = size_t(known);
+    in.reserve(std::max(need, target));
+  }
+
+  // The message was handled: its buffer no longer counts against the budget.
+  void release_buffer() {
+    if (owner) owner->stream_stats_.buffered_bytes -= charged;
+    charged = 0;
+    std::vector<uint8_t>().swap(in);
   }
 
   void write(std::string data) {
@@ -224,7 +278,30 @@ void UvTransport::send_packet(const Address& to, Bytes data) {
   }
 }
 
+void UvTransport::forget(Conn* c) {
+  conns_.erase(c);
+  if (!c->admitted) return;
+  c->release_buffer();
+  --stream_stats_.open;
+  auto it = inbound_per_source_.find(c->peer.ip);
+  if (it != inbound_per_source_.end() && --it->second == 0) inbound_per_source_.erase(it);
+}
+
+bool UvTransport::admit(uint32_t ip) {
+  if (stream_stats_.open >= limits_.max_streams) {
+    ++stream_stats_.refused_total;
+    return false;
+  }
+  auto it = inbound_per_source_.find(ip);
+  if (it != inbound_per_source_.end() && it->second >= limits_.max_streams_per_source) {
+    ++stream_stats_.refused_per_source;
+    return false;
+  }
+  return true;
+}
+
 void UvTransport::on_accept() {
+  // Accepted even when it will be refused: that takes it off the backlog.
   auto* c = new Conn(this, true);
   conns_.insert(c);
   if (uv_accept(reinterpret_cast<uv_stream_t*>(listener_.get()),
@@ -236,9 +313,17 @@ void UvTransport::on_accept() {
   int len = sizeof peer;
   uv_tcp_getpeername(&c->tcp, reinterpret_cast<sockaddr*>(&peer), &len);
   c->peer = from_sockaddr(reinterpret_cast<sockaddr*>(&peer));
+  if (!admit(c->peer.ip)) {
+    c->close();
+    return;
+  }
+  c->admitted = true;
+  ++stream_stats_.accepted;
+  ++stream_stats_.open;
+  ++inbound_per_source_[c->peer.ip];
   const auto ms =
       uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(inbound_timeout_).count());
-  c->deadline.start(ms, 0, [c] { c->fail(); });
+  c->deadline.start(ms, 0, [c] { c->timed_out(); });
   c->start_reading();
 }
 

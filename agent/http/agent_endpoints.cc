@@ -7,6 +7,7 @@
 #include "agent/http/endpoints.h"
 #include "agent/http/read_helpers.h"
 #include "agent/http/reply.h"
+#include "agent/membership.h"
 #include "agent/state/encode.h"
 #include "cairn_version.h"
 #include "common/decode.h"
@@ -469,6 +470,7 @@ void add_agent_routes(Router& r, Agent& agent) {
     MetricsRegistry all;
     all.add_from(m);
     agent.add_dns_loop_metrics(all);
+    agent.membership().add_metrics_to(all);
     if (prometheus) {
       http::Response resp;
       resp.body = all.prometheus();

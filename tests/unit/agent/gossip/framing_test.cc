@@ -2,7 +2,6 @@
 
 #include <doctest/doctest.h>
 
-#include "agent/gossip/lzw.h"
 #include "agent/gossip/messages.h"
 #include "tests/unit/agent/gossip/test_util.h"
 
@@ -44,35 +43,4 @@ TEST_CASE("label header") {
   const std::string cut = unhex("f405646331");
   b = as_bytes(cut);
   CHECK(strip_label(b, "", false) == LabelResult::malformed);
-}
-
-TEST_CASE("stream framing knows when a message is whole") {
-  std::string pp;
-  encode(PushPullHeader{2, 3, true}, pp);
-  encode(PushNodeState{"a", unhex("7f000001"), 1, {}, 1, 0, unhex("010502000000")}, pp);
-  encode(PushNodeState{"b", unhex("7f000002"), 2, {}, 1, 0, unhex("010502000000")}, pp);
-  pp += "xyz";
-  for (size_t i = 0; i < pp.size(); ++i)
-    CHECK(stream_message_size(as_bytes(pp).subspan(0, i)) == 0);
-  CHECK(stream_message_size(as_bytes(pp + "trailing")) == pp.size());
-  // Compressed, encrypted, labeled, ping, user.
-  std::string lz, comp;
-  lzw_compress(as_bytes(pp), lz);
-  encode(CompressMsg{0, lz}, comp);
-  CHECK(stream_message_size(as_bytes(comp)) == comp.size());
-  const std::string enc = unhex("0a0000000301020304");
-  CHECK(stream_message_size(as_bytes(enc)) == 8);
-  std::string labeled;
-  add_label("dc1", labeled);
-  labeled += comp;
-  CHECK(stream_message_size(as_bytes(labeled)) == labeled.size());
-  std::string user = "\x08";
-  encode(UserMsgHeader{2}, user);
-  user += "hi";
-  CHECK(stream_message_size(as_bytes(user)) == user.size());
-  CHECK(stream_message_size(as_bytes(user).subspan(0, user.size() - 1)) == 0);
-  const std::string junk = unhex("77");
-  CHECK(stream_message_size(as_bytes(junk)) == SIZE_MAX);
-  const std::string huge = unhex("0a7fffffff");
-  CHECK(stream_message_size(as_bytes(huge)) == SIZE_MAX);
 }
