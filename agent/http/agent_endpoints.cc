@@ -169,8 +169,7 @@ void report_regex_refusals(MetricsRegistry& m) {
       {RegexError::Code::too_large, "too_large"},
   };
   for (const auto& [code, reason] : kReasons)
-    m.counter("cairn.regex.refused", "Regular expressions refused, by reason",
-              {{"reason", reason}})
+    m.counter("cairn.regex.refused", "Regular expressions refused, by reason", {{"reason", reason}})
         .value = Regex::refused(code);
 }
 

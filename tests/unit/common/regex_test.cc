@@ -172,7 +172,8 @@ TEST_CASE("refused patterns are counted by reason") {
 }
 
 TEST_CASE("regex matching is linear on patterns that make backtracking explode") {
-  // The pattern of issue 12: libstdc++'s backtracking regex needed minutes for a 32-character node name.
+  // The pattern of issue 12: libstdc++'s backtracking regex needed minutes for a 32-character node
+  // name.
   const std::string node(32, 'a');
   const std::string hex_node = "0123456789abcdef0123456789abcdef";
   auto start = std::chrono::steady_clock::now();
