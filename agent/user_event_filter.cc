@@ -28,7 +28,7 @@ std::optional<UserEventFilter> UserEventFilter::compile(const UserEvent& event,
       return std::nullopt;
     }
   }
-  return out;
+  return std::optional<UserEventFilter>(std::move(out));
 }
 
 bool UserEventFilter::matches(std::string_view node_name,

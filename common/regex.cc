@@ -57,7 +57,7 @@ std::string go_error(std::string_view what, std::string_view expr) {
   return out;
 }
 
-bool fail(RegexError& error, RegexError::Code code, std::string message) {
+bool refuse(RegexError& error, RegexError::Code code, std::string message) {
   error.code = code;
   error.message = std::move(message);
   g_refused[static_cast<size_t>(code)].fetch_add(1, std::memory_order_relaxed);
@@ -78,7 +78,7 @@ bool go_to_re2(std::string_view pattern, std::string& out, RegexError& error) {
     if (c == '\\' && i + 1 < pattern.size()) {
       const char next = pattern[i + 1];
       if (next == 'C')
-        return fail(error, RegexError::Code::syntax, go_error("invalid escape sequence", "\\C"));
+        return refuse(error, RegexError::Code::syntax, go_error("invalid escape sequence", "\\C"));
       if (next == 'Q' && !in_class) {  // literal text up to \E (or the end)
         size_t end = pattern.find("\\E", i + 2);
         end = end == std::string_view::npos ? pattern.size() : end + 2;
@@ -136,7 +136,7 @@ Regex::~Regex() = default;
 std::unique_ptr<const Regex> Regex::compile(std::string_view pattern, RegexError& error) {
   error = {};
   if (pattern.size() > kMaxPatternBytes) {
-    fail(
+    refuse(
         error, RegexError::Code::too_long,
         "error parsing regexp: pattern longer than " + std::to_string(kMaxPatternBytes) + " bytes");
     return nullptr;
@@ -151,17 +151,17 @@ std::unique_ptr<const Regex> Regex::compile(std::string_view pattern, RegexError
   if (!re->ok()) {
     const RE2::ErrorCode code = re->error_code();
     if (code == RE2::ErrorPatternTooLarge) {
-      fail(error, RegexError::Code::too_large, go_error("expression too large", pattern));
+      refuse(error, RegexError::Code::too_large, go_error("expression too large", pattern));
     } else {
       // RE2 names the offending piece, as Go does, except where Go shows the whole pattern.
       std::string_view arg = re->error_arg();
       if (code == RE2::ErrorBadUTF8) arg = pattern;
-      fail(error, RegexError::Code::syntax, go_error(go_error_text(code), arg));
+      refuse(error, RegexError::Code::syntax, go_error(go_error_text(code), arg));
     }
     return nullptr;
   }
   if (re->ProgramSize() > kMaxProgramSize) {
-    fail(error, RegexError::Code::too_large, go_error("expression too large", pattern));
+    refuse(error, RegexError::Code::too_large, go_error("expression too large", pattern));
     return nullptr;
   }
   return std::unique_ptr<const Regex>(new Regex(std::string(pattern), std::move(re)));
