@@ -1,7 +1,7 @@
 """Regular expressions from clients and from gossip never stall an agent (issue 12, defect 0).
 
 Every entry point gets the pattern of the issue, `^([0-9a-f]|[0-9a-f])*z`, against a subject
-of 32 or more hex characters: a backtracking engine (libstdc++'s std::regex, which cairn used)
+of 32 or more hex characters: a backtracking engine (libstdc++'s, which cairn used before RE2)
 tries 2^32 ways before failing, so the agent's only loop stopped answering anything. With RE2
 each match is linear; the test asserts that every request answers, and that the agent keeps
 answering HTTP and DNS, within a few seconds.
