@@ -11,8 +11,8 @@
 #include "agent/http/api.h"
 #include "agent/http/read_cache.h"
 #include "agent/membership.h"
-#include <regex>
 #include "agent/server/leader.h"
+#include "agent/user_event_filter.h"
 #include "common/files.h"
 #include "common/json_writer.h"
 #include "common/log.h"
@@ -207,24 +207,18 @@ void Agent::leave(std::function<void()> done) {
   membership_->leave(std::move(done));
 }
 
-// Consul's user-event filters: node name, then a local service (and its tag) by regex.
+// Consul's user-event filters (agent/user_event_filter.h). An event whose filters do not
+// compile is not delivered, as in Consul; the fire endpoint refuses such events up front, so
+// only other members can send them.
 bool Agent::event_matches_this_agent(const UserEvent& ev) const {
-  try {
-    if (!ev.node_filter.empty() && !std::regex_search(identity_.name, std::regex(ev.node_filter)))
-      return false;
-    if (ev.service_filter.empty()) return true;
-    std::regex svc(ev.service_filter);
-    for (const auto& [id, s] : local_.services()) {
-      if (!std::regex_search(s.service.name, svc)) continue;
-      if (ev.tag_filter.empty()) return true;
-      std::regex tag(ev.tag_filter);
-      for (const auto& t : s.service.tags)
-        if (std::regex_search(t, tag)) return true;
-    }
-    return false;
-  } catch (const std::regex_error&) {
+  UserEventFilterError error;
+  std::optional<UserEventFilter> filter = UserEventFilter::compile(ev, error);
+  if (!filter) {
+    log::warn("agent", "dropping user event with an invalid filter",
+              {{"event", ev.name}, {"error", error.message()}});
     return false;
   }
+  return filter->matches(identity_.name, local_.services());
 }
 
 void Agent::release_config_definitions() {

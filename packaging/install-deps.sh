@@ -7,7 +7,7 @@ build_pkgs=(
   g++ meson ninja-build pkg-config git
   libuv1-dev node-llhttp libldns-dev libyaml-cpp-dev libsimdjson-dev libssl-dev
   libnghttp2-dev doctest-dev curl
-  libmsgpack-cxx-dev zlib1g-dev
+  libmsgpack-cxx-dev zlib1g-dev libre2-dev
 )
 # Tests, sanitizers, fuzzers and the real peers the benchmarks compare with.
 test_pkgs=(

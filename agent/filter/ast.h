@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/filter/go_regex.h"
+#include "common/regex.h"
 
 namespace cairn::filter {
 
@@ -35,7 +35,7 @@ struct Match {
   std::optional<uint64_t> as_uint;
   std::optional<double> as_float;
   std::optional<bool> as_bool;
-  std::shared_ptr<const GoRegex> regex;  // for matches / not_matches
+  std::shared_ptr<const cairn::Regex> regex;  // for matches / not_matches
 };
 
 struct Node {

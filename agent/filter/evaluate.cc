@@ -119,10 +119,10 @@ bool match_from(const Match& m, const Value& v, size_t depth) {
 
 bool prepare_match(Match& m, std::string& error) {
   if (m.op == MatchOp::matches || m.op == MatchOp::not_matches) {
-    std::string why;
-    auto re = GoRegex::compile(m.value, why);
+    RegexError why;
+    auto re = Regex::compile(m.value, why);
     if (!re) {
-      error = "Failed to compile regular expression " + go_quote(m.value) + ": " + why;
+      error = "Failed to compile regular expression " + go_quote(m.value) + ": " + why.message;
       return false;
     }
     m.regex = std::move(re);

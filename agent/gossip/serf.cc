@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <regex>
 
 #include "agent/gossip/messages.h"
 #include "common/random.h"
+#include "common/regex.h"
 
 namespace cairn::gossip {
 
@@ -623,14 +623,15 @@ bool Serf::handle_query(const SerfQuery& q) {
         if (k == "Tag") mp_bytes(o->via.map.ptr[i].val, tag);
         if (k == "Expr") mp_bytes(o->via.map.ptr[i].val, expr);
       }
-      if (expr.size() > 256) return rebroadcast;
+      // Any member may send any pattern: RE2 bounds its size and matches in linear time.
+      // One that does not compile matches nothing, as in Serf.
+      RegexError bad;
+      auto re = Regex::compile(expr, bad);
+      if (!re) return rebroadcast;
       auto it = cfg_.tags.find(std::string(tag));
-      const std::string value = it == cfg_.tags.end() ? std::string() : it->second;
-      try {
-        if (!std::regex_search(value, std::regex(std::string(expr)))) return rebroadcast;
-      } catch (const std::regex_error&) {
-        return rebroadcast;
-      }
+      const std::string_view value =
+          it == cfg_.tags.end() ? std::string_view() : std::string_view(it->second);
+      if (!re->search(value)) return rebroadcast;
     } else {
       return rebroadcast;
     }

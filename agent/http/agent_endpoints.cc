@@ -11,6 +11,7 @@
 #include "agent/state/encode.h"
 #include "cairn_version.h"
 #include "common/decode.h"
+#include "common/regex.h"
 
 namespace cairn::http_api {
 
@@ -157,6 +158,20 @@ bool parse_enable(const ExchangePtr& ex, bool& enable) {
     return false;
   }
   return true;
+}
+
+// Regular expressions refused anywhere in the process (event and Serf query filters,
+// prepared-query templates, ?filter=), by reason: the size limits of common/regex.h show up
+// here. The counts are process-wide, so they are copied in rather than counted per loop.
+void report_regex_refusals(MetricsRegistry& m) {
+  static constexpr std::pair<RegexError::Code, const char*> kReasons[] = {
+      {RegexError::Code::syntax, "syntax"},
+      {RegexError::Code::too_long, "too_long"},
+      {RegexError::Code::too_large, "too_large"},
+  };
+  for (const auto& [code, reason] : kReasons)
+    m.counter("cairn.regex.refused", "Regular expressions refused, by reason", {{"reason", reason}})
+        .value = Regex::refused(code);
 }
 
 }  // namespace
@@ -466,6 +481,7 @@ void add_agent_routes(Router& r, Agent& agent) {
         .set(static_cast<double>(agent.store().watch_count()));
     m.gauge("consul.runtime.uptime_seconds", "Seconds since the agent started")
         .set(static_cast<double>(agent.uptime_ms()) / 1000.0);
+    report_regex_refusals(m);
     // The extra DNS loops count in registries of their own: add them up.
     MetricsRegistry all;
     all.add_from(m);

@@ -5,6 +5,7 @@
 #include "agent/http/query_options.h"
 #include "agent/http/reply.h"
 #include "agent/membership.h"
+#include "agent/user_event_filter.h"
 #include "common/base64.h"
 #include "common/random.h"
 #include "common/uv_handle.h"
@@ -181,6 +182,12 @@ void add_gossip_routes(Router& r, Agent& agent) {
     if (const std::string* v = req.param("tag")) ev.tag_filter = *v;
     if (!ev.tag_filter.empty() && ev.service_filter.empty()) {
       respond_error(ex, 400, "Cannot provide tag filter without service filter");
+      return;
+    }
+    // Consul refuses an event whose filters do not compile, with a 500 as for its other
+    // validation errors, rather than gossiping it to every agent.
+    if (UserEventFilterError bad; !UserEventFilter::compile(ev, bad)) {
+      respond_error(ex, 500, bad.message());
       return;
     }
     if (std::string err = agent.membership().fire(ev); !err.empty()) {

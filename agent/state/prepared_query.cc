@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <functional>
-#include <regex>
 
 #include "agent/state/store.h"
 #include "common/duration.h"
@@ -141,14 +140,18 @@ std::string validate_query(const PreparedQuery& q) {
     });
     if (!err.empty()) return err;
     if (!q.tmpl.regexp.empty()) {
-      try {
-        std::regex re(q.tmpl.regexp, std::regex::ECMAScript);
-      } catch (const std::regex_error& e) {
-        return std::string("Bad Regexp: ") + e.what();
-      }
+      RegexError bad;
+      if (!Regex::compile(q.tmpl.regexp, bad)) return "Bad Regexp: " + bad.message;
     }
   }
   return "";
+}
+
+void compile_template(QueryTemplate& t) {
+  t.compiled.reset();
+  if (t.type.empty() || t.regexp.empty()) return;
+  RegexError bad;
+  t.compiled = Regex::compile(t.regexp, bad);
 }
 
 std::string render_template(const PreparedQuery& tmpl, std::string_view name,
@@ -156,14 +159,13 @@ std::string render_template(const PreparedQuery& tmpl, std::string_view name,
   out = tmpl;
   std::vector<std::string> matches;
   if (!tmpl.tmpl.regexp.empty()) {
-    try {
-      std::regex re(tmpl.tmpl.regexp, std::regex::ECMAScript);
-      std::match_results<std::string_view::const_iterator> m;
-      if (std::regex_search(name.begin(), name.end(), m, re))
-        for (const auto& sub : m) matches.push_back(sub.matched ? sub.str() : "");
-    } catch (const std::regex_error& e) {
-      return std::string("Bad Regexp: ") + e.what();
+    std::shared_ptr<const Regex> re = tmpl.tmpl.compiled;
+    if (!re || re->pattern() != tmpl.tmpl.regexp) {  // a definition that was never stored
+      RegexError bad;
+      re = Regex::compile(tmpl.tmpl.regexp, bad);
+      if (!re) return "Bad Regexp: " + bad.message;
     }
+    re->search_groups(name, matches);  // Go's FindStringSubmatch: empty when nothing matches
   }
   TemplateVars vars;
   vars.full = name;

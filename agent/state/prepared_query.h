@@ -11,12 +11,14 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "agent/state/rows.h"
+#include "common/regex.h"
 
 namespace cairn::state {
 
@@ -27,7 +29,12 @@ struct QueryTemplate {
   std::string type;  // "" (not a template) or "name_prefix_match"
   std::string regexp;
   bool remove_empty_tags = false;
-  bool operator==(const QueryTemplate&) const = default;
+  // `regexp` compiled once when the row is stored (compile_template), then shared by every
+  // lookup of the template, over DNS and HTTP. Derived from `regexp`: not part of equality.
+  std::shared_ptr<const Regex> compiled;
+  bool operator==(const QueryTemplate& o) const {
+    return type == o.type && regexp == o.regexp && remove_empty_tags == o.remove_empty_tags;
+  }
 };
 
 struct QueryFailover {
@@ -69,6 +76,10 @@ struct PreparedQuery {
 // compilation). Returns "" or the error text without the "Invalid prepared
 // query: " prefix the API adds.
 std::string validate_query(const PreparedQuery& q);
+
+// Sets t.compiled from t.regexp (null when there is none or it does not compile: validate_query
+// refuses such a definition, and render_template then reports the error).
+void compile_template(QueryTemplate& t);
 
 // Renders a template for a looked-up name. Returns "" or an error.
 std::string render_template(const PreparedQuery& tmpl, std::string_view name,

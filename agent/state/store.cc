@@ -452,6 +452,9 @@ void Store::put_prepared_query(const PreparedQuery& q, uint64_t index) {
   PreparedQuery& row = queries_[q.id];
   row = q;
   row.raft = {created, index};
+  // Compiled here, once per write, so that DNS and HTTP lookups of a template reuse it.
+  if (!row.tmpl.compiled || row.tmpl.compiled->pattern() != row.tmpl.regexp)
+    compile_template(row.tmpl);
   if (!q.name.empty()) query_names_[lower(q.name)] = q.id;
   touch(std::string(kQueriesTable), index);
 }

@@ -81,6 +81,15 @@ state::Store* make_store() {
   q.service.service = "${match(1)}";
   q.service.near = "_ip";
   b.push_back(state::PutPreparedQuery{q});
+  // A template whose regexp makes a backtracking engine explode on long hex names.
+  state::PreparedQuery hex = q;
+  hex.id = "11111111-2222-4333-8444-666666666666";
+  hex.name = "hex-";
+  hex.tmpl.regexp = "^hex-([0-9a-f]|[0-9a-f])*z";
+  hex.service.service = "web";
+  hex.service.tags = {"${match(1)}"};
+  hex.tmpl.remove_empty_tags = true;
+  b.push_back(state::PutPreparedQuery{hex});
   st->apply(b, 1);
   return st;
 }

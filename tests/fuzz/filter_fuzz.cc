@@ -13,11 +13,14 @@
 namespace {
 
 // A /v1/health/service entry and a /v1/agent/services entry, with every JSON type, nested
-// lists, maps, nulls and non-ASCII text for selectors to reach.
+// lists, maps, nulls and non-ASCII text for selectors to reach, and long hex IDs on which a
+// backtracking regex engine would explode (`matches` must stay linear).
 constexpr const char* kDocuments[] = {
-    R"({"Node": {"ID": "0b4c", "Node": "node-1", "Address": "10.0.0.1", "Datacenter": "dc1",
+    R"({"Node": {"ID": "0123456789abcdef0123456789abcdef", "Node": "node-1",
+                 "Address": "10.0.0.1", "Datacenter": "dc1",
                  "TaggedAddresses": {"lan": "10.0.0.1", "wan": "1.2.3.4"},
-                 "Meta": {"env": "prod", "a.b": "dotted", "empty": ""}},
+                 "Meta": {"env": "prod", "a.b": "dotted", "empty": "",
+                          "machine": "0123456789abcdef0123456789abcdef"}},
         "Service": {"ID": "web-1", "Service": "web", "Tags": ["primary", "v1", ""],
                     "Address": "", "Meta": null, "Port": 8080, "EnableTagOverride": false,
                     "Weights": {"Passing": 10, "Warning": 1}, "Proxy": {}},

@@ -22,7 +22,8 @@ inline Serf& fuzz_node(bool keyed) {
   auto make = [](bool with_key) {
     SerfConfig sc;
     sc.node_name = "fuzz";
-    sc.tags = {{"role", "node"}};
+    // The node ID tag is what Serf query tag filters (regexes) are matched against.
+    sc.tags = {{"role", "node"}, {"id", "01234567-89ab-4cde-8f01-23456789abcd"}};
     MemberlistConfig mc = MemberlistConfig::lan();
     mc.advertise = Address{0x7f000001, 7946};
     mc.seed = 1;

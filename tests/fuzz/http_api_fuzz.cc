@@ -1,6 +1,8 @@
 // HTTP request bytes through the request parser and the router into the API
 // handlers of a real (in-memory, -dev) agent. No sockets: the parser is the
 // one the server uses, and every exchange is released after each input.
+// Reaches every regex the HTTP API takes: event fire filters (matched at once against this
+// agent), prepared-query template regexps (create, execute, explain) and ?filter= matches.
 #include <uv.h>
 
 #include <cstdint>
@@ -29,7 +31,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     cairn::config::Config cfg;
     cfg.dev = true;
     cfg.server = true;
-    cfg.node_name = "fuzz";
+    // A machine-ID-like name: the subject that made backtracking event filters explode.
+    cfg.node_name = "0123456789abcdef0123456789abcdef";
     cfg.node_id = "11111111-2222-4333-8444-555555555555";
     // No listener of any kind: requests come from the fuzzer, and a fuzzer
     // running beside a real agent (or several fuzz jobs) must not fight over

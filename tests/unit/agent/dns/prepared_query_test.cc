@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
+
 #include "agent/state/prepared_query_ops.h"
 #include "agent/state/store.h"
 
@@ -58,7 +60,12 @@ TEST_CASE("validation follows Consul's messages") {
   CHECK(validate_query(q).find("unknown variable accessed: nope") != std::string::npos);
   q.service.service = "${name.suffix}";
   q.tmpl.regexp = "([";
-  CHECK(validate_query(q).rfind("Bad Regexp:", 0) == 0);
+  CHECK(validate_query(q) == "Bad Regexp: error parsing regexp: missing closing ]: `[`");
+  q.tmpl.regexp = "(?=x)";  // Go's syntax: no lookahead
+  CHECK(validate_query(q) ==
+        "Bad Regexp: error parsing regexp: invalid or unsupported Perl syntax: `(?=`");
+  q.tmpl.regexp = ".{1000}";
+  CHECK(validate_query(q) == "Bad Regexp: error parsing regexp: expression too large: `.{1000}`");
   q.tmpl.regexp = "^geo-(.*)$";
   CHECK(validate_query(q) == "");
 }
@@ -117,6 +124,36 @@ TEST_CASE_FIXTURE(PreparedQueryFixture, "resolution: ID, exact name, longest tem
   q = resolve_query(store, "anything");
   REQUIRE(q);
   CHECK(q->service.service == "anything");
+}
+
+TEST_CASE_FIXTURE(PreparedQueryFixture, "template regexes are Go's, compiled once, linear") {
+  PreparedQuery geo = make(kId1, "geo-", "${match(1)}");
+  geo.tmpl.type = kTemplateNamePrefixMatch;
+  geo.tmpl.regexp = R"((?i)^geo-(\d+)-(?P<dc>[a-z]+)$)";
+  geo.service.tags = {"${match(2)}"};
+  REQUIRE(set(geo) == "");
+  const PreparedQuery* stored = store.prepared_query(kId1);
+  REQUIRE(stored->tmpl.compiled);  // compiled when stored, shared by every lookup
+  auto q = resolve_query(store, "GEO-42-East");
+  REQUIRE(q);
+  CHECK(q->service.service == "42");
+  CHECK(q->service.tags == std::vector<std::string>{"East"});
+  CHECK(q->tmpl.compiled == stored->tmpl.compiled);
+  // Updating the pattern compiles the new one.
+  geo.tmpl.regexp = "^geo-(x)";
+  REQUIRE(set(geo, false) == "");
+  REQUIRE(store.prepared_query(kId1)->tmpl.compiled);
+  CHECK(store.prepared_query(kId1)->tmpl.compiled->pattern() == "^geo-(x)");
+
+  // The pattern of issue 12 against a long name: a backtracking engine takes exponential time.
+  geo.tmpl.regexp = "^geo-([0-9a-f]|[0-9a-f])*z";
+  REQUIRE(set(geo, false) == "");
+  const std::string name = "geo-" + std::string(60, 'a');
+  auto start = std::chrono::steady_clock::now();
+  q = resolve_query(store, name);
+  REQUIRE(q);
+  CHECK(q->service.service == "");  // no match: ${match(1)} is empty
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
 }
 
 TEST_CASE_FIXTURE(PreparedQueryFixture, "execution: health, IgnoreCheckIDs, tags, metadata") {
