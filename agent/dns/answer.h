@@ -22,7 +22,9 @@
 #include "agent/dns/lookup.h"
 #include "agent/dns/qname.h"
 #include "agent/dns/settings.h"
-#include "agent/dns/wire.h"
+#include "common/dns/name.h"
+#include "common/dns/query.h"
+#include "common/dns/writer.h"
 #include "agent/state/store.h"
 
 namespace cairn::dns {

@@ -6,6 +6,7 @@
 #include <ctime>
 #include <sstream>
 
+#include "common/dns/name.h"
 #include "common/log.h"
 #include "common/random.h"
 
@@ -163,7 +164,7 @@ void DnsServer::log_all_failed(const Query& q, const sockaddr_storage& peer, Tra
     ++log_suppressed_;
     return;
   }
-  std::string question = wire_to_text(q.name_wire()) + " IN " + type_text(q.qtype);
+  std::string question = to_text(q.qname.data(), q.qname_len) + " IN " + type_text(q.qtype);
   std::string client = peer_text(peer);
   const char* network = transport == Transport::udp ? "udp" : "tcp";
   if (log_suppressed_ == 0) {

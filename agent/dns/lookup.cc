@@ -6,7 +6,7 @@
 #include <cstring>
 #include <optional>
 
-#include "agent/dns/wire.h"
+#include "common/dns/name.h"
 #include "agent/state/prepared_query.h"
 
 namespace cairn::dns {

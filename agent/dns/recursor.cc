@@ -6,7 +6,7 @@
 #include <cstring>
 
 #include "agent/dns/counters.h"
-#include "agent/dns/ldns.h"
+#include "common/dns/ldns.h"
 #include "agent/state/store.h"
 #include "common/log.h"
 #include "common/random.h"

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "agent/dns/wire.h"
+#include "common/dns/name.h"
 #include "agent/state/store.h"
 
 namespace cairn::dns {

@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "agent/dns/wire.h"
+#include "common/dns/wire.h"
 
 namespace cairn::dns {
 

@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "agent/dns/wire.h"
+#include "common/dns/wire.h"
 
 namespace cairn::dns {
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "agent/dns/answer.h"
-#include "agent/dns/ldns.h"
+#include "common/dns/ldns.h"
 #include "agent/state/store.h"
 
 using namespace cairn;
