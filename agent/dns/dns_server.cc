@@ -17,24 +17,6 @@ namespace {
 // At most this many "all resolvers failed" lines per second; the rest are counted.
 constexpr int kFailLogsPerSecond = 10;
 
-IpAddr peer_ip(const sockaddr_storage& peer) {
-  IpAddr ip;
-  if (peer.ss_family == AF_INET) {
-    std::memcpy(ip.bytes.data(), &reinterpret_cast<const sockaddr_in&>(peer).sin_addr, 4);
-    ip.len = 4;
-  } else if (peer.ss_family == AF_INET6) {
-    std::memcpy(ip.bytes.data(), &reinterpret_cast<const sockaddr_in6&>(peer).sin6_addr, 16);
-    ip.len = 16;
-    static const uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (std::memcmp(ip.bytes.data(), kMapped, 12) == 0) {
-      std::memmove(ip.bytes.data(), ip.bytes.data() + 12, 4);
-      std::memset(ip.bytes.data() + 4, 0, 12);
-      ip.len = 4;
-    }
-  }
-  return ip;
-}
-
 std::string peer_text(const sockaddr_storage& peer) {
   char host[INET6_ADDRSTRLEN] = "?";
   int port = 0;
@@ -184,7 +166,7 @@ void DnsServer::log_all_failed(const Query& q, const sockaddr_storage& peer, Tra
 Outcome DnsServer::answer(std::span<const uint8_t> packet, Transport transport,
                           const sockaddr_storage& peer, std::span<uint8_t> out) {
   uint64_t t0 = uv_hrtime();
-  Outcome o = builder_.answer(packet, transport, peer_ip(peer), store_, now_, out);
+  Outcome o = builder_.answer(packet, transport, net::ip_of(reinterpret_cast<const sockaddr*>(&peer)), store_, now_, out);
   if (o.no_recursors) log_all_failed(builder_.query(), peer, transport);
   counters_.record(o, static_cast<double>(uv_hrtime() - t0) / 1e6);
   return o;

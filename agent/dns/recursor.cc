@@ -6,9 +6,10 @@
 #include <cstring>
 
 #include "agent/dns/counters.h"
-#include "common/dns/ldns.h"
 #include "agent/state/store.h"
+#include "common/dns/ldns.h"
 #include "common/log.h"
+#include "common/net/address.h"
 #include "common/random.h"
 
 namespace cairn::dns {
@@ -32,38 +33,13 @@ std::string lower_wire(const uint8_t* p, size_t n) {
 }  // namespace
 
 std::string parse_upstream(const std::string& text, Upstream& out) {
-  std::string host = text;
-  int port = 53;
-  if (!host.empty() && host.front() == '[') {
-    size_t close = host.find(']');
-    if (close == std::string::npos) return "invalid recursor address \"" + text + "\"";
-    std::string rest = host.substr(close + 1);
-    host = host.substr(1, close - 1);
-    if (!rest.empty()) {
-      if (rest[0] != ':' || rest.size() < 2) return "invalid recursor address \"" + text + "\"";
-      port = std::atoi(rest.c_str() + 1);
-    }
-  } else if (std::count(host.begin(), host.end(), ':') == 1) {
-    size_t colon = host.find(':');
-    port = std::atoi(host.c_str() + colon + 1);
-    host = host.substr(0, colon);
-  }
-  if (port <= 0 || port > 65535) return "invalid port in recursor address \"" + text + "\"";
-  std::memset(&out.addr, 0, sizeof out.addr);
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&out.addr);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&out.addr);
-  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(static_cast<uint16_t>(port));
-    out.text = host + ":" + std::to_string(port);
-  } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(static_cast<uint16_t>(port));
-    out.text = "[" + host + "]:" + std::to_string(port);
-  } else {
+  auto at = net::parse_endpoint(text, 53);
+  if (!at)
     return "invalid recursor address \"" + text +
            "\": expected an IP address with an optional port";
-  }
+  std::memset(&out.addr, 0, sizeof out.addr);
+  std::memcpy(&out.addr, &at->addr, at->len());
+  out.text = at->to_string();
   return "";
 }
 

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "common/dns/wire.h"
+#include "common/net/address.h"
 
 namespace cairn::dns {
 
@@ -105,19 +106,13 @@ TcpListener::~TcpListener() {
 }
 
 std::string TcpListener::listen(const std::string& host, int port) {
-  std::string h = host;
-  if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-  sockaddr_storage addr{};
-  unsigned flags = 0;
-  if (uv_ip4_addr(h.c_str(), port, reinterpret_cast<sockaddr_in*>(&addr)) != 0) {
-    if (uv_ip6_addr(h.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addr)) != 0)
-      return "invalid address \"" + host + "\"";
-    flags = UV_TCP_IPV6ONLY;
-  }
+  auto at = net::endpoint_of(host, static_cast<uint16_t>(port));
+  if (!at) return "invalid address \"" + host + "\"";
+  unsigned flags = at->family() == AF_INET6 ? UV_TCP_IPV6ONLY : 0;
   uv_tcp_init(loop_, server_.get());
   server_.mark_initialized();
   server_.get()->data = this;
-  int r = uv_tcp_bind(server_.get(), reinterpret_cast<sockaddr*>(&addr), flags);
+  int r = uv_tcp_bind(server_.get(), at->sa(), flags);
   if (r == 0)
     r = uv_listen(reinterpret_cast<uv_stream_t*>(server_.get()), 128,
                   [](uv_stream_t* s, int status) {

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "common/dns/wire.h"
+#include "common/net/address.h"
 
 namespace cairn::dns {
 
@@ -18,27 +19,6 @@ namespace {
 constexpr int kReceiveBuffer = 4 * 1024 * 1024;
 // Batches per wake-up before yielding to the loop's other handles (HTTP, timers).
 constexpr int kBatchesPerWake = 16;
-
-bool to_sockaddr(const std::string& host, int port, sockaddr_storage& out, socklen_t& len) {
-  std::memset(&out, 0, sizeof out);
-  std::string h = host;
-  if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&out);
-  if (inet_pton(AF_INET, h.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(static_cast<uint16_t>(port));
-    len = sizeof(sockaddr_in);
-    return true;
-  }
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&out);
-  if (inet_pton(AF_INET6, h.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(static_cast<uint16_t>(port));
-    len = sizeof(sockaddr_in6);
-    return true;
-  }
-  return false;
-}
 
 socklen_t addr_len(const sockaddr_storage& a) {
   return a.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
@@ -64,18 +44,17 @@ UdpListener::~UdpListener() {
 }
 
 std::string UdpListener::listen(const std::string& host, int port, bool reuse_port) {
-  sockaddr_storage addr;
-  socklen_t len = 0;
-  if (!to_sockaddr(host, port, addr, len)) return "invalid address \"" + host + "\"";
-  fd_ = ::socket(addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  auto at = net::endpoint_of(host, static_cast<uint16_t>(port));
+  if (!at) return "invalid address \"" + host + "\"";
+  fd_ = ::socket(at->family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd_ < 0) return std::string("socket: ") + std::strerror(errno);
   int one = 1;
   setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (reuse_port) setsockopt(fd_, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-  if (addr.ss_family == AF_INET6) setsockopt(fd_, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (at->family() == AF_INET6) setsockopt(fd_, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   int rcv = kReceiveBuffer;
   setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
-  if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0) {
+  if (::bind(fd_, at->sa(), at->len()) != 0) {
     std::string err = "bind " + host + ":" + std::to_string(port) + "/udp: " + std::strerror(errno);
     ::close(fd_);
     fd_ = -1;
