@@ -25,6 +25,13 @@ Counters::Counters(MetricsRegistry& m)
                                      "Forwarded DNS queries no recursor answered (SERVFAIL)")),
       recursion_overload_(m.counter("consul.dns.recursion_overload",
                                     "DNS queries refused because too many were being forwarded")),
+      tcp_{&m.counter("consul.dns.tcp_rejected",
+                      "DNS TCP connections closed at accept: dns_config.tcp_max_connections"),
+           &m.counter("consul.dns.tcp_idle_closed",
+                      "DNS TCP connections closed idle: dns_config.tcp_idle_timeout"),
+           &m.counter("consul.dns.tcp_slow_reader_closed",
+                      "DNS TCP connections closed with too many unread answers: "
+                      "dns_config.tcp_max_queued_bytes")},
       stale_(m.counter("consul.dns.stale_queries",
                        "DNS queries answered from data older than 5s (servers only)")),
       domain_query_(

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "agent/dns/answer.h"
+#include "agent/dns/tcp_listener.h"
 #include "common/metrics.h"
 
 namespace cairn::dns {
@@ -24,6 +25,8 @@ class Counters {
   void recursor_failure() { recursor_failures_.inc(); }
   // A query refused because too many were already waiting on recursors.
   void recursion_overload() { recursion_overload_.inc(); }
+  // The TCP listeners' limit counters.
+  TcpListener::LimitCounters tcp() const { return tcp_; }
 
  private:
   Counter& query_type(uint16_t qtype);
@@ -38,6 +41,7 @@ class Counters {
   Counter& recursor_failures_;
   Counter& recursor_all_failed_;
   Counter& recursion_overload_;
+  TcpListener::LimitCounters tcp_;
   Counter& stale_;
   Summary& domain_query_;
   Summary& ptr_query_;

@@ -88,7 +88,13 @@ std::string DnsServer::configure(const config::Config& cfg, bool) {
   if (strategy != "sequential" && strategy != "random")
     return "dns_config.recursor_strategy: \"" + strategy + "\" must be sequential or random";
   builder_.set_settings(s);
-  recursor_.configure(std::move(ups), cfg.dns_config.recursor_timeout, strategy == "random");
+  const config::DnsLimits& lim = cfg.dns_config.limits;
+  recursor_.configure(std::move(ups), cfg.dns_config.recursor_timeout, strategy == "random",
+                      lim.recursor_max_in_flight);
+  tcp_limits_.max_connections = lim.tcp_max_connections;
+  tcp_limits_.idle_timeout_ms = static_cast<uint64_t>(lim.tcp_idle_timeout / kMillisecond);
+  tcp_limits_.max_queued_bytes = lim.tcp_max_queued_bytes;
+  for (auto& t : tcp_) t->set_limits(tcp_limits_);
   return "";
 }
 
@@ -106,7 +112,7 @@ std::string DnsServer::start(const config::Config& cfg) {
     udp_.push_back(std::move(udp));
     if (role_ == Role::udp_only) continue;
     // With port 0 the TCP listener takes the port UDP was given.
-    auto tcp = std::make_unique<TcpListener>(loop_, *this, TcpListener::Limits{});
+    auto tcp = std::make_unique<TcpListener>(loop_, *this, tcp_limits_, counters_.tcp());
     if (std::string err = tcp->listen(host, port); !err.empty()) return err;
     log::info("dns", "listening",
               {{"address", host + ":" + std::to_string(port)}, {"network", "udp,tcp"}});
@@ -190,7 +196,6 @@ size_t DnsServer::on_datagram(UdpListener& from, std::span<const uint8_t> packet
         if (n) listener->send_to(std::span<const uint8_t>(late_.data(), n), peer);
       });
   if (started) return 0;
-  counters_.recursion_overload();
   return builder_.recursion_failed(packet, out);
 }
 
@@ -218,7 +223,6 @@ size_t DnsServer::on_message(const std::shared_ptr<TcpConnection>& conn,
                                      if (c && n) c->send(std::span<const uint8_t>(late_.data(), n));
                                    });
   if (started) return 0;
-  counters_.recursion_overload();
   return builder_.recursion_failed(message, out);
 }
 

@@ -63,6 +63,7 @@ class DnsServer : public UdpListener::Handler, public TcpListener::Handler {
   Recursor recursor_;
   std::vector<std::unique_ptr<UdpListener>> udp_;
   std::vector<std::unique_ptr<TcpListener>> tcp_;
+  TcpListener::Limits tcp_limits_;  // dns_config limits, applied on reload too
   std::vector<uint8_t> late_;  // late answers (recursion failures)
   uint32_t now_ = 0;           // Unix seconds, refreshed per batch (SOA serial)
   // The operators' alert line is rate limited: a flood of unanswerable

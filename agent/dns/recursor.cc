@@ -18,7 +18,6 @@ namespace {
 
 // Forwarded queries in flight at once; beyond this new ones get SERVFAIL at
 // once rather than more sockets (each holds one).
-constexpr size_t kMaxInFlight = 4096;
 
 struct SendReq {
   uv_write_t req;
@@ -91,10 +90,12 @@ Recursor::~Recursor() {
   close();
 }
 
-void Recursor::configure(std::vector<Upstream> upstreams, Nanos timeout, bool random_order) {
+void Recursor::configure(std::vector<Upstream> upstreams, Nanos timeout, bool random_order,
+                         size_t max_in_flight) {
   upstreams_ = std::make_shared<const std::vector<Upstream>>(std::move(upstreams));
   timeout_ms_ = static_cast<uint64_t>(std::max<Nanos>(timeout, kMillisecond) / kMillisecond);
   random_order_ = random_order;
+  max_in_flight_ = max_in_flight;
 }
 
 void Recursor::close() {
@@ -104,7 +105,11 @@ void Recursor::close() {
 }
 
 bool Recursor::resolve(std::span<const uint8_t> query, Transport transport, Done done) {
-  if (jobs_.size() >= kMaxInFlight || upstreams_->empty()) return false;
+  if (upstreams_->empty()) return false;
+  if (jobs_.size() >= max_in_flight_) {
+    counters_.recursion_overload();
+    return false;
+  }
   Query q;
   if (parse_query(query, q) != ParseStatus::ok) return false;
   auto job = std::make_shared<Job>();

@@ -11,9 +11,6 @@ namespace cairn::dns {
 
 namespace {
 
-// A client that stops reading its answers is dropped once this much is queued for it.
-constexpr size_t kMaxQueuedBytes = 1024 * 1024;
-
 struct WriteReq {
   uv_write_t req;
   std::vector<uint8_t> data;
@@ -29,7 +26,10 @@ TcpConnection::~TcpConnection() = default;
 void TcpConnection::touch() {
   std::weak_ptr<TcpConnection> weak = weak_from_this();
   idle_.start(owner_.limits_.idle_timeout_ms, 0, [weak] {
-    if (auto c = weak.lock()) c->close();
+    auto c = weak.lock();
+    if (!c) return;
+    if (Counter* idle = c->owner_.counters_.idle_closed) idle->inc();
+    c->close();
   });
 }
 
@@ -62,7 +62,8 @@ void TcpConnection::send(std::span<const uint8_t> message) {
     }
   }
   if (written == total) return;
-  if (uv_stream_get_write_queue_size(stream) > kMaxQueuedBytes) {
+  if (uv_stream_get_write_queue_size(stream) > owner_.limits_.max_queued_bytes) {
+    if (Counter* slow = owner_.counters_.slow_reader_closed) slow->inc();
     close();
     return;
   }
@@ -98,8 +99,14 @@ void TcpConnection::on_data(const uint8_t* data, size_t len) {
   if (off > 0 && open_) in_.erase(in_.begin(), in_.begin() + static_cast<long>(off));
 }
 
-TcpListener::TcpListener(uv_loop_t* loop, Handler& handler, Limits limits)
-    : loop_(loop), handler_(handler), limits_(limits), out_(kMaxMessage), read_(kMaxMessage + 2) {}
+TcpListener::TcpListener(uv_loop_t* loop, Handler& handler, Limits limits,
+                         LimitCounters counters)
+    : loop_(loop),
+      handler_(handler),
+      limits_(limits),
+      counters_(counters),
+      out_(kMaxMessage),
+      read_(kMaxMessage + 2) {}
 
 TcpListener::~TcpListener() {
   close();
@@ -146,7 +153,10 @@ void TcpListener::on_connection() {
   conn->tcp_.mark_initialized();
   auto* stream = reinterpret_cast<uv_stream_t*>(conn->tcp_.get());
   if (uv_accept(reinterpret_cast<uv_stream_t*>(server_.get()), stream) != 0) return;
-  if (conns_.size() >= limits_.max_connections) return;  // closed as conn goes out of scope
+  if (conns_.size() >= limits_.max_connections) {
+    if (counters_.rejected) counters_.rejected->inc();
+    return;  // closed as conn goes out of scope
+  }
   int len = sizeof conn->peer_;
   uv_tcp_getpeername(conn->tcp_.get(), reinterpret_cast<sockaddr*>(&conn->peer_), &len);
   uv_tcp_nodelay(conn->tcp_.get(), 1);

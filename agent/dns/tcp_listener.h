@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/metrics.h"
 #include "common/uv_handle.h"
 
 namespace cairn::dns {
@@ -56,18 +57,28 @@ class TcpListener {
                               std::span<const uint8_t> message, std::span<uint8_t> out) = 0;
   };
 
+  // dns_config's tcp_* keys (agent/config/dns_limits.h has the defaults).
   struct Limits {
     size_t max_connections = 1024;
     uint64_t idle_timeout_ms = 8000;  // miekg/dns's default, which Consul uses
+    size_t max_queued_bytes = 1024 * 1024;
+  };
+  // What each limit counts when it fires (the agent's registry owns them).
+  struct LimitCounters {
+    Counter* rejected = nullptr;            // max_connections
+    Counter* idle_closed = nullptr;         // idle_timeout_ms
+    Counter* slow_reader_closed = nullptr;  // max_queued_bytes
   };
 
-  TcpListener(uv_loop_t* loop, Handler& handler, Limits limits);
+  TcpListener(uv_loop_t* loop, Handler& handler, Limits limits, LimitCounters counters);
   ~TcpListener();
   TcpListener(const TcpListener&) = delete;
   TcpListener& operator=(const TcpListener&) = delete;
 
   std::string listen(const std::string& host, int port);
   int port() const { return port_; }
+  // New limits apply to new connections and to the next idle timer.
+  void set_limits(const Limits& limits) { limits_ = limits; }
   void close();
   size_t connections() const { return conns_.size(); }
 
@@ -79,6 +90,7 @@ class TcpListener {
   uv_loop_t* loop_;
   Handler& handler_;
   Limits limits_;
+  LimitCounters counters_;
   UvHandle<uv_tcp_t> server_;
   int port_ = 0;
   uint64_t next_id_ = 1;
