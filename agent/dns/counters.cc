@@ -32,6 +32,8 @@ Counters::Counters(MetricsRegistry& m)
            &m.counter("consul.dns.tcp_slow_reader_closed",
                       "DNS TCP connections closed with too many unread answers: "
                       "dns_config.tcp_max_queued_bytes")},
+      udp_send_drops_(m.counter("consul.dns.udp_send_drops",
+                                "DNS answers over UDP the socket refused (send buffer full)")),
       stale_(m.counter("consul.dns.stale_queries",
                        "DNS queries answered from data older than 5s (servers only)")),
       domain_query_(

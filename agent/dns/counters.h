@@ -25,6 +25,9 @@ class Counters {
   void recursor_failure() { recursor_failures_.inc(); }
   // A query refused because too many were already waiting on recursors.
   void recursion_overload() { recursion_overload_.inc(); }
+  // The UDP listeners' counters: oversized datagrams count as malformed.
+  Counter& malformed_counter() { return malformed_; }
+  Counter& udp_send_drops() { return udp_send_drops_; }
   // The TCP listeners' limit counters.
   TcpListener::LimitCounters tcp() const { return tcp_; }
 
@@ -42,6 +45,7 @@ class Counters {
   Counter& recursor_all_failed_;
   Counter& recursion_overload_;
   TcpListener::LimitCounters tcp_;
+  Counter& udp_send_drops_;
   Counter& stale_;
   Summary& domain_query_;
   Summary& ptr_query_;

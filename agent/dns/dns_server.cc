@@ -106,9 +106,15 @@ std::string DnsServer::start(const config::Config& cfg) {
   std::string host;
   const bool reuse_port = cfg.dns_config.udp_loops > 1;
   while (hosts >> host) {
-    auto udp = std::make_unique<UdpListener>(loop_, *this);
-    if (std::string err = udp->listen(host, port, reuse_port); !err.empty()) return err;
-    port = udp->port();
+    auto at = net::endpoint_of(host, static_cast<uint16_t>(port));
+    if (!at) return "invalid address \"" + host + "\"";
+    auto udp = std::make_unique<net::UdpListener>(
+        loop_, *this,
+        net::UdpListener::Options{.reuse_port = reuse_port,
+                                  .oversized = &counters_.malformed_counter(),
+                                  .send_drops = &counters_.udp_send_drops()});
+    if (std::string err = udp->bind(*at); !err.empty()) return err;
+    port = udp->endpoint().port();
     udp_.push_back(std::move(udp));
     if (role_ == Role::udp_only) continue;
     // With port 0 the TCP listener takes the port UDP was given.
@@ -135,7 +141,7 @@ void DnsServer::close() {
 }
 
 int DnsServer::port() const {
-  return udp_.empty() ? 0 : udp_.front()->port();
+  return udp_.empty() ? 0 : udp_.front()->endpoint().port();
 }
 
 void DnsServer::on_batch() {
@@ -178,25 +184,36 @@ Outcome DnsServer::answer(std::span<const uint8_t> packet, Transport transport,
   return o;
 }
 
-size_t DnsServer::on_datagram(UdpListener& from, std::span<const uint8_t> packet,
-                              const sockaddr_storage& peer, std::span<uint8_t> out) {
-  Outcome o = answer(packet, Transport::udp, peer, out);
-  if (o.action == Outcome::Action::reply) return o.size;
-  if (o.action != Outcome::Action::recurse) return 0;
+void DnsServer::on_datagram(net::UdpListener& from, std::span<const uint8_t> packet,
+                            const sockaddr_storage& peer, socklen_t peer_len) {
+  size_t cap = 0;
+  uint8_t* out = from.reply_slot(cap);
+  Outcome o = answer(packet, Transport::udp, peer, std::span<uint8_t>(out, cap));
+  if (o.action == Outcome::Action::reply) {
+    from.commit(peer, peer_len, o.size);
+    return;
+  }
+  if (o.action != Outcome::Action::recurse) return;
   std::vector<uint8_t> query(packet.begin(), packet.end());
-  UdpListener* listener = &from;
+  net::UdpListener* listener = &from;
   bool started = recursor_.resolve(
-      packet, Transport::udp, [this, listener, peer, query](std::span<const uint8_t> reply) {
+      packet, Transport::udp,
+      [this, listener, peer, peer_len, query](std::span<const uint8_t> reply) {
+        size_t room = 0;
+        uint8_t* slot = listener->reply_slot(room);
         if (!reply.empty()) {
-          listener->send_to(reply, peer);
+          if (reply.size() <= room) {
+            std::memcpy(slot, reply.data(), reply.size());
+            listener->commit(peer, peer_len, reply.size());
+          }
           return;
         }
-        size_t n = builder_.recursion_failed(query, late_);
+        size_t n = builder_.recursion_failed(query, std::span<uint8_t>(slot, room));
         log_all_failed(builder_.query(), peer, Transport::udp);
-        if (n) listener->send_to(std::span<const uint8_t>(late_.data(), n), peer);
+        listener->commit(peer, peer_len, n);
       });
-  if (started) return 0;
-  return builder_.recursion_failed(packet, out);
+  if (started) return;
+  from.commit(peer, peer_len, builder_.recursion_failed(packet, std::span<uint8_t>(out, cap)));
 }
 
 size_t DnsServer::on_message(const std::shared_ptr<TcpConnection>& conn,
