@@ -26,6 +26,9 @@ struct DnsLimits {
   // Answers queued for a TCP client that does not read them; beyond it the
   // connection is closed.
   size_t tcp_max_queued_bytes = 1024 * 1024;
+  // Queries of one TCP connection being answered at once (waiting on
+  // recursors); reading from it pauses beyond it.
+  uint32_t tcp_max_in_flight = 64;
   // Queries waiting on recursors at once; beyond it a query is answered
   // SERVFAIL at once.
   size_t recursor_max_in_flight = 4096;

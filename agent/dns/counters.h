@@ -8,8 +8,8 @@
 #include <cstdint>
 
 #include "agent/dns/answer.h"
-#include "agent/dns/tcp_listener.h"
 #include "common/metrics.h"
+#include "common/net/tcp_listener.h"
 
 namespace cairn::dns {
 
@@ -29,7 +29,7 @@ class Counters {
   Counter& malformed_counter() { return malformed_; }
   Counter& udp_send_drops() { return udp_send_drops_; }
   // The TCP listeners' limit counters.
-  TcpListener::LimitCounters tcp() const { return tcp_; }
+  net::TcpListener::Counters tcp() const { return tcp_; }
 
  private:
   Counter& query_type(uint16_t qtype);
@@ -44,7 +44,7 @@ class Counters {
   Counter& recursor_failures_;
   Counter& recursor_all_failed_;
   Counter& recursion_overload_;
-  TcpListener::LimitCounters tcp_;
+  net::TcpListener::Counters tcp_;
   Counter& udp_send_drops_;
   Counter& stale_;
   Summary& domain_query_;

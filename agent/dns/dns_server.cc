@@ -68,8 +68,7 @@ DnsServer::DnsServer(uv_loop_t* loop, const state::Store& store, MetricsRegistry
       role_(role),
       counters_(metrics),
       builder_(random_u64()),
-      recursor_(loop, counters_),
-      late_(kMaxMessage) {}
+      recursor_(loop, counters_) {}
 
 DnsServer::~DnsServer() {
   close();
@@ -94,6 +93,7 @@ std::string DnsServer::configure(const config::Config& cfg, bool) {
   tcp_limits_.max_connections = lim.tcp_max_connections;
   tcp_limits_.idle_timeout_ms = static_cast<uint64_t>(lim.tcp_idle_timeout / kMillisecond);
   tcp_limits_.max_queued_bytes = lim.tcp_max_queued_bytes;
+  tcp_limits_.max_in_flight = lim.tcp_max_in_flight;
   for (auto& t : tcp_) t->set_limits(tcp_limits_);
   return "";
 }
@@ -118,8 +118,10 @@ std::string DnsServer::start(const config::Config& cfg) {
     udp_.push_back(std::move(udp));
     if (role_ == Role::udp_only) continue;
     // With port 0 the TCP listener takes the port UDP was given.
-    auto tcp = std::make_unique<TcpListener>(loop_, *this, tcp_limits_, counters_.tcp());
-    if (std::string err = tcp->listen(host, port); !err.empty()) return err;
+    auto tcp = std::make_unique<net::TcpListener>(loop_, *this, tcp_limits_, counters_.tcp());
+    if (std::string err = tcp->bind(*net::endpoint_of(host, static_cast<uint16_t>(port)));
+        !err.empty())
+      return err;
     log::info("dns", "listening",
               {{"address", host + ":" + std::to_string(port)}, {"network", "udp,tcp"}});
     tcp_.push_back(std::move(tcp));
@@ -137,7 +139,7 @@ std::string DnsServer::reload(const config::Config& cfg) {
 void DnsServer::close() {
   recursor_.close();
   for (auto& u : udp_) u->close();
-  for (auto& t : tcp_) t->close();
+  for (auto& t : tcp_) t->close_all();
 }
 
 int DnsServer::port() const {
@@ -216,31 +218,36 @@ void DnsServer::on_datagram(net::UdpListener& from, std::span<const uint8_t> pac
   from.commit(peer, peer_len, builder_.recursion_failed(packet, std::span<uint8_t>(out, cap)));
 }
 
-size_t DnsServer::on_message(const std::shared_ptr<TcpConnection>& conn,
-                             std::span<const uint8_t> message, std::span<uint8_t> out) {
+bool DnsServer::on_message(net::TcpListener& from, std::span<const uint8_t> message,
+                           const net::TcpConnRef& conn, const sockaddr_storage& peer,
+                           socklen_t) {
   now_ = static_cast<uint32_t>(time(nullptr));
-  Outcome o = answer(message, Transport::tcp, conn->peer(), out);
-  if (o.action == Outcome::Action::reply) return o.size;
-  if (o.action != Outcome::Action::recurse) {
-    conn->close();  // garbage on a stream: the framing cannot be trusted either
-    return 0;
+  size_t cap = 0;
+  uint8_t* out = from.reply_slot(cap);
+  Outcome o = answer(message, Transport::tcp, peer, std::span<uint8_t>(out, cap));
+  if (o.action == Outcome::Action::reply) {
+    from.commit(conn, o.size);
+    return true;
   }
+  // Garbage on a stream: the framing cannot be trusted either; close.
+  if (o.action != Outcome::Action::recurse) return false;
   std::vector<uint8_t> query(message.begin(), message.end());
-  std::weak_ptr<TcpConnection> weak = conn;
-  sockaddr_storage peer = conn->peer();
-  bool started = recursor_.resolve(message, Transport::tcp,
-                                   [this, weak, peer, query](std::span<const uint8_t> reply) {
-                                     auto c = weak.lock();
-                                     if (!reply.empty()) {
-                                       if (c) c->send(reply);
-                                       return;
-                                     }
-                                     size_t n = builder_.recursion_failed(query, late_);
-                                     log_all_failed(builder_.query(), peer, Transport::tcp);
-                                     if (c && n) c->send(std::span<const uint8_t>(late_.data(), n));
-                                   });
-  if (started) return 0;
-  return builder_.recursion_failed(message, out);
+  net::TcpListener* listener = &from;
+  bool started = recursor_.resolve(
+      message, Transport::tcp, [this, listener, conn, peer, query](std::span<const uint8_t> reply) {
+        size_t room = 0;
+        uint8_t* slot = listener->reply_slot(room);
+        if (!reply.empty()) {
+          if (reply.size() > room) return listener->skip(conn);
+          std::memcpy(slot, reply.data(), reply.size());
+          return listener->commit(conn, reply.size());
+        }
+        size_t n = builder_.recursion_failed(query, std::span<uint8_t>(slot, room));
+        log_all_failed(builder_.query(), peer, Transport::tcp);
+        listener->commit(conn, n);
+      });
+  if (!started) from.commit(conn, builder_.recursion_failed(message, std::span<uint8_t>(out, cap)));
+  return true;
 }
 
 }  // namespace cairn::dns

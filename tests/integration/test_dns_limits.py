@@ -95,6 +95,23 @@ def test_recursor_in_flight_cap_is_config_and_counted(make_agent, silent_upstrea
         first.close()
 
 
+def test_tcp_queries_in_flight_per_connection_pause_reading(make_agent, silent_upstream):
+    a = make_agent(name="web-01")
+    a.write_config("dns.yaml", f'recursors: ["{silent_upstream.addr}"]\n'
+                   "dns_config:\n  recursor_timeout: 5s\n  tcp_max_in_flight: 1\n")
+    a.start()
+    with socket.create_connection(("127.0.0.1", a.dns_port), timeout=2 * SLOW) as s:
+        # Two queries on one connection: the first waits on the silent
+        # upstream, so the agent stops reading after it.
+        for name in ("one.example.", "two.example."):
+            dns.query.send_tcp(s, dns.message.make_query(name, "A"), expiration=None)
+        wait_for(lambda: counter(a, "consul.dns.tcp_reads_paused") == 1, timeout=5,
+                 what="the connection to pause at tcp_max_in_flight")
+        assert prometheus_value(a, "consul_dns_tcp_reads_paused") == 1
+        # Local names on other connections are still answered meanwhile.
+        assert rcode(ask(a, "web-01.node.consul", tcp=True)) == "NOERROR"
+
+
 def test_invalid_dns_limit_stops_the_agent(make_agent):
     a = make_agent(name="web-01")
     a.write_config("dns.yaml", "dns_config:\n  tcp_max_connections: 0\n")
