@@ -10,7 +10,8 @@ TcpListener::TcpListener(uv_loop_t* loop, uint32_t id, QueryHandler* handler, St
       handler_(handler),
       socket_(loop, *this, shared_limits(limits),
               net::TcpListener::Counters{.accepted = &stats.tcp_connections,
-                                         .rejected = &stats.tcp_rejected}) {
+                                         .rejected = &stats.tcp_rejected,
+                                         .slow_reader_closed = &stats.tcp_slow_readers}) {
   client_.transport = Transport::tcp;
   client_.listener = id;
 }
