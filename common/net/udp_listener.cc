@@ -146,7 +146,7 @@ void UdpListener::on_readable() {
 
 uint8_t* UdpListener::reply_slot(size_t& cap) {
   if (queued_ == kBatch || sizeof out_->data - used_ < kMaxReply) flush();
-  cap = sizeof out_->data - used_;
+  cap = kMaxReply;  // the largest datagram an answer may be
   return out_->data + used_;
 }
 

@@ -60,7 +60,7 @@ class UdpListener {
   // The bound address (with the port the kernel chose for port 0).
   const Endpoint& endpoint() const { return endpoint_; }
 
-  // Room for one answer (cap receives at least kMaxReply), then commit it.
+  // Room for one answer (cap receives kMaxReply), then commit it.
   uint8_t* reply_slot(size_t& cap);
   void commit(const sockaddr_storage& peer, socklen_t peer_len, size_t len);
   void flush();
