@@ -23,10 +23,10 @@
 #include "agent/dns/lookup.h"
 #include "agent/dns/qname.h"
 #include "agent/dns/settings.h"
+#include "agent/state/store.h"
 #include "common/dns/name.h"
 #include "common/dns/query.h"
 #include "common/dns/writer.h"
-#include "agent/state/store.h"
 
 namespace cairn::dns {
 

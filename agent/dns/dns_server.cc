@@ -180,7 +180,8 @@ void DnsServer::log_all_failed(const Query& q, const sockaddr_storage& peer, Tra
 Outcome DnsServer::answer(std::span<const uint8_t> packet, Transport transport,
                           const sockaddr_storage& peer, std::span<uint8_t> out) {
   uint64_t t0 = uv_hrtime();
-  Outcome o = builder_.answer(packet, transport, net::ip_of(reinterpret_cast<const sockaddr*>(&peer)), store_, now_, out);
+  Outcome o = builder_.answer(
+      packet, transport, net::ip_of(reinterpret_cast<const sockaddr*>(&peer)), store_, now_, out);
   if (o.no_recursors) log_all_failed(builder_.query(), peer, transport);
   counters_.record(o, static_cast<double>(uv_hrtime() - t0) / 1e6);
   return o;
@@ -219,8 +220,7 @@ void DnsServer::on_datagram(net::UdpListener& from, std::span<const uint8_t> pac
 }
 
 bool DnsServer::on_message(net::TcpListener& from, std::span<const uint8_t> message,
-                           const net::TcpConnRef& conn, const sockaddr_storage& peer,
-                           socklen_t) {
+                           const net::TcpConnRef& conn, const sockaddr_storage& peer, socklen_t) {
   now_ = static_cast<uint32_t>(time(nullptr));
   size_t cap = 0;
   uint8_t* out = from.reply_slot(cap);

@@ -6,8 +6,8 @@
 #include <cstring>
 #include <optional>
 
-#include "common/dns/name.h"
 #include "agent/state/prepared_query.h"
+#include "common/dns/name.h"
 
 namespace cairn::dns {
 

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "common/dns/name.h"
 #include "agent/state/store.h"
+#include "common/dns/name.h"
 
 namespace cairn::dns {
 
