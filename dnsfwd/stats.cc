@@ -57,6 +57,8 @@ Stats::Stats(MetricsRegistry& r)
           r.counter("cairn.dnsfwd.tcp_connections_total", "Client TCP connections accepted")),
       tcp_rejected(r.counter("cairn.dnsfwd.tcp_rejected_total",
                              "Client TCP connections closed at once (limit or client rule)")),
+      tcp_slow_readers(r.counter("cairn.dnsfwd.tcp_slow_readers_total",
+                                 "Client TCP connections closed with too many unread answers")),
       reloads(r.counter("cairn.dnsfwd.reloads_total", "Successful configuration reloads")),
       reload_failures(r.counter("cairn.dnsfwd.reload_failures_total",
                                 "Reloads rejected; the running configuration stayed")),

@@ -34,6 +34,7 @@ struct Stats {
   Counter& rcode_other;
   Counter& tcp_connections;
   Counter& tcp_rejected;
+  Counter& tcp_slow_readers;  // closed with too many unread answers queued
   Counter& reloads;
   Counter& reload_failures;
   Counter& upstream_file_changes;

@@ -4,257 +4,39 @@
 
 namespace cairn::dnsfwd {
 
-struct TcpListener::Conn {
-  TcpListener* owner;
-  uint32_t slot;
-  uint32_t generation;
-  uv_tcp_t tcp{};
-  uv_timer_t idle{};
-  int open_handles = 2;
-  bool closing = false;
-  bool reading = false;
-  bool eof = false;
-  std::vector<uint8_t> in;
-  size_t in_len = 0;
-  uint32_t in_flight = 0;
-  uint32_t pending_writes = 0;
-  ClientRef ref;
-
-  struct Write {
-    uv_write_t req;
-    Conn* conn;
-    std::unique_ptr<uint8_t[]> data;
-  };
-
-  Conn(TcpListener* o, uint32_t s, uint32_t g) : owner(o), slot(s), generation(g) {}
-
-  void close() {
-    if (closing) return;
-    closing = true;
-    if (owner) owner->release(this);
-    uv_close(reinterpret_cast<uv_handle_t*>(&tcp), on_close);
-    uv_close(reinterpret_cast<uv_handle_t*>(&idle), on_close);
-  }
-  static void on_close(uv_handle_t* h) {
-    auto* c = static_cast<Conn*>(h->data);
-    if (--c->open_handles == 0) delete c;
-  }
-  void touch() {
-    if (closing || !owner) return;
-    uv_timer_start(
-        &idle,
-        [](uv_timer_t* t) {
-          auto* c = static_cast<Conn*>(t->data);
-          if (c->in_flight == 0 && c->pending_writes == 0)
-            c->close();
-          else
-            c->touch();  // busy: answers still owed; wait for them
-        },
-        owner->limits_.tcp_idle_timeout_ms, 0);
-  }
-  void maybe_finish() {
-    if (eof && in_flight == 0 && pending_writes == 0) close();
-  }
-  void start_reading();
-  void on_data(ssize_t n);
-};
-
-void TcpListener::Conn::start_reading() {
-  if (reading || closing || eof) return;
-  reading = true;
-  uv_read_start(
-      reinterpret_cast<uv_stream_t*>(&tcp),
-      [](uv_handle_t* h, size_t, uv_buf_t* buf) {
-        auto* c = static_cast<Conn*>(h->data);
-        if (c->in.size() - c->in_len < 2048)
-          c->in.resize(std::min<size_t>(c->in_len + 8192, 2 + 65535 + 8192));
-        *buf = uv_buf_init(reinterpret_cast<char*>(c->in.data() + c->in_len),
-                           static_cast<unsigned>(c->in.size() - c->in_len));
-      },
-      [](uv_stream_t* s, ssize_t n, const uv_buf_t*) { static_cast<Conn*>(s->data)->on_data(n); });
-}
-
-void TcpListener::Conn::on_data(ssize_t n) {
-  if (closing) return;
-  if (n == UV_EOF) {
-    uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp));
-    reading = false;
-    eof = true;
-    maybe_finish();
-    return;
-  }
-  if (n < 0) {
-    close();
-    return;
-  }
-  in_len += static_cast<size_t>(n);
-  touch();
-  size_t pos = 0;
-  while (in_len - pos >= 2 && !closing) {
-    size_t frame = (size_t{in[pos]} << 8) | in[pos + 1];
-    if (in_len - pos - 2 < frame) break;
-    ++in_flight;
-    bool handled = owner && owner->handler_->on_query(in.data() + pos + 2, frame, ref);
-    pos += 2 + frame;
-    if (!handled) {  // malformed: RFC 7766 §6.2.1 lets us close the connection
-      if (in_flight) --in_flight;
-      close();
-      return;
-    }
-  }
-  if (pos > 0) {
-    std::memmove(in.data(), in.data() + pos, in_len - pos);
-    in_len -= pos;
-  }
-  if (owner && in_flight >= owner->limits_.tcp_max_in_flight && reading) {
-    uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp));
-    reading = false;
-  }
-}
-
 TcpListener::TcpListener(uv_loop_t* loop, uint32_t id, QueryHandler* handler, Stats& stats,
                          const Limits& limits)
-    : loop_(loop), id_(id), handler_(handler), stats_(stats), limits_(limits), frame_(2 + 65535) {}
-
-TcpListener::~TcpListener() {
-  close_all();
+    : id_(id),
+      handler_(handler),
+      socket_(loop, *this, shared_limits(limits),
+              net::TcpListener::Counters{.accepted = &stats.tcp_connections,
+                                         .rejected = &stats.tcp_rejected,
+                                         .slow_reader_closed = &stats.tcp_slow_readers}) {
+  client_.transport = Transport::tcp;
+  client_.listener = id;
 }
 
-std::string TcpListener::bind(const Endpoint& at) {
-  endpoint_ = at;
-  uv_tcp_init_ex(loop_, server_.get(), at.family());
-  server_.mark_initialized();
-  server_.get()->data = this;
-  unsigned flags = at.family() == AF_INET6 ? UV_TCP_IPV6ONLY : 0;
-  int rc = uv_tcp_bind(server_.get(), at.sa(), flags);
-  if (rc == 0)
-    rc = uv_listen(reinterpret_cast<uv_stream_t*>(server_.get()), 256,
-                   [](uv_stream_t* s, int status) {
-                     auto* self = static_cast<TcpListener*>(s->data);
-                     if (self && status == 0) self->on_connection();
-                   });
-  if (rc != 0) {
-    server_.reset();
-    return "listen tcp " + at.to_string() + ": " + uv_strerror(rc);
-  }
-  if (at.port() == 0) {
-    int len = sizeof endpoint_.addr;
-    uv_tcp_getsockname(server_.get(), reinterpret_cast<sockaddr*>(&endpoint_.addr), &len);
-  }
-  return {};
+TcpListener::~TcpListener() = default;
+
+net::TcpListener::Limits TcpListener::shared_limits(const Limits& limits) {
+  net::TcpListener::Limits out;
+  out.max_connections = limits.tcp_max_connections;
+  out.idle_timeout_ms = limits.tcp_idle_timeout_ms;
+  out.max_in_flight = limits.tcp_max_in_flight;
+  // A client that stops reading pauses at max_in_flight answers; this bounds
+  // what those answers may hold (64 of the largest).
+  out.max_queued_bytes = size_t{limits.tcp_max_in_flight} * (2 + 65535);
+  return out;
 }
 
-void TcpListener::on_connection() {
-  uint32_t slot;
-  if (!free_slots_.empty()) {
-    slot = free_slots_.back();
-    free_slots_.pop_back();
-  } else {
-    slot = static_cast<uint32_t>(slots_.size());
-    slots_.push_back(nullptr);
-  }
-  static uint32_t generations = 0;
-  auto* c = new Conn(this, slot, ++generations);
-  uv_tcp_init(loop_, &c->tcp);
-  uv_timer_init(loop_, &c->idle);
-  c->tcp.data = c;
-  c->idle.data = c;
-  slots_[slot] = c;
-  ++open_;
-  if (uv_accept(reinterpret_cast<uv_stream_t*>(server_.get()),
-                reinterpret_cast<uv_stream_t*>(&c->tcp)) != 0) {
-    c->close();
-    return;
-  }
-  c->ref.transport = Transport::tcp;
-  c->ref.listener = id_;
-  c->ref.conn = slot;
-  c->ref.generation = c->generation;
-  int len = sizeof c->ref.peer;
-  uv_tcp_getpeername(&c->tcp, reinterpret_cast<sockaddr*>(&c->ref.peer), &len);
-  c->ref.peer_len = static_cast<socklen_t>(len);
-  if (open_ > limits_.tcp_max_connections || !handler_->allow_client(c->ref.peer_sa())) {
-    stats_.tcp_rejected.inc();
-    c->close();
-    return;
-  }
-  stats_.tcp_connections.inc();
-  uv_tcp_nodelay(&c->tcp, 1);
-  c->touch();
-  c->start_reading();
-}
-
-void TcpListener::release(Conn* c) {
-  if (c->slot < slots_.size() && slots_[c->slot] == c) {
-    slots_[c->slot] = nullptr;
-    free_slots_.push_back(c->slot);
-    --open_;
-  }
-  c->owner = nullptr;
-}
-
-uint8_t* TcpListener::reply_slot(size_t& cap) {
-  cap = 65535;
-  return frame_.data() + 2;
-}
-
-void TcpListener::commit(const ClientRef& to, size_t len) {
-  if (to.conn >= slots_.size()) return;
-  Conn* c = slots_[to.conn];
-  if (!c || c->generation != to.generation || c->closing) return;
-  if (c->in_flight) --c->in_flight;
-  frame_[0] = static_cast<uint8_t>(len >> 8);
-  frame_[1] = static_cast<uint8_t>(len);
-  size_t total = len + 2;
-  uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(frame_.data()), static_cast<unsigned>(total));
-  // Most answers fit the socket buffer at once: no copy, no allocation.
-  int n = uv_try_write(reinterpret_cast<uv_stream_t*>(&c->tcp), &buf, 1);
-  if (n < 0 && n != UV_EAGAIN) {
-    c->close();
-    return;
-  }
-  size_t done = n > 0 ? static_cast<size_t>(n) : 0;
-  if (done < total) {
-    auto* w = new Conn::Write{};
-    w->conn = c;
-    w->data.reset(new uint8_t[total - done]);
-    std::memcpy(w->data.get(), frame_.data() + done, total - done);
-    w->req.data = w;
-    uv_buf_t rest =
-        uv_buf_init(reinterpret_cast<char*>(w->data.get()), static_cast<unsigned>(total - done));
-    ++c->pending_writes;
-    int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&c->tcp), &rest, 1,
-                      [](uv_write_t* req, int status) {
-                        auto* wr = static_cast<Conn::Write*>(req->data);
-                        Conn* conn = wr->conn;
-                        delete wr;
-                        --conn->pending_writes;
-                        if (conn->closing) return;
-                        if (status < 0)
-                          conn->close();
-                        else
-                          conn->maybe_finish();
-                      });
-    if (rc < 0) {
-      --c->pending_writes;
-      delete w;
-      c->close();
-      return;
-    }
-  }
-  c->touch();
-  if (!c->reading && !c->eof && c->in_flight < limits_.tcp_max_in_flight) c->start_reading();
-  c->maybe_finish();
-}
-
-void TcpListener::stop_accepting() {
-  server_.reset();
-}
-
-void TcpListener::close_all() {
-  server_.reset();
-  for (Conn* c : slots_)
-    if (c) c->close();
+bool TcpListener::on_message(net::TcpListener&, std::span<const uint8_t> message,
+                             const net::TcpConnRef& conn, const sockaddr_storage& peer,
+                             socklen_t peer_len) {
+  client_.conn = conn.slot;
+  client_.generation = conn.generation;
+  std::memcpy(&client_.peer, &peer, peer_len);
+  client_.peer_len = peer_len;
+  return handler_->on_query(message.data(), message.size(), client_);
 }
 
 }  // namespace cairn::dnsfwd

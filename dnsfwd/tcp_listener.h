@@ -1,22 +1,15 @@
-// The client-facing TCP listener (RFC 7766): many queries per connection,
-// handled concurrently and answered in whatever order the answers come
-// (glibc sends A and AAAA on one connection and waits for both), an idle
-// timeout, a cap on connections and on queries in flight per connection
-// (reading pauses beyond it, which pushes back on the client instead of
-// queueing without bound).
-//
-// Connections are addressed by (slot, generation), so an answer that comes
-// back after its connection closed and the slot was reused is dropped.
+// The forwarder's client-facing TCP listener: the shared DNS-over-TCP
+// listener (common/net/tcp_listener.h) with the forwarder's addressing, a
+// ClientRef naming this listener by id and the connection by slot and
+// generation, and dnsfwd's limits and counters.
 #pragma once
 
 #include <uv.h>
 
 #include <cstdint>
-#include <memory>
 #include <string>
-#include <vector>
 
-#include "common/uv_handle.h"
+#include "common/net/tcp_listener.h"
 #include "dnsfwd/address.h"
 #include "dnsfwd/client.h"
 #include "dnsfwd/config.h"
@@ -24,45 +17,41 @@
 
 namespace cairn::dnsfwd {
 
-class TcpListener {
+class TcpListener : private net::TcpListener::Handler {
  public:
   TcpListener(uv_loop_t* loop, uint32_t id, QueryHandler* handler, Stats& stats,
               const Limits& limits);
-  ~TcpListener();
+  ~TcpListener() override;
   TcpListener(const TcpListener&) = delete;
   TcpListener& operator=(const TcpListener&) = delete;
 
-  std::string bind(const Endpoint& at);
-  const Endpoint& endpoint() const { return endpoint_; }
+  std::string bind(const Endpoint& at) { return socket_.bind(at); }
+  const Endpoint& endpoint() const { return socket_.endpoint(); }
   uint32_t id() const { return id_; }
-  void set_limits(const Limits& limits) { limits_ = limits; }
+  void set_limits(const Limits& limits) { socket_.set_limits(shared_limits(limits)); }
 
   // The frame buffer for one answer (2 bytes of length prefix before it).
-  uint8_t* reply_slot(size_t& cap);
-  void commit(const ClientRef& to, size_t len);
+  uint8_t* reply_slot(size_t& cap) { return socket_.reply_slot(cap); }
+  void commit(const ClientRef& to, size_t len) {
+    socket_.commit(net::TcpConnRef{to.conn, to.generation}, len);
+  }
 
   // Stops accepting; open connections finish their queries and close.
-  void stop_accepting();
-  void close_all();
-  size_t connections() const { return open_; }
+  void stop_accepting() { socket_.stop_accepting(); }
+  void close_all() { socket_.close_all(); }
+  size_t connections() const { return socket_.connections(); }
 
  private:
-  struct Conn;
-  friend struct Conn;
-  void on_connection();
-  void release(Conn* c);
+  static net::TcpListener::Limits shared_limits(const Limits& limits);
+  bool on_message(net::TcpListener& from, std::span<const uint8_t> message,
+                  const net::TcpConnRef& conn, const sockaddr_storage& peer,
+                  socklen_t peer_len) override;
+  bool allow_client(const sockaddr* peer) override { return handler_->allow_client(peer); }
 
-  uv_loop_t* loop_;
   uint32_t id_;
   QueryHandler* handler_;
-  Stats& stats_;
-  Limits limits_;
-  Endpoint endpoint_;
-  UvHandle<uv_tcp_t> server_;
-  std::vector<Conn*> slots_;  // owned; deleted from their close callbacks
-  std::vector<uint32_t> free_slots_;
-  size_t open_ = 0;
-  std::vector<uint8_t> frame_;  // 2 + 65535 bytes: the answer being written
+  ClientRef client_;  // reused: no per-query zeroing of its sockaddr_storage
+  net::TcpListener socket_;
 };
 
 }  // namespace cairn::dnsfwd

@@ -7,6 +7,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "common/net/address.h"
+
 namespace cairn::checks {
 
 std::optional<HostPort> split_host_port(std::string_view text, std::string* error) {
@@ -41,20 +43,13 @@ std::optional<HostPort> split_host_port(std::string_view text, std::string* erro
 
 namespace {
 
+// The shared IP-literal parser (common/net), kept in the check's 28-byte union.
 bool parse_ip(const std::string& host, uint16_t port, SocketAddress& out) {
   out = SocketAddress{};
-  if (inet_pton(AF_INET, host.c_str(), &out.v4.sin_addr) == 1) {
-    out.v4.sin_family = AF_INET;
-    out.v4.sin_port = htons(port);
-    return true;
-  }
-  out.v6 = sockaddr_in6{};
-  if (inet_pton(AF_INET6, host.c_str(), &out.v6.sin6_addr) == 1) {
-    out.v6.sin6_family = AF_INET6;
-    out.v6.sin6_port = htons(port);
-    return true;
-  }
-  return false;
+  auto e = net::endpoint_of(host, port);
+  if (!e) return false;
+  std::memcpy(&out, &e->addr, e->len());
+  return true;
 }
 
 }  // namespace

@@ -83,6 +83,7 @@ void decode_dns(Decoder& d, const Value& v, DnsConfig& c) {
         else return false;
         return true;
       });
+    } else if (decode_dns_limit(d, k, f, c.limits)) {
     } else if (k == "usecache" || k == "cachemaxage" || k == "nodettl" || k == "recursortimeout")
       return true;
     else return false;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/config/dns_limits.h"
 #include "agent/config/http_limits.h"
 #include "agent/config/service_definition.h"
 #include "common/duration.h"
@@ -40,6 +41,7 @@ struct DnsConfig {
   int a_record_limit = 0;
   bool enable_additional_node_meta_txt = true;
   uint32_t soa_expire = 86400, soa_min_ttl = 0, soa_refresh = 3600, soa_retry = 600;
+  DnsLimits limits;  // cairn keys: tcp_max_connections, recursor_max_in_flight, ...
 };
 
 struct AclConfig {

@@ -3,7 +3,8 @@
 // Pure apart from its caches: it reads the store and the settings it is
 // given, takes the time and the client address as arguments, and never does
 // I/O, so unit tests and the fuzzer drive it directly. The listeners
-// (udp_listener.h, tcp_listener.h) and the recursor are the shells around it.
+// (common/net/udp_listener.h and tcp_listener.h) and the recursor are the
+// shells around it.
 //
 // Behaviour follows reference/consul-dns.md: the name grammar (qname.h), node
 // and service lookups with health filtering, RFC 2782 SRV with targets and
@@ -22,8 +23,10 @@
 #include "agent/dns/lookup.h"
 #include "agent/dns/qname.h"
 #include "agent/dns/settings.h"
-#include "agent/dns/wire.h"
 #include "agent/state/store.h"
+#include "common/dns/name.h"
+#include "common/dns/query.h"
+#include "common/dns/writer.h"
 
 namespace cairn::dns {
 

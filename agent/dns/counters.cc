@@ -25,6 +25,21 @@ Counters::Counters(MetricsRegistry& m)
                                      "Forwarded DNS queries no recursor answered (SERVFAIL)")),
       recursion_overload_(m.counter("consul.dns.recursion_overload",
                                     "DNS queries refused because too many were being forwarded")),
+      tcp_{
+          .accepted = nullptr,
+          .rejected = &m.counter("consul.dns.tcp_rejected",
+                                 "DNS TCP connections closed at accept: "
+                                 "dns_config.tcp_max_connections"),
+          .idle_closed = &m.counter("consul.dns.tcp_idle_closed",
+                                    "DNS TCP connections closed idle: dns_config.tcp_idle_timeout"),
+          .reads_paused = &m.counter("consul.dns.tcp_reads_paused",
+                                     "DNS TCP connections paused with too many queries in "
+                                     "flight: dns_config.tcp_max_in_flight"),
+          .slow_reader_closed = &m.counter("consul.dns.tcp_slow_reader_closed",
+                                           "DNS TCP connections closed with too many unread "
+                                           "answers: dns_config.tcp_max_queued_bytes")},
+      udp_send_drops_(m.counter("consul.dns.udp_send_drops",
+                                "DNS answers over UDP the socket refused (send buffer full)")),
       stale_(m.counter("consul.dns.stale_queries",
                        "DNS queries answered from data older than 5s (servers only)")),
       domain_query_(

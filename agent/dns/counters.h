@@ -9,6 +9,7 @@
 
 #include "agent/dns/answer.h"
 #include "common/metrics.h"
+#include "common/net/tcp_listener.h"
 
 namespace cairn::dns {
 
@@ -24,6 +25,11 @@ class Counters {
   void recursor_failure() { recursor_failures_.inc(); }
   // A query refused because too many were already waiting on recursors.
   void recursion_overload() { recursion_overload_.inc(); }
+  // The UDP listeners' counters: oversized datagrams count as malformed.
+  Counter& malformed_counter() { return malformed_; }
+  Counter& udp_send_drops() { return udp_send_drops_; }
+  // The TCP listeners' limit counters.
+  net::TcpListener::Counters tcp() const { return tcp_; }
 
  private:
   Counter& query_type(uint16_t qtype);
@@ -38,6 +44,8 @@ class Counters {
   Counter& recursor_failures_;
   Counter& recursor_all_failed_;
   Counter& recursion_overload_;
+  net::TcpListener::Counters tcp_;
+  Counter& udp_send_drops_;
   Counter& stale_;
   Summary& domain_query_;
   Summary& ptr_query_;

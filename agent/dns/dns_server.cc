@@ -6,6 +6,7 @@
 #include <ctime>
 #include <sstream>
 
+#include "common/dns/name.h"
 #include "common/log.h"
 #include "common/random.h"
 
@@ -15,24 +16,6 @@ namespace {
 
 // At most this many "all resolvers failed" lines per second; the rest are counted.
 constexpr int kFailLogsPerSecond = 10;
-
-IpAddr peer_ip(const sockaddr_storage& peer) {
-  IpAddr ip;
-  if (peer.ss_family == AF_INET) {
-    std::memcpy(ip.bytes.data(), &reinterpret_cast<const sockaddr_in&>(peer).sin_addr, 4);
-    ip.len = 4;
-  } else if (peer.ss_family == AF_INET6) {
-    std::memcpy(ip.bytes.data(), &reinterpret_cast<const sockaddr_in6&>(peer).sin6_addr, 16);
-    ip.len = 16;
-    static const uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (std::memcmp(ip.bytes.data(), kMapped, 12) == 0) {
-      std::memmove(ip.bytes.data(), ip.bytes.data() + 12, 4);
-      std::memset(ip.bytes.data() + 4, 0, 12);
-      ip.len = 4;
-    }
-  }
-  return ip;
-}
 
 std::string peer_text(const sockaddr_storage& peer) {
   char host[INET6_ADDRSTRLEN] = "?";
@@ -85,8 +68,7 @@ DnsServer::DnsServer(uv_loop_t* loop, const state::Store& store, MetricsRegistry
       role_(role),
       counters_(metrics),
       builder_(random_u64()),
-      recursor_(loop, counters_),
-      late_(kMaxMessage) {}
+      recursor_(loop, counters_) {}
 
 DnsServer::~DnsServer() {
   close();
@@ -105,7 +87,14 @@ std::string DnsServer::configure(const config::Config& cfg, bool) {
   if (strategy != "sequential" && strategy != "random")
     return "dns_config.recursor_strategy: \"" + strategy + "\" must be sequential or random";
   builder_.set_settings(s);
-  recursor_.configure(std::move(ups), cfg.dns_config.recursor_timeout, strategy == "random");
+  const config::DnsLimits& lim = cfg.dns_config.limits;
+  recursor_.configure(std::move(ups), cfg.dns_config.recursor_timeout, strategy == "random",
+                      lim.recursor_max_in_flight);
+  tcp_limits_.max_connections = lim.tcp_max_connections;
+  tcp_limits_.idle_timeout_ms = static_cast<uint64_t>(lim.tcp_idle_timeout / kMillisecond);
+  tcp_limits_.max_queued_bytes = lim.tcp_max_queued_bytes;
+  tcp_limits_.max_in_flight = lim.tcp_max_in_flight;
+  for (auto& t : tcp_) t->set_limits(tcp_limits_);
   return "";
 }
 
@@ -117,14 +106,22 @@ std::string DnsServer::start(const config::Config& cfg) {
   std::string host;
   const bool reuse_port = cfg.dns_config.udp_loops > 1;
   while (hosts >> host) {
-    auto udp = std::make_unique<UdpListener>(loop_, *this);
-    if (std::string err = udp->listen(host, port, reuse_port); !err.empty()) return err;
-    port = udp->port();
+    auto at = net::endpoint_of(host, static_cast<uint16_t>(port));
+    if (!at) return "invalid address \"" + host + "\"";
+    auto udp = std::make_unique<net::UdpListener>(
+        loop_, *this,
+        net::UdpListener::Options{.reuse_port = reuse_port,
+                                  .oversized = &counters_.malformed_counter(),
+                                  .send_drops = &counters_.udp_send_drops()});
+    if (std::string err = udp->bind(*at); !err.empty()) return err;
+    port = udp->endpoint().port();
     udp_.push_back(std::move(udp));
     if (role_ == Role::udp_only) continue;
     // With port 0 the TCP listener takes the port UDP was given.
-    auto tcp = std::make_unique<TcpListener>(loop_, *this, TcpListener::Limits{});
-    if (std::string err = tcp->listen(host, port); !err.empty()) return err;
+    auto tcp = std::make_unique<net::TcpListener>(loop_, *this, tcp_limits_, counters_.tcp());
+    if (std::string err = tcp->bind(*net::endpoint_of(host, static_cast<uint16_t>(port)));
+        !err.empty())
+      return err;
     log::info("dns", "listening",
               {{"address", host + ":" + std::to_string(port)}, {"network", "udp,tcp"}});
     tcp_.push_back(std::move(tcp));
@@ -142,11 +139,11 @@ std::string DnsServer::reload(const config::Config& cfg) {
 void DnsServer::close() {
   recursor_.close();
   for (auto& u : udp_) u->close();
-  for (auto& t : tcp_) t->close();
+  for (auto& t : tcp_) t->close_all();
 }
 
 int DnsServer::port() const {
-  return udp_.empty() ? 0 : udp_.front()->port();
+  return udp_.empty() ? 0 : udp_.front()->endpoint().port();
 }
 
 void DnsServer::on_batch() {
@@ -163,7 +160,7 @@ void DnsServer::log_all_failed(const Query& q, const sockaddr_storage& peer, Tra
     ++log_suppressed_;
     return;
   }
-  std::string question = wire_to_text(q.name_wire()) + " IN " + type_text(q.qtype);
+  std::string question = to_text(q.qname.data(), q.qname_len) + " IN " + type_text(q.qtype);
   std::string client = peer_text(peer);
   const char* network = transport == Transport::udp ? "udp" : "tcp";
   if (log_suppressed_ == 0) {
@@ -183,60 +180,74 @@ void DnsServer::log_all_failed(const Query& q, const sockaddr_storage& peer, Tra
 Outcome DnsServer::answer(std::span<const uint8_t> packet, Transport transport,
                           const sockaddr_storage& peer, std::span<uint8_t> out) {
   uint64_t t0 = uv_hrtime();
-  Outcome o = builder_.answer(packet, transport, peer_ip(peer), store_, now_, out);
+  Outcome o = builder_.answer(
+      packet, transport, net::ip_of(reinterpret_cast<const sockaddr*>(&peer)), store_, now_, out);
   if (o.no_recursors) log_all_failed(builder_.query(), peer, transport);
   counters_.record(o, static_cast<double>(uv_hrtime() - t0) / 1e6);
   return o;
 }
 
-size_t DnsServer::on_datagram(UdpListener& from, std::span<const uint8_t> packet,
-                              const sockaddr_storage& peer, std::span<uint8_t> out) {
-  Outcome o = answer(packet, Transport::udp, peer, out);
-  if (o.action == Outcome::Action::reply) return o.size;
-  if (o.action != Outcome::Action::recurse) return 0;
+void DnsServer::on_datagram(net::UdpListener& from, std::span<const uint8_t> packet,
+                            const sockaddr_storage& peer, socklen_t peer_len) {
+  size_t cap = 0;
+  uint8_t* out = from.reply_slot(cap);
+  Outcome o = answer(packet, Transport::udp, peer, std::span<uint8_t>(out, cap));
+  if (o.action == Outcome::Action::reply) {
+    from.commit(peer, peer_len, o.size);
+    return;
+  }
+  if (o.action != Outcome::Action::recurse) return;
   std::vector<uint8_t> query(packet.begin(), packet.end());
-  UdpListener* listener = &from;
+  net::UdpListener* listener = &from;
   bool started = recursor_.resolve(
-      packet, Transport::udp, [this, listener, peer, query](std::span<const uint8_t> reply) {
+      packet, Transport::udp,
+      [this, listener, peer, peer_len, query](std::span<const uint8_t> reply) {
+        size_t room = 0;
+        uint8_t* slot = listener->reply_slot(room);
         if (!reply.empty()) {
-          listener->send_to(reply, peer);
+          if (reply.size() <= room) {
+            std::memcpy(slot, reply.data(), reply.size());
+            listener->commit(peer, peer_len, reply.size());
+          }
           return;
         }
-        size_t n = builder_.recursion_failed(query, late_);
+        size_t n = builder_.recursion_failed(query, std::span<uint8_t>(slot, room));
         log_all_failed(builder_.query(), peer, Transport::udp);
-        if (n) listener->send_to(std::span<const uint8_t>(late_.data(), n), peer);
+        listener->commit(peer, peer_len, n);
       });
-  if (started) return 0;
-  counters_.recursion_overload();
-  return builder_.recursion_failed(packet, out);
+  if (started) return;
+  from.commit(peer, peer_len, builder_.recursion_failed(packet, std::span<uint8_t>(out, cap)));
 }
 
-size_t DnsServer::on_message(const std::shared_ptr<TcpConnection>& conn,
-                             std::span<const uint8_t> message, std::span<uint8_t> out) {
+bool DnsServer::on_message(net::TcpListener& from, std::span<const uint8_t> message,
+                           const net::TcpConnRef& conn, const sockaddr_storage& peer, socklen_t) {
   now_ = static_cast<uint32_t>(time(nullptr));
-  Outcome o = answer(message, Transport::tcp, conn->peer(), out);
-  if (o.action == Outcome::Action::reply) return o.size;
-  if (o.action != Outcome::Action::recurse) {
-    conn->close();  // garbage on a stream: the framing cannot be trusted either
-    return 0;
+  size_t cap = 0;
+  uint8_t* out = from.reply_slot(cap);
+  Outcome o = answer(message, Transport::tcp, peer, std::span<uint8_t>(out, cap));
+  if (o.action == Outcome::Action::reply) {
+    from.commit(conn, o.size);
+    return true;
   }
+  // Garbage on a stream: the framing cannot be trusted either; close.
+  if (o.action != Outcome::Action::recurse) return false;
   std::vector<uint8_t> query(message.begin(), message.end());
-  std::weak_ptr<TcpConnection> weak = conn;
-  sockaddr_storage peer = conn->peer();
-  bool started = recursor_.resolve(message, Transport::tcp,
-                                   [this, weak, peer, query](std::span<const uint8_t> reply) {
-                                     auto c = weak.lock();
-                                     if (!reply.empty()) {
-                                       if (c) c->send(reply);
-                                       return;
-                                     }
-                                     size_t n = builder_.recursion_failed(query, late_);
-                                     log_all_failed(builder_.query(), peer, Transport::tcp);
-                                     if (c && n) c->send(std::span<const uint8_t>(late_.data(), n));
-                                   });
-  if (started) return 0;
-  counters_.recursion_overload();
-  return builder_.recursion_failed(message, out);
+  net::TcpListener* listener = &from;
+  bool started = recursor_.resolve(
+      message, Transport::tcp, [this, listener, conn, peer, query](std::span<const uint8_t> reply) {
+        size_t room = 0;
+        uint8_t* slot = listener->reply_slot(room);
+        if (!reply.empty()) {
+          if (reply.size() > room) return listener->skip(conn);
+          std::memcpy(slot, reply.data(), reply.size());
+          return listener->commit(conn, reply.size());
+        }
+        size_t n = builder_.recursion_failed(query, std::span<uint8_t>(slot, room));
+        log_all_failed(builder_.query(), peer, Transport::tcp);
+        listener->commit(conn, n);
+      });
+  if (!started) from.commit(conn, builder_.recursion_failed(message, std::span<uint8_t>(out, cap)));
+  return true;
 }
 
 }  // namespace cairn::dns

@@ -15,14 +15,14 @@
 #include "agent/dns/answer.h"
 #include "agent/dns/counters.h"
 #include "agent/dns/recursor.h"
-#include "agent/dns/tcp_listener.h"
-#include "agent/dns/udp_listener.h"
 #include "agent/state/store.h"
 #include "common/metrics.h"
+#include "common/net/tcp_listener.h"
+#include "common/net/udp_listener.h"
 
 namespace cairn::dns {
 
-class DnsServer : public UdpListener::Handler, public TcpListener::Handler {
+class DnsServer : public net::UdpListener::Handler, public net::TcpListener::Handler {
  public:
   // all: UDP and TCP (the agent's loop). udp_only: an extra UDP loop (DnsLoops).
   enum class Role { all, udp_only };
@@ -41,13 +41,14 @@ class DnsServer : public UdpListener::Handler, public TcpListener::Handler {
   // The bound port (UDP and TCP share it), 0 before start.
   int port() const;
 
-  // UdpListener::Handler
-  size_t on_datagram(UdpListener& from, std::span<const uint8_t> packet,
-                     const sockaddr_storage& peer, std::span<uint8_t> out) override;
+  // net::UdpListener::Handler
+  void on_datagram(net::UdpListener& from, std::span<const uint8_t> packet,
+                   const sockaddr_storage& peer, socklen_t peer_len) override;
   void on_batch() override;
-  // TcpListener::Handler
-  size_t on_message(const std::shared_ptr<TcpConnection>& conn, std::span<const uint8_t> message,
-                    std::span<uint8_t> out) override;
+  // net::TcpListener::Handler
+  bool on_message(net::TcpListener& from, std::span<const uint8_t> message,
+                  const net::TcpConnRef& conn, const sockaddr_storage& peer,
+                  socklen_t peer_len) override;
 
  private:
   std::string configure(const config::Config& cfg, bool start);
@@ -61,9 +62,9 @@ class DnsServer : public UdpListener::Handler, public TcpListener::Handler {
   Counters counters_;
   AnswerBuilder builder_;
   Recursor recursor_;
-  std::vector<std::unique_ptr<UdpListener>> udp_;
-  std::vector<std::unique_ptr<TcpListener>> tcp_;
-  std::vector<uint8_t> late_;  // late answers (recursion failures)
+  std::vector<std::unique_ptr<net::UdpListener>> udp_;
+  std::vector<std::unique_ptr<net::TcpListener>> tcp_;
+  net::TcpListener::Limits tcp_limits_;  // dns_config limits, applied on reload too
   uint32_t now_ = 0;           // Unix seconds, refreshed per batch (SOA serial)
   // The operators' alert line is rate limited: a flood of unanswerable
   // questions must not turn into a flood of log writes.

@@ -6,8 +6,8 @@
 #include <cstring>
 #include <optional>
 
-#include "agent/dns/wire.h"
 #include "agent/state/prepared_query.h"
+#include "common/dns/name.h"
 
 namespace cairn::dns {
 
@@ -47,29 +47,6 @@ std::string rfc1464_key(std::string_view key) {
 }
 
 }  // namespace
-
-IpAddr parse_ip(std::string_view text) {
-  IpAddr ip;
-  if (text.empty() || text.size() > 45) return ip;
-  char buf[46];
-  std::memcpy(buf, text.data(), text.size());
-  buf[text.size()] = '\0';
-  if (inet_pton(AF_INET, buf, ip.bytes.data()) == 1) {
-    ip.len = 4;
-    return ip;
-  }
-  if (inet_pton(AF_INET6, buf, ip.bytes.data()) == 1) {
-    static const uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (std::memcmp(ip.bytes.data(), kMapped, 12) == 0) {
-      std::memmove(ip.bytes.data(), ip.bytes.data() + 12, 4);
-      std::memset(ip.bytes.data() + 4, 0, 12);
-      ip.len = 4;
-    } else {
-      ip.len = 16;
-    }
-  }
-  return ip;
-}
 
 std::string hex_of(const IpAddr& ip) {
   static const char* kHex = "0123456789abcdef";

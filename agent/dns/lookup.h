@@ -19,18 +19,12 @@
 
 #include "agent/dns/settings.h"
 #include "agent/state/store.h"
+#include "common/net/address.h"
 
 namespace cairn::dns {
 
-// An IPv4 or IPv6 address in network order; len 0 = not an IP.
-struct IpAddr {
-  std::array<uint8_t, 16> bytes{};
-  uint8_t len = 0;
-  bool operator==(const IpAddr& o) const { return len == o.len && bytes == o.bytes; }
-  std::string_view view() const { return {reinterpret_cast<const char*>(bytes.data()), len}; }
-};
-// Parses "10.0.0.1", "::1", "::ffff:10.0.0.1" (an IPv4 address, as Go's To4 sees it).
-IpAddr parse_ip(std::string_view text);
+using net::IpAddr;
+using net::parse_ip;
 
 // One service instance as DNS presents it (Consul's nodeServiceRecords).
 struct Endpoint {

@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "agent/dns/settings.h"
-#include "agent/dns/wire.h"
+#include "common/dns/query.h"
 
 namespace cairn::dns {
 

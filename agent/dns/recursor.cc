@@ -6,9 +6,10 @@
 #include <cstring>
 
 #include "agent/dns/counters.h"
-#include "agent/dns/ldns.h"
 #include "agent/state/store.h"
+#include "common/dns/ldns.h"
 #include "common/log.h"
+#include "common/net/address.h"
 #include "common/random.h"
 
 namespace cairn::dns {
@@ -17,7 +18,6 @@ namespace {
 
 // Forwarded queries in flight at once; beyond this new ones get SERVFAIL at
 // once rather than more sockets (each holds one).
-constexpr size_t kMaxInFlight = 4096;
 
 struct SendReq {
   uv_write_t req;
@@ -32,38 +32,13 @@ std::string lower_wire(const uint8_t* p, size_t n) {
 }  // namespace
 
 std::string parse_upstream(const std::string& text, Upstream& out) {
-  std::string host = text;
-  int port = 53;
-  if (!host.empty() && host.front() == '[') {
-    size_t close = host.find(']');
-    if (close == std::string::npos) return "invalid recursor address \"" + text + "\"";
-    std::string rest = host.substr(close + 1);
-    host = host.substr(1, close - 1);
-    if (!rest.empty()) {
-      if (rest[0] != ':' || rest.size() < 2) return "invalid recursor address \"" + text + "\"";
-      port = std::atoi(rest.c_str() + 1);
-    }
-  } else if (std::count(host.begin(), host.end(), ':') == 1) {
-    size_t colon = host.find(':');
-    port = std::atoi(host.c_str() + colon + 1);
-    host = host.substr(0, colon);
-  }
-  if (port <= 0 || port > 65535) return "invalid port in recursor address \"" + text + "\"";
-  std::memset(&out.addr, 0, sizeof out.addr);
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&out.addr);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&out.addr);
-  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(static_cast<uint16_t>(port));
-    out.text = host + ":" + std::to_string(port);
-  } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(static_cast<uint16_t>(port));
-    out.text = "[" + host + "]:" + std::to_string(port);
-  } else {
+  auto at = net::parse_endpoint(text, 53);
+  if (!at)
     return "invalid recursor address \"" + text +
            "\": expected an IP address with an optional port";
-  }
+  std::memset(&out.addr, 0, sizeof out.addr);
+  std::memcpy(&out.addr, &at->addr, at->len());
+  out.text = at->to_string();
   return "";
 }
 
@@ -115,10 +90,12 @@ Recursor::~Recursor() {
   close();
 }
 
-void Recursor::configure(std::vector<Upstream> upstreams, Nanos timeout, bool random_order) {
+void Recursor::configure(std::vector<Upstream> upstreams, Nanos timeout, bool random_order,
+                         size_t max_in_flight) {
   upstreams_ = std::make_shared<const std::vector<Upstream>>(std::move(upstreams));
   timeout_ms_ = static_cast<uint64_t>(std::max<Nanos>(timeout, kMillisecond) / kMillisecond);
   random_order_ = random_order;
+  max_in_flight_ = max_in_flight;
 }
 
 void Recursor::close() {
@@ -128,7 +105,11 @@ void Recursor::close() {
 }
 
 bool Recursor::resolve(std::span<const uint8_t> query, Transport transport, Done done) {
-  if (jobs_.size() >= kMaxInFlight || upstreams_->empty()) return false;
+  if (upstreams_->empty()) return false;
+  if (jobs_.size() >= max_in_flight_) {
+    counters_.recursion_overload();
+    return false;
+  }
   Query q;
   if (parse_query(query, q) != ParseStatus::ok) return false;
   auto job = std::make_shared<Job>();

@@ -49,11 +49,14 @@ class Recursor {
   Recursor(const Recursor&) = delete;
   Recursor& operator=(const Recursor&) = delete;
 
-  void configure(std::vector<Upstream> upstreams, Nanos timeout, bool random_order);
+  // max_in_flight: queries forwarded at once (dns_config.recursor_max_in_flight).
+  void configure(std::vector<Upstream> upstreams, Nanos timeout, bool random_order,
+                 size_t max_in_flight);
   bool enabled() const { return !upstreams_->empty(); }
 
   // Starts forwarding a query (copied). Returns false, without calling done,
-  // when too many queries are already in flight.
+  // when too many queries are already in flight (counted as
+  // consul.dns.recursion_overload) or there is nothing to forward to.
   bool resolve(std::span<const uint8_t> query, Transport transport, Done done);
   size_t in_flight() const { return jobs_.size(); }
   // Abandons every query in flight (done is not called).
@@ -77,6 +80,7 @@ class Recursor {
       std::make_shared<std::vector<Upstream>>();
   uint64_t timeout_ms_ = 2000;
   bool random_order_ = false;
+  size_t max_in_flight_ = 4096;
   uint64_t next_id_ = 1;
   std::unordered_map<uint64_t, std::shared_ptr<Job>> jobs_;  // shared: callbacks hold weak refs
   std::vector<uint8_t> read_buf_;

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "agent/dns/wire.h"
 #include "agent/state/store.h"
+#include "common/dns/name.h"
 
 namespace cairn::dns {
 

@@ -126,4 +126,21 @@ bool from_text(std::string_view text, std::vector<uint8_t>& out, std::string& er
   return true;
 }
 
+bool name_to_wire(std::string_view text, std::string& out) {
+  out.clear();
+  if (!text.empty() && text.back() == '.') text.remove_suffix(1);
+  while (!text.empty()) {
+    size_t dot = text.find('.');
+    std::string_view label = text.substr(0, dot);
+    if (label.empty() || label.size() > 63) return false;
+    out += static_cast<char>(label.size());
+    out += label;
+    if (dot == std::string_view::npos) break;
+    text.remove_prefix(dot + 1);
+    if (text.empty()) return false;  // "a..": an empty label
+  }
+  out += '\0';
+  return out.size() <= kMaxNameWire;
+}
+
 }  // namespace cairn::dns

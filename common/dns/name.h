@@ -75,4 +75,11 @@ std::string to_text(const uint8_t* name, size_t len);
 // uncompressed, case-folded wire name. Returns false with a reason.
 bool from_text(std::string_view text, std::vector<uint8_t>& out, std::string& error);
 
+// Plain dotted text ("web.service.consul", trailing dot optional, no
+// escapes) to wire format, case kept: for names the agent builds from catalog
+// data on its lookup path, where going through ldns would cost. Returns false
+// for empty labels inside the name, labels over 63 bytes, or names over 255
+// bytes. "" and "." are the root.
+bool name_to_wire(std::string_view text, std::string& out);
+
 }  // namespace cairn::dns

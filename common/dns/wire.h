@@ -33,6 +33,7 @@ inline constexpr uint16_t kTypeIXFR = 251;
 inline constexpr uint16_t kTypeAXFR = 252;
 inline constexpr uint16_t kTypeANY = 255;
 inline constexpr uint16_t kClassIN = 1;
+inline constexpr uint16_t kClassANY = 255;
 
 // Header flag word (bytes 2-3).
 inline constexpr uint16_t kFlagQR = 0x8000;
@@ -58,6 +59,8 @@ inline constexpr uint16_t kRcodeBadVers = 16;  // extended: needs the OPT record
 
 // OPT TTL field (RFC 6891 §6.1.3): ext-rcode(8) version(8) DO(1) Z(15).
 inline constexpr uint32_t kEdnsDO = 0x8000;
+// EDNS option codes.
+inline constexpr uint16_t kOptionEcs = 8;  // Client Subnet (RFC 7871)
 
 inline uint16_t get16(const uint8_t* p) {
   return static_cast<uint16_t>((p[0] << 8) | p[1]);

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "agent/dns/answer.h"
-#include "agent/dns/ldns.h"
 #include "agent/state/store.h"
+#include "common/dns/ldns.h"
 
 using namespace cairn;
 

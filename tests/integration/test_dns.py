@@ -4,10 +4,13 @@ import struct
 import time
 
 import dns.flags
+import dns.message
+import dns.query
+import dns.rcode
 import pytest
 
 from dns_helpers import ask, raw_udp, rcode, records, texts
-from harness import wait_for
+from harness import SLOW, wait_for
 
 DNS_CONFIG = """
 dns_config:
@@ -301,3 +304,32 @@ def test_dns_counters_in_metrics(catalog):
         assert needle in text, needle
     line = [l for l in text.splitlines() if l.startswith('consul_dns_responses{rcode="NXDOMAIN"}')][0]
     assert int(line.split()[-1]) >= 1
+
+
+def edns1_query(name):
+    """A query with an EDNS version 1 OPT record. Not make_query(use_edns=1):
+    dnspython 2.3 on Python 3.11 then clears the whole EDNS flags word (its
+    want_dnssec(False) masks with ~DO, which IntFlag makes 0), version included,
+    and sends version 0."""
+    q = dns.message.make_query(name, "A")
+    q.use_edns(1, payload=1232)
+    wire = q.to_wire()
+    assert wire[-5] == 1, "the OPT record must carry version 1"  # TTL: ext-rcode, version, flags(2); rdlen(2)
+    return q
+
+
+@pytest.mark.parametrize("tcp", [False, True], ids=["udp", "tcp"])
+def test_edns_version_1_is_answered_badvers(catalog, tcp):
+    """RFC 6891 §6.1.3: an EDNS version the server does not implement gets
+    BADVERS (extended RCODE 16) with an OPT record of version 0, no answer."""
+    q = edns1_query("web.service.consul")
+    if tcp:
+        r = dns.query.tcp(q, "127.0.0.1", port=catalog.dns_port, timeout=2.0 * SLOW)
+    else:
+        r = dns.query.udp(q, "127.0.0.1", port=catalog.dns_port, timeout=2.0 * SLOW)
+    assert r.rcode() == dns.rcode.BADVERS, dns.rcode.to_text(r.rcode())
+    assert r.edns == 0  # the version we do speak
+    assert r.id == q.id and not r.answer
+    # Version 0 still gets a real answer.
+    ok = ask(catalog, "web.service.consul", "A", tcp=tcp, edns=1232)
+    assert rcode(ok) == "NOERROR" and texts(ok.answer) == ["10.0.0.7", "127.0.0.1"]

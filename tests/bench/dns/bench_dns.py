@@ -147,6 +147,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cairn", required=True)
     ap.add_argument("--responder", required=True)
+    ap.add_argument("--before", default="",
+                    help="a second cairn binary (e.g. main's) measured in the same run")
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--services", type=int, default=200)
@@ -176,6 +178,12 @@ def main():
         p, port = start_cairn(args.cairn, workdir, svcs)
         procs.append(p)
         servers["cairn"] = (p, port)
+        cairns = ["cairn"]
+        if args.before:
+            p, port = start_cairn(args.before, workdir, svcs)
+            procs.append(p)
+            servers["before"] = (p, port)
+            cairns.append("before")
         multi = f"cairn x{args.loops}"
         if args.loops > 1:
             p, port = start_cairn(args.cairn, workdir, svcs, loops=args.loops)
@@ -197,7 +205,7 @@ def main():
 
         rate = int(best["dnsmasq"] * 0.5)
         fixed = {}
-        for name in ["dnsmasq", "cairn", "ceiling"]:
+        for name in ["dnsmasq", *cairns, "ceiling"]:
             proc, port = servers[name]
             before = cpu_seconds(proc.pid)
             qps, completed, lost, lat = dnsperf(port, qfile, args.seconds, rate=rate, verbose=True)
@@ -208,18 +216,23 @@ def main():
         print()
         print(f"| server | max queries/s | at {rate} q/s: CPU us/query | p50 ms | p99 ms |")
         print("|---|---:|---:|---:|---:|")
-        for name in ["ceiling", "dnsmasq", "cairn"]:
+        for name in ["ceiling", "dnsmasq", *cairns]:
             cpu_us, p99_ms, p50_ms, lost = fixed[name]
             print(f"| {name} | {best[name]:.0f} | {cpu_us:.2f} | {p50_ms:.3f} | {p99_ms:.3f} |")
         print()
-        ratio = best["cairn"] / best["dnsmasq"]
-        cpu_ratio = fixed["cairn"][0] / fixed["dnsmasq"][0] if fixed["dnsmasq"][0] else float("nan")
-        print(f"cairn / dnsmasq queries/s:  {ratio:.2f}x   (target >= 1.5x)")
-        print(f"cairn / ceiling queries/s:  {best['cairn'] / best['ceiling']:.2f}x")
+        for name in cairns:
+            label = "cairn" if name == "cairn" else "cairn before"
+            ratio = best[name] / best["dnsmasq"]
+            cpu_ratio = fixed[name][0] / fixed["dnsmasq"][0] if fixed["dnsmasq"][0] else float("nan")
+            print(f"{label} / dnsmasq queries/s:  {ratio:.2f}x   (target >= 1.5x)")
+            print(f"{label} / ceiling queries/s:  {best[name] / best['ceiling']:.2f}x")
+            print(f"{label} / dnsmasq CPU per query: {cpu_ratio:.2f}x   (target <= 0.67x)")
+            print(f"{label} p99 at {rate} q/s: {fixed[name][1]:.3f} ms   (target < 1 ms; the "
+                  f"ceiling's own p99 is {fixed['ceiling'][1]:.3f} ms on this machine)")
         print(f"dnsmasq / ceiling queries/s: {best['dnsmasq'] / best['ceiling']:.2f}x")
-        print(f"cairn / dnsmasq CPU per query: {cpu_ratio:.2f}x   (target <= 0.67x)")
-        print(f"cairn p99 at {rate} q/s: {fixed['cairn'][1]:.3f} ms   (target < 1 ms; the ceiling's own "
-              f"p99 is {fixed['ceiling'][1]:.3f} ms on this machine)")
+        if args.before:
+            print(f"cairn / cairn before queries/s: {best['cairn'] / best['before']:.2f}x, "
+                  f"CPU per query: {fixed['cairn'][0] / fixed['before'][0]:.2f}x")
         if multi in servers:
             # Eight client sockets: SO_REUSEPORT spreads clients by address and
             # port, so dnsperf's usual single socket would land on one loop.

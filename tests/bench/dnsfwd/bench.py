@@ -146,8 +146,10 @@ class Bench:
         self.responder = self.tmp / "responder"
         subprocess.run(["cc", "-O2", "-o", self.responder, HERE / "responder.c"], check=True)
         self.fwd_bin = pathlib.Path(args.build) / "dnsfwd" / "cairn-dnsfwd"
-        self.ports = {k: free_port() for k in ("ceiling", "upstream", "agent", "cairn", "dnsmasq",
-                                               "unbound", "metrics")}
+        # "before": a second cairn-dnsfwd (e.g. main's), measured in the same run.
+        self.before_bin = pathlib.Path(args.before_build) / "dnsfwd" / "cairn-dnsfwd" if args.before_build else None
+        self.ports = {k: free_port() for k in ("ceiling", "upstream", "agent", "cairn", "before", "dnsmasq",
+                                               "unbound", "metrics", "before_metrics")}
         self.files = {}
         self.write_query_files()
 
@@ -192,16 +194,18 @@ class Bench:
     def start_server(self, kind, cpu=SERVER_CPU):
         p = self.ports[kind]
         up, agent = self.ports["upstream"], self.ports["agent"]
-        if kind == "cairn":
-            conf = self.tmp / "dnsfwd.yaml"
+        if kind in ("cairn", "before"):
+            conf = self.tmp / f"dnsfwd-{kind}.yaml"
+            metrics = self.ports["metrics" if kind == "cairn" else "before_metrics"]
             conf.write_text(json.dumps({
-                "listen": [f"127.0.0.1:{p}"], "metrics_addr": f"127.0.0.1:{self.ports['metrics']}",
+                "listen": [f"127.0.0.1:{p}"], "metrics_addr": f"127.0.0.1:{metrics}",
                 "log_level": "warn",
                 "upstreams": {"servers": [f"127.0.0.1:{up}"]},
                 "routes": [{"domains": ["consul"], "servers": [f"127.0.0.1:{agent}"], "agent": True}],
                 "cache": {"max_entries": 250000, "max_bytes": "128MiB"},
             }))
-            proc = self.start(kind, [self.fwd_bin, "-config", conf], cpu)
+            binary = self.fwd_bin if kind == "cairn" else self.before_bin
+            proc = self.start(kind, [binary, "-config", conf], cpu)
         elif kind == "dnsmasq":
             conf = self.tmp / "dnsmasq.conf"
             conf.write_text("\n".join([
@@ -291,8 +295,8 @@ remote-control:
                     pre = self.write_names("prefill-now.txt",
                                            self.files["prefill"].read_text().splitlines()[:n])
                     dnsperf(port, pre, dur, runs=1)
-                    if kind == "cairn" and fill == 100000:
-                        self.record("rss_kib_100k/cairn", rss_kb(proc.pid))
+                    if kind in ("cairn", "before") and fill == 100000:
+                        self.record(f"rss_kib_100k/{kind}", rss_kb(proc.pid))
                     c = dnsperf(self.ports["ceiling"], self.files["hits"], dur)
                     before = upstream_count(self.ports["upstream"])
                     s = dnsperf(port, self.miss_file(), dur)
@@ -336,6 +340,8 @@ remote-control:
         med = {k: statistics.median(v) for k, v in self.results.items()}
         rng = {k: (min(v), max(v)) for k, v in self.results.items()}
         kinds = ["cairn", "dnsmasq", "unbound"]
+        if self.before_bin:
+            kinds.insert(1, "before")
 
         def row(label, key, fmt="{:.0f}", ratio=False):
             cells = []
@@ -348,7 +354,10 @@ remote-control:
                     cells.append("")
             return f"| {label} | " + " | ".join(cells) + " |"
 
-        lines = ["| measure | ceiling | cairn-dnsfwd | dnsmasq 2.90 | unbound 1.17 |", "|---|---|---|---|---|"]
+        names = {"cairn": "cairn-dnsfwd", "before": "cairn-dnsfwd before", "dnsmasq": "dnsmasq 2.90",
+                 "unbound": "unbound 1.17"}
+        lines = ["| measure | ceiling | " + " | ".join(names[k] for k in kinds) + " |",
+                 "|---|" + "---|" * (len(kinds) + 1)]
         lines.append(row("cache hit qps (UDP, saturation)", "hit_qps"))
         lines.append(row("cache hit x ceiling, paired", "hit_ratio", "{:.2f}", True))
         lines.append(row("CPU µs per hit at 20k qps", "hit_cpu_us", "{:.1f}"))
@@ -376,25 +385,33 @@ remote-control:
                 r = med[a] / med[b]
                 ok = r >= want if higher_better else r <= want
                 ratios.append(f"  {label}: {r:.2f}x (target {'>=' if higher_better else '<='} {want}) {'ok' if ok else 'MISSED'}")
-        ratio("hit CPU per query, cairn / dnsmasq", "hit_cpu_us/cairn", "hit_cpu_us/dnsmasq", 0.67, False)
-        ratio("hit CPU per query, cairn / unbound", "hit_cpu_us/cairn", "hit_cpu_us/unbound", 1.0, False)
-        if "hit_ratio/cairn" in med:  # paired with a ceiling run seconds earlier
-            r = med["hit_ratio/cairn"]
-            ratios.append(f"  hit qps at saturation, cairn / ceiling (paired): {r:.2f}x (target >= 0.95) "
-                          f"{'ok' if r >= 0.95 else 'MISSED'}")
-        for fill in (1000, 100000):
-            ratio(f"miss qps ({fill} cached), cairn / dnsmasq", f"miss_qps_{fill}/cairn", f"miss_qps_{fill}/dnsmasq", 3.0)
-            ratio(f"miss qps ({fill} cached), cairn / unbound", f"miss_qps_{fill}/cairn", f"miss_qps_{fill}/unbound", 1.0)
-        ratio(".consul qps, cairn / ceiling", "consul_qps/cairn", "hit_qps/ceiling", 0.30)
-        ratio("TCP hits, cairn / UDP ceiling", "tcp_hit_qps/cairn", "hit_qps/ceiling", 0.4)
+        for who in [k for k in ("cairn", "before") if k in kinds]:
+            label = "cairn" if who == "cairn" else "cairn before"
+            if who == "before":
+                ratios.append("")
+            ratio(f"hit CPU per query, {label} / dnsmasq", f"hit_cpu_us/{who}", "hit_cpu_us/dnsmasq", 0.67, False)
+            ratio(f"hit CPU per query, {label} / unbound", f"hit_cpu_us/{who}", "hit_cpu_us/unbound", 1.0, False)
+            if f"hit_ratio/{who}" in med:  # paired with a ceiling run seconds earlier
+                r = med[f"hit_ratio/{who}"]
+                ratios.append(f"  hit qps at saturation, {label} / ceiling (paired): {r:.2f}x (target >= 0.95) "
+                              f"{'ok' if r >= 0.95 else 'MISSED'}")
+            for fill in (1000, 100000):
+                ratio(f"miss qps ({fill} cached), {label} / dnsmasq", f"miss_qps_{fill}/{who}", f"miss_qps_{fill}/dnsmasq", 3.0)
+                ratio(f"miss qps ({fill} cached), {label} / unbound", f"miss_qps_{fill}/{who}", f"miss_qps_{fill}/unbound", 1.0)
+            ratio(f".consul qps, {label} / ceiling", f"consul_qps/{who}", "hit_qps/ceiling", 0.30)
+            ratio(f"TCP hits, {label} / UDP ceiling", f"tcp_hit_qps/{who}", "hit_qps/ceiling", 0.4)
         rss = med.get("rss_kib_100k/cairn")
         extra = [f"cairn-dnsfwd RSS with 100,000 names cached: {rss / 1024:.1f} MiB (target < 32 MiB)"] if rss else []
+        if med.get("rss_kib_100k/before"):
+            extra.append(f"cairn-dnsfwd before, the same: {med['rss_kib_100k/before'] / 1024:.1f} MiB")
         return "\n".join([out, ""] + lat + ["", "Ratios (medians):"] + ratios + [""] + extra)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default=str(ROOT / "build"))
+    ap.add_argument("--before-build", default=os.environ.get("BEFORE_BUILD", ""),
+                    help="a build dir with another dnsfwd/cairn-dnsfwd (e.g. main's), measured in the same run")
     ap.add_argument("--repeats", type=int, default=int(os.environ.get("REPEATS", 3)))
     ap.add_argument("--duration", type=float, default=float(os.environ.get("DURATION", 3)))
     ap.add_argument("--only", default="hits,misses,consul")
@@ -407,6 +424,8 @@ def main():
             sys.exit(f"missing {tool}: run packaging/install-deps.sh test")
     b = Bench(args)
     kinds = args.servers.split(",")
+    if args.before_build and "before" not in kinds:
+        kinds.insert(1, "before")
     try:
         b.start_responders()
         dur = args.duration

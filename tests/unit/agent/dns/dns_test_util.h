@@ -8,8 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "agent/dns/ldns.h"
-#include "agent/dns/wire.h"
+#include "common/dns/ldns.h"
+#include "common/dns/name.h"
+#include "common/dns/query.h"
+#include "common/dns/writer.h"
 
 namespace cairn::dns::test {
 

@@ -1,4 +1,6 @@
-#include "agent/dns/wire.h"
+#include "common/dns/name.h"
+#include "common/dns/query.h"
+#include "common/dns/writer.h"
 
 #include <doctest/doctest.h>
 
@@ -24,8 +26,8 @@ TEST_CASE("a plain query parses with its question as sent and lower-cased") {
   CHECK(q.qtype == kTypeSRV);
   CHECK(q.qclass == kClassIN);
   CHECK(!q.has_edns);
-  CHECK(wire_to_text(q.name_wire()) == "Web.Service.CONSUL.");
-  CHECK(wire_to_text(q.name_wire_lc()) == "web.service.consul.");
+  CHECK(to_text(q.qname.data(), q.qname_len) == "Web.Service.CONSUL.");
+  CHECK(to_text(q.qname_lc.data(), q.qname_len) == "web.service.consul.");
 }
 
 TEST_CASE("EDNS0 size, version and Client Subnet are read") {
@@ -136,7 +138,7 @@ TEST_CASE("a name of 255 bytes parses, one more byte does not") {
   CHECK_FALSE(name_to_wire(label + "." + label + "." + label + "." + label, wire));
 }
 
-TEST_CASE("name_to_wire and wire_to_text") {
+TEST_CASE("name_to_wire and to_text") {
   std::string w;
   REQUIRE(name_to_wire("web.service.consul.", w));
   CHECK(w == std::string("\3web\7service\6consul\0", 20));
@@ -146,7 +148,7 @@ TEST_CASE("name_to_wire and wire_to_text") {
   CHECK(w == std::string("\0", 1));
   CHECK_FALSE(name_to_wire("a..b", w));
   CHECK_FALSE(name_to_wire(std::string(64, 'x'), w));
-  CHECK(wire_to_text(std::string("\3a.b\0", 5)) == "a\\.b.");
+  CHECK(to_text(reinterpret_cast<const uint8_t*>("\3a.b\0"), 5) == "a\\.b.");
 }
 
 TEST_CASE("the writer compresses repeated suffixes and ldns reads the result") {

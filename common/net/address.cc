@@ -1,11 +1,11 @@
-#include "dnsfwd/address.h"
+#include "common/net/address.h"
 
 #include <arpa/inet.h>
 
 #include <charconv>
 #include <cstring>
 
-namespace cairn::dnsfwd {
+namespace cairn::net {
 
 uint16_t Endpoint::port() const {
   if (family() == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&addr)->sin_port);
@@ -66,21 +66,72 @@ std::optional<Endpoint> parse_endpoint(std::string_view text, uint16_t default_p
       host = std::string(text);  // IPv4 or bare IPv6
     }
   }
+  return endpoint_of(host, port);
+}
+
+std::optional<Endpoint> endpoint_of(std::string_view host, uint16_t port) {
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  if (host.empty() || host.size() >= INET6_ADDRSTRLEN) return std::nullopt;
+  char text[INET6_ADDRSTRLEN];
+  std::memcpy(text, host.data(), host.size());
+  text[host.size()] = '\0';
   Endpoint e;
   auto* v4 = reinterpret_cast<sockaddr_in*>(&e.addr);
   auto* v6 = reinterpret_cast<sockaddr_in6*>(&e.addr);
-  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+  if (inet_pton(AF_INET, text, &v4->sin_addr) == 1) {
     v4->sin_family = AF_INET;
     v4->sin_port = htons(port);
     return e;
   }
   e.addr = {};
-  if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+  if (inet_pton(AF_INET6, text, &v6->sin6_addr) == 1) {
     v6->sin6_family = AF_INET6;
     v6->sin6_port = htons(port);
     return e;
   }
   return std::nullopt;
+}
+
+namespace {
+// The IPv4-mapped prefix (::ffff:0:0/96).
+constexpr uint8_t kV4Mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+void fold_v4_mapped(IpAddr& ip) {
+  if (ip.len == 16 && std::memcmp(ip.bytes.data(), kV4Mapped, 12) == 0) {
+    std::memmove(ip.bytes.data(), ip.bytes.data() + 12, 4);
+    std::memset(ip.bytes.data() + 4, 0, 12);
+    ip.len = 4;
+  }
+}
+}  // namespace
+
+IpAddr parse_ip(std::string_view text) {
+  IpAddr ip;
+  if (text.empty() || text.size() >= INET6_ADDRSTRLEN) return ip;
+  char buf[INET6_ADDRSTRLEN];
+  std::memcpy(buf, text.data(), text.size());
+  buf[text.size()] = '\0';
+  if (inet_pton(AF_INET, buf, ip.bytes.data()) == 1) {
+    ip.len = 4;
+  } else if (inet_pton(AF_INET6, buf, ip.bytes.data()) == 1) {
+    ip.len = 16;
+    fold_v4_mapped(ip);
+  }
+  return ip;
+}
+
+IpAddr ip_of(const sockaddr* sa) {
+  IpAddr ip;
+  if (sa->sa_family == AF_INET) {
+    std::memcpy(ip.bytes.data(), &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, 4);
+    ip.len = 4;
+  } else if (sa->sa_family == AF_INET6) {
+    std::memcpy(ip.bytes.data(), &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, 16);
+    ip.len = 16;
+    fold_v4_mapped(ip);
+  }
+  return ip;
 }
 
 bool is_loopback(const sockaddr* sa) {
@@ -179,4 +230,4 @@ std::optional<Cidr> parse_cidr(std::string_view text) {
   return c;
 }
 
-}  // namespace cairn::dnsfwd
+}  // namespace cairn::net
