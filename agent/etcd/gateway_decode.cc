@@ -248,6 +248,33 @@ DecodeStatus decode_lease_keepalive(std::string_view json, LeaseKeepAliveRespons
                      [&](FieldReader& r, object o) { read_lease_keepalive(r, o, out); });
 }
 
+DecodeStatus decode_campaign(std::string_view json, CampaignResponse& out) {
+  out = {};
+  return decode_with(json, false, [&](FieldReader& r, object o) {
+    read_header(r, o, out.header);
+    object leader;
+    if (!r.sub_object(o, "leader", leader)) return r.fail("leader", "missing");
+    r.bytes(leader, "name", out.leader.name);
+    r.bytes(leader, "key", out.leader.key);
+    r.int64(leader, "rev", out.leader.rev);
+    r.int64(leader, "lease", out.leader.lease);
+    if (!r.failed() && (out.leader.key.empty() || out.leader.rev <= 0))
+      r.fail("leader", "no key or revision");
+  });
+}
+
+DecodeStatus decode_election_leader(std::string_view json, ElectionLeaderResponse& out) {
+  out = {};
+  return decode_with(json, false, [&](FieldReader& r, object o) {
+    read_header(r, o, out.header);
+    object kv;
+    if (r.sub_object(o, "kv", kv)) {
+      out.kv.emplace();
+      read_kv(r, kv, *out.kv);
+    }
+  });
+}
+
 DecodeStatus decode_member_list(std::string_view json, MemberListResponse& out) {
   out = {};
   return decode_with(json, false, [&](FieldReader& r, object o) { read_member_list(r, o, out); });

@@ -51,6 +51,8 @@ DecodeStatus decode_txn(std::string_view json, TxnResponse& out);
 DecodeStatus decode_watch_message(std::string_view json, WatchMessage& out);
 DecodeStatus decode_lease_grant(std::string_view json, LeaseGrantResponse& out);
 DecodeStatus decode_lease_keepalive(std::string_view json, LeaseKeepAliveResponse& out);
+DecodeStatus decode_campaign(std::string_view json, CampaignResponse& out);
+DecodeStatus decode_election_leader(std::string_view json, ElectionLeaderResponse& out);
 DecodeStatus decode_member_list(std::string_view json, MemberListResponse& out);
 
 }  // namespace cairn::etcd

@@ -222,6 +222,36 @@ void encode_lease_keepalive(std::string& out, const std::vector<int64_t>& ids) {
   for (int64_t id : ids) encode_lease_revoke(out, id);
 }
 
+void encode_campaign(std::string& out, std::string_view name, int64_t lease,
+                     std::string_view value) {
+  JsonWriter w(out);
+  w.begin_object();
+  bytes_field(w, "name", name);
+  int_field(w, "lease", lease);
+  bytes_field(w, "value", value);
+  w.end_object();
+}
+
+void encode_election_name(std::string& out, std::string_view name) {
+  JsonWriter w(out);
+  w.begin_object();
+  bytes_field(w, "name", name);
+  w.end_object();
+}
+
+void encode_resign(std::string& out, const LeaderKey& leader) {
+  JsonWriter w(out);
+  w.begin_object();
+  w.key("leader");
+  w.begin_object();
+  bytes_field(w, "name", leader.name);
+  bytes_field(w, "key", leader.key);
+  int_field(w, "rev", leader.rev);
+  int_field(w, "lease", leader.lease);
+  w.end_object();
+  w.end_object();
+}
+
 void encode_member_add(std::string& out, const std::vector<std::string>& peer_urls,
                        bool is_learner) {
   JsonWriter w(out);

@@ -30,6 +30,10 @@ void encode_lease_grant(std::string& out, int64_t ttl_seconds, int64_t id);
 void encode_lease_revoke(std::string& out, int64_t id);
 // One keepalive POST renews every lease it names (one result line each).
 void encode_lease_keepalive(std::string& out, const std::vector<int64_t>& ids);
+void encode_campaign(std::string& out, std::string_view name, int64_t lease,
+                     std::string_view value);
+void encode_election_name(std::string& out, std::string_view name);  // election/leader
+void encode_resign(std::string& out, const LeaderKey& leader);
 void encode_member_add(std::string& out, const std::vector<std::string>& peer_urls,
                        bool is_learner);
 void encode_member_id(std::string& out, uint64_t id);  // remove and promote

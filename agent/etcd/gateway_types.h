@@ -152,6 +152,26 @@ struct LeaseKeepAliveResponse {
   int64_t ttl = 0;
 };
 
+// election/campaign's answer: the fencing token of the elected candidate
+// (reference §8.9). Its key exists exactly as long as the leadership.
+struct LeaderKey {
+  std::string name;
+  std::string key;
+  int64_t rev = 0;
+  int64_t lease = 0;
+};
+
+struct CampaignResponse {
+  Header header;
+  LeaderKey leader;
+};
+
+// election/leader's answer: the current leader's key and value, if any.
+struct ElectionLeaderResponse {
+  Header header;
+  std::optional<KeyValue> kv;
+};
+
 struct Member {
   uint64_t id = 0;
   std::string name;  // empty until an added member has started
