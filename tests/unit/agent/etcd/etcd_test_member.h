@@ -15,6 +15,7 @@
 #include "agent/etcd/gateway_client.h"
 #include "agent/etcd/gateway_encode.h"
 #include "agent/etcd/member_command.h"
+#include "agent/etcd/member_process.h"
 #include "common/uv_handle.h"
 
 namespace cairn::etcd::testing {
@@ -89,5 +90,46 @@ inline bool wait_ready(uv_loop_t* loop, GatewayClient& client, uint64_t timeout_
   }
   return false;
 }
+
+// A single-member etcd started under MemberProcess, ready to serve, with a
+// client on its socket; stopped (SIGTERM, awaited) at the end of the test.
+struct RunningMember {
+  uv_loop_t* loop;
+  TempDir dir;
+  MemberConfig config;
+  int started = 0;
+  MemberProcess member;
+  GatewayClient client;
+
+  explicit RunningMember(uv_loop_t* l)
+      : loop(l),
+        config(single_member(dir)),
+        member(l, config, counting_starts()),
+        client(l, endpoint_of(config)) {
+    member.start();
+    REQUIRE(member.state() == MemberProcess::State::running);
+    REQUIRE_MESSAGE(wait_ready(loop, client, 15000), "etcd did not become ready");
+  }
+
+  ~RunningMember() {
+    bool stopped = false;
+    member.stop([&] { stopped = true; });
+    run_until(
+        loop, [&] { return stopped; }, 15000);
+  }
+
+  static ClientEndpoint endpoint_of(const MemberConfig& c) {
+    ClientEndpoint e;
+    e.unix_socket = client_socket_path(c.run_dir);
+    return e;
+  }
+
+ private:
+  MemberProcess::Events counting_starts() {
+    MemberProcess::Events events;
+    events.on_started = [this](int64_t) { ++started; };
+    return events;
+  }
+};
 
 }  // namespace cairn::etcd::testing

@@ -38,16 +38,10 @@ bool fenced_put(uv_loop_t* loop, GatewayClient& client, const LeaderKey& fence) 
 }  // namespace
 
 TEST_CASE("one leader among two candidates; resign hands over; a stale fence cannot write") {
-  TempDir dir;
   uv_loop_t* loop = uv_default_loop();
-  MemberConfig config = single_member(dir);
-  MemberProcess member(loop, config, {});
-  member.start();
-  ClientEndpoint endpoint;
-  endpoint.unix_socket = client_socket_path(config.run_dir);
-  GatewayClient client_a(loop, endpoint);
-  GatewayClient client_b(loop, endpoint);
-  REQUIRE_MESSAGE(wait_ready(loop, client_a, 15000), "etcd did not become ready");
+  RunningMember etcd_member(loop);
+  GatewayClient& client_a = etcd_member.client;
+  GatewayClient client_b(loop, RunningMember::endpoint_of(etcd_member.config));
 
   int a_lost = 0;
   LeaderElection::Events a_events;
@@ -92,8 +86,4 @@ TEST_CASE("one leader among two candidates; resign hands over; a stale fence can
   b.resign([&] { b_resigned = true; });
   REQUIRE(run_until(
       loop, [&] { return b_resigned; }, 5000));
-  bool stopped = false;
-  member.stop([&] { stopped = true; });
-  REQUIRE(run_until(
-      loop, [&] { return stopped; }, 15000));
 }

@@ -43,18 +43,11 @@ struct Received {
 }  // namespace
 
 TEST_CASE("the watch feed lists, then delivers each revision once, across a member restart") {
-  TempDir dir;
   uv_loop_t* loop = uv_default_loop();
-  MemberConfig config = single_member(dir);
-  int started = 0;
-  MemberProcess::Events events;
-  events.on_started = [&](int64_t) { ++started; };
-  MemberProcess member(loop, config, events);
-  member.start();
-  ClientEndpoint endpoint;
-  endpoint.unix_socket = client_socket_path(config.run_dir);
-  GatewayClient client(loop, endpoint);
-  REQUIRE_MESSAGE(wait_ready(loop, client, 15000), "etcd did not become ready");
+  RunningMember etcd_member(loop);
+  MemberProcess& member = etcd_member.member;
+  GatewayClient& client = etcd_member.client;
+  int& started = etcd_member.started;
 
   // More rows than one list page, a foreign key, and a row cairn cannot read.
   for (int i = 0; i < WatchFeed::kListPage + 5; ++i)
@@ -130,8 +123,4 @@ TEST_CASE("the watch feed lists, then delivers each revision once, across a memb
   CHECK(feed.counters().compactions == 1);
 
   feed.stop();
-  bool stopped = false;
-  member.stop([&] { stopped = true; });
-  REQUIRE(run_until(
-      loop, [&] { return stopped; }, 15000));
 }
