@@ -152,10 +152,11 @@ void decode_telemetry(Decoder& d, const Value& v, Telemetry& t) {
 
 // Consul's web UI is not built yet: the keys are accepted and named in the
 // start-up warning (see settings_support.h), never advertised.
-void decode_ui_config(Decoder& d, const Value& v, Config& cfg) {
+void decode_ui_config(Decoder& d, const Value& v) {
   d.object(v, [&](std::string_view k, const Value& f) {
-    if (k == "enabled") cfg.ui = d.boolean(f);
-    else if (k == "dir" || k == "contentpath") {
+    if (k == "enabled") {
+      if (d.boolean(f)) note_no_effect(d, "ui_config.enabled");
+    } else if (k == "dir" || k == "contentpath") {
       d.str(f);
       note_no_effect(d, k == "dir" ? "ui_config.dir" : "ui_config.content_path");
     } else return false;
@@ -235,7 +236,7 @@ void merge_file(Config& cfg, const std::string& path, const std::string& content
     else if (k == "sessionttlmin") cfg.session_ttl_min = d.duration(f);
     else if (k == "telemetry") decode_telemetry(d, f, cfg.telemetry);
     else if (k == "ui") cfg.ui = d.boolean(f);
-    else if (k == "uiconfig") decode_ui_config(d, f, cfg);
+    else if (k == "uiconfig") decode_ui_config(d, f);
     else if (k == "limits") {
       d.object(f, [&](std::string_view lk, const Value& lv) {
         if (lk == "httpmaxconnsperclient")

@@ -52,8 +52,8 @@ constexpr SettingClass kFlags[] = {
     {"help", kDone, false, "prints the usage"},
     {"h", kDone, false, "prints the usage"},
     {"list-settings", kDone, false, "prints this classification as JSON"},
-    {"ui", kIgnored, false, "-ui"},
-    {"rejoin", kIgnored, false, "-rejoin"},
+    {"ui", kIgnored, false, "ui"},
+    {"rejoin", kIgnored, false, "rejoin_after_leave"},
 };
 
 // Every agent config key the decoder reads (agent/config/config.cc).

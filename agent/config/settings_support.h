@@ -22,8 +22,9 @@ struct SettingClass {
   Support support;
   // Flags: whether the flag takes a value (else it is boolean).
   bool takes_value = false;
-  // no_effect and rejected: a config fragment (YAML) or flag that shows the
-  // warning or the refusal, for the tests; implemented: what it changes.
+  // Keys, no_effect and rejected: a config fragment (YAML) that shows the
+  // warning or the refusal, for the tests. Flags, no_effect: the name the
+  // warning gives. Otherwise: what it changes.
   std::string_view example;
 };
 

@@ -94,7 +94,7 @@ def test_plain_dev_agent_has_no_warning_and_advertises_no_ui(daemons, tmp_path):
     assert "UI:" not in d.output() and "/ui/" not in d.output()
     r = http.get("/")
     assert r.status == 200 and "Location" not in r.headers, r
-    assert r.text().startswith("Consul Agent: UI disabled")
+    assert r.text.startswith("Consul Agent: UI disabled")
     http.close()
 
 
