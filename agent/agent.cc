@@ -184,7 +184,8 @@ std::string Agent::start_metric_sinks() {
         [this](MetricsRegistry& into) { collect_metrics(into); }, metrics_, err);
     if (!sink) return std::string("telemetry.") + key + ": " + err;
     metric_sinks_.push_back(std::move(sink));
-    log::info("agent", "sending metrics", {{"to", address}, {"format", dogstatsd ? "dogstatsd" : "statsd"}});
+    log::info("agent", "sending metrics",
+              {{"to", address}, {"format", dogstatsd ? "dogstatsd" : "statsd"}});
     return "";
   };
   if (std::string e = add(t.statsd_address, false, "statsd_address"); !e.empty()) return e;

@@ -19,10 +19,10 @@
 namespace cairn {
 
 struct StatsdOptions {
-  bool dogstatsd = false;              // labels as "|#k:v" tags rather than in the name
-  std::string prefix = "consul";       // replaces the registry names' leading "consul"
-  std::string hostname;                // statsd: put in gauge names after the prefix ("" = none)
-  std::vector<std::string> tags;       // dogstatsd: added to every line ("key:value")
+  bool dogstatsd = false;         // labels as "|#k:v" tags rather than in the name
+  std::string prefix = "consul";  // replaces the registry names' leading "consul"
+  std::string hostname;           // statsd: put in gauge names after the prefix ("" = none)
+  std::vector<std::string> tags;  // dogstatsd: added to every line ("key:value")
 };
 
 // One UDP datagram carries whole lines; 1432 bytes fit an Ethernet MTU with

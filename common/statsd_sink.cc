@@ -82,8 +82,8 @@ std::unique_ptr<StatsdSink> StatsdSink::create(uv_loop_t* loop, const std::strin
 }
 
 void StatsdSink::send(std::string_view datagram) {
-  uv_buf_t buf = uv_buf_init(const_cast<char*>(datagram.data()),
-                             static_cast<unsigned>(datagram.size()));
+  uv_buf_t buf =
+      uv_buf_init(const_cast<char*>(datagram.data()), static_cast<unsigned>(datagram.size()));
   // Connected socket: no address; a full socket buffer or an ICMP error from
   // a missing listener loses this datagram only.
   if (uv_udp_try_send(socket_.get(), &buf, 1, nullptr) == static_cast<int>(datagram.size()))

@@ -76,8 +76,8 @@ ApiClient ApiClient::from_args(std::vector<std::string>& args) {
   if (c.token.empty() && !c.token_file.empty() && c.refusal.empty()) {
     std::string err;
     if (!read_file(c.token_file, c.token, err)) c.refusal = "-token-file: " + err;
-    while (!c.token.empty() && (c.token.back() == '\n' || c.token.back() == '\r' ||
-                                c.token.back() == ' '))
+    while (!c.token.empty() &&
+           (c.token.back() == '\n' || c.token.back() == '\r' || c.token.back() == ' '))
       c.token.pop_back();
   }
   args = rest;

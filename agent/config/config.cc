@@ -186,7 +186,8 @@ void merge_file(Config& cfg, const std::string& path, const std::string& content
                 const std::string& format) {
   Value root;
   ParseError perr;
-  bool parsed = format == "json" ? parse_json(contents, root, perr) : parse_yaml(contents, root, perr);
+  bool parsed =
+      format == "json" ? parse_json(contents, root, perr) : parse_yaml(contents, root, perr);
   if (!parsed)
     throw DecodeError(path, perr.line, "", "syntax error: " + perr.message);
   if (root.is_null()) return;  // an empty file (or only comments)
@@ -251,7 +252,8 @@ void merge_file(Config& cfg, const std::string& path, const std::string& content
     else if (k == "disableupdatecheck" || k == "disableremoteexec") {
       // cairn never checks for updates and has no remote exec: only false asks for them.
       if (!d.boolean(f))
-        note_no_effect(d, k == "disableupdatecheck" ? "disable_update_check" : "disable_remote_exec");
+        note_no_effect(d,
+                       k == "disableupdatecheck" ? "disable_update_check" : "disable_remote_exec");
     } else if (k == "disablehostnodeid") cfg.disable_host_node_id = d.boolean(f);
     else if (const char* why = rejected_legacy_key(k)) d.fail(f, why);
     else return false;

@@ -121,8 +121,10 @@ std::string apply_overrides(Config& cfg, const AgentFlags& flags) {
       else cfg.node_meta[value.substr(0, colon)] = value.substr(colon + 1);
     } else if (name == "retry-interval") {
       auto d = parse_duration(value);
-      if (!d || *d <= 0) err = "invalid value \"" + value + "\" for -retry-interval: expected a duration";
-      else cfg.retry_interval = *d;
+      if (!d || *d <= 0)
+        err = "invalid value \"" + value + "\" for -retry-interval: expected a duration";
+      else
+        cfg.retry_interval = *d;
     } else if (name == "disable-host-node-id") cfg.disable_host_node_id = value == "true";
     else if (name == "server") cfg.server = value == "true";
     else if (name == "ui") cfg.ui = value == "true";

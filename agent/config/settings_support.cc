@@ -194,8 +194,12 @@ constexpr const char* kNoTls =
 
 }  // namespace
 
-std::span<const SettingClass> flag_classes() { return kFlags; }
-std::span<const SettingClass> key_classes() { return kKeys; }
+std::span<const SettingClass> flag_classes() {
+  return kFlags;
+}
+std::span<const SettingClass> key_classes() {
+  return kKeys;
+}
 
 const SettingClass* find_flag(std::string_view name) {
   for (const auto& f : kFlags)
@@ -205,9 +209,12 @@ const SettingClass* find_flag(std::string_view name) {
 
 std::string_view support_name(Support s) {
   switch (s) {
-    case Support::implemented: return "implemented";
-    case Support::no_effect: return "no_effect";
-    case Support::rejected: return "rejected";
+    case Support::implemented:
+      return "implemented";
+    case Support::no_effect:
+      return "no_effect";
+    case Support::rejected:
+      return "rejected";
   }
   return "";
 }

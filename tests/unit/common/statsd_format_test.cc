@@ -71,8 +71,7 @@ TEST_CASE("dogstatsd: labels and configured tags are tags; no host in names; pre
 
 TEST_CASE("statsd: datagrams hold whole lines up to the limit; line syntax stays out of names") {
   MetricsRegistry m;
-  for (int i = 0; i < 200; ++i)
-    m.gauge("consul.test.gauge_" + std::to_string(i), "").set(i);
+  for (int i = 0; i < 200; ++i) m.gauge("consul.test.gauge_" + std::to_string(i), "").set(i);
   m.gauge("consul.odd", "", {{"k", "a:b|c d"}}).set(1);
   StatsdEncoder e(StatsdOptions{});
   auto d = encode_all(e, m, 100);
@@ -84,7 +83,8 @@ TEST_CASE("statsd: datagrams hold whole lines up to the limit; line syntax stays
     size_t start = 0;
     while (start <= dg.size()) {
       size_t end = dg.find('\n', start);
-      std::string line = dg.substr(start, end == std::string::npos ? std::string::npos : end - start);
+      std::string line =
+          dg.substr(start, end == std::string::npos ? std::string::npos : end - start);
       ++lines;
       if (line.rfind("consul.odd", 0) == 0) {
         odd_seen = true;
