@@ -16,6 +16,7 @@
 #include "common/files.h"
 #include "common/json_writer.h"
 #include "common/log.h"
+#include "common/regex.h"
 #include "common/value.h"
 #include "cairn_version.h"
 
@@ -193,10 +194,75 @@ std::string Agent::start() {
     }
   }
 
+  if (std::string e = start_metric_sinks(); !e.empty()) return e;
+
   sync_timer_.start(kFullSyncIntervalMs, kFullSyncIntervalMs, [this] { sync_catalog(); });
   sync_timer_.unref();
   release_config_definitions();
   return "";
+}
+
+namespace {
+
+// Regular expressions refused anywhere in the process (event and Serf query filters,
+// prepared-query templates, ?filter=), by reason: the size limits of common/regex.h show up
+// here. The counts are process-wide, so they are copied in rather than counted per loop.
+void report_regex_refusals(MetricsRegistry& m) {
+  static constexpr std::pair<RegexError::Code, const char*> kReasons[] = {
+      {RegexError::Code::syntax, "syntax"},
+      {RegexError::Code::too_long, "too_long"},
+      {RegexError::Code::too_large, "too_large"},
+  };
+  for (const auto& [code, reason] : kReasons)
+    m.counter("cairn.regex.refused", "Regular expressions refused, by reason", {{"reason", reason}})
+        .value = Regex::refused(code);
+}
+
+}  // namespace
+
+void Agent::collect_metrics(MetricsRegistry& into) {
+  refresh_http_metrics();
+  metrics_.gauge("consul.agent.services", "Services registered on this agent")
+      .set(static_cast<double>(local_.services().size()));
+  metrics_.gauge("consul.agent.checks", "Checks registered on this agent")
+      .set(static_cast<double>(local_.checks().size()));
+  metrics_.gauge("consul.catalog.index", "Current catalog index")
+      .set(static_cast<double>(store_.index()));
+  metrics_.gauge("consul.catalog.watches", "Blocking queries waiting on the state store")
+      .set(static_cast<double>(store_.watch_count()));
+  metrics_.gauge("consul.runtime.uptime_seconds", "Seconds since the agent started")
+      .set(static_cast<double>(uptime_ms()) / 1000.0);
+  report_regex_refusals(metrics_);
+  into.add_from(metrics_);
+  // The extra DNS loops count in registries of their own: add them up.
+  add_dns_loop_metrics(into);
+  if (membership_) membership_->add_metrics_to(into);
+}
+
+// Consul's telemetry sinks: statsd (labels in the name, the host in gauge
+// names unless disable_hostname) and DogStatsD (labels and dogstatsd_tags as tags).
+std::string Agent::start_metric_sinks() {
+  const config::Telemetry& t = cfg_.telemetry;
+  auto interval_ms = static_cast<uint64_t>(t.metrics_interval / kMillisecond);
+  auto add = [&](const std::string& address, bool dogstatsd, const char* key) -> std::string {
+    if (address.empty()) return "";
+    StatsdOptions o;
+    o.dogstatsd = dogstatsd;
+    o.prefix = t.metrics_prefix;
+    if (!t.disable_hostname) o.hostname = config::hostname();
+    if (dogstatsd) o.tags = t.dogstatsd_tags;
+    std::string err;
+    auto sink = StatsdSink::create(
+        loop_, address, std::move(o), interval_ms,
+        [this](MetricsRegistry& into) { collect_metrics(into); }, metrics_, err);
+    if (!sink) return std::string("telemetry.") + key + ": " + err;
+    metric_sinks_.push_back(std::move(sink));
+    log::info("agent", "sending metrics",
+              {{"to", address}, {"format", dogstatsd ? "dogstatsd" : "statsd"}});
+    return "";
+  };
+  if (std::string e = add(t.statsd_address, false, "statsd_address"); !e.empty()) return e;
+  return add(t.dogstatsd_addr, true, "dogstatsd_addr");
 }
 
 void Agent::leave(std::function<void()> done) {
@@ -234,6 +300,7 @@ void Agent::release_config_definitions() {
 
 void Agent::shutdown() {
   if (membership_) membership_->shutdown();
+  metric_sinks_.clear();
   sync_timer_.stop();
   session_timers_.clear();
   tombstone_gc_.stop();
@@ -724,7 +791,8 @@ std::string Agent::apply_config_definitions(const config::Config& next) {
 std::string Agent::reload() {
   config::Config next;
   if (flags_.dev) config::apply_dev_defaults(next);
-  std::string err = config::load_files(next, flags_.config_files, flags_.config_dirs);
+  std::string err =
+      config::load_files(next, flags_.config_files, flags_.config_dirs, flags_.config_format);
   if (err.empty()) err = config::apply_overrides(next, flags_);
   if (err.empty()) err = config::validate(next);
   if (err.empty()) {

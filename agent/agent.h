@@ -24,6 +24,7 @@
 #include "agent/state/store.h"
 #include "common/http/server.h"
 #include "common/metrics.h"
+#include "common/statsd_sink.h"
 #include "common/uv_handle.h"
 
 namespace cairn {
@@ -71,6 +72,10 @@ class Agent {
   server::SessionTimers& session_timers() { return session_timers_; }
   const local::LocalState& local() const { return local_; }
   MetricsRegistry& metrics() { return metrics_; }
+  // Everything /v1/agent/metrics and the statsd sinks report: the registry
+  // with its gauges brought up to date, the HTTP server's counts, the regex
+  // refusals, gossip's stream counts and the extra DNS loops' counts.
+  void collect_metrics(MetricsRegistry& into);
   // Copies the HTTP server's counts (limits that fired, timeouts) into metrics().
   void refresh_http_metrics();
   // Adds what the extra DNS loops counted (dns_config.udp_loops).
@@ -127,6 +132,7 @@ class Agent {
                                      const state::Service* svc) const;
   bool event_matches_this_agent(const UserEvent& ev) const;
   void release_config_definitions();
+  std::string start_metric_sinks();
 
   uv_loop_t* loop_;
   config::AgentFlags flags_;
@@ -145,6 +151,8 @@ class Agent {
   std::unique_ptr<dns::DnsLoops> dns_loops_;  // extra UDP loops with catalog replicas
   std::unique_ptr<http_api::ReadCache> read_cache_;
   std::unique_ptr<Membership> membership_;
+  // telemetry.statsd_address and dogstatsd_addr.
+  std::vector<std::unique_ptr<StatsdSink>> metric_sinks_;
   Timer sync_timer_;
   uint64_t started_ms_ = 0;
   std::map<std::string, uint64_t> restored_ttl_ms_;

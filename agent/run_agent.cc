@@ -10,6 +10,7 @@
 #include "agent/config/advertise.h"
 #include "agent/config/flags.h"
 #include "agent/config/identity.h"
+#include "agent/config/settings_support.h"
 #include "cairn_version.h"
 #include "common/files.h"
 #include "common/log.h"
@@ -36,8 +37,6 @@ void print_banner(const Agent& agent, const config::AgentFlags& flags) {
   std::printf("        Datacenter: '%s'  Server: %s\n", cfg.datacenter.c_str(),
               agent.is_server() ? "true" : "false");
   std::printf("          HTTP API: http://%s:%d\n", host.c_str(), agent.http_port());
-  if (cfg.ui)
-    std::printf("                UI: http://%s:%d/ui/\n", host.c_str(), agent.http_port());
   if (agent.dns_port() > 0)
     std::printf("               DNS: %s:%d (UDP and TCP)\n", host.c_str(), agent.dns_port());
   std::printf("          Data dir: %s\n",
@@ -46,6 +45,16 @@ void print_banner(const Agent& agent, const config::AgentFlags& flags) {
   for (const auto& d : flags.config_dirs) std::printf("  from %s", d.c_str());
   std::printf("\n\n==> Log data will now stream in as it occurs:\n\n");
   std::fflush(stdout);
+}
+
+// One line naming every setting cairn accepts without effect (Consul configs
+// carry them; cairn must not pretend to honour them).
+void warn_no_effect_settings(const config::Config& cfg) {
+  std::vector<std::string> names = config::no_effect_settings(cfg);
+  if (names.empty()) return;
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+  log::warn("agent", "settings accepted but without effect in cairn", {{"settings", list}});
 }
 
 }  // namespace
@@ -68,9 +77,13 @@ int run_agent(const std::vector<std::string>& args) {
     std::printf("%s", config::agent_usage().c_str());
     return 0;
   }
+  if (flags.list_settings) {
+    std::printf("%s", config::settings_table_json().c_str());
+    return 0;
+  }
   config::Config cfg;
   if (flags.dev) config::apply_dev_defaults(cfg);
-  err = config::load_files(cfg, flags.config_files, flags.config_dirs);
+  err = config::load_files(cfg, flags.config_files, flags.config_dirs, flags.config_format);
   if (err.empty()) err = config::apply_overrides(cfg, flags);
   if (err.empty()) err = config::validate(cfg);
   if (!err.empty()) return fail("Error loading configuration: " + err);
@@ -80,6 +93,7 @@ int run_agent(const std::vector<std::string>& args) {
     return fail("Invalid log level \"" + cfg.log_level + "\" (trace, debug, info, warn, error)");
   log::set_level(level);
   log::set_json(cfg.log_json);
+  warn_no_effect_settings(cfg);
 
   if (cfg.node_name.empty()) cfg.node_name = config::hostname();
   if (cfg.data_dir.empty() && !cfg.dev)

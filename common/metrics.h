@@ -51,6 +51,24 @@ class MetricsRegistry {
   Gauge& gauge(const std::string& name, const std::string& help, Labels labels = {});
   Summary& summary(const std::string& name, const std::string& help, Labels labels = {});
 
+  // Every series, in name order: exactly one of counter, gauge, summary is set.
+  struct SeriesView {
+    const std::string& name;
+    const Labels& labels;
+    const Counter* counter;
+    const Gauge* gauge;
+    const Summary* summary;
+  };
+  template <class Fn>
+  void for_each_series(Fn&& fn) const {
+    for (const auto& [name, fam] : families_)
+      for (const auto& [labels, ptr] : fam.series)
+        fn(SeriesView{name, labels,
+                      fam.type == Type::counter ? static_cast<const Counter*>(ptr) : nullptr,
+                      fam.type == Type::gauge ? static_cast<const Gauge*>(ptr) : nullptr,
+                      fam.type == Type::summary ? static_cast<const Summary*>(ptr) : nullptr});
+  }
+
   std::string prometheus() const;
   void write_json(JsonWriter& w, int64_t now_unix) const;
 

@@ -25,6 +25,7 @@ fi
 
 echo "==> try: curl -s localhost:8500/v1/catalog/services"
 echo "==>      dig @127.0.0.1 -p 8600 web.service.consul SRV"
+echo "==>      $build/agent/cairn status -dnsfwd-config examples/dnsfwd-dev.yaml"
 $build/agent/cairn agent -dev -config-dir examples/services.d "$@" &
 pids+=($!)
 wait "${pids[-1]}"

@@ -15,7 +15,7 @@ test_pkgs=(
   dnsutils ldnsutils procps iproute2 wrk nginx-light dnsmasq-base unbound dnsperf etcd-server
   golang-go golang-github-hashicorp-memberlist-dev golang-github-hashicorp-serf-dev
   openssl python3-grpcio
-  debhelper dpkg-dev fakeroot man-db adduser  # the package test (lintian: run by hand, see docs/packaging.md)
+  debhelper dpkg-dev fakeroot man-db adduser lintian  # the package test
 )
 
 want=("${build_pkgs[@]}")

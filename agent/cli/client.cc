@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "common/files.h"
 #include "common/http/url.h"
 
 namespace cairn::cli {
@@ -15,14 +16,34 @@ std::string env(const char* name) {
   const char* v = std::getenv(name);
   return v ? v : "";
 }
+
+// The CLI's HTTP client has no TLS yet: a TLS setting (flag, Consul's
+// environment variable or an https:// address) must not quietly become a
+// plain-text connection. "" or why the client refuses.
+std::string tls_refusal(const std::string& what) {
+  return what + ": TLS for the CLI arrives with the security issue; refusing to connect in "
+                "plain text";
+}
+
+std::string tls_from_environment() {
+  for (const char* name : {"CONSUL_CACERT", "CONSUL_CAPATH", "CONSUL_CLIENT_CERT",
+                           "CONSUL_CLIENT_KEY", "CONSUL_TLS_SERVER_NAME"})
+    if (!env(name).empty()) return tls_refusal(name);
+  std::string ssl = env("CONSUL_HTTP_SSL");
+  if (ssl == "true" || ssl == "1") return tls_refusal("CONSUL_HTTP_SSL");
+  return "";
+}
+
 }  // namespace
 
 ApiClient ApiClient::from_args(std::vector<std::string>& args) {
   ApiClient c;
   if (auto v = env("CONSUL_HTTP_ADDR"); !v.empty()) c.address = v;
   if (auto v = env("CAIRN_HTTP_ADDR"); !v.empty()) c.address = v;
+  if (auto v = env("CONSUL_HTTP_TOKEN_FILE"); !v.empty()) c.token_file = v;
   if (auto v = env("CONSUL_HTTP_TOKEN"); !v.empty()) c.token = v;
   if (auto v = env("CAIRN_HTTP_TOKEN"); !v.empty()) c.token = v;
+  c.refusal = tls_from_environment();
   std::vector<std::string> rest;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string a = args[i];
@@ -45,7 +66,19 @@ ApiClient ApiClient::from_args(std::vector<std::string>& args) {
     }
     if (!inline_value && i + 1 < args.size()) value = args[++i];
     if (name == "http-addr") c.address = value;
-    if (name == "token") c.token = value;
+    else if (name == "token") c.token = value;
+    else if (name == "token-file") c.token_file = value;
+    else if (c.refusal.empty()) c.refusal = tls_refusal("-" + name);
+  }
+  if (c.address.rfind("https://", 0) == 0 && c.refusal.empty())
+    c.refusal = tls_refusal(c.address);
+  // Consul: -token wins over -token-file; the file holds the token alone.
+  if (c.token.empty() && !c.token_file.empty() && c.refusal.empty()) {
+    std::string err;
+    if (!read_file(c.token_file, c.token, err)) c.refusal = "-token-file: " + err;
+    while (!c.token.empty() &&
+           (c.token.back() == '\n' || c.token.back() == '\r' || c.token.back() == ' '))
+      c.token.pop_back();
   }
   args = rest;
   return c;
@@ -54,6 +87,10 @@ ApiClient ApiClient::from_args(std::vector<std::string>& args) {
 bool ApiClient::request(const std::string& method, const std::string& target,
                         const std::string& body, http::ClientResponse& resp, std::string& error,
                         int timeout_ms) const {
+  if (!refusal.empty()) {
+    error = refusal;
+    return false;
+  }
   http::ClientRequest req;
   req.method = method;
   req.target = target;

@@ -14,8 +14,13 @@ namespace cairn::cli {
 struct ApiClient {
   std::string address = "127.0.0.1:8500";
   std::string token;
+  std::string token_file;  // -token-file / CONSUL_HTTP_TOKEN_FILE
+  // Set when a request must not be made: a TLS setting (-ca-file, -client-cert,
+  // CONSUL_CACERT, https://...) the plain-text client cannot honour.
+  std::string refusal;
 
-  // Removes -http-addr/-token (and Consul's -ca-file etc. it ignores) from args.
+  // Removes -http-addr/-token/-token-file and Consul's TLS flags from args;
+  // the TLS flags make every request fail with refusal.
   static ApiClient from_args(std::vector<std::string>& args);
 
   // Performs a request; false (and error) when the agent could not be reached.

@@ -6,6 +6,7 @@
 #include "agent/cli/client.h"
 #include "agent/config/config.h"
 #include "agent/config/encode_definition.h"
+#include "agent/config/settings_support.h"
 #include "cairn_version.h"
 #include "common/files.h"
 #include "common/http/url.h"
@@ -217,9 +218,17 @@ int cmd_validate(Args args) {
   config::Config cfg;
   std::vector<std::string> files, dirs;
   for (const auto& p : f.positional) (is_directory(p) ? dirs : files).push_back(p);
-  std::string err = config::load_files(cfg, files, dirs);
+  std::string err = config::load_files(cfg, files, dirs, f.get("config-format"));
   if (err.empty()) err = config::validate(cfg);
   if (!err.empty()) return fail("Config validation failed: " + err);
+  // The same names the agent's start-up warning gives.
+  std::vector<std::string> ignored = config::no_effect_settings(cfg);
+  if (!ignored.empty()) {
+    std::string list;
+    for (const auto& n : ignored) list += (list.empty() ? "" : ", ") + n;
+    std::fprintf(stderr, "Warning: settings accepted but without effect in cairn: %s\n",
+                 list.c_str());
+  }
   if (!f.has("quiet")) std::printf("Configuration is valid!\n");
   return 0;
 }

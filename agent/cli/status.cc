@@ -6,6 +6,7 @@
 
 #include "agent/cli/client.h"
 #include "agent/cli/commands.h"
+#include "common/files.h"
 #include "common/json_writer.h"
 
 namespace cairn::cli {
@@ -51,15 +52,51 @@ ForwarderStatus forwarder_status(const std::string& addr) {
   return st;
 }
 
+// Where the forwarder serves /status: -dnsfwd-addr, CAIRN_DNSFWD_ADDR, else
+// the metrics_addr of its config (-dnsfwd-config, CAIRN_DNSFWD_CONFIG, else
+// the package's /etc/cairn/dnsfwd.yaml when present), else its default.
+// "" with error set when a named config cannot be read.
+std::string forwarder_status_address(const FlagSet& flags, std::string& error) {
+  constexpr const char* kDefault = "127.0.0.1:8653";
+  if (flags.has("dnsfwd-addr")) return flags.get("dnsfwd-addr");
+  if (const char* a = std::getenv("CAIRN_DNSFWD_ADDR"); a && *a) return a;
+  std::string path = flags.get("dnsfwd-config");
+  bool named = !path.empty();
+  if (!named)
+    if (const char* p = std::getenv("CAIRN_DNSFWD_CONFIG"); p && *p) {
+      path = p;
+      named = true;
+    }
+  if (!named) path = "/etc/cairn/dnsfwd.yaml";
+  std::string text;
+  if (!read_file(path, text, error)) {
+    if (named) return "";
+    error.clear();  // no packaged forwarder config: the forwarder's default
+    return kDefault;
+  }
+  Value root;
+  ParseError perr;
+  if (!parse_yaml(text, root, perr)) {
+    error = path + ":" + std::to_string(perr.line) + ": " + perr.message;
+    return "";
+  }
+  const Value* m = root.is_object() ? root.find("metricsaddr") : nullptr;
+  if (!m && root.is_object()) m = root.find("metrics");
+  if (!m || m->s.empty()) return kDefault;
+  if (m->s == "off" || m->s == "false") return "";  // the forwarder serves no status
+  return m->s;
+}
+
 int cmd_status(Args args) {
   ApiClient api = ApiClient::from_args(args);
   FlagSet flags;
-  if (auto err = parse_flags(args, {"json"}, {"dnsfwd-addr"}, flags); !err.empty()) return fail(err);
+  if (auto err = parse_flags(args, {"json"}, {"dnsfwd-addr", "dnsfwd-config"}, flags); !err.empty())
+    return fail(err);
   bool json = flags.has("json");
-  std::string fwd_addr = flags.get("dnsfwd-addr", std::getenv("CAIRN_DNSFWD_ADDR")
-                                                      ? std::getenv("CAIRN_DNSFWD_ADDR")
-                                                      : "127.0.0.1:8653");
-  ForwarderStatus fwd = forwarder_status(fwd_addr);
+  std::string fwd_error;
+  std::string fwd_addr = forwarder_status_address(flags, fwd_error);
+  if (!fwd_error.empty()) return fail("-dnsfwd-config: " + fwd_error);
+  ForwarderStatus fwd = fwd_addr.empty() ? ForwarderStatus{} : forwarder_status(fwd_addr);
 
   Value self, services, checks, members;
   http::ClientResponse resp;

@@ -1,10 +1,28 @@
 #include "agent/config/config.h"
 
+#include "agent/config/settings_support.h"
 #include "common/files.h"
 
 namespace cairn::config {
 
 namespace {
+
+// Where note_no_effect records keys while merge_file decodes one file (the
+// decode functions below keep their signatures; only merge_file sets it).
+thread_local std::vector<std::string>* config_no_effect_notes = nullptr;
+
+class NoEffectNotesScope {
+ public:
+  explicit NoEffectNotesScope(std::vector<std::string>& into) { config_no_effect_notes = &into; }
+  ~NoEffectNotesScope() { config_no_effect_notes = nullptr; }
+  NoEffectNotesScope(const NoEffectNotesScope&) = delete;
+  NoEffectNotesScope& operator=(const NoEffectNotesScope&) = delete;
+};
+
+// A key cairn accepts without effect: named in the start-up warning.
+void note_no_effect(const Decoder&, const char* name) {
+  if (config_no_effect_notes) config_no_effect_notes->emplace_back(name);
+}
 
 int port(Decoder& d, const Value& v) { return static_cast<int>(d.integer(v, -1, 65535)); }
 
@@ -84,9 +102,9 @@ void decode_dns(Decoder& d, const Value& v, DnsConfig& c) {
         return true;
       });
     } else if (decode_dns_limit(d, k, f, c.limits)) {
-    } else if (k == "usecache" || k == "cachemaxage" || k == "nodettl" || k == "recursortimeout")
-      return true;
-    else return false;
+    } else if (k == "usecache" || k == "cachemaxage") {
+      note_no_effect(d, k == "usecache" ? "dns_config.use_cache" : "dns_config.cache_max_age");
+    } else return false;
     return true;
   });
 }
@@ -118,8 +136,10 @@ void decode_tls_block(Decoder& d, const Value& v, TlsConfig& t) {
     else if (k == "verifyserverhostname") t.verify_server_hostname = d.boolean(f);
     else if (k == "defaults" || k == "internalrpc" || k == "https" || k == "grpc")
       decode_tls_block(d, f, t);
-    else if (k == "tlsminversion" || k == "tlsciphersuites") d.str(f);
-    else return false;
+    else if (k == "tlsminversion" || k == "tlsciphersuites") {
+      d.str(f);
+      note_no_effect(d, k == "tlsminversion" ? "tls.tls_min_version" : "tls.tls_cipher_suites");
+    } else return false;
     return true;
   });
 }
@@ -127,9 +147,30 @@ void decode_tls_block(Decoder& d, const Value& v, TlsConfig& t) {
 void decode_telemetry(Decoder& d, const Value& v, Telemetry& t) {
   d.object(v, [&](std::string_view k, const Value& f) {
     if (k == "statsdaddress") t.statsd_address = d.str(f);
-    else if (k == "prometheusretentiontime") t.prometheus_retention_time = d.duration(f);
+    else if (k == "dogstatsdaddr") t.dogstatsd_addr = d.str(f);
+    else if (k == "dogstatsdtags") t.dogstatsd_tags = d.strings(f);
+    else if (k == "metricsprefix") t.metrics_prefix = d.str(f);
+    else if (k == "metricsinterval") {
+      t.metrics_interval = d.duration(f);
+      if (t.metrics_interval < 10 * kMillisecond || t.metrics_interval > kHour)
+        d.fail(f, "must be between 10ms and 1h");
+    } else if (k == "prometheusretentiontime") t.prometheus_retention_time = d.duration(f);
     else if (k == "disablehostname") t.disable_hostname = d.boolean(f);
     else return false;
+    return true;
+  });
+}
+
+// Consul's web UI is not built yet: the keys are accepted and named in the
+// start-up warning (see settings_support.h), never advertised.
+void decode_ui_config(Decoder& d, const Value& v) {
+  d.object(v, [&](std::string_view k, const Value& f) {
+    if (k == "enabled") {
+      if (d.boolean(f)) note_no_effect(d, "ui_config.enabled");
+    } else if (k == "dir" || k == "contentpath") {
+      d.str(f);
+      note_no_effect(d, k == "dir" ? "ui_config.dir" : "ui_config.content_path");
+    } else return false;
     return true;
   });
 }
@@ -152,15 +193,19 @@ void append_checks(Decoder& d, const Value& v, Config& cfg) {
 
 }  // namespace
 
-void merge_file(Config& cfg, const std::string& path, const std::string& contents) {
+void merge_file(Config& cfg, const std::string& path, const std::string& contents,
+                const std::string& format) {
   Value root;
   ParseError perr;
-  if (!parse_yaml(contents, root, perr))
+  bool parsed =
+      format == "json" ? parse_json(contents, root, perr) : parse_yaml(contents, root, perr);
+  if (!parsed)
     throw DecodeError(
         path, perr.line, "",
         perr.code == ParseError::Code::syntax ? "syntax error: " + perr.message : perr.message);
   if (root.is_null()) return;  // an empty file (or only comments)
   Decoder d(path, true);
+  NoEffectNotesScope notes(cfg.no_effect_keys);
   size_t first_service = cfg.services.size(), first_check = cfg.checks.size();
   d.object(root, [&](std::string_view k, const Value& f) {
     if (k == "datacenter") cfg.datacenter = d.str(f);
@@ -205,21 +250,20 @@ void merge_file(Config& cfg, const std::string& path, const std::string& content
     else if (k == "sessionttlmin") cfg.session_ttl_min = d.duration(f);
     else if (k == "telemetry") decode_telemetry(d, f, cfg.telemetry);
     else if (k == "ui") cfg.ui = d.boolean(f);
-    else if (k == "uiconfig") {
-      d.object(f, [&](std::string_view uk, const Value& uv) {
-        if (uk == "enabled") cfg.ui = d.boolean(uv);
-        else if (uk == "dir" || uk == "contentpath") d.str(uv);
-        else return false;
-        return true;
-      });
-    } else if (k == "limits") decode_limits(d, f, cfg.limits);
+    else if (k == "uiconfig") decode_ui_config(d, f);
+    else if (k == "limits") decode_limits(d, f, cfg.limits);
     else if (k == "httpconfig") decode_http_config(d, f, cfg.http_config);
     else if (k == "loglevel") cfg.log_level = d.str(f);
     else if (k == "logjson") cfg.log_json = d.boolean(f);
     else if (k == "service" || k == "services") append_services(d, f, cfg);
     else if (k == "check" || k == "checks") append_checks(d, f, cfg);
-    else if (k == "disableupdatecheck" || k == "disableremoteexec")
-      d.boolean(f);  // accepted for drop-in compatibility; nothing to do
+    else if (k == "disableupdatecheck" || k == "disableremoteexec") {
+      // cairn never checks for updates and has no remote exec: only false asks for them.
+      if (!d.boolean(f))
+        note_no_effect(d,
+                       k == "disableupdatecheck" ? "disable_update_check" : "disable_remote_exec");
+    } else if (k == "disablehostnodeid") cfg.disable_host_node_id = d.boolean(f);
+    else if (const char* why = rejected_legacy_key(k)) d.fail(f, why);
     else return false;
     return true;
   });
@@ -236,18 +280,28 @@ void merge_file(Config& cfg, const std::string& path, const std::string& content
   cfg.files.push_back(path);
 }
 
+std::string check_config_format(const std::string& format) {
+  if (format.empty() || format == "json" || format == "yaml") return "";
+  if (format == "hcl") return "-config-format: HCL is not read yet; use json or yaml";
+  return "-config-format: \"" + format + "\" must be json or yaml";
+}
+
 std::string load_files(Config& cfg, const std::vector<std::string>& config_files,
-                       const std::vector<std::string>& config_dirs) {
+                       const std::vector<std::string>& config_dirs, const std::string& format) {
+  if (std::string e = check_config_format(format); !e.empty()) return e;
   std::vector<std::string> paths = config_files;
+  // A forced format reads every file of the directories, as Consul's -config-format.
+  std::vector<std::string> suffixes;
+  if (format.empty()) suffixes = {".yaml", ".yml", ".json"};
   for (const auto& dir : config_dirs) {
     if (!is_directory(dir)) return dir + ": not a directory";
-    for (auto& f : list_files(dir, {".yaml", ".yml", ".json"})) paths.push_back(f);
+    for (auto& f : list_files(dir, suffixes)) paths.push_back(f);
   }
   for (const auto& p : paths) {
     std::string contents, err;
     if (!read_file(p, contents, err)) return err;
     try {
-      merge_file(cfg, p, contents);
+      merge_file(cfg, p, contents, format);
     } catch (const DecodeError& e) {
       return format_decode_error(e);
     }
@@ -263,6 +317,7 @@ std::string validate(const Config& cfg) {
   if (cfg.ports.http <= 0 && cfg.ports.https <= 0) return "ports.http: no HTTP listener configured";
   if (cfg.acl.default_policy != "allow" && cfg.acl.default_policy != "deny")
     return "acl.default_policy: must be allow or deny";
+  if (std::string e = unsupported_settings(cfg); !e.empty()) return e;
   // Service IDs must be unique across files.
   std::map<std::string, std::string> seen;
   for (const auto& s : cfg.services) {

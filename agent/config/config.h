@@ -59,7 +59,12 @@ struct TlsConfig {
 };
 
 struct Telemetry {
-  std::string statsd_address;
+  std::string statsd_address;   // host:port: metrics in statsd's text format over UDP
+  std::string dogstatsd_addr;   // host:port: the same with DogStatsD tags
+  std::vector<std::string> dogstatsd_tags;  // "key:value", added to every metric
+  std::string metrics_prefix = "consul";
+  // cairn: how often the agent sends its metrics (Consul's in-memory interval).
+  Nanos metrics_interval = 10 * kSecond;
   Nanos prometheus_retention_time = 0;
   bool disable_hostname = false;
 };
@@ -78,6 +83,8 @@ struct Config {
   std::string datacenter = "dc1";
   std::string node_name;  // default: hostname
   std::string node_id;    // default: persisted in data_dir
+  // Consul's default; cairn's node IDs are always random (false: a warning).
+  bool disable_host_node_id = true;
   std::map<std::string, std::string> node_meta;
   std::string data_dir;
 
@@ -131,15 +138,24 @@ struct Config {
 
   // Where each file-defined piece came from, for messages.
   std::vector<std::string> files;
+  // Keys read from the files that have no effect in cairn (see settings_support.h).
+  std::vector<std::string> no_effect_keys;
 };
 
 // Decodes one file's contents into cfg (merging). Throws DecodeError.
-void merge_file(Config& cfg, const std::string& path, const std::string& contents);
+void merge_file(Config& cfg, const std::string& path, const std::string& contents,
+                const std::string& format = "");
 
 // Loads -config-file paths and every *.yaml, *.yml, *.json in -config-dir paths,
 // in order. Returns "" or the first error ("file:line: key: message").
+// format ("json" or "yaml", -config-format) reads every file in that format
+// and every file of the directories, whatever its extension.
 std::string load_files(Config& cfg, const std::vector<std::string>& config_files,
-                       const std::vector<std::string>& config_dirs);
+                       const std::vector<std::string>& config_dirs,
+                       const std::string& format = "");
+
+// "" or why -config-format's value cannot be used.
+std::string check_config_format(const std::string& format);
 
 // Checks cross-field rules once everything is merged. Returns "" or an error.
 std::string validate(const Config& cfg);

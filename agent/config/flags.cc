@@ -1,28 +1,13 @@
 #include "agent/config/flags.h"
 
 #include <charconv>
-#include <set>
+
+#include "agent/config/settings_support.h"
+#include "common/duration.h"
 
 namespace cairn::config {
 
 namespace {
-
-// Flags that take a value, and the boolean ones.
-const std::set<std::string>& value_flags() {
-  static const std::set<std::string> f = {
-      "config-file", "config-dir", "data-dir", "node", "node-id", "datacenter", "bind",
-      "advertise", "client", "retry-join", "join", "retry-join-wan", "join-wan", "encrypt", "domain", "alt-domain", "recursor",
-      "http-port", "dns-port", "serf-lan-port", "serf-wan-port", "server-port", "log-level",
-      "bootstrap-expect", "node-meta", "retry-interval", "config-format"};
-  return f;
-}
-const std::set<std::string>& bool_flags() {
-  static const std::set<std::string> f = {"dev", "server", "ui", "log-json", "bootstrap",
-                                          "rejoin", "disable-host-node-id", "help", "h",
-                                          "enable-script-checks",
-                                          "enable-local-script-checks"};
-  return f;
-}
 
 bool parse_int(const std::string& s, int lo, int hi, int& out) {
   auto r = std::from_chars(s.data(), s.data() + s.size(), out);
@@ -50,7 +35,8 @@ std::string parse_agent_flags(const std::vector<std::string>& args, AgentFlags& 
       value = a.substr(eq + 1);
       has_value = true;
     }
-    if (bool_flags().count(name)) {
+    const SettingClass* flag = find_flag(name);
+    if (flag && !flag->takes_value) {
       bool b = true;
       if (has_value && !parse_bool(value, b))
         return "invalid boolean value \"" + value + "\" for -" + name;
@@ -62,17 +48,24 @@ std::string parse_agent_flags(const std::vector<std::string>& args, AgentFlags& 
         out.dev = b;
         continue;
       }
+      if (name == "list-settings") {
+        out.list_settings = b;
+        continue;
+      }
       out.overrides.emplace_back(name, b ? "true" : "false");
       continue;
     }
-    if (!value_flags().count(name)) return "flag provided but not defined: -" + name;
+    if (!flag) return "flag provided but not defined: -" + name;
     if (!has_value) {
       if (i + 1 >= args.size()) return "flag needs an argument: -" + name;
       value = args[++i];
     }
     if (name == "config-file") out.config_files.push_back(value);
     else if (name == "config-dir") out.config_dirs.push_back(value);
-    else out.overrides.emplace_back(name, value);
+    else if (name == "config-format") {
+      if (std::string e = check_config_format(value); !e.empty()) return e;
+      out.config_format = value;
+    } else out.overrides.emplace_back(name, value);
   }
   return "";
 }
@@ -83,7 +76,7 @@ void apply_dev_defaults(Config& cfg) {
   cfg.bootstrap_expect = 1;
   cfg.bind_addr = "127.0.0.1";
   cfg.client_addr = "127.0.0.1";
-  cfg.ui = true;
+  // Consul's -dev also serves the web UI; cairn has none yet, so it is not claimed.
   cfg.node_name = cfg.node_name.empty() ? "" : cfg.node_name;
 }
 
@@ -126,9 +119,14 @@ std::string apply_overrides(Config& cfg, const AgentFlags& flags) {
       auto colon = value.find(':');
       if (colon == std::string::npos) err = "-node-meta: expected key:value, got \"" + value + "\"";
       else cfg.node_meta[value.substr(0, colon)] = value.substr(colon + 1);
-    } else if (name == "retry-interval" || name == "config-format") {
-      // accepted for compatibility
-    } else if (name == "server") cfg.server = value == "true";
+    } else if (name == "retry-interval") {
+      auto d = parse_duration(value);
+      if (!d || *d <= 0)
+        err = "invalid value \"" + value + "\" for -retry-interval: expected a duration";
+      else
+        cfg.retry_interval = *d;
+    } else if (name == "disable-host-node-id") cfg.disable_host_node_id = value == "true";
+    else if (name == "server") cfg.server = value == "true";
     else if (name == "ui") cfg.ui = value == "true";
     else if (name == "log-json") cfg.log_json = value == "true";
     else if (name == "bootstrap") {
@@ -152,6 +150,7 @@ Options:
   -bootstrap-expect N      Servers to wait for before bootstrapping.
   -config-file FILE        Load a config file (YAML or Consul JSON). Repeatable.
   -config-dir DIR          Load every *.yaml, *.yml and *.json in DIR. Repeatable.
+  -config-format F         Read every config file (any extension) as json or yaml.
   -data-dir DIR            Where state is persisted.
   -node NAME               Node name (default: the hostname).
   -datacenter DC           Datacenter (default dc1).
@@ -159,6 +158,7 @@ Options:
   -advertise ADDR          Address advertised to other nodes.
   -client ADDR             Address of the HTTP and DNS interfaces (default 127.0.0.1).
   -retry-join ADDR         Join this address, retrying. Repeatable.
+  -retry-interval D        Longest wait between -retry-join attempts (default 30s).
   -join ADDR               Join this address at start. Repeatable.
   -retry-join-wan ADDR     (servers) Join this WAN address, retrying. Repeatable.
   -join-wan ADDR           (servers) Join this WAN address at start. Repeatable.
@@ -166,7 +166,8 @@ Options:
   -domain D                DNS domain (default consul).
   -recursor ADDR           Upstream DNS server for other names. Repeatable.
   -http-port N  -dns-port N  -serf-lan-port N  -serf-wan-port N  -server-port N
-  -ui                      Serve the web UI.
+  -disable-host-node-id    Random node ID (cairn's only behaviour; =false is warned).
+  -ui, -rejoin             Accepted; no effect yet (named in a warning at start).
   -log-level LEVEL         trace, debug, info, warn, error.
   -log-json                Log one JSON object per line.
 )";

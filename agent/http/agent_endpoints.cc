@@ -11,7 +11,6 @@
 #include "agent/state/encode.h"
 #include "cairn_version.h"
 #include "common/decode.h"
-#include "common/regex.h"
 
 namespace cairn::http_api {
 
@@ -160,18 +159,16 @@ bool parse_enable(const ExchangePtr& ex, bool& enable) {
   return true;
 }
 
-// Regular expressions refused anywhere in the process (event and Serf query filters,
-// prepared-query templates, ?filter=), by reason: the size limits of common/regex.h show up
-// here. The counts are process-wide, so they are copied in rather than counted per loop.
-void report_regex_refusals(MetricsRegistry& m) {
-  static constexpr std::pair<RegexError::Code, const char*> kReasons[] = {
-      {RegexError::Code::syntax, "syntax"},
-      {RegexError::Code::too_long, "too_long"},
-      {RegexError::Code::too_large, "too_large"},
-  };
-  for (const auto& [code, reason] : kReasons)
-    m.counter("cairn.regex.refused", "Regular expressions refused, by reason", {{"reason", reason}})
-        .value = Regex::refused(code);
+// The agent's own network coordinate (its LAN Vivaldi estimate) as Consul's
+// /v1/agent/self "Coord"; null while gossip is off and there is none.
+void write_self_coord(JsonWriter& w, const Agent& agent) {
+  w.key("Coord");
+  const gossip::GossipAgent* lan = agent.membership().lan();
+  const gossip::Coordinate* c = lan ? lan->local_coordinate() : nullptr;
+  if (c)
+    c->write_json(w);
+  else
+    w.null();
 }
 
 }  // namespace
@@ -207,15 +204,21 @@ void add_agent_routes(Router& r, Agent& agent) {
     w.field("EnableScriptChecks", cfg.enable_script_checks);
     w.field("EnableLocalScriptChecks", cfg.enable_local_script_checks);
     w.end_object();
-    w.key("Coord");
-    w.null();
+    write_self_coord(w, agent);
     w.key("Member");
     write_self_member(w, agent);
     w.key("Stats");
     w.begin_object();
     w.key("agent");
     w.begin_object();
-    w.field("check_monitors", "0");
+    // Consul's check monitors are its script checks; check_ttls its TTL checks.
+    size_t scripts = 0, ttls = 0;
+    for (const auto& entry : agent.local().checks()) {
+      scripts += entry.second.check.type == "script";
+      ttls += entry.second.check.type == "ttl";
+    }
+    w.field("check_monitors", std::to_string(scripts));
+    w.field("check_ttls", std::to_string(ttls));
     w.field("checks", std::to_string(agent.local().checks().size()));
     w.field("services", std::to_string(agent.local().services().size()));
     w.end_object();
@@ -469,24 +472,8 @@ void add_agent_routes(Router& r, Agent& agent) {
     if (const std::string* a = ex->request.header("accept"))
       prometheus = prometheus || a->find("openmetrics") != std::string::npos ||
                    a->find("version=0.0.4") != std::string::npos;
-    agent.refresh_http_metrics();
-    auto& m = agent.metrics();
-    m.gauge("consul.agent.services", "Services registered on this agent")
-        .set(static_cast<double>(agent.local().services().size()));
-    m.gauge("consul.agent.checks", "Checks registered on this agent")
-        .set(static_cast<double>(agent.local().checks().size()));
-    m.gauge("consul.catalog.index", "Current catalog index")
-        .set(static_cast<double>(agent.store().index()));
-    m.gauge("consul.catalog.watches", "Blocking queries waiting on the state store")
-        .set(static_cast<double>(agent.store().watch_count()));
-    m.gauge("consul.runtime.uptime_seconds", "Seconds since the agent started")
-        .set(static_cast<double>(agent.uptime_ms()) / 1000.0);
-    report_regex_refusals(m);
-    // The extra DNS loops count in registries of their own: add them up.
     MetricsRegistry all;
-    all.add_from(m);
-    agent.add_dns_loop_metrics(all);
-    agent.membership().add_metrics_to(all);
+    agent.collect_metrics(all);
     if (prometheus) {
       http::Response resp;
       resp.body = all.prometheus();

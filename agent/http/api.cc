@@ -69,14 +69,15 @@ void Api::handle(const ExchangePtr& ex) {
     router_.dispatch(ex);
     return;
   }
-  if (path == "/" && agent_.config().ui) {
-    http::Response r;
-    r.status = 301;
-    r.set_header("Location", "/ui/");
-    respond(ex, std::move(r));
+  // Consul's index without a UI: cairn has no web UI yet, so it never
+  // redirects to one, whatever ui_config says (the start-up warning names it).
+  if (path == "/") {
+    respond(ex, http::Response::text(
+                    200, "Consul Agent: UI disabled. cairn does not serve the web UI yet."));
     return;
   }
-  respond(ex, http::Response::text(404, "404 page not found\n"));
+  respond(ex, http::Response::text(404, "Invalid URL path: if attempting to use the HTTP API, "
+                                        "ensure the path starts with '/v1/'\n"));
 }
 
 }  // namespace cairn::http_api
