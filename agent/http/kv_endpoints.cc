@@ -242,19 +242,11 @@ void kv_delete(Agent& agent, const ExchangePtr& ex, const std::string& key) {
 }  // namespace
 
 void add_kv_routes(Router& r, Agent& agent) {
-  r.add("GET", "/v1/kv/", [&agent](const ExchangePtr& ex, const std::string& key) {
-    kv_get(agent, ex, key);
-  });
-  r.add("PUT", "/v1/kv/", [&agent](const ExchangePtr& ex, const std::string& key) {
-    kv_put(agent, ex, key);
-  });
-  r.add("DELETE", "/v1/kv/", [&agent](const ExchangePtr& ex, const std::string& key) {
-    kv_delete(agent, ex, key);
-  });
-  // "/v1/kv" without a trailing slash: the root, for ?recurse and ?keys.
-  r.add("GET", "/v1/kv", [&agent](const ExchangePtr& ex, const std::string&) {
-    kv_get(agent, ex, "");
-  });
+  r.add("GET", "/v1/kv/", bind_endpoint(agent, kv_get));
+  r.add("PUT", "/v1/kv/", bind_endpoint(agent, kv_put));
+  r.add("DELETE", "/v1/kv/", bind_endpoint(agent, kv_delete));
+  // "/v1/kv" without a trailing slash: the root, for ?recurse and ?keys (rest is "").
+  r.add("GET", "/v1/kv", bind_endpoint(agent, kv_get));
 }
 
 }  // namespace cairn::http_api
