@@ -139,14 +139,11 @@ void run_kv_op(Agent& agent, const ExchangePtr& ex, state::KVOp op) {
         out = std::move(plan.batch);
         return std::string();
       },
-      [ex](const std::string& err, uint64_t) {
-        if (err == "\x01") {
+      [ex, answer = respond_written_true(ex)](const std::string& err, uint64_t index) {
+        if (err == "\x01")
           respond_json(ex, "false");
-        } else if (!err.empty()) {
-          respond_error(ex, 500, err);
-        } else {
-          respond_json(ex, "true");
-        }
+        else
+          answer(err, index);
       });
 }
 
