@@ -97,28 +97,30 @@ state::LimitCheck register_request_limits(const state::RegisterRequest& req) {
   return std::nullopt;
 }
 
+// The body of PUT /v1/catalog/register.
+void decode_register_request(Decoder& d, const Value& body, state::RegisterRequest& req) {
+  d.object(body, [&](std::string_view k, const Value& f) {
+    if (k == "id") req.id = d.str(f);
+    else if (k == "node") req.node = d.str(f);
+    else if (k == "address") req.address = d.str(f);
+    else if (k == "datacenter") req.datacenter = d.str(f);
+    else if (k == "taggedaddresses") req.tagged_addresses = d.string_map(f);
+    else if (k == "nodemeta") req.node_meta = d.string_map(f);
+    else if (k == "service") {
+      if (!f.is_null()) req.service = decode_catalog_service(d, f);
+    } else if (k == "check") {
+      if (!f.is_null()) req.checks.push_back(decode_catalog_check(d, f));
+    } else if (k == "checks") {
+      d.array(f, [&](const Value& item) { req.checks.push_back(decode_catalog_check(d, item)); });
+    } else if (k == "skipnodeupdate") req.skip_node_update = d.boolean(f);
+    return true;
+  });
+}
+
 void catalog_register(Agent& agent, const ExchangePtr& ex, const std::string&) {
   state::RegisterRequest req;
-  if (!decode_json_body(ex, [&](Decoder& d, const Value& body) {
-        d.object(body, [&](std::string_view k, const Value& f) {
-          if (k == "id") req.id = d.str(f);
-          else if (k == "node") req.node = d.str(f);
-          else if (k == "address") req.address = d.str(f);
-          else if (k == "datacenter") req.datacenter = d.str(f);
-          else if (k == "taggedaddresses") req.tagged_addresses = d.string_map(f);
-          else if (k == "nodemeta") req.node_meta = d.string_map(f);
-          else if (k == "service") {
-            if (!f.is_null()) req.service = decode_catalog_service(d, f);
-          } else if (k == "check") {
-            if (!f.is_null()) req.checks.push_back(decode_catalog_check(d, f));
-          } else if (k == "checks") {
-            d.array(f, [&](const Value& item) {
-              req.checks.push_back(decode_catalog_check(d, item));
-            });
-          } else if (k == "skipnodeupdate") req.skip_node_update = d.boolean(f);
-          return true;
-        });
-      }))
+  if (!decode_json_body(
+          ex, [&req](Decoder& d, const Value& body) { decode_register_request(d, body, req); }))
     return;
   if (auto e = register_request_limits(req)) {
     respond_limit_error(ex, agent, *e);
