@@ -448,40 +448,40 @@ void agent_health_by_id(Agent& agent, const ExchangePtr& ex, const std::string& 
 }
 
 void agent_metrics(Agent& agent, const ExchangePtr& ex, const std::string&) {
-  bool prometheus = false;
-  if (const std::string* f = ex->request.param("format")) prometheus = *f == "prometheus";
-  if (const std::string* a = ex->request.header("accept"))
-    prometheus = prometheus || a->find("openmetrics") != std::string::npos ||
-                 a->find("version=0.0.4") != std::string::npos;
-  agent.refresh_http_metrics();
-  auto& m = agent.metrics();
-  m.gauge("consul.agent.services", "Services registered on this agent")
-      .set(static_cast<double>(agent.local().services().size()));
-  m.gauge("consul.agent.checks", "Checks registered on this agent")
-      .set(static_cast<double>(agent.local().checks().size()));
-  m.gauge("consul.catalog.index", "Current catalog index")
-      .set(static_cast<double>(agent.store().index()));
-  m.gauge("consul.catalog.watches", "Blocking queries waiting on the state store")
-      .set(static_cast<double>(agent.store().watch_count()));
-  m.gauge("consul.runtime.uptime_seconds", "Seconds since the agent started")
-      .set(static_cast<double>(agent.uptime_ms()) / 1000.0);
-  report_regex_refusals(m);
-  // The extra DNS loops count in registries of their own: add them up.
-  MetricsRegistry all;
-  all.add_from(m);
-  agent.add_dns_loop_metrics(all);
-  agent.membership().add_metrics_to(all);
-  if (prometheus) {
-    http::Response resp;
-    resp.body = all.prometheus();
-    resp.set_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-    respond(ex, std::move(resp));
-    return;
-  }
-  std::string body;
-  JsonWriter w(body, ex->request.has_param("pretty"));
-  all.write_json(w, static_cast<int64_t>(time(nullptr)));
-  respond_json(ex, std::move(body));
+    bool prometheus = false;
+    if (const std::string* f = ex->request.param("format")) prometheus = *f == "prometheus";
+    if (const std::string* a = ex->request.header("accept"))
+      prometheus = prometheus || a->find("openmetrics") != std::string::npos ||
+                   a->find("version=0.0.4") != std::string::npos;
+    agent.refresh_http_metrics();
+    auto& m = agent.metrics();
+    m.gauge("consul.agent.services", "Services registered on this agent")
+        .set(static_cast<double>(agent.local().services().size()));
+    m.gauge("consul.agent.checks", "Checks registered on this agent")
+        .set(static_cast<double>(agent.local().checks().size()));
+    m.gauge("consul.catalog.index", "Current catalog index")
+        .set(static_cast<double>(agent.store().index()));
+    m.gauge("consul.catalog.watches", "Blocking queries waiting on the state store")
+        .set(static_cast<double>(agent.store().watch_count()));
+    m.gauge("consul.runtime.uptime_seconds", "Seconds since the agent started")
+        .set(static_cast<double>(agent.uptime_ms()) / 1000.0);
+    report_regex_refusals(m);
+    // The extra DNS loops count in registries of their own: add them up.
+    MetricsRegistry all;
+    all.add_from(m);
+    agent.add_dns_loop_metrics(all);
+    agent.membership().add_metrics_to(all);
+    if (prometheus) {
+      http::Response resp;
+      resp.body = all.prometheus();
+      resp.set_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+      respond(ex, std::move(resp));
+      return;
+    }
+    std::string body;
+    JsonWriter w(body, ex->request.has_param("pretty"));
+    all.write_json(w, static_cast<int64_t>(time(nullptr)));
+    respond_json(ex, std::move(body));
 }
 
 }  // namespace
