@@ -4,6 +4,7 @@
 
 #include "agent/agent.h"
 #include "agent/http/blocking.h"
+#include "agent/http/decode_body.h"
 #include "agent/http/endpoints.h"
 #include "agent/http/read_helpers.h"
 #include "agent/http/reply.h"
@@ -171,10 +172,7 @@ void write_self_coord(JsonWriter& w, const Agent& agent) {
     w.null();
 }
 
-}  // namespace
-
-void add_agent_routes(Router& r, Agent& agent) {
-  r.add("GET", "/v1/agent/self", [&agent](const ExchangePtr& ex, const std::string&) {
+void agent_self(Agent& agent, const ExchangePtr& ex, const std::string&) {
     const auto& cfg = agent.config();
     std::string body;
     JsonWriter w(body, ex->request.has_param("pretty"));
@@ -235,238 +233,224 @@ void add_agent_routes(Router& r, Agent& agent) {
     w.end_object();
     w.end_object();
     respond_json(ex, std::move(body));
-  });
+}
 
-  r.add("GET", "/v1/agent/version", [](const ExchangePtr& ex, const std::string&) {
-    std::string body;
-    JsonWriter w(body, ex->request.has_param("pretty"));
-    w.begin_object();
-    w.field("SHA", CAIRN_REVISION);
-    w.field("BuildDate", "");
-    w.field("HumanVersion", std::string(kConsulCompatVersion) + " (cairn " + CAIRN_VERSION + ")");
-    w.field("FIPS", "");
-    w.end_object();
-    respond_json(ex, std::move(body));
-  });
+void agent_version(Agent&, const ExchangePtr& ex, const std::string&) {
+  std::string body;
+  JsonWriter w(body, ex->request.has_param("pretty"));
+  w.begin_object();
+  w.field("SHA", CAIRN_REVISION);
+  w.field("BuildDate", "");
+  w.field("HumanVersion", std::string(kConsulCompatVersion) + " (cairn " + CAIRN_VERSION + ")");
+  w.field("FIPS", "");
+  w.end_object();
+  respond_json(ex, std::move(body));
+}
 
-  r.add("GET", "/v1/agent/services", [&agent](const ExchangePtr& ex, const std::string&) {
-    QueryOptions o;
-    std::shared_ptr<ResultFilter> filter;
-    if (!read_options(ex, agent, o, filter)) return;
-    std::string body;
-    ResultWriter out(body, o.pretty, filter.get());
-    out.json().begin_object();
-    for (const auto& entry : agent.local().services()) {
-      const local::LocalService& s = entry.second;
-      out.entry(entry.first, [&](JsonWriter& w) { write_agent_service(w, agent, s); });
-    }
-    out.json().end_object();
-    respond_json(ex, std::move(body));
-  });
-
-  r.add("GET", "/v1/agent/service/", [&agent](const ExchangePtr& ex, const std::string& id) {
-    QueryOptions o;
-    std::string err = parse_query_options(ex->request, o);
-    if (!err.empty()) {
-      respond_error(ex, 400, err);
-      return;
-    }
-    // Hash-based blocking rides on the index machinery: index 1 means "the hash the
-    // client has", 2 means "something else".
-    std::string want = o.hash;
-    if (!want.empty()) o.index = 1;
-    serve_read(agent, ex, o, [&agent, id, want, pretty = o.pretty] {
-      ReadResult res;
-      res.watch = {state::node_key(agent.identity().name)};
-      const local::LocalService* s = agent.local().service(id);
-      if (!s) {
-        res.index = 2;
-        res.response = http::Response::text(404, "unknown service ID: " + id);
-        return res;
-      }
-      std::string plain;
-      JsonWriter pw(plain);
-      write_agent_service(pw, agent, *s);
-      std::string hash = content_hash(plain);
-      res.index = hash == want ? 1 : 2;
-      std::string body;
-      JsonWriter w(body, pretty);
-      // Same object with ContentHash added before the closing brace.
-      state::Service svc = s->service;
-      w.begin_object();
-      if (!svc.kind.empty()) w.field("Kind", svc.kind);
-      w.field("ID", svc.id);
-      w.field("Service", svc.name);
-      w.string_array("Tags", svc.tags);
-      w.key("Meta");
-      w.begin_object();
-      for (const auto& [k, v] : svc.meta) w.field(k, v);
-      w.end_object();
-      w.field("Port", svc.port);
-      w.field("Address", svc.address);
-      w.key("Weights");
-      w.begin_object();
-      w.field("Passing", svc.weights.passing);
-      w.field("Warning", svc.weights.warning);
-      w.end_object();
-      w.field("EnableTagOverride", svc.enable_tag_override);
-      w.field("ContentHash", hash);
-      w.field("Datacenter", agent.config().datacenter);
-      w.end_object();
-      res.response = http::Response::json(std::move(body));
-      res.response.set_header("X-Consul-ContentHash", hash);
-      return res;
-    });
-  });
-
-  r.add("GET", "/v1/agent/checks", [&agent](const ExchangePtr& ex, const std::string&) {
-    QueryOptions o;
-    std::shared_ptr<ResultFilter> filter;
-    if (!read_options(ex, agent, o, filter)) return;
-    std::string body;
-    ResultWriter out(body, o.pretty, filter.get());
-    out.json().begin_object();
-    for (const auto& entry : agent.local().checks()) {
-      const local::LocalCheck& c = entry.second;
-      out.entry(entry.first, [&](JsonWriter& w) { state::write_check(w, c.check); });
-    }
-    out.json().end_object();
-    respond_json(ex, std::move(body));
-  });
-
-  r.add("PUT", "/v1/agent/service/register", [&agent](const ExchangePtr& ex, const std::string&) {
-    Value body;
-    if (!parse_json_body(ex, body)) return;
-    config::ServiceDefinition def;
-    try {
-      Decoder d("", false);
-      def = config::decode_service(d, body);
-    } catch (const DecodeError& e) {
-      respond_error(ex, 400, "Request decode failed: " + format_decode_error(e));
-      return;
-    }
-    if (auto e = config::check_definition_limits(def)) {
-      respond_limit_error(ex, agent, *e);
-      return;
-    }
-    bool replace = false;
-    if (const std::string* p = ex->request.param("replace-existing-checks"))
-      parse_bool_param(*p, replace);
-    agent.register_service(std::move(def), local::Source::api, replace, reply_with(ex));
-  });
-
-  r.add("PUT", "/v1/agent/service/deregister/",
-        [&agent](const ExchangePtr& ex, const std::string& id) {
-          agent.deregister_service(id, reply_with(ex));
-        });
-
-  r.add("PUT", "/v1/agent/check/register", [&agent](const ExchangePtr& ex, const std::string&) {
-    Value body;
-    if (!parse_json_body(ex, body)) return;
-    config::CheckSpec spec;
-    try {
-      Decoder d("", false);
-      spec = config::decode_check(d, body);
-    } catch (const DecodeError& e) {
-      respond_error(ex, 400, "Request decode failed: " + format_decode_error(e));
-      return;
-    }
-    if (auto e = config::check_spec_limits("", spec)) {
-      respond_limit_error(ex, agent, *e);
-      return;
-    }
-    agent.register_check(std::move(spec), local::Source::api, reply_with(ex));
-  });
-
-  r.add("PUT", "/v1/agent/check/deregister/",
-        [&agent](const ExchangePtr& ex, const std::string& id) {
-          agent.deregister_check(id, reply_with(ex));
-        });
-
-  for (const char* verb : {"pass", "warn", "fail"}) {
-    std::string status = std::string(verb) == "pass"   ? state::kPassing
-                         : std::string(verb) == "warn" ? state::kWarning
-                                                       : state::kCritical;
-    r.add("PUT", std::string("/v1/agent/check/") + verb + "/",
-          [&agent, status](const ExchangePtr& ex, const std::string& id) {
-            const std::string* note = ex->request.param("note");
-            reply_with(ex)(agent.ttl_update(id, status, note ? *note : ""));
-          });
+void agent_services(Agent& agent, const ExchangePtr& ex, const std::string&) {
+  QueryOptions o;
+  std::shared_ptr<ResultFilter> filter;
+  if (!read_options(ex, agent, o, filter)) return;
+  std::string body;
+  ResultWriter out(body, o.pretty, filter.get());
+  out.json().begin_object();
+  for (const auto& entry : agent.local().services()) {
+    const local::LocalService& s = entry.second;
+    out.entry(entry.first, [&](JsonWriter& w) { write_agent_service(w, agent, s); });
   }
+  out.json().end_object();
+  respond_json(ex, std::move(body));
+}
 
-  r.add("PUT", "/v1/agent/check/update/", [&agent](const ExchangePtr& ex, const std::string& id) {
-    Value body;
-    if (!parse_json_body(ex, body)) return;
-    std::string status, output;
-    try {
-      Decoder d("", false);
-      d.object(body, [&](std::string_view k, const Value& f) {
-        if (k == "status") status = d.str(f);
-        else if (k == "output") output = d.str(f);
-        return true;
-      });
-    } catch (const DecodeError& e) {
-      respond_error(ex, 400, "Request decode failed: " + format_decode_error(e));
-      return;
+void agent_service(Agent& agent, const ExchangePtr& ex, const std::string& id) {
+  QueryOptions o;
+  std::string err = parse_query_options(ex->request, o);
+  if (!err.empty()) {
+    respond_error(ex, 400, err);
+    return;
+  }
+  // Hash-based blocking rides on the index machinery: index 1 means "the hash the
+  // client has", 2 means "something else".
+  std::string want = o.hash;
+  if (!want.empty()) o.index = 1;
+  serve_read(agent, ex, o, [&agent, id, want, pretty = o.pretty] {
+    ReadResult res;
+    res.watch = {state::node_key(agent.identity().name)};
+    const local::LocalService* s = agent.local().service(id);
+    if (!s) {
+      res.index = 2;
+      res.response = http::Response::text(404, "unknown service ID: " + id);
+      return res;
     }
-    if (!state::is_valid_status(status)) {
-      respond_error(ex, 400, "Invalid check status: '" + status + "'");
-      return;
-    }
-    reply_with(ex)(agent.ttl_update(id, status, std::move(output)));
+    std::string plain;
+    JsonWriter pw(plain);
+    write_agent_service(pw, agent, *s);
+    std::string hash = content_hash(plain);
+    res.index = hash == want ? 1 : 2;
+    std::string body;
+    JsonWriter w(body, pretty);
+    // Same object with ContentHash added before the closing brace.
+    state::Service svc = s->service;
+    w.begin_object();
+    if (!svc.kind.empty()) w.field("Kind", svc.kind);
+    w.field("ID", svc.id);
+    w.field("Service", svc.name);
+    w.string_array("Tags", svc.tags);
+    w.key("Meta");
+    w.begin_object();
+    for (const auto& [k, v] : svc.meta) w.field(k, v);
+    w.end_object();
+    w.field("Port", svc.port);
+    w.field("Address", svc.address);
+    w.key("Weights");
+    w.begin_object();
+    w.field("Passing", svc.weights.passing);
+    w.field("Warning", svc.weights.warning);
+    w.end_object();
+    w.field("EnableTagOverride", svc.enable_tag_override);
+    w.field("ContentHash", hash);
+    w.field("Datacenter", agent.config().datacenter);
+    w.end_object();
+    res.response = http::Response::json(std::move(body));
+    res.response.set_header("X-Consul-ContentHash", hash);
+    return res;
   });
+}
 
-  r.add("PUT", "/v1/agent/maintenance", [&agent](const ExchangePtr& ex, const std::string&) {
-    bool enable = false;
-    if (!parse_enable(ex, enable)) return;
-    const std::string* reason = ex->request.param("reason");
-    agent.node_maintenance(enable, reason ? *reason : "", reply_with(ex));
-  });
+void agent_checks(Agent& agent, const ExchangePtr& ex, const std::string&) {
+  QueryOptions o;
+  std::shared_ptr<ResultFilter> filter;
+  if (!read_options(ex, agent, o, filter)) return;
+  std::string body;
+  ResultWriter out(body, o.pretty, filter.get());
+  out.json().begin_object();
+  for (const auto& entry : agent.local().checks()) {
+    const local::LocalCheck& c = entry.second;
+    out.entry(entry.first, [&](JsonWriter& w) { state::write_check(w, c.check); });
+  }
+  out.json().end_object();
+  respond_json(ex, std::move(body));
+}
 
-  r.add("PUT", "/v1/agent/service/maintenance/",
-        [&agent](const ExchangePtr& ex, const std::string& id) {
-          if (id.empty()) {
-            respond_error(ex, 400, "Missing service ID");
-            return;
-          }
-          bool enable = false;
-          if (!parse_enable(ex, enable)) return;
-          const std::string* reason = ex->request.param("reason");
-          agent.service_maintenance(id, enable, reason ? *reason : "", reply_with(ex));
+void agent_service_register(Agent& agent, const ExchangePtr& ex, const std::string&) {
+  config::ServiceDefinition def;
+  if (!decode_json_body(
+          ex, [&](Decoder& d, const Value& body) { def = config::decode_service(d, body); }))
+    return;
+  if (auto e = config::check_definition_limits(def)) {
+    respond_limit_error(ex, agent, *e);
+    return;
+  }
+  bool replace = false;
+  if (const std::string* p = ex->request.param("replace-existing-checks"))
+    parse_bool_param(*p, replace);
+  agent.register_service(std::move(def), local::Source::api, replace, reply_with(ex));
+}
+
+void agent_service_deregister(Agent& agent, const ExchangePtr& ex, const std::string& id) {
+  agent.deregister_service(id, reply_with(ex));
+}
+
+void agent_check_register(Agent& agent, const ExchangePtr& ex, const std::string&) {
+  config::CheckSpec spec;
+  if (!decode_json_body(
+          ex, [&](Decoder& d, const Value& body) { spec = config::decode_check(d, body); }))
+    return;
+  if (auto e = config::check_spec_limits("", spec)) {
+    respond_limit_error(ex, agent, *e);
+    return;
+  }
+  agent.register_check(std::move(spec), local::Source::api, reply_with(ex));
+}
+
+void agent_check_deregister(Agent& agent, const ExchangePtr& ex, const std::string& id) {
+  agent.deregister_check(id, reply_with(ex));
+}
+
+// PUT /v1/agent/check/{pass,warn,fail}/<id>: a TTL check's new status.
+void agent_check_ttl(Agent& agent, const ExchangePtr& ex, const std::string& id,
+                     const std::string& status) {
+  const std::string* note = ex->request.param("note");
+  reply_with(ex)(agent.ttl_update(id, status, note ? *note : ""));
+}
+
+void agent_check_pass(Agent& agent, const ExchangePtr& ex, const std::string& id) {
+  agent_check_ttl(agent, ex, id, state::kPassing);
+}
+
+void agent_check_warn(Agent& agent, const ExchangePtr& ex, const std::string& id) {
+  agent_check_ttl(agent, ex, id, state::kWarning);
+}
+
+void agent_check_fail(Agent& agent, const ExchangePtr& ex, const std::string& id) {
+  agent_check_ttl(agent, ex, id, state::kCritical);
+}
+
+void agent_check_update(Agent& agent, const ExchangePtr& ex, const std::string& id) {
+  std::string status, output;
+  if (!decode_json_body(ex, [&](Decoder& d, const Value& body) {
+        d.object(body, [&](std::string_view k, const Value& f) {
+          if (k == "status") status = d.str(f);
+          else if (k == "output") output = d.str(f);
+          return true;
         });
+      }))
+    return;
+  if (!state::is_valid_status(status)) {
+    respond_error(ex, 400, "Invalid check status: '" + status + "'");
+    return;
+  }
+  reply_with(ex)(agent.ttl_update(id, status, std::move(output)));
+}
 
-  r.add("PUT", "/v1/agent/reload", [&agent](const ExchangePtr& ex, const std::string&) {
-    std::string err = agent.reload();
-    if (err.empty())
-      respond_empty(ex);
-    else
-      respond_error(ex, 500, "Failed reloading config: " + err);
-  });
+void agent_maintenance(Agent& agent, const ExchangePtr& ex, const std::string&) {
+  bool enable = false;
+  if (!parse_enable(ex, enable)) return;
+  const std::string* reason = ex->request.param("reason");
+  agent.node_maintenance(enable, reason ? *reason : "", reply_with(ex));
+}
 
-  r.add("GET", "/v1/agent/health/service/name/",
-        [&agent](const ExchangePtr& ex, const std::string& name) {
-          if (name.empty()) {
-            respond_error(ex, 400, "Missing service Name");
-            return;
-          }
-          std::vector<const local::LocalService*> found;
-          for (const auto& [_, s] : agent.local().services())
-            if (state::lower(s.service.name) == state::lower(name)) found.push_back(&s);
-          health_by_service(agent, ex, found, false, "ServiceName " + name + " Not Found");
-        });
+void agent_service_maintenance(Agent& agent, const ExchangePtr& ex, const std::string& id) {
+  if (id.empty()) {
+    respond_error(ex, 400, "Missing service ID");
+    return;
+  }
+  bool enable = false;
+  if (!parse_enable(ex, enable)) return;
+  const std::string* reason = ex->request.param("reason");
+  agent.service_maintenance(id, enable, reason ? *reason : "", reply_with(ex));
+}
 
-  r.add("GET", "/v1/agent/health/service/id/",
-        [&agent](const ExchangePtr& ex, const std::string& id) {
-          if (id.empty()) {
-            respond_error(ex, 400, "Missing serviceID");
-            return;
-          }
-          std::vector<const local::LocalService*> found;
-          if (const local::LocalService* s = agent.local().service(id)) found.push_back(s);
-          health_by_service(agent, ex, found, true, "ServiceId " + id + " not found");
-        });
+void agent_reload(Agent& agent, const ExchangePtr& ex, const std::string&) {
+  std::string err = agent.reload();
+  if (err.empty())
+    respond_empty(ex);
+  else
+    respond_error(ex, 500, "Failed reloading config: " + err);
+}
 
-  r.add("GET", "/v1/agent/metrics", [&agent](const ExchangePtr& ex, const std::string&) {
+void agent_health_by_name(Agent& agent, const ExchangePtr& ex, const std::string& name) {
+  if (name.empty()) {
+    respond_error(ex, 400, "Missing service Name");
+    return;
+  }
+  std::vector<const local::LocalService*> found;
+  for (const auto& [_, s] : agent.local().services())
+    if (state::lower(s.service.name) == state::lower(name)) found.push_back(&s);
+  health_by_service(agent, ex, found, false, "ServiceName " + name + " Not Found");
+}
+
+void agent_health_by_id(Agent& agent, const ExchangePtr& ex, const std::string& id) {
+  if (id.empty()) {
+    respond_error(ex, 400, "Missing serviceID");
+    return;
+  }
+  std::vector<const local::LocalService*> found;
+  if (const local::LocalService* s = agent.local().service(id)) found.push_back(s);
+  health_by_service(agent, ex, found, true, "ServiceId " + id + " not found");
+}
+
+void agent_metrics(Agent& agent, const ExchangePtr& ex, const std::string&) {
     bool prometheus = false;
     if (const std::string* f = ex->request.param("format")) prometheus = *f == "prometheus";
     if (const std::string* a = ex->request.header("accept"))
@@ -485,8 +469,30 @@ void add_agent_routes(Router& r, Agent& agent) {
     JsonWriter w(body, ex->request.has_param("pretty"));
     all.write_json(w, static_cast<int64_t>(time(nullptr)));
     respond_json(ex, std::move(body));
-  });
+}
 
+}  // namespace
+
+void add_agent_routes(Router& r, Agent& agent) {
+  r.add("GET", "/v1/agent/self", bind_endpoint(agent, agent_self));
+  r.add("GET", "/v1/agent/version", bind_endpoint(agent, agent_version));
+  r.add("GET", "/v1/agent/services", bind_endpoint(agent, agent_services));
+  r.add("GET", "/v1/agent/service/", bind_endpoint(agent, agent_service));
+  r.add("GET", "/v1/agent/checks", bind_endpoint(agent, agent_checks));
+  r.add("PUT", "/v1/agent/service/register", bind_endpoint(agent, agent_service_register));
+  r.add("PUT", "/v1/agent/service/deregister/", bind_endpoint(agent, agent_service_deregister));
+  r.add("PUT", "/v1/agent/check/register", bind_endpoint(agent, agent_check_register));
+  r.add("PUT", "/v1/agent/check/deregister/", bind_endpoint(agent, agent_check_deregister));
+  r.add("PUT", "/v1/agent/check/pass/", bind_endpoint(agent, agent_check_pass));
+  r.add("PUT", "/v1/agent/check/warn/", bind_endpoint(agent, agent_check_warn));
+  r.add("PUT", "/v1/agent/check/fail/", bind_endpoint(agent, agent_check_fail));
+  r.add("PUT", "/v1/agent/check/update/", bind_endpoint(agent, agent_check_update));
+  r.add("PUT", "/v1/agent/maintenance", bind_endpoint(agent, agent_maintenance));
+  r.add("PUT", "/v1/agent/service/maintenance/", bind_endpoint(agent, agent_service_maintenance));
+  r.add("PUT", "/v1/agent/reload", bind_endpoint(agent, agent_reload));
+  r.add("GET", "/v1/agent/health/service/name/", bind_endpoint(agent, agent_health_by_name));
+  r.add("GET", "/v1/agent/health/service/id/", bind_endpoint(agent, agent_health_by_id));
+  r.add("GET", "/v1/agent/metrics", bind_endpoint(agent, agent_metrics));
 }
 
 }  // namespace cairn::http_api

@@ -3,6 +3,7 @@
 
 #include "agent/agent.h"
 #include "agent/http/blocking.h"
+#include "agent/http/decode_body.h"
 #include "agent/http/endpoints.h"
 #include "agent/http/read_helpers.h"
 #include "agent/http/reply.h"
@@ -96,32 +97,31 @@ state::LimitCheck register_request_limits(const state::RegisterRequest& req) {
   return std::nullopt;
 }
 
-void catalog_register(Agent& agent, const ExchangePtr& ex) {
-  Value body;
-  if (!parse_json_body(ex, body)) return;
+// The body of PUT /v1/catalog/register.
+void decode_register_request(Decoder& d, const Value& body, state::RegisterRequest& req) {
+  d.object(body, [&](std::string_view k, const Value& f) {
+    if (k == "id") req.id = d.str(f);
+    else if (k == "node") req.node = d.str(f);
+    else if (k == "address") req.address = d.str(f);
+    else if (k == "datacenter") req.datacenter = d.str(f);
+    else if (k == "taggedaddresses") req.tagged_addresses = d.string_map(f);
+    else if (k == "nodemeta") req.node_meta = d.string_map(f);
+    else if (k == "service") {
+      if (!f.is_null()) req.service = decode_catalog_service(d, f);
+    } else if (k == "check") {
+      if (!f.is_null()) req.checks.push_back(decode_catalog_check(d, f));
+    } else if (k == "checks") {
+      d.array(f, [&](const Value& item) { req.checks.push_back(decode_catalog_check(d, item)); });
+    } else if (k == "skipnodeupdate") req.skip_node_update = d.boolean(f);
+    return true;
+  });
+}
+
+void catalog_register(Agent& agent, const ExchangePtr& ex, const std::string&) {
   state::RegisterRequest req;
-  try {
-    Decoder d("", false);
-    d.object(body, [&](std::string_view k, const Value& f) {
-      if (k == "id") req.id = d.str(f);
-      else if (k == "node") req.node = d.str(f);
-      else if (k == "address") req.address = d.str(f);
-      else if (k == "datacenter") req.datacenter = d.str(f);
-      else if (k == "taggedaddresses") req.tagged_addresses = d.string_map(f);
-      else if (k == "nodemeta") req.node_meta = d.string_map(f);
-      else if (k == "service") {
-        if (!f.is_null()) req.service = decode_catalog_service(d, f);
-      } else if (k == "check") {
-        if (!f.is_null()) req.checks.push_back(decode_catalog_check(d, f));
-      } else if (k == "checks") {
-        d.array(f, [&](const Value& item) { req.checks.push_back(decode_catalog_check(d, item)); });
-      } else if (k == "skipnodeupdate") req.skip_node_update = d.boolean(f);
-      return true;
-    });
-  } catch (const DecodeError& e) {
-    respond_error(ex, 400, "Request decode failed: " + format_decode_error(e));
+  if (!decode_json_body(
+          ex, [&req](Decoder& d, const Value& body) { decode_register_request(d, body, req); }))
     return;
-  }
   if (auto e = register_request_limits(req)) {
     respond_limit_error(ex, agent, *e);
     return;
@@ -138,196 +138,182 @@ void catalog_register(Agent& agent, const ExchangePtr& ex) {
       return;
     }
   }
+  // Consul reports registration validation errors as 500s from its RPC layer.
   agent.writer().write(
       [req](const state::Store& store, int64_t, state::Batch& out) {
         return state::plan_register(store, req, out);
       },
-      [ex](const std::string& err, uint64_t) {
-        if (!err.empty()) {
-          // Consul reports registration validation errors as 500s from its RPC layer.
-          respond_error(ex, 500, err);
-          return;
-        }
-        respond_true(ex);
-      });
+      respond_written_true(ex));
 }
 
-void catalog_deregister(Agent& agent, const ExchangePtr& ex) {
-  Value body;
-  if (!parse_json_body(ex, body)) return;
+void catalog_deregister(Agent& agent, const ExchangePtr& ex, const std::string&) {
   state::DeregisterRequest req;
   std::string dc;
-  try {
-    Decoder d("", false);
-    d.object(body, [&](std::string_view k, const Value& f) {
-      if (k == "node") req.node = d.str(f);
-      else if (k == "serviceid") req.service_id = d.str(f);
-      else if (k == "checkid") req.check_id = d.str(f);
-      else if (k == "datacenter") dc = d.str(f);
-      return true;
-    });
-  } catch (const DecodeError& e) {
-    respond_error(ex, 400, "Request decode failed: " + format_decode_error(e));
+  if (!decode_json_body(ex, [&](Decoder& d, const Value& body) {
+        d.object(body, [&](std::string_view k, const Value& f) {
+          if (k == "node") req.node = d.str(f);
+          else if (k == "serviceid") req.service_id = d.str(f);
+          else if (k == "checkid") req.check_id = d.str(f);
+          else if (k == "datacenter") dc = d.str(f);
+          return true;
+        });
+      }))
     return;
-  }
   if (!check_datacenter(ex, agent, dc)) return;
   agent.writer().write(
       [req](const state::Store& store, int64_t, state::Batch& out) {
         return state::plan_deregister(store, req, out);
       },
-      [ex](const std::string& err, uint64_t) {
-        if (!err.empty()) {
-          respond_error(ex, 500, err);
-          return;
+      respond_written_true(ex));
+}
+
+void catalog_datacenters(Agent& agent, const ExchangePtr& ex, const std::string&) {
+  std::string body;
+  JsonWriter w(body, ex->request.has_param("pretty"));
+  w.begin_array();
+  for (const auto& dc : agent.membership().datacenters()) w.string(dc);
+  w.end_array();
+  respond_json(ex, std::move(body));
+}
+
+void catalog_nodes(Agent& agent, const ExchangePtr& ex, const std::string&) {
+  QueryOptions o;
+  std::shared_ptr<ResultFilter> filter;
+  if (!read_options(ex, agent, o, filter)) return;
+  serve_read(agent, ex, o, [&agent, o, filter] {
+    const state::Store& st = agent.store();
+    ReadResult res;
+    res.index = st.table_index({state::kNodesTable});
+    res.watch = {std::string(state::kNodesTable)};
+    std::string body;
+    ResultWriter out(body, o.pretty, filter.get());
+    std::vector<const Node*> nodes;
+    for (const auto& entry : st.nodes())
+      if (node_meta_matches(entry.second, o)) nodes.push_back(&entry.second);
+    NearOrder(agent, o.near).sort(nodes, [](const Node* n) -> const std::string& {
+      return n->name;
+    });
+    out.json().begin_array();
+    for (const Node* n : nodes) out.element([&](JsonWriter& w) { state::write_node(w, *n); });
+    out.json().end_array();
+    res.response = http::Response::json(std::move(body));
+    return res;
+  });
+}
+
+void catalog_services(Agent& agent, const ExchangePtr& ex, const std::string&) {
+  QueryOptions o;
+  std::shared_ptr<ResultFilter> filter;
+  if (!read_options(ex, agent, o, filter)) return;
+  serve_read(agent, ex, o, [&agent, o, filter] {
+    const state::Store& st = agent.store();
+    ReadResult res;
+    res.index = st.table_index({state::kServicesTable});
+    res.watch = {std::string(state::kServicesTable)};
+    if (!o.node_meta.empty()) res.watch.emplace_back(state::kNodesTable);
+    std::string body;
+    JsonWriter w(body, o.pretty);
+    std::string scratch;
+    w.begin_object();
+    std::vector<std::string> tags;
+    for (const auto& [lc_name, instances] : st.services_by_name()) {
+      tags.clear();
+      const Service* first = nullptr;
+      for (const auto& key : instances) {
+        const Service* s = st.instance(key);
+        const Node* n = s ? st.node(s->node) : nullptr;
+        if (!s || !n || !node_meta_matches(*n, o)) continue;
+        if (filter) {
+          scratch.clear();
+          JsonWriter sw(scratch);
+          state::write_service_node(sw, *n, *s);
+          if (!filter->matches(scratch)) continue;
         }
-        respond_true(ex);
-      });
+        if (!first) first = s;
+        for (const auto& t : s->tags)
+          if (std::find(tags.begin(), tags.end(), t) == tags.end()) tags.push_back(t);
+      }
+      if (first) w.string_array(first->name, tags);
+    }
+    w.end_object();
+    res.response = http::Response::json(std::move(body));
+    return res;
+  });
+}
+
+http::Response catalog_service_read(const state::Store& st, const QueryOptions& o,
+                                    ResultFilter* filter, const std::string& name,
+                                    const NearOrder& near) {
+  std::vector<std::pair<const Node*, const Service*>> found;
+  for (const Service* s : st.service_instances(name)) {
+    const Node* n = st.node(s->node);
+    if (n && node_meta_matches(*n, o) && has_tags(*s, o.tags)) found.emplace_back(n, s);
+  }
+  near.sort(found, [](const auto& f) -> const std::string& { return f.first->name; });
+  std::string body;
+  ResultWriter out(body, o.pretty, filter);
+  out.json().begin_array();
+  for (const auto& f : found)
+    out.element([&](JsonWriter& w) { state::write_service_node(w, *f.first, *f.second); });
+  out.json().end_array();
+  return http::Response::json(std::move(body));
+}
+
+http::Response catalog_node_read(const state::Store& st, const QueryOptions& o,
+                                 ResultFilter* filter, const std::string& node,
+                                 const NearOrder&) {
+  std::string body;
+  const Node* n = st.node(node);
+  if (!n) {
+    body = "null";
+  } else {
+    ResultWriter out(body, o.pretty, filter);
+    out.json().begin_object();
+    out.json().key("Node");
+    state::write_node(out.json(), *n);
+    out.json().key("Services");
+    out.json().begin_object();
+    for (const Service* s : st.services_of_node(node))
+      out.entry(s->id, [&](JsonWriter& w) { state::write_service(w, *s); });
+    out.json().end_object();
+    out.json().end_object();
+  }
+  return http::Response::json(std::move(body));
+}
+
+http::Response catalog_node_services_read(const state::Store& st, const QueryOptions& o,
+                                          ResultFilter* filter, const std::string& node,
+                                          const NearOrder&) {
+  const Node* n = st.node(node);
+  if (!n) {
+    return http::Response::text(404, "Node not found");
+  }
+  std::string body;
+  ResultWriter out(body, o.pretty, filter);
+  out.json().begin_object();
+  out.json().key("Node");
+  state::write_node(out.json(), *n);
+  out.json().key("Services");
+  out.json().begin_array();
+  for (const Service* s : st.services_of_node(node))
+    out.element([&](JsonWriter& w) { state::write_service(w, *s); });
+  out.json().end_array();
+  out.json().end_object();
+  return http::Response::json(std::move(body));
 }
 
 }  // namespace
 
 void add_catalog_routes(Router& r, Agent& agent) {
-  r.add("PUT", "/v1/catalog/register", [&agent](const ExchangePtr& ex, const std::string&) {
-    catalog_register(agent, ex);
-  });
-  r.add("PUT", "/v1/catalog/deregister", [&agent](const ExchangePtr& ex, const std::string&) {
-    catalog_deregister(agent, ex);
-  });
-
-  r.add("GET", "/v1/catalog/datacenters", [&agent](const ExchangePtr& ex, const std::string&) {
-    std::string body;
-    JsonWriter w(body, ex->request.has_param("pretty"));
-    w.begin_array();
-    for (const auto& dc : agent.membership().datacenters()) w.string(dc);
-    w.end_array();
-    respond_json(ex, std::move(body));
-  });
-
-  r.add("GET", "/v1/catalog/nodes", [&agent](const ExchangePtr& ex, const std::string&) {
-    QueryOptions o;
-    std::shared_ptr<ResultFilter> filter;
-    if (!read_options(ex, agent, o, filter)) return;
-    serve_read(agent, ex, o, [&agent, o, filter] {
-      const state::Store& st = agent.store();
-      ReadResult res;
-      res.index = st.table_index({state::kNodesTable});
-      res.watch = {std::string(state::kNodesTable)};
-      std::string body;
-      ResultWriter out(body, o.pretty, filter.get());
-      std::vector<const Node*> nodes;
-      for (const auto& entry : st.nodes())
-        if (node_meta_matches(entry.second, o)) nodes.push_back(&entry.second);
-      NearOrder(agent, o.near).sort(nodes, [](const Node* n) -> const std::string& { return n->name; });
-      out.json().begin_array();
-      for (const Node* n : nodes) out.element([&](JsonWriter& w) { state::write_node(w, *n); });
-      out.json().end_array();
-      res.response = http::Response::json(std::move(body));
-      return res;
-    });
-  });
-
-  r.add("GET", "/v1/catalog/services", [&agent](const ExchangePtr& ex, const std::string&) {
-    QueryOptions o;
-    std::shared_ptr<ResultFilter> filter;
-    if (!read_options(ex, agent, o, filter)) return;
-    serve_read(agent, ex, o, [&agent, o, filter] {
-      const state::Store& st = agent.store();
-      ReadResult res;
-      res.index = st.table_index({state::kServicesTable});
-      res.watch = {std::string(state::kServicesTable)};
-      if (!o.node_meta.empty()) res.watch.emplace_back(state::kNodesTable);
-      std::string body;
-      JsonWriter w(body, o.pretty);
-      std::string scratch;
-      w.begin_object();
-      std::vector<std::string> tags;
-      for (const auto& [lc_name, instances] : st.services_by_name()) {
-        tags.clear();
-        const Service* first = nullptr;
-        for (const auto& key : instances) {
-          const Service* s = st.instance(key);
-          const Node* n = s ? st.node(s->node) : nullptr;
-          if (!s || !n || !node_meta_matches(*n, o)) continue;
-          if (filter) {
-            scratch.clear();
-            JsonWriter sw(scratch);
-            state::write_service_node(sw, *n, *s);
-            if (!filter->matches(scratch)) continue;
-          }
-          if (!first) first = s;
-          for (const auto& t : s->tags)
-            if (std::find(tags.begin(), tags.end(), t) == tags.end()) tags.push_back(t);
-        }
-        if (first) w.string_array(first->name, tags);
-      }
-      w.end_object();
-      res.response = http::Response::json(std::move(body));
-      return res;
-    });
-  });
-
-  add_scoped_read(r, "/v1/catalog/service/", agent, ReadScope::service,
-                  [](const state::Store& st, const QueryOptions& o, ResultFilter* filter,
-                     const std::string& name, const NearOrder& near) {
-                    std::vector<std::pair<const Node*, const Service*>> found;
-                    for (const Service* s : st.service_instances(name)) {
-                      const Node* n = st.node(s->node);
-                      if (n && node_meta_matches(*n, o) && has_tags(*s, o.tags))
-                        found.emplace_back(n, s);
-                    }
-                    near.sort(found, [](const auto& f) -> const std::string& { return f.first->name; });
-                    std::string body;
-                    ResultWriter out(body, o.pretty, filter);
-                    out.json().begin_array();
-                    for (const auto& f : found)
-                      out.element(
-                          [&](JsonWriter& w) { state::write_service_node(w, *f.first, *f.second); });
-                    out.json().end_array();
-                    return http::Response::json(std::move(body));
-                  });
-
-  add_scoped_read(r, "/v1/catalog/node/", agent, ReadScope::node,
-                  [](const state::Store& st, const QueryOptions& o, ResultFilter* filter,
-                     const std::string& node, const NearOrder&) {
-                    std::string body;
-                    const Node* n = st.node(node);
-                    if (!n) {
-                      body = "null";
-                    } else {
-                      ResultWriter out(body, o.pretty, filter);
-                      out.json().begin_object();
-                      out.json().key("Node");
-                      state::write_node(out.json(), *n);
-                      out.json().key("Services");
-                      out.json().begin_object();
-                      for (const Service* s : st.services_of_node(node))
-                        out.entry(s->id, [&](JsonWriter& w) { state::write_service(w, *s); });
-                      out.json().end_object();
-                      out.json().end_object();
-                    }
-                    return http::Response::json(std::move(body));
-                  });
-
+  r.add("PUT", "/v1/catalog/register", bind_endpoint(agent, catalog_register));
+  r.add("PUT", "/v1/catalog/deregister", bind_endpoint(agent, catalog_deregister));
+  r.add("GET", "/v1/catalog/datacenters", bind_endpoint(agent, catalog_datacenters));
+  r.add("GET", "/v1/catalog/nodes", bind_endpoint(agent, catalog_nodes));
+  r.add("GET", "/v1/catalog/services", bind_endpoint(agent, catalog_services));
+  add_scoped_read(r, "/v1/catalog/service/", agent, ReadScope::service, catalog_service_read);
+  add_scoped_read(r, "/v1/catalog/node/", agent, ReadScope::node, catalog_node_read);
   add_scoped_read(r, "/v1/catalog/node-services/", agent, ReadScope::node,
-                  [](const state::Store& st, const QueryOptions& o, ResultFilter* filter,
-                     const std::string& node, const NearOrder&) {
-                    const Node* n = st.node(node);
-                    if (!n) {
-                      return http::Response::text(404, "Node not found");
-                    }
-                    std::string body;
-                    ResultWriter out(body, o.pretty, filter);
-                    out.json().begin_object();
-                    out.json().key("Node");
-                    state::write_node(out.json(), *n);
-                    out.json().key("Services");
-                    out.json().begin_array();
-                    for (const Service* s : st.services_of_node(node))
-                      out.element([&](JsonWriter& w) { state::write_service(w, *s); });
-                    out.json().end_array();
-                    out.json().end_object();
-                    return http::Response::json(std::move(body));
-                  });
+                  catalog_node_services_read);
 }
 
 }  // namespace cairn::http_api

@@ -12,6 +12,12 @@ class Agent;
 
 namespace cairn::http_api {
 
+// One endpoint of the API: answers ex for the agent; rest is what follows a
+// prefix route ("" for exact routes).
+using Endpoint = void (*)(Agent& agent, const ExchangePtr& ex, const std::string& rest);
+// The route handler that calls the endpoint for this agent.
+RouteHandler bind_endpoint(Agent& agent, Endpoint endpoint);
+
 void add_agent_routes(Router& r, Agent& agent);
 void add_catalog_routes(Router& r, Agent& agent);
 void add_health_routes(Router& r, Agent& agent);
@@ -25,8 +31,6 @@ void add_coordinate_routes(Router& r, Agent& agent);
 void write_self_member(JsonWriter& w, const Agent& agent);
 void add_query_routes(Router& r, Agent& agent);
 
-// Parses a JSON request body; on failure answers 400 and returns false.
-bool parse_json_body(const ExchangePtr& ex, Value& out, bool allow_empty = false);
 // Answers 500 "No path to datacenter" for a ?dc= that is not ours.
 bool check_datacenter(const ExchangePtr& ex, const Agent& agent, const std::string& dc);
 // Answers 400 with the limit's message and counts the refusal in

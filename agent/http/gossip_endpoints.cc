@@ -1,6 +1,7 @@
 // Membership over gossip: /v1/agent/members, join, leave, force-leave,
 // /v1/event (user events) and /v1/operator/keyring.
 #include "agent/agent.h"
+#include "agent/http/decode_body.h"
 #include "agent/http/endpoints.h"
 #include "agent/http/query_options.h"
 #include "agent/http/reply.h"
@@ -107,183 +108,192 @@ struct ParkedEventList : std::enable_shared_from_this<ParkedEventList> {
   bool done = false;
 };
 
+void agent_members(Agent& agent, const ExchangePtr& ex, const std::string&) {
+  std::string body;
+  JsonWriter w(body, ex->request.has_param("pretty"));
+  w.begin_array();
+  bool wan = ex->request.has_param("wan");
+  if (wan && agent.membership().wan()) {
+    for (const auto& m : agent.membership().wan_members()) write_member(w, m);
+  } else if (!wan && agent.membership().enabled()) {
+    for (const auto& m : agent.membership().members()) write_member(w, m);
+  } else if (!wan && !agent.membership().enabled()) {
+    write_self_member(w, agent);
+  }
+  w.end_array();
+  respond_json(ex, std::move(body));
+}
+
+void agent_join(Agent& agent, const ExchangePtr& ex, const std::string& addr) {
+  auto done = [ex, addr](int n, const std::string& err) {
+    if (n > 0)
+      respond_empty(ex);
+    else
+      respond_error(ex, 500, "Failed to join " + addr + ": " + err);
+  };
+  if (ex->request.has_param("wan") && !agent.is_server())
+    respond_error(ex, 500, "Must be a server to join WAN cluster");
+  else if (ex->request.has_param("wan"))
+    agent.membership().join_wan({addr}, done);
+  else
+    agent.membership().join({addr}, done);
+}
+
+void agent_force_leave(Agent& agent, const ExchangePtr& ex, const std::string& node) {
+  if (!agent.membership().force_leave(node, ex->request.has_param("wan"))) {
+    respond_error(ex, 500, "agent: No node found with name '" + node + "'");
+    return;
+  }
+  respond_empty(ex);
+}
+
+void agent_leave(Agent& agent, const ExchangePtr& ex, const std::string&) {
+  agent.leave([&agent, ex] {
+    respond_empty(ex);
+    // Stop after the answer is on its way, as Consul does.
+    auto* t = new uv_timer_t;
+    uv_timer_init(agent.loop(), t);
+    t->data = &agent;
+    uv_timer_start(
+        t,
+        [](uv_timer_t* h) {
+          static_cast<Agent*>(h->data)->request_stop();
+          uv_close(reinterpret_cast<uv_handle_t*>(h),
+                   [](uv_handle_t* hh) { delete reinterpret_cast<uv_timer_t*>(hh); });
+        },
+        50, 0);
+  });
+}
+
+void event_fire(Agent& agent, const ExchangePtr& ex, const std::string& name) {
+  if (name.empty()) {
+    respond_error(ex, 400, "Missing name");
+    return;
+  }
+  const http::Request& req = ex->request;
+  UserEvent ev;
+  ev.id = random_uuid();
+  ev.name = name;
+  ev.payload = req.body;
+  if (const std::string* v = req.param("node")) ev.node_filter = *v;
+  if (const std::string* v = req.param("service")) ev.service_filter = *v;
+  if (const std::string* v = req.param("tag")) ev.tag_filter = *v;
+  if (!ev.tag_filter.empty() && ev.service_filter.empty()) {
+    respond_error(ex, 400, "Cannot provide tag filter without service filter");
+    return;
+  }
+  // Consul refuses an event whose filters do not compile, with a 500 as for its other
+  // validation errors, rather than gossiping it to every agent.
+  if (UserEventFilterError bad; !UserEventFilter::compile(ev, bad)) {
+    respond_error(ex, 500, bad.message());
+    return;
+  }
+  if (std::string err = agent.membership().fire(ev); !err.empty()) {
+    respond_error(ex, 500, err);
+    return;
+  }
+  std::string body;
+  JsonWriter w(body, req.has_param("pretty"));
+  write_event(w, ev);
+  respond_json(ex, std::move(body));
+}
+
+void event_list_endpoint(Agent& agent, const ExchangePtr& ex, const std::string&) {
+  QueryOptions o;
+  if (std::string err = parse_query_options(ex->request, o); !err.empty()) {
+    respond_error(ex, 400, err);
+    return;
+  }
+  std::string name;
+  if (const std::string* n = ex->request.param("name")) name = *n;
+  uint64_t current = agent.membership().events_index();
+  if (o.index == 0 || o.index != (current ? current : 1) || o.wait <= 0) {
+    respond(ex, event_list(agent, name, o.pretty));
+    return;
+  }
+  auto parked = std::make_shared<ParkedEventList>(agent, ex, name, o.pretty);
+  parked->park(static_cast<uint64_t>(o.wait / kMillisecond));
+}
+
+void keyring_list(Agent& agent, const ExchangePtr& ex, const std::string&) {
+  std::string body;
+  JsonWriter w(body, ex->request.has_param("pretty"));
+  w.begin_array();
+  // The WAN ring first, then the LAN ring, as Consul lists them.
+  for (auto* pool : {agent.membership().wan(), agent.membership().lan()}) {
+    if (!pool || !pool->keyring() || pool->keyring()->empty()) continue;
+    auto* ring = pool->keyring();
+    w.begin_object();
+    w.field("WAN", pool == agent.membership().wan());
+    w.field("Datacenter", agent.config().datacenter);
+    w.field("Segment", "");
+    w.key("Keys");
+    w.begin_object();
+    int members = static_cast<int>(pool->members().size());
+    for (const auto& k : ring->keys()) w.field(gossip::Keyring::encode_base64(k), members);
+    w.end_object();
+    w.key("PrimaryKeys");
+    w.begin_object();
+    w.field(gossip::Keyring::encode_base64(ring->primary()), members);
+    w.end_object();
+    w.field("NumNodes", members);
+    w.end_object();
+  }
+  w.end_array();
+  respond_json(ex, std::move(body));
+}
+
+// Install (POST), use (PUT), remove (DELETE) a key on this agent's ring.
+void keyring_change(Agent& agent, const ExchangePtr& ex, const std::string&) {
+  const std::string& method = ex->request.method;
+  Value body;
+  if (!parse_json_body(ex, body)) return;
+  const Value* key = body.find("key");
+  if (!key || key->kind != Value::Kind::string) {
+    respond_error(ex, 400, "Request decode failed: Key is required");
+    return;
+  }
+  auto* lan = agent.membership().lan();
+  if (!lan || !lan->keyring()) {
+    respond_error(ex, 500, "Keyring is not enabled (start the agent with -encrypt)");
+    return;
+  }
+  std::string raw = gossip::Keyring::decode_base64(key->s);
+  if (raw.empty()) {
+    respond_error(ex, 400, "Invalid key: must be base64 of 16, 24 or 32 bytes");
+    return;
+  }
+  // Every pool of this agent (a server's WAN ring too) changes together.
+  bool ok = true;
+  for (auto* pool : {agent.membership().wan(), lan}) {
+    if (!pool || !pool->keyring()) continue;
+    auto* ring = pool->keyring();
+    ok = (method == "POST"  ? ring->install(raw)
+          : method == "PUT" ? ring->use(raw)
+                            : ring->remove(raw)) &&
+         ok;
+  }
+  if (!ok) {
+    respond_error(ex, 500,
+                  method == "DELETE" ? "Removing the primary key is not allowed"
+                                     : "Key is not installed");
+    return;
+  }
+  respond_empty(ex);
+}
+
 }  // namespace
 
 void add_gossip_routes(Router& r, Agent& agent) {
-  r.add("GET", "/v1/agent/members", [&agent](const ExchangePtr& ex, const std::string&) {
-    std::string body;
-    JsonWriter w(body, ex->request.has_param("pretty"));
-    w.begin_array();
-    bool wan = ex->request.has_param("wan");
-    if (wan && agent.membership().wan()) {
-      for (const auto& m : agent.membership().wan_members()) write_member(w, m);
-    } else if (!wan && agent.membership().enabled()) {
-      for (const auto& m : agent.membership().members()) write_member(w, m);
-    } else if (!wan && !agent.membership().enabled()) {
-      write_self_member(w, agent);
-    }
-    w.end_array();
-    respond_json(ex, std::move(body));
-  });
-
-  r.add("PUT", "/v1/agent/join/", [&agent](const ExchangePtr& ex, const std::string& addr) {
-    auto done = [ex, addr](int n, const std::string& err) {
-      if (n > 0)
-        respond_empty(ex);
-      else
-        respond_error(ex, 500, "Failed to join " + addr + ": " + err);
-    };
-    if (ex->request.has_param("wan") && !agent.is_server())
-      respond_error(ex, 500, "Must be a server to join WAN cluster");
-    else if (ex->request.has_param("wan"))
-      agent.membership().join_wan({addr}, done);
-    else
-      agent.membership().join({addr}, done);
-  });
-
-  r.add("PUT", "/v1/agent/force-leave/", [&agent](const ExchangePtr& ex, const std::string& node) {
-    if (!agent.membership().force_leave(node, ex->request.has_param("wan"))) {
-      respond_error(ex, 500, "agent: No node found with name '" + node + "'");
-      return;
-    }
-    respond_empty(ex);
-  });
-
-  r.add("PUT", "/v1/agent/leave", [&agent](const ExchangePtr& ex, const std::string&) {
-    agent.leave([&agent, ex] {
-      respond_empty(ex);
-      // Stop after the answer is on its way, as Consul does.
-      auto* t = new uv_timer_t;
-      uv_timer_init(agent.loop(), t);
-      t->data = &agent;
-      uv_timer_start(
-          t,
-          [](uv_timer_t* h) {
-            static_cast<Agent*>(h->data)->request_stop();
-            uv_close(reinterpret_cast<uv_handle_t*>(h),
-                     [](uv_handle_t* hh) { delete reinterpret_cast<uv_timer_t*>(hh); });
-          },
-          50, 0);
-    });
-  });
-
-  r.add("PUT", "/v1/event/fire/", [&agent](const ExchangePtr& ex, const std::string& name) {
-    if (name.empty()) {
-      respond_error(ex, 400, "Missing name");
-      return;
-    }
-    const http::Request& req = ex->request;
-    UserEvent ev;
-    ev.id = random_uuid();
-    ev.name = name;
-    ev.payload = req.body;
-    if (const std::string* v = req.param("node")) ev.node_filter = *v;
-    if (const std::string* v = req.param("service")) ev.service_filter = *v;
-    if (const std::string* v = req.param("tag")) ev.tag_filter = *v;
-    if (!ev.tag_filter.empty() && ev.service_filter.empty()) {
-      respond_error(ex, 400, "Cannot provide tag filter without service filter");
-      return;
-    }
-    // Consul refuses an event whose filters do not compile, with a 500 as for its other
-    // validation errors, rather than gossiping it to every agent.
-    if (UserEventFilterError bad; !UserEventFilter::compile(ev, bad)) {
-      respond_error(ex, 500, bad.message());
-      return;
-    }
-    if (std::string err = agent.membership().fire(ev); !err.empty()) {
-      respond_error(ex, 500, err);
-      return;
-    }
-    std::string body;
-    JsonWriter w(body, req.has_param("pretty"));
-    write_event(w, ev);
-    respond_json(ex, std::move(body));
-  });
-
-  r.add("GET", "/v1/event/list", [&agent](const ExchangePtr& ex, const std::string&) {
-    QueryOptions o;
-    if (std::string err = parse_query_options(ex->request, o); !err.empty()) {
-      respond_error(ex, 400, err);
-      return;
-    }
-    std::string name;
-    if (const std::string* n = ex->request.param("name")) name = *n;
-    uint64_t current = agent.membership().events_index();
-    if (o.index == 0 || o.index != (current ? current : 1) || o.wait <= 0) {
-      respond(ex, event_list(agent, name, o.pretty));
-      return;
-    }
-    auto parked = std::make_shared<ParkedEventList>(agent, ex, name, o.pretty);
-    parked->park(static_cast<uint64_t>(o.wait / kMillisecond));
-  });
-
-  r.add("GET", "/v1/operator/keyring", [&agent](const ExchangePtr& ex, const std::string&) {
-    std::string body;
-    JsonWriter w(body, ex->request.has_param("pretty"));
-    w.begin_array();
-    // The WAN ring first, then the LAN ring, as Consul lists them.
-    for (auto* pool : {agent.membership().wan(), agent.membership().lan()}) {
-      if (!pool || !pool->keyring() || pool->keyring()->empty()) continue;
-      auto* ring = pool->keyring();
-      w.begin_object();
-      w.field("WAN", pool == agent.membership().wan());
-      w.field("Datacenter", agent.config().datacenter);
-      w.field("Segment", "");
-      w.key("Keys");
-      w.begin_object();
-      int members = static_cast<int>(pool->members().size());
-      for (const auto& k : ring->keys()) w.field(gossip::Keyring::encode_base64(k), members);
-      w.end_object();
-      w.key("PrimaryKeys");
-      w.begin_object();
-      w.field(gossip::Keyring::encode_base64(ring->primary()), members);
-      w.end_object();
-      w.field("NumNodes", members);
-      w.end_object();
-    }
-    w.end_array();
-    respond_json(ex, std::move(body));
-  });
-
-  // Install (POST), use (PUT), remove (DELETE) a key on this agent's ring.
-  for (const char* method : {"POST", "PUT", "DELETE"}) {
-    r.add(method, "/v1/operator/keyring", [&agent, method = std::string(method)](
-                                              const ExchangePtr& ex, const std::string&) {
-      Value body;
-      if (!parse_json_body(ex, body)) return;
-      const Value* key = body.find("key");
-      if (!key || key->kind != Value::Kind::string) {
-        respond_error(ex, 400, "Request decode failed: Key is required");
-        return;
-      }
-      auto* lan = agent.membership().lan();
-      if (!lan || !lan->keyring()) {
-        respond_error(ex, 500, "Keyring is not enabled (start the agent with -encrypt)");
-        return;
-      }
-      std::string raw = gossip::Keyring::decode_base64(key->s);
-      if (raw.empty()) {
-        respond_error(ex, 400, "Invalid key: must be base64 of 16, 24 or 32 bytes");
-        return;
-      }
-      // Every pool of this agent (a server's WAN ring too) changes together.
-      bool ok = true;
-      for (auto* pool : {agent.membership().wan(), lan}) {
-        if (!pool || !pool->keyring()) continue;
-        auto* ring = pool->keyring();
-        ok = (method == "POST" ? ring->install(raw)
-              : method == "PUT" ? ring->use(raw)
-                                : ring->remove(raw)) && ok;
-      }
-      if (!ok) {
-        respond_error(ex, 500,
-                      method == "DELETE" ? "Removing the primary key is not allowed"
-                                         : "Key is not installed");
-        return;
-      }
-      respond_empty(ex);
-    });
-  }
+  r.add("GET", "/v1/agent/members", bind_endpoint(agent, agent_members));
+  r.add("PUT", "/v1/agent/join/", bind_endpoint(agent, agent_join));
+  r.add("PUT", "/v1/agent/force-leave/", bind_endpoint(agent, agent_force_leave));
+  r.add("PUT", "/v1/agent/leave", bind_endpoint(agent, agent_leave));
+  r.add("PUT", "/v1/event/fire/", bind_endpoint(agent, event_fire));
+  r.add("GET", "/v1/event/list", bind_endpoint(agent, event_list_endpoint));
+  r.add("GET", "/v1/operator/keyring", bind_endpoint(agent, keyring_list));
+  for (const char* method : {"POST", "PUT", "DELETE"})
+    r.add(method, "/v1/operator/keyring", bind_endpoint(agent, keyring_change));
 }
 
 }  // namespace cairn::http_api

@@ -139,14 +139,11 @@ void run_kv_op(Agent& agent, const ExchangePtr& ex, state::KVOp op) {
         out = std::move(plan.batch);
         return std::string();
       },
-      [ex](const std::string& err, uint64_t) {
-        if (err == "\x01") {
+      [ex, answer = respond_written_true(ex)](const std::string& err, uint64_t index) {
+        if (err == "\x01")
           respond_json(ex, "false");
-        } else if (!err.empty()) {
-          respond_error(ex, 500, err);
-        } else {
-          respond_json(ex, "true");
-        }
+        else
+          answer(err, index);
       });
 }
 
@@ -242,19 +239,11 @@ void kv_delete(Agent& agent, const ExchangePtr& ex, const std::string& key) {
 }  // namespace
 
 void add_kv_routes(Router& r, Agent& agent) {
-  r.add("GET", "/v1/kv/", [&agent](const ExchangePtr& ex, const std::string& key) {
-    kv_get(agent, ex, key);
-  });
-  r.add("PUT", "/v1/kv/", [&agent](const ExchangePtr& ex, const std::string& key) {
-    kv_put(agent, ex, key);
-  });
-  r.add("DELETE", "/v1/kv/", [&agent](const ExchangePtr& ex, const std::string& key) {
-    kv_delete(agent, ex, key);
-  });
-  // "/v1/kv" without a trailing slash: the root, for ?recurse and ?keys.
-  r.add("GET", "/v1/kv", [&agent](const ExchangePtr& ex, const std::string&) {
-    kv_get(agent, ex, "");
-  });
+  r.add("GET", "/v1/kv/", bind_endpoint(agent, kv_get));
+  r.add("PUT", "/v1/kv/", bind_endpoint(agent, kv_put));
+  r.add("DELETE", "/v1/kv/", bind_endpoint(agent, kv_delete));
+  // "/v1/kv" without a trailing slash: the root, for ?recurse and ?keys (rest is "").
+  r.add("GET", "/v1/kv", bind_endpoint(agent, kv_get));
 }
 
 }  // namespace cairn::http_api

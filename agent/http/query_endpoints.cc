@@ -5,6 +5,7 @@
 
 #include "agent/agent.h"
 #include "agent/http/blocking.h"
+#include "agent/http/decode_body.h"
 #include "agent/http/endpoints.h"
 #include "agent/http/near_order.h"
 #include "agent/http/reply.h"
@@ -194,16 +195,7 @@ void respond_query_meta(const ExchangePtr& ex, std::string body) {
 
 // Decodes the body; answers 400 itself on failure.
 bool read_query_body(const ExchangePtr& ex, PreparedQuery& q) {
-  Value body;
-  if (!parse_json_body(ex, body)) return false;
-  try {
-    Decoder d("", false);
-    q = decode_query(d, body);
-  } catch (const DecodeError& e) {
-    respond_error(ex, 400, "Request decode failed: " + format_decode_error(e));
-    return false;
-  }
-  return true;
+  return decode_json_body(ex, [&q](Decoder& d, const Value& body) { q = decode_query(d, body); });
 }
 
 void create_query(Agent& agent, const ExchangePtr& ex) {
@@ -223,18 +215,14 @@ void create_query(Agent& agent, const ExchangePtr& ex) {
       [q](const state::Store& store, int64_t, state::Batch& out) {
         return state::plan_query_set(store, q, true, out);
       },
-      [ex, id = q.id](const std::string& err, uint64_t) {
-        if (!err.empty()) {
-          respond_error(ex, 500, err);
-          return;
-        }
+      respond_written(ex, [ex, id = q.id] {
         std::string body;
         JsonWriter w(body, ex->request.has_param("pretty"));
         w.begin_object();
         w.field("ID", id);
         w.end_object();
         respond_json(ex, std::move(body));
-      });
+      }));
 }
 
 void list_queries(Agent& agent, const ExchangePtr& ex) {
@@ -297,26 +285,18 @@ void update_query(Agent& agent, const ExchangePtr& ex, const std::string& id) {
       [q](const state::Store& store, int64_t, state::Batch& out) {
         return state::plan_query_set(store, q, false, out);
       },
-      [ex](const std::string& err, uint64_t) {
-        if (!err.empty())
-          respond_error(ex, 500, err);
-        else
-          respond_empty(ex);
-      });
+      respond_written_empty(ex));
 }
 
 void delete_query(Agent& agent, const ExchangePtr& ex, const std::string& id) {
   std::string dc;
   if (const std::string* p = ex->request.param("dc")) dc = *p;
   if (!check_datacenter(ex, agent, dc)) return;
-  agent.writer().write([id](const state::Store& store, int64_t,
-                            state::Batch& out) { return state::plan_query_delete(store, id, out); },
-                       [ex](const std::string& err, uint64_t) {
-                         if (!err.empty())
-                           respond_error(ex, 500, err);
-                         else
-                           respond_empty(ex);
-                       });
+  agent.writer().write(
+      [id](const state::Store& store, int64_t, state::Batch& out) {
+        return state::plan_query_delete(store, id, out);
+      },
+      respond_written_empty(ex));
 }
 
 // Resolves :id_or_name; answers 404/500 itself when there is nothing to run.
@@ -432,46 +412,52 @@ void explain_query(Agent& agent, const ExchangePtr& ex, const std::string& id_or
   respond_query_meta(ex, std::move(body));
 }
 
+// /v1/query: GET lists the queries, POST creates one.
+void query_root(Agent& agent, const ExchangePtr& ex, const std::string&) {
+  if (ex->request.method == "POST")
+    create_query(agent, ex);
+  else
+    list_queries(agent, ex);
+}
+
+// /v1/query/<id> (GET, PUT, DELETE) and /v1/query/<id>/{execute,explain} (GET).
+void query_by_id(Agent& agent, const ExchangePtr& ex, const std::string& rest) {
+  const std::string& method = ex->request.method;
+  auto action = [&](std::string_view suffix) {
+    return rest.size() > suffix.size() &&
+           rest.compare(rest.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  if (action("/execute") || action("/explain")) {
+    if (method != "GET") {
+      http::Response resp = http::Response::text(405, "method " + method + " not allowed");
+      resp.set_header("Allow", "GET");
+      respond(ex, std::move(resp));
+      return;
+    }
+    std::string id = rest.substr(0, rest.rfind('/'));
+    if (action("/execute"))
+      execute_query(agent, ex, id);
+    else
+      explain_query(agent, ex, id);
+    return;
+  }
+  if (rest.empty() || rest.find('/') != std::string::npos) {
+    respond_error(ex, 400, "Missing query ID");
+    return;
+  }
+  if (method == "GET")
+    get_query(agent, ex, rest);
+  else if (method == "PUT")
+    update_query(agent, ex, rest);
+  else
+    delete_query(agent, ex, rest);
+}
+
 }  // namespace
 
 void add_query_routes(Router& r, Agent& agent) {
-  r.add("GET,POST", "/v1/query", [&agent](const ExchangePtr& ex, const std::string&) {
-    if (ex->request.method == "POST")
-      create_query(agent, ex);
-    else
-      list_queries(agent, ex);
-  });
-  r.add("GET,PUT,DELETE", "/v1/query/", [&agent](const ExchangePtr& ex, const std::string& rest) {
-    const std::string& method = ex->request.method;
-    auto action = [&](std::string_view suffix) {
-      return rest.size() > suffix.size() &&
-             rest.compare(rest.size() - suffix.size(), suffix.size(), suffix) == 0;
-    };
-    if (action("/execute") || action("/explain")) {
-      if (method != "GET") {
-        http::Response resp = http::Response::text(405, "method " + method + " not allowed");
-        resp.set_header("Allow", "GET");
-        respond(ex, std::move(resp));
-        return;
-      }
-      std::string id = rest.substr(0, rest.rfind('/'));
-      if (action("/execute"))
-        execute_query(agent, ex, id);
-      else
-        explain_query(agent, ex, id);
-      return;
-    }
-    if (rest.empty() || rest.find('/') != std::string::npos) {
-      respond_error(ex, 400, "Missing query ID");
-      return;
-    }
-    if (method == "GET")
-      get_query(agent, ex, rest);
-    else if (method == "PUT")
-      update_query(agent, ex, rest);
-    else
-      delete_query(agent, ex, rest);
-  });
+  r.add("GET,POST", "/v1/query", bind_endpoint(agent, query_root));
+  r.add("GET,PUT,DELETE", "/v1/query/", bind_endpoint(agent, query_by_id));
 }
 
 }  // namespace cairn::http_api

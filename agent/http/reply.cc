@@ -43,4 +43,24 @@ void respond_empty(const ExchangePtr& ex) {
 
 void respond_true(const ExchangePtr& ex) { respond_json(ex, "true"); }
 
+WriteAnswer respond_written(const ExchangePtr& ex, std::function<void()> ok,
+                            std::string error_prefix) {
+  return [ex, ok = std::move(ok), error_prefix = std::move(error_prefix)](const std::string& err,
+                                                                           uint64_t) {
+    if (!err.empty()) {
+      respond_error(ex, 500, error_prefix + err);
+      return;
+    }
+    ok();
+  };
+}
+
+WriteAnswer respond_written_true(const ExchangePtr& ex) {
+  return respond_written(ex, [ex] { respond_true(ex); });
+}
+
+WriteAnswer respond_written_empty(const ExchangePtr& ex) {
+  return respond_written(ex, [ex] { respond_empty(ex); });
+}
+
 }  // namespace cairn::http_api

@@ -2,6 +2,8 @@
 // Consul's plain-text errors, and list/map writers that apply ?filter=.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -22,6 +24,16 @@ void respond_json(const ExchangePtr& ex, std::string body, int status = 200);
 void respond_empty(const ExchangePtr& ex);
 // A JSON `true`.
 void respond_true(const ExchangePtr& ex);
+
+// The completion of a catalog write (server::WriteDone): a failed write
+// answers 500 with error_prefix and the error, as Consul's RPC errors do; a
+// write that succeeded answers with ok().
+using WriteAnswer = std::function<void(const std::string& error, uint64_t index)>;
+WriteAnswer respond_written(const ExchangePtr& ex, std::function<void()> ok,
+                            std::string error_prefix = {});
+// ...answering a JSON `true`, or 200 with an empty body.
+WriteAnswer respond_written_true(const ExchangePtr& ex);
+WriteAnswer respond_written_empty(const ExchangePtr& ex);
 
 // Writes a top-level array or object whose elements pass the filter.
 class ResultWriter {

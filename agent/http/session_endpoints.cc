@@ -1,6 +1,7 @@
 // /v1/session: sessions for locks and leader election (reference section 6).
 #include "agent/agent.h"
 #include "agent/http/blocking.h"
+#include "agent/http/decode_body.h"
 #include "agent/http/endpoints.h"
 #include "agent/http/reply.h"
 #include "agent/server/session_timers.h"
@@ -44,51 +45,52 @@ state::LimitCheck session_limits(const state::Session& s) {
   return std::nullopt;
 }
 
-void session_create(Agent& agent, const ExchangePtr& ex) {
-  Value body;
-  if (!parse_json_body(ex, body, /*allow_empty=*/true)) return;
+// The fields of a /v1/session/create body; checks_given says whether the
+// body named the node checks (the default is serfHealth).
+void decode_session(Decoder& d, const Value& body, state::Session& s, bool& checks_given) {
+  d.object(body, [&](std::string_view k, const Value& f) {
+    if (k == "node") {
+      if (std::string n = d.str(f); !n.empty()) s.node = n;
+    } else if (k == "name") s.name = d.str(f);
+    else if (k == "lockdelay") s.lock_delay = decode_lock_delay(d, f);
+    else if (k == "behavior") {
+      if (std::string b = d.str(f); !b.empty()) s.behavior = b;
+    } else if (k == "ttl") {
+      std::string t = d.str(f);
+      if (!t.empty()) {
+        auto parsed = parse_duration(t);
+        if (!parsed) d.fail(f, "invalid duration \"" + t + "\"");
+        s.ttl = *parsed;
+      }
+    } else if (k == "checks" || k == "nodechecks") {
+      if (!f.is_null()) {
+        checks_given = true;
+        for (auto& c : d.strings(f)) s.node_checks.push_back(c);
+      }
+    } else if (k == "servicechecks") {
+      d.array(f, [&](const Value& item) {
+        state::ServiceCheckRef ref;
+        d.object(item, [&](std::string_view rk, const Value& rv) {
+          if (rk == "id") ref.id = d.str(rv);
+          else if (rk == "namespace") ref.ns = d.str(rv);
+          return true;
+        });
+        s.service_checks.push_back(ref);
+      });
+    }
+    return true;
+  });
+}
+
+void session_create(Agent& agent, const ExchangePtr& ex, const std::string&) {
   state::Session s;
   s.id = random_uuid();
   s.node = agent.identity().name;
   bool checks_given = false;
-  try {
-    Decoder d("", false);
-    d.object(body, [&](std::string_view k, const Value& f) {
-      if (k == "node") {
-        if (std::string n = d.str(f); !n.empty()) s.node = n;
-      } else if (k == "name") s.name = d.str(f);
-      else if (k == "lockdelay") s.lock_delay = decode_lock_delay(d, f);
-      else if (k == "behavior") {
-        if (std::string b = d.str(f); !b.empty()) s.behavior = b;
-      } else if (k == "ttl") {
-        std::string t = d.str(f);
-        if (!t.empty()) {
-          auto parsed = parse_duration(t);
-          if (!parsed) d.fail(f, "invalid duration \"" + t + "\"");
-          s.ttl = *parsed;
-        }
-      } else if (k == "checks" || k == "nodechecks") {
-        if (!f.is_null()) {
-          checks_given = true;
-          for (auto& c : d.strings(f)) s.node_checks.push_back(c);
-        }
-      } else if (k == "servicechecks") {
-        d.array(f, [&](const Value& item) {
-          state::ServiceCheckRef ref;
-          d.object(item, [&](std::string_view rk, const Value& rv) {
-            if (rk == "id") ref.id = d.str(rv);
-            else if (rk == "namespace") ref.ns = d.str(rv);
-            return true;
-          });
-          s.service_checks.push_back(ref);
-        });
-      }
-      return true;
-    });
-  } catch (const DecodeError& e) {
-    respond_error(ex, 400, "Request decode failed: " + format_decode_error(e));
+  if (!decode_json_body(
+          ex, [&](Decoder& d, const Value& body) { decode_session(d, body, s, checks_given); },
+          /*allow_empty=*/true))
     return;
-  }
   if (auto e = session_limits(s)) {
     respond_limit_error(ex, agent, *e);
     return;
@@ -109,19 +111,18 @@ void session_create(Agent& agent, const ExchangePtr& ex) {
       [s, ttl_min](const state::Store& store, int64_t, state::Batch& out) {
         return state::plan_session_create(store, s, out, ttl_min);
       },
-      [&agent, ex, s](const std::string& err, uint64_t) {
-        if (!err.empty()) {
-          respond_error(ex, 500, "Failed to create session: " + err);
-          return;
-        }
-        agent.session_timers().arm(s.id, s.ttl);
-        std::string out;
-        JsonWriter w(out);
-        w.begin_object();
-        w.field("ID", s.id);
-        w.end_object();
-        respond_json(ex, std::move(out));
-      });
+      respond_written(
+          ex,
+          [&agent, ex, s] {
+            agent.session_timers().arm(s.id, s.ttl);
+            std::string out;
+            JsonWriter w(out);
+            w.begin_object();
+            w.field("ID", s.id);
+            w.end_object();
+            respond_json(ex, std::move(out));
+          },
+          "Failed to create session: "));
 }
 
 void session_list(Agent& agent, const ExchangePtr& ex, const std::string& scope,
@@ -153,51 +154,54 @@ void session_list(Agent& agent, const ExchangePtr& ex, const std::string& scope,
   });
 }
 
+void session_destroy(Agent& agent, const ExchangePtr& ex, const std::string& id) {
+  if (!is_uuid(id)) {
+    respond_error(ex, 400, "Session ID must be a valid UUID: \"" + id + "\"");
+    return;
+  }
+  agent.session_timers().cancel(id);
+  agent.writer().write(
+      [id](const state::Store& store, int64_t now, state::Batch& out) {
+        state::plan_session_invalidate(store, id, now, out);
+        return std::string();
+      },
+      respond_written_true(ex));
+}
+
+void session_renew(Agent& agent, const ExchangePtr& ex, const std::string& id) {
+  const state::Session* s = agent.store().session(id);
+  if (!s) {
+    respond_error(ex, 404, "Session id '" + id + "' not found");
+    return;
+  }
+  agent.session_timers().arm(id, s->ttl);
+  std::string body;
+  JsonWriter w(body, ex->request.has_param("pretty"));
+  write_sessions(w, {s});
+  respond_json(ex, std::move(body));
+}
+
+void session_info(Agent& agent, const ExchangePtr& ex, const std::string& id) {
+  session_list(agent, ex, "info", id);
+}
+
+void session_node(Agent& agent, const ExchangePtr& ex, const std::string& node) {
+  session_list(agent, ex, "node", node);
+}
+
+void session_list_all(Agent& agent, const ExchangePtr& ex, const std::string&) {
+  session_list(agent, ex, "list", "");
+}
+
 }  // namespace
 
 void add_session_routes(Router& r, Agent& agent) {
-  r.add("PUT", "/v1/session/create", [&agent](const ExchangePtr& ex, const std::string&) {
-    session_create(agent, ex);
-  });
-  r.add("PUT", "/v1/session/destroy/", [&agent](const ExchangePtr& ex, const std::string& id) {
-    if (!is_uuid(id)) {
-      respond_error(ex, 400, "Session ID must be a valid UUID: \"" + id + "\"");
-      return;
-    }
-    agent.session_timers().cancel(id);
-    agent.writer().write(
-        [id](const state::Store& store, int64_t now, state::Batch& out) {
-          state::plan_session_invalidate(store, id, now, out);
-          return std::string();
-        },
-        [ex](const std::string& err, uint64_t) {
-          if (!err.empty())
-            respond_error(ex, 500, err);
-          else
-            respond_true(ex);
-        });
-  });
-  r.add("PUT", "/v1/session/renew/", [&agent](const ExchangePtr& ex, const std::string& id) {
-    const state::Session* s = agent.store().session(id);
-    if (!s) {
-      respond_error(ex, 404, "Session id '" + id + "' not found");
-      return;
-    }
-    agent.session_timers().arm(id, s->ttl);
-    std::string body;
-    JsonWriter w(body, ex->request.has_param("pretty"));
-    write_sessions(w, {s});
-    respond_json(ex, std::move(body));
-  });
-  r.add("GET", "/v1/session/info/", [&agent](const ExchangePtr& ex, const std::string& id) {
-    session_list(agent, ex, "info", id);
-  });
-  r.add("GET", "/v1/session/node/", [&agent](const ExchangePtr& ex, const std::string& node) {
-    session_list(agent, ex, "node", node);
-  });
-  r.add("GET", "/v1/session/list", [&agent](const ExchangePtr& ex, const std::string&) {
-    session_list(agent, ex, "list", "");
-  });
+  r.add("PUT", "/v1/session/create", bind_endpoint(agent, session_create));
+  r.add("PUT", "/v1/session/destroy/", bind_endpoint(agent, session_destroy));
+  r.add("PUT", "/v1/session/renew/", bind_endpoint(agent, session_renew));
+  r.add("GET", "/v1/session/info/", bind_endpoint(agent, session_info));
+  r.add("GET", "/v1/session/node/", bind_endpoint(agent, session_node));
+  r.add("GET", "/v1/session/list", bind_endpoint(agent, session_list_all));
 }
 
 }  // namespace cairn::http_api
