@@ -173,66 +173,66 @@ void write_self_coord(JsonWriter& w, const Agent& agent) {
 }
 
 void agent_self(Agent& agent, const ExchangePtr& ex, const std::string&) {
-    const auto& cfg = agent.config();
-    std::string body;
-    JsonWriter w(body, ex->request.has_param("pretty"));
-    w.begin_object();
-    w.key("Config");
-    w.begin_object();
-    w.field("Datacenter", cfg.datacenter);
-    w.field("PrimaryDatacenter", cfg.datacenter);
-    w.field("NodeName", agent.identity().name);
-    w.field("NodeID", agent.identity().id);
-    w.field("Revision", CAIRN_REVISION);
-    w.field("Server", agent.is_server());
-    w.field("Version", kConsulCompatVersion);
-    w.field("BuildDate", "");
-    w.field("CairnVersion", CAIRN_VERSION);
-    w.end_object();
-    w.key("DebugConfig");
-    w.begin_object();
-    w.field("Datacenter", cfg.datacenter);
-    w.field("NodeName", agent.identity().name);
-    w.field("DataDir", cfg.data_dir);
-    w.field("DevMode", cfg.dev);
-    w.field("ClientAddrs", cfg.client_addr);
-    w.field("HTTPPort", cfg.ports.http);
-    w.field("DNSPort", cfg.ports.dns);
-    w.field("DNSDomain", cfg.domain);
-    w.field("EnableScriptChecks", cfg.enable_script_checks);
-    w.field("EnableLocalScriptChecks", cfg.enable_local_script_checks);
-    w.end_object();
-    write_self_coord(w, agent);
-    w.key("Member");
-    write_self_member(w, agent);
-    w.key("Stats");
-    w.begin_object();
-    w.key("agent");
-    w.begin_object();
-    // Consul's check monitors are its script checks; check_ttls its TTL checks.
-    size_t scripts = 0, ttls = 0;
-    for (const auto& entry : agent.local().checks()) {
-      scripts += entry.second.check.type == "script";
-      ttls += entry.second.check.type == "ttl";
-    }
-    w.field("check_monitors", std::to_string(scripts));
-    w.field("check_ttls", std::to_string(ttls));
-    w.field("checks", std::to_string(agent.local().checks().size()));
-    w.field("services", std::to_string(agent.local().services().size()));
-    w.end_object();
-    w.key("build");
-    w.begin_object();
-    w.field("version", kConsulCompatVersion);
-    w.field("revision", CAIRN_REVISION);
-    w.field("cairn", CAIRN_VERSION);
-    w.end_object();
-    w.end_object();
-    w.key("Meta");
-    w.begin_object();
-    for (const auto& [k, v] : agent.identity().meta) w.field(k, v);
-    w.end_object();
-    w.end_object();
-    respond_json(ex, std::move(body));
+  const auto& cfg = agent.config();
+  std::string body;
+  JsonWriter w(body, ex->request.has_param("pretty"));
+  w.begin_object();
+  w.key("Config");
+  w.begin_object();
+  w.field("Datacenter", cfg.datacenter);
+  w.field("PrimaryDatacenter", cfg.datacenter);
+  w.field("NodeName", agent.identity().name);
+  w.field("NodeID", agent.identity().id);
+  w.field("Revision", CAIRN_REVISION);
+  w.field("Server", agent.is_server());
+  w.field("Version", kConsulCompatVersion);
+  w.field("BuildDate", "");
+  w.field("CairnVersion", CAIRN_VERSION);
+  w.end_object();
+  w.key("DebugConfig");
+  w.begin_object();
+  w.field("Datacenter", cfg.datacenter);
+  w.field("NodeName", agent.identity().name);
+  w.field("DataDir", cfg.data_dir);
+  w.field("DevMode", cfg.dev);
+  w.field("ClientAddrs", cfg.client_addr);
+  w.field("HTTPPort", cfg.ports.http);
+  w.field("DNSPort", cfg.ports.dns);
+  w.field("DNSDomain", cfg.domain);
+  w.field("EnableScriptChecks", cfg.enable_script_checks);
+  w.field("EnableLocalScriptChecks", cfg.enable_local_script_checks);
+  w.end_object();
+  write_self_coord(w, agent);
+  w.key("Member");
+  write_self_member(w, agent);
+  w.key("Stats");
+  w.begin_object();
+  w.key("agent");
+  w.begin_object();
+  // Consul's check monitors are its script checks; check_ttls its TTL checks.
+  size_t scripts = 0, ttls = 0;
+  for (const auto& entry : agent.local().checks()) {
+    scripts += entry.second.check.type == "script";
+    ttls += entry.second.check.type == "ttl";
+  }
+  w.field("check_monitors", std::to_string(scripts));
+  w.field("check_ttls", std::to_string(ttls));
+  w.field("checks", std::to_string(agent.local().checks().size()));
+  w.field("services", std::to_string(agent.local().services().size()));
+  w.end_object();
+  w.key("build");
+  w.begin_object();
+  w.field("version", kConsulCompatVersion);
+  w.field("revision", CAIRN_REVISION);
+  w.field("cairn", CAIRN_VERSION);
+  w.end_object();
+  w.end_object();
+  w.key("Meta");
+  w.begin_object();
+  for (const auto& [k, v] : agent.identity().meta) w.field(k, v);
+  w.end_object();
+  w.end_object();
+  respond_json(ex, std::move(body));
 }
 
 void agent_version(Agent&, const ExchangePtr& ex, const std::string&) {
@@ -451,24 +451,24 @@ void agent_health_by_id(Agent& agent, const ExchangePtr& ex, const std::string& 
 }
 
 void agent_metrics(Agent& agent, const ExchangePtr& ex, const std::string&) {
-    bool prometheus = false;
-    if (const std::string* f = ex->request.param("format")) prometheus = *f == "prometheus";
-    if (const std::string* a = ex->request.header("accept"))
-      prometheus = prometheus || a->find("openmetrics") != std::string::npos ||
-                   a->find("version=0.0.4") != std::string::npos;
-    MetricsRegistry all;
-    agent.collect_metrics(all);
-    if (prometheus) {
-      http::Response resp;
-      resp.body = all.prometheus();
-      resp.set_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-      respond(ex, std::move(resp));
-      return;
-    }
-    std::string body;
-    JsonWriter w(body, ex->request.has_param("pretty"));
-    all.write_json(w, static_cast<int64_t>(time(nullptr)));
-    respond_json(ex, std::move(body));
+  bool prometheus = false;
+  if (const std::string* f = ex->request.param("format")) prometheus = *f == "prometheus";
+  if (const std::string* a = ex->request.header("accept"))
+    prometheus = prometheus || a->find("openmetrics") != std::string::npos ||
+                 a->find("version=0.0.4") != std::string::npos;
+  MetricsRegistry all;
+  agent.collect_metrics(all);
+  if (prometheus) {
+    http::Response resp;
+    resp.body = all.prometheus();
+    resp.set_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    respond(ex, std::move(resp));
+    return;
+  }
+  std::string body;
+  JsonWriter w(body, ex->request.has_param("pretty"));
+  all.write_json(w, static_cast<int64_t>(time(nullptr)));
+  respond_json(ex, std::move(body));
 }
 
 }  // namespace
