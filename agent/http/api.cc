@@ -28,10 +28,9 @@ void respond_limit_error(const ExchangePtr& ex, Agent& agent, const state::Limit
 }
 
 Api::Api(Agent& agent)
-    : agent_(agent),
-      requests_(agent.metrics().counter("consul.http.requests", "HTTP requests served")),
-      client_errors_(agent.metrics().counter("consul.http.bad_requests",
-                                             "HTTP requests answered with 400")) {
+    : requests_(agent.metrics().counter("consul.http.requests", "HTTP requests served")),
+      client_errors_(
+          agent.metrics().counter("consul.http.bad_requests", "HTTP requests answered with 400")) {
   add_agent_routes(router_, agent);
   add_catalog_routes(router_, agent);
   add_health_routes(router_, agent);
