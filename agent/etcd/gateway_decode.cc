@@ -138,16 +138,19 @@ void read_lease_keepalive(FieldReader& r, object o, LeaseKeepAliveResponse& out)
   r.int64(o, "TTL", out.ttl);
 }
 
+void read_member(FieldReader& r, object o, Member& m) {
+  r.uint64(o, "ID", m.id);
+  r.text(o, "name", m.name);
+  r.strings(o, "peerURLs", m.peer_urls);
+  r.strings(o, "clientURLs", m.client_urls);
+  r.boolean(o, "isLearner", m.is_learner);
+}
+
 void read_member_list(FieldReader& r, object o, MemberListResponse& out) {
   read_header(r, o, out.header);
-  r.objects(o, "members", [&](object sub) {
-    Member& m = out.members.emplace_back();
-    r.uint64(sub, "ID", m.id);
-    r.text(sub, "name", m.name);
-    r.strings(sub, "peerURLs", m.peer_urls);
-    r.strings(sub, "clientURLs", m.client_urls);
-    r.boolean(sub, "isLearner", m.is_learner);
-  });
+  r.objects(o, "members", [&](object sub) { read_member(r, sub, out.members.emplace_back()); });
+  object added;
+  if (r.sub_object(o, "member", added)) read_member(r, added, out.member.emplace());
 }
 
 // The gateway's error shapes: unary {"error":"t","message":"t","code":N};

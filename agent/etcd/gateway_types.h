@@ -180,9 +180,12 @@ struct Member {
   bool is_learner = false;
 };
 
+// member list, add, promote and remove all answer with the members after the
+// call; add also names the member it added.
 struct MemberListResponse {
   Header header;
   std::vector<Member> members;
+  std::optional<Member> member;
 };
 
 }  // namespace cairn::etcd

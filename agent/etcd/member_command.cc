@@ -111,7 +111,8 @@ MemberFatal classify_member_log_line(std::string_view message) {
   if (message.find("flag provided but not defined") != std::string_view::npos)
     return MemberFatal::bad_flag;
   if (message.find("has been permanently removed from the cluster") != std::string_view::npos ||
-      message.find("the member has been permanently removed") != std::string_view::npos)
+      message.find("the member has been permanently removed") != std::string_view::npos ||
+      message.find("data-dir used by this member must be removed") != std::string_view::npos)
     return MemberFatal::removed_from_cluster;
   if (message.find("is already in use") != std::string_view::npos ||
       message.find("cannot access data directory") != std::string_view::npos)

@@ -56,6 +56,7 @@ struct MemberLogLine {
 MemberLogLine parse_member_log_line(std::string_view line);
 
 // Lines that mean restarting the member will not help (reference §1.4, §1.7).
+// Takes the raw line: the cause is often in a field, not in the message.
 enum class MemberFatal : uint8_t { none, bad_flag, removed_from_cluster, data_dir_locked };
 MemberFatal classify_member_log_line(std::string_view message);
 

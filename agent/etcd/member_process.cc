@@ -129,7 +129,9 @@ void MemberProcess::on_stderr(ssize_t nread, const uv_buf_t* buf) {
 void MemberProcess::relay_line(std::string_view line) {
   if (line.empty()) return;
   MemberLogLine parsed = parse_member_log_line(line);
-  MemberFatal fatal = classify_member_log_line(parsed.message);
+  // The cause may be in a field (a removed member logs msg "server error",
+  // error "the member has been permanently removed ..."): classify the raw line.
+  MemberFatal fatal = classify_member_log_line(line);
   if (fatal != MemberFatal::none && fatal_seen_ == MemberFatal::none) {
     fatal_seen_ = fatal;
     fatal_line_ = parsed.message;
