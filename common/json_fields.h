@@ -18,6 +18,19 @@
 
 namespace cairn {
 
+// Parses json with parser, copying it into one reused, padded buffer per
+// thread: simdjson needs padding after the text, and parse(ptr, len) would
+// otherwise allocate a padded copy for every message (every watch line and
+// every row of a re-list). The document lives in the parser's own buffers,
+// so the scratch copy can be reused by the next parse, by any parser.
+inline simdjson::simdjson_result<simdjson::dom::element> parse_document(
+    simdjson::dom::parser& parser, std::string_view json) {
+  thread_local std::string scratch;
+  scratch.assign(json);
+  scratch.resize(json.size() + simdjson::SIMDJSON_PADDING);
+  return parser.parse(scratch.data(), json.size(), false);
+}
+
 // Reads the fields of one object; the first problem is kept in `error` and
 // every later read becomes a no-op, so decoders read straight through.
 class FieldReader {

@@ -190,7 +190,7 @@ DecodeStatus decode_with(std::string_view json, bool unwrap_result, Read&& read)
   // One parser per thread: it keeps its buffers between messages.
   thread_local simdjson::dom::parser parser;
   element doc;
-  if (auto err = parser.parse(json.data(), json.size()).get(doc))
+  if (auto err = parse_document(parser, json).get(doc))
     return DecodeStatus::bad(simdjson::error_message(err));
   object top;
   if (doc.get_object().get(top)) return DecodeStatus::bad("not a JSON object");

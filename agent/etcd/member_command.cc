@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include "common/json_fields.h"
+
 namespace cairn::etcd {
 
 std::string client_socket_path(std::string_view run_dir) {
@@ -88,7 +90,7 @@ MemberLogLine parse_member_log_line(std::string_view line) {
   thread_local simdjson::dom::parser parser;
   simdjson::dom::object obj;
   if (line.empty() || line.front() != '{' ||
-      parser.parse(line.data(), line.size()).get_object().get(obj) != simdjson::SUCCESS) {
+      parse_document(parser, line).get_object().get(obj) != simdjson::SUCCESS) {
     out.level = log::Level::error;
     out.message = std::string(line);
     return out;

@@ -58,8 +58,22 @@ bool StreamParser::read_push_header(Bytes buf, int64_t& nodes, int64_t& user_sta
 
 // One pass over the bytes not yet looked at; each phase either moves on to
 // the next or returns need_more with its progress kept in the members.
+bool StreamParser::skip_object(Bytes buf, Status& wait) {
+  switch (skipper_.advance(buf, off_)) {
+    case MsgpackSkipper::Result::need_more:
+      wait = Status::need_more;
+      return false;
+    case MsgpackSkipper::Result::bad:
+      wait = Status::malformed;
+      return false;
+    case MsgpackSkipper::Result::done:
+      break;
+  }
+  return true;
+}
+
 StreamParser::Status StreamParser::step(Bytes buf) {
-  using R = MsgpackSkipper::Result;
+  Status wait = Status::need_more;
   for (;;) {
     switch (phase_) {
       case Phase::start:
@@ -121,26 +135,12 @@ StreamParser::Status StreamParser::step(Bytes buf) {
       }
 
       case Phase::object:
-        switch (skipper_.advance(buf, off_)) {
-          case R::need_more:
-            return Status::need_more;
-          case R::bad:
-            return Status::malformed;
-          case R::done:
-            end_ = off_;
-            return Status::complete;
-        }
-        break;
+        if (!skip_object(buf, wait)) return wait;
+        end_ = off_;
+        return Status::complete;
 
       case Phase::user_header: {
-        switch (skipper_.advance(buf, off_)) {
-          case R::need_more:
-            return Status::need_more;
-          case R::bad:
-            return Status::malformed;
-          case R::done:
-            break;
-        }
+        if (!skip_object(buf, wait)) return wait;
         int64_t len = 0;
         if (!read_user_header(buf, len) || len < 0) return Status::malformed;
         if (off_ + uint64_t(len) > max_bytes_) return Status::too_large;
@@ -150,14 +150,7 @@ StreamParser::Status StreamParser::step(Bytes buf) {
       }
 
       case Phase::push_header: {
-        switch (skipper_.advance(buf, off_)) {
-          case R::need_more:
-            return Status::need_more;
-          case R::bad:
-            return Status::malformed;
-          case R::done:
-            break;
-        }
+        if (!skip_object(buf, wait)) return wait;
         int64_t nodes = 0, user_state_len = 0;
         if (!read_push_header(buf, nodes, user_state_len) || nodes < 0 ||
             nodes > kMaxPushPullNodes || user_state_len < 0)
@@ -173,14 +166,7 @@ StreamParser::Status StreamParser::step(Bytes buf) {
       }
 
       case Phase::push_nodes:
-        switch (skipper_.advance(buf, off_)) {
-          case R::need_more:
-            return Status::need_more;
-          case R::bad:
-            return Status::malformed;
-          case R::done:
-            break;
-        }
+        if (!skip_object(buf, wait)) return wait;
         end_ = off_ + size_t(tail_);
         phase_ = Phase::raw;
         break;

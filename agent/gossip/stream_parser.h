@@ -72,6 +72,9 @@ class StreamParser {
   Status step(Bytes buf);
   Status finish(Status s);
   // Decodes the header map skipped over [header_at_, off_).
+  // Advances the msgpack skipper over the current object(s); false, with the
+  // status to return meanwhile, while they are not all there or are malformed.
+  bool skip_object(Bytes buf, Status& wait);
   bool read_user_header(Bytes buf, int64_t& len);
   bool read_push_header(Bytes buf, int64_t& nodes, int64_t& user_state_len);
 

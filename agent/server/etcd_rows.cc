@@ -3,9 +3,9 @@
 #include <simdjson.h>
 
 #include <algorithm>
-#include <cctype>
 #include <limits>
 
+#include "agent/state/store.h"
 #include "common/base64.h"
 #include "common/json_fields.h"
 #include "common/json_writer.h"
@@ -16,12 +16,7 @@ namespace {
 
 using simdjson::dom::element;
 using simdjson::dom::object;
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+using state::lower;  // node names are case-insensitive, as in the store
 
 std::string join_key(std::string_view table, std::string_view a) {
   std::string k;
@@ -170,7 +165,7 @@ template <typename Read>
 RowStatus with_object(const etcd::KeyValue& kv, Read&& read) {
   thread_local simdjson::dom::parser parser;
   object o;
-  if (parser.parse(kv.value.data(), kv.value.size()).get_object().get(o))
+  if (parse_document(parser, kv.value).get_object().get(o))
     return malformed(kv.key + ": not a JSON object");
   std::string why;
   FieldReader r(why);

@@ -2,11 +2,13 @@
 // gateway stream: the body is split into lines and every line goes through
 // every decoder. Bad input must end in a typed error, never a crash, and a
 // decoded watch message must hold what the decoder promises; its events go
-// through the row codec as the watch cache would apply them.
+// through the row codec as the watch cache would apply them; and each line
+// is also read as one of the etcd member's log lines.
 #include <cstdint>
 #include <string_view>
 
 #include "agent/etcd/gateway_decode.h"
+#include "agent/etcd/member_command.h"
 #include "agent/etcd/stream_lines.h"
 #include "agent/server/etcd_rows.h"
 
@@ -43,6 +45,10 @@ void decode_line(std::string_view line) {
   check_status(decode_lease_keepalive(line, keepalive));
   MemberListResponse members;
   check_status(decode_member_list(line, members));
+  // The member's own stderr lines take the same path into cairn's log.
+  MemberLogLine logged = parse_member_log_line(line);
+  if (logged.message.empty() && !line.empty() && line.front() != '{') __builtin_trap();
+  (void)classify_member_log_line(line);
 }
 
 }  // namespace
