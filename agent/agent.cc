@@ -2,7 +2,9 @@
 
 #include <malloc.h>
 
+#include <cstdlib>
 #include <sstream>
+#include <string_view>
 
 #include "agent/config/encode_definition.h"
 #include "agent/config/identity.h"
@@ -55,11 +57,14 @@ Agent::Agent(uv_loop_t* loop, config::AgentFlags flags, config::Config cfg)
     : loop_(loop),
       flags_(std::move(flags)),
       cfg_(std::move(cfg)),
-      writer_(std::make_unique<server::DevWriter>(store_, [] {
+      dev_writer_(std::make_unique<server::DevWriter>(store_, [] {
         timespec ts{};
         clock_gettime(CLOCK_REALTIME, &ts);
         return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
       })),
+      replicated_(make_replicated_state()),
+      writer_(replicated_ ? &replicated_->writer()
+                          : static_cast<server::CatalogWriter*>(dev_writer_.get())),
       session_timers_(loop, *writer_),
       tombstone_gc_(loop, *writer_, store_, kTombstoneTTL, kTombstoneGranularity),
       local_(cfg_.node_name),
@@ -117,8 +122,52 @@ http::ServerLimits http_server_limits(const config::Config& cfg) {
 uint64_t Agent::uptime_ms() const { return uv_now(loop_) - started_ms_; }
 
 std::string Agent::leader_address() const {
+  if (replicated_) return replicated_->leader_value();
   if (!is_server()) return "";
   return identity_.address + ":" + std::to_string(cfg_.ports.server);
+}
+
+// ---------------------------------------------------------------------------
+// Server mode over etcd.
+
+std::unique_ptr<server::ReplicatedState> Agent::make_replicated_state() {
+  if (!cfg_.server || cfg_.dev) return nullptr;
+  std::string addr = cfg_.advertise_addr.empty() ? cfg_.bind_addr : cfg_.advertise_addr;
+  if (addr == "0.0.0.0" || addr.empty()) addr = "127.0.0.1";
+  server::ReplicatedSettings rs;
+  rs.node_name = cfg_.node_name;
+  rs.datacenter = cfg_.datacenter;
+  rs.data_dir = cfg_.data_dir;
+  rs.bind_addr = cfg_.bind_addr == "0.0.0.0" || cfg_.bind_addr.empty() ? addr : cfg_.bind_addr;
+  rs.peer_port = cfg_.ports.etcd_peer;
+  rs.bootstrap_expect = cfg_.bootstrap_expect > 0 ? cfg_.bootstrap_expect : 1;
+  rs.leader_value = addr + ":" + std::to_string(cfg_.ports.server);
+  rs.server_port = cfg_.ports.server;
+  // Tests and benchmarks only: a process kill loses nothing without fsync.
+  const char* no_fsync = std::getenv("CAIRN_ETCD_UNSAFE_NO_FSYNC");
+  rs.unsafe_no_fsync = no_fsync != nullptr && std::string_view(no_fsync) == "1";
+  return std::make_unique<server::ReplicatedState>(
+      loop_, store_, std::move(rs),
+      server::ReplicatedState::Events{
+          [this] { on_replicated_ready(); }, [this] { on_leadership_changed(true); },
+          [this] { on_leadership_changed(false); }, [this] { publish_server_tags(); }});
+}
+
+void Agent::on_replicated_ready() {
+  publish_server_tags();
+  // Writes were refused until now: push this agent's own services and checks.
+  sync_catalog();
+}
+
+void Agent::on_leadership_changed(bool gained) {
+  // A new leader owes the catalog a full reconciliation of gossip's view.
+  if (gained && membership_) membership_->reconcile_all();
+}
+
+void Agent::publish_server_tags() {
+  if (!replicated_ || !membership_) return;
+  membership_->set_lan_tags({{"etcd_peer", replicated_->peer_url()},
+                             {"etcd", replicated_->ready() ? "1" : "0"}});
 }
 
 int Agent::http_port() const { return http_ ? http_->bound_port() : 0; }
@@ -181,6 +230,14 @@ std::string Agent::start() {
       loop_, cfg_, identity_, *writer_, is_server(),
       [this](const UserEvent& ev) { return event_matches_this_agent(ev); });
   if (std::string e = membership_->start(); !e.empty()) return e;
+  if (replicated_) {
+    membership_->set_leader_check([this] { return replicated_->is_leader(); });
+    membership_->set_member_listener(
+        [this] { replicated_->servers_seen(membership_->seen_servers()); });
+    publish_server_tags();
+    if (std::string e = replicated_->start(); !e.empty()) return e;
+    replicated_->servers_seen(membership_->seen_servers());
+  }
   if (cfg_.ports.dns > 0) {
     dns_ = std::make_unique<dns::DnsServer>(loop_, store_, metrics_);
     std::string e = dns_->start(cfg_);
@@ -266,11 +323,18 @@ std::string Agent::start_metric_sinks() {
 }
 
 void Agent::leave(std::function<void()> done) {
-  if (!membership_) {
-    done();
-    return;
-  }
-  membership_->leave(std::move(done));
+  auto leave_gossip = [this, done = std::move(done)] {
+    if (!membership_) {
+      done();
+      return;
+    }
+    membership_->leave(done);
+  };
+  // A server leaves the consensus first, as Consul's leaves raft before serf.
+  if (replicated_)
+    replicated_->leave_cluster(std::move(leave_gossip));
+  else
+    leave_gossip();
 }
 
 // Consul's user-event filters (agent/user_event_filter.h). An event whose filters do not
@@ -299,6 +363,8 @@ void Agent::release_config_definitions() {
 }
 
 void Agent::shutdown() {
+  // The member stops after this server resigns leadership; the loop runs until it has exited.
+  if (replicated_) replicated_->shutdown([] { log::info("server", "etcd member stopped"); });
   if (membership_) membership_->shutdown();
   metric_sinks_.clear();
   sync_timer_.stop();
@@ -323,8 +389,9 @@ void Agent::sync_check(const std::string& id) {
           return local::plan_sync(store, identity_, local_, out);
         return std::string();
       },
-      [](const std::string& err, uint64_t) {
-        if (!err.empty()) log::warn("agent", "syncing a check to the catalog failed", {{"error", err}});
+      [](const server::WriteResult& r) {
+        if (!r.ok())
+          log::warn("agent", "syncing a check to the catalog failed", {{"error", r.message}});
       });
 }
 
@@ -332,15 +399,12 @@ void Agent::sync_catalog() {
   local::NodeIdentity ident = identity_;
   writer_->write(
       [this, ident](const state::Store& store, int64_t, state::Batch& out) {
-        std::string err = local::plan_sync(store, ident, local_, out);
-        if (!err.empty() || !is_server()) return err;
-        // Leader duty: this server's own serfHealth and consul service. The node
-        // row may be created by this very batch, so plan against it afterwards.
-        return std::string();
+        return server::PlanStatus(local::plan_sync(store, ident, local_, out));
       },
-      [this](const std::string& err, uint64_t) {
-        if (!err.empty()) {
-          log::warn("agent", "syncing to the catalog failed", {{"error", err}});
+      [this](const server::WriteResult& r) {
+        if (!r.ok()) {
+          log::warn("agent", "syncing to the catalog failed",
+                    {{"error", r.message}, {"code", server::write_code_name(r.code)}});
           return;
         }
         if (!is_server()) return;

@@ -19,6 +19,7 @@
 #include "agent/local/local_state.h"
 #include "agent/local/persister.h"
 #include "agent/server/catalog_writer.h"
+#include "agent/server/replicated_state.h"
 #include "agent/server/session_timers.h"
 #include "agent/server/tombstone_gc.h"
 #include "agent/state/store.h"
@@ -69,6 +70,9 @@ class Agent {
   const local::NodeIdentity& identity() const { return identity_; }
   const state::Store& store() const { return store_; }
   server::CatalogWriter& writer() { return *writer_; }
+  // Server mode over etcd; null in -dev and on client agents.
+  server::ReplicatedState* replicated() { return replicated_.get(); }
+  const server::ReplicatedState* replicated() const { return replicated_.get(); }
   server::SessionTimers& session_timers() { return session_timers_; }
   const local::LocalState& local() const { return local_; }
   MetricsRegistry& metrics() { return metrics_; }
@@ -126,6 +130,11 @@ class Agent {
                                std::string* id_out);
   OpResult check_allowed(const config::CheckSpec& spec, local::Source source) const;
   void start_check(const local::LocalCheck& c);
+  // Server mode: the replicated state and what it drives here.
+  std::unique_ptr<server::ReplicatedState> make_replicated_state();
+  void on_replicated_ready();
+  void on_leadership_changed(bool gained);
+  void publish_server_tags();
   // The local check for spec (of service svc, or none), keeping the current
   // result of an unchanged re-registration.
   local::LocalCheck make_local_check(const config::CheckSpec& spec, local::Source source,
@@ -139,7 +148,11 @@ class Agent {
   config::Config cfg_;
   local::NodeIdentity identity_;
   state::Store store_;
-  std::unique_ptr<server::CatalogWriter> writer_;
+  // Exactly one of these writes the store: -dev and clients write it directly,
+  // servers commit to etcd and their watch cache applies what etcd holds.
+  std::unique_ptr<server::DevWriter> dev_writer_;
+  std::unique_ptr<server::ReplicatedState> replicated_;
+  server::CatalogWriter* writer_;
   server::SessionTimers session_timers_;
   server::TombstoneGC tombstone_gc_;
   local::LocalState local_;

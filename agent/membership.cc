@@ -1,6 +1,7 @@
 #include "agent/membership.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <limits>
 
 #include "agent/server/leader.h"
@@ -331,8 +332,55 @@ std::map<std::string, gossip::Coordinate> Membership::coordinates() const {
   return all;
 }
 
+void Membership::reconcile_all() {
+  if (!lan_.gossip) return;
+  for (const gossip::Member& m : lan_.gossip->members())
+    reconcile(m, m.status == gossip::MemberStatus::left);
+}
+
+void Membership::set_lan_tags(const gossip::Tags& extra) {
+  if (!lan_.gossip) return;
+  gossip::Tags tags = lan_.gossip->local_member().tags;
+  bool changed = false;
+  for (const auto& [k, v] : extra) {
+    auto it = tags.find(k);
+    if (it != tags.end() && it->second == v) continue;
+    tags[k] = v;
+    changed = true;
+  }
+  if (!changed) return;
+  std::string err;
+  if (!lan_.gossip->set_tags(std::move(tags), err))
+    log::warn("agent", "could not update gossip tags", {{"error", err}});
+}
+
+std::vector<server::SeenServer> Membership::seen_servers() const {
+  std::vector<server::SeenServer> out;
+  if (!lan_.gossip) return out;
+  for (const gossip::Member& m : lan_.gossip->members()) {
+    if (m.name == self_.name) continue;
+    auto tag = [&](const char* k) {
+      auto it = m.tags.find(k);
+      return it == m.tags.end() ? std::string() : it->second;
+    };
+    if (tag("role") != "consul") continue;
+    if (m.status != gossip::MemberStatus::alive && m.status != gossip::MemberStatus::failed)
+      continue;
+    server::SeenServer s;
+    s.name = m.name;
+    s.datacenter = tag("dc");
+    s.expect = tag("bootstrap") == "1" ? 1 : std::atoi(tag("expect").c_str());
+    s.peer_url = tag("etcd_peer");
+    s.member_running = tag("etcd") == "1";
+    s.alive = m.status == gossip::MemberStatus::alive;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
 void Membership::on_event(const gossip::SerfEvent& ev) {
   using K = gossip::SerfEvent::Kind;
+  if (member_listener_ && ev.kind != K::user && ev.kind != K::query) member_listener_();
   switch (ev.kind) {
     case K::member_join:
     case K::member_update:
@@ -389,6 +437,7 @@ void Membership::on_wan_event(const gossip::SerfEvent& ev) {
 void Membership::reconcile(const gossip::Member& m, bool removed) {
   // Leader duty. The leader's own node is kept by its anti-entropy.
   if (!is_server_ || m.name == self_.name) return;
+  if (is_leader_ && !is_leader_()) return;
   auto tag = [&](const char* k) {
     auto it = m.tags.find(k);
     return it == m.tags.end() ? std::string() : it->second;

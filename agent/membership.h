@@ -19,6 +19,7 @@
 #include "agent/config/config.h"
 #include "agent/gossip/gossip_agent.h"
 #include "agent/local/anti_entropy.h"
+#include "agent/server/bootstrap_plan.h"
 #include "agent/server/catalog_writer.h"
 #include "common/metrics.h"
 #include "common/uv_handle.h"
@@ -79,6 +80,19 @@ class Membership {
   // Every node with a coordinate, by name.
   std::map<std::string, gossip::Coordinate> coordinates() const;
 
+  // Server mode over etcd. Only the cairn leader reconciles membership into
+  // the catalog: is_leader says whether this server is it (unset: always, as
+  // in -dev). reconcile_all() runs the full pass a new leader owes.
+  void set_leader_check(std::function<bool()> is_leader) { is_leader_ = std::move(is_leader); }
+  void reconcile_all();
+  // Runs after every change gossip reports about a member (server bootstrap).
+  void set_member_listener(std::function<void()> fn) { member_listener_ = std::move(fn); }
+  // Adds or replaces LAN tags of this member (etcd_peer, etcd) and gossips them.
+  void set_lan_tags(const gossip::Tags& extra);
+  // The alive and failed servers of this agent's LAN pool, other than itself,
+  // as the bootstrap plan reads them.
+  std::vector<server::SeenServer> seen_servers() const;
+
   // Adds each pool's gossip counters (inbound TCP streams accepted, refused
   // by the limits, timed out) to into, labelled network="lan" or "wan".
   void add_metrics_to(MetricsRegistry& into) const;
@@ -136,6 +150,8 @@ class Membership {
   uint64_t next_waiter_ = 1;
   std::vector<std::pair<uint64_t, std::function<void()>>> waiters_;
   bool left_ = false;
+  std::function<bool()> is_leader_;
+  std::function<void()> member_listener_;
 };
 
 // Consul's user-event wire form inside a Serf user event (name "consul:event:<name>").

@@ -26,6 +26,7 @@ int cmd_join(Args args);
 int cmd_force_leave(Args args);
 int cmd_keygen(Args args);
 int cmd_keyring(Args args);
+int cmd_operator(Args args);
 int cmd_rtt(Args args);
 int cmd_event(Args args);
 

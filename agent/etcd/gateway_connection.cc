@@ -1,5 +1,8 @@
 #include "agent/etcd/gateway_connection.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <memory>
 
@@ -79,6 +82,34 @@ void GatewayConnection::cancel() {
   }
 }
 
+namespace {
+
+// A socket address holds 107 bytes of path. A longer one (a deep data dir)
+// is reached through its directory's /proc/self/fd entry, which is short;
+// libuv connects inside uv_pipe_connect, so the descriptor can close after.
+class SocketPath {
+ public:
+  explicit SocketPath(const std::string& path) : path_(path) {
+    if (path.size() < 100) return;
+    size_t slash = path.rfind('/');
+    if (slash == std::string::npos) return;
+    dir_fd_ = ::open(path.substr(0, slash).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd_ >= 0) path_ = "/proc/self/fd/" + std::to_string(dir_fd_) + path.substr(slash);
+  }
+  ~SocketPath() {
+    if (dir_fd_ >= 0) ::close(dir_fd_);
+  }
+  SocketPath(const SocketPath&) = delete;
+  SocketPath& operator=(const SocketPath&) = delete;
+  const char* c_str() const { return path_.c_str(); }
+
+ private:
+  std::string path_;
+  int dir_fd_ = -1;
+};
+
+}  // namespace
+
 void GatewayConnection::connect() {
   phase_ = Phase::connecting;
   auto* req = new uv_connect_t{};
@@ -90,7 +121,8 @@ void GatewayConnection::connect() {
       pipe.mark_initialized();
       pipe.get()->data = this;
       stream_ = reinterpret_cast<uv_stream_t*>(pipe.get());
-      uv_pipe_connect(req, pipe.get(), endpoint_.unix_socket.c_str(), [](uv_connect_t* r, int st) {
+      SocketPath path(endpoint_.unix_socket);
+      uv_pipe_connect(req, pipe.get(), path.c_str(), [](uv_connect_t* r, int st) {
         auto* self = static_cast<GatewayConnection*>(r->handle->data);
         delete r;
         if (self != nullptr) self->on_connected(st);

@@ -116,12 +116,14 @@ void read_watch(FieldReader& r, object o, WatchMessage& out) {
     out.events.emplace_back();
     read_event(r, sub, out.events.back());
   });
-  // Events of one message share one revision (reference §5.2): a message
-  // that mixes them is not etcd's, and applying it would misnumber rows.
+  // A live message holds one revision's events, but a watch catching up
+  // (resumed, or started behind) packs several revisions into one message, in
+  // order. Out of order is not etcd's, and applying it would misnumber rows.
+  int64_t last = 0;
   for (const auto& ev : out.events) {
     if (ev.kv.mod_revision <= 0) return r.fail("events", "an event without mod_revision");
-    if (ev.kv.mod_revision != out.events.front().kv.mod_revision)
-      return r.fail("events", "events of different revisions in one message");
+    if (ev.kv.mod_revision < last) return r.fail("events", "events out of revision order");
+    last = ev.kv.mod_revision;
   }
 }
 

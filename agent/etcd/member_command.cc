@@ -65,6 +65,8 @@ std::vector<std::string> member_command_line(const MemberConfig& c) {
     args.emplace_back(std::to_string(c.quota_backend_bytes));
   }
   if (c.unsafe_no_fsync) args.emplace_back("--unsafe-no-fsync");
+  if (c.die_with_parent)
+    args.insert(args.begin(), {"setpriv", "--pdeathsig", "KILL", "--"});
   return args;
 }
 

@@ -38,6 +38,10 @@ struct MemberConfig {
   bool pre_vote = true;
   int64_t quota_backend_bytes = 0;  // 0: etcd's 2 GiB
   bool unsafe_no_fsync = false;     // tests and benchmarks only
+  // Run the member through util-linux's setpriv with a parent-death signal, so
+  // that a cairn killed with SIGKILL takes its member with it (libuv cannot set
+  // PR_SET_PDEATHSIG itself): a restarted cairn then finds the data dir free.
+  bool die_with_parent = false;
 };
 
 std::vector<std::string> member_command_line(const MemberConfig& c);

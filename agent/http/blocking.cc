@@ -12,12 +12,30 @@ namespace cairn::http_api {
 
 namespace {
 
-void finish(const ExchangePtr& ex, const QueryOptions& opts, ReadResult& r) {
+// What X-Consul-KnownLeader and X-Consul-LastContact say: on a server over
+// etcd, whether a cairn leader is known and how long ago the watch cache last
+// heard from etcd (a consistent read has just heard: 0); in -dev, this agent.
+struct ContactState {
+  bool known_leader = true;
+  uint64_t last_contact_ms = 0;
+};
+
+ContactState contact_state(const Agent& agent, const QueryOptions& opts) {
+  ContactState c;
+  if (const server::ReplicatedState* rs = agent.replicated()) {
+    c.known_leader = !rs->leader_value().empty();
+    if (opts.stale) c.last_contact_ms = rs->last_contact_age_ms();
+  }
+  return c;
+}
+
+void finish(const ExchangePtr& ex, const QueryOptions& opts, ReadResult& r, const Agent& agent) {
   http::Response& resp = r.response;
   // Never 0: clients would spin (reference 0.3).
   resp.set_header("X-Consul-Index", std::to_string(r.index == 0 ? 1 : r.index));
-  resp.set_header("X-Consul-Knownleader", "true");
-  resp.set_header("X-Consul-Lastcontact", "0");
+  ContactState c = contact_state(agent, opts);
+  resp.set_header("X-Consul-Knownleader", c.known_leader ? "true" : "false");
+  resp.set_header("X-Consul-Lastcontact", std::to_string(c.last_contact_ms));
   resp.set_header("X-Consul-Effective-Consistency",
                   opts.stale ? "stale" : (opts.consistent ? "consistent" : "leader"));
   respond(ex, std::move(resp));
@@ -86,7 +104,7 @@ class ParkedQuery : public std::enable_shared_from_this<ParkedQuery> {
     unpark();
     unwatch();
     timer_.stop();
-    finish(ex_, opts_, r);
+    finish(ex_, opts_, r, agent_);
   }
 
   void cancel() {
@@ -123,9 +141,8 @@ ReadResult cached_read(Agent& agent, const std::string& key, const ReadFn& read)
   return r;
 }
 
-}  // namespace
-
-void serve_read(Agent& agent, const ExchangePtr& ex, const QueryOptions& opts, ReadFn read_fn) {
+void serve_read_now(Agent& agent, const ExchangePtr& ex, const QueryOptions& opts,
+                    ReadFn read_fn) {
   // Only reads with the default rendering are shared; ?filter= results are cached too,
   // since the filter text is part of the key.
   // ?near= orders by coordinates, which change without a store index: not cached.
@@ -136,13 +153,41 @@ void serve_read(Agent& agent, const ExchangePtr& ex, const QueryOptions& opts, R
     };
   ReadResult r = read();
   if (opts.index == 0 || r.index > opts.index || opts.wait <= 0 || r.watch.empty()) {
-    finish(ex, opts, r);
+    finish(ex, opts, r, agent);
     return;
   }
   uint64_t wait_ms = static_cast<uint64_t>(opts.wait / kMillisecond);
   wait_ms += random_below(wait_ms / 16 + 1);
   auto parked = std::make_shared<ParkedQuery>(agent, ex, opts, std::move(read));
   parked->park(r.watch, wait_ms);
+}
+
+// Whether a read on a server over etcd may be answered from the cache as it
+// is: ?stale, unless the cache has been out of touch for longer than ?max_stale.
+bool stale_allowed(const server::ReplicatedState& rs, const QueryOptions& opts) {
+  if (!opts.stale) return false;
+  if (opts.max_stale <= 0) return true;
+  return rs.last_contact_age_ms() <= static_cast<uint64_t>(opts.max_stale / kMillisecond);
+}
+
+}  // namespace
+
+void serve_read(Agent& agent, const ExchangePtr& ex, const QueryOptions& opts, ReadFn read_fn) {
+  server::ReplicatedState* rs = agent.replicated();
+  if (rs == nullptr || stale_allowed(*rs, opts)) {
+    serve_read_now(agent, ex, opts, std::move(read_fn));
+    return;
+  }
+  // Default and ?consistent reads see every write committed before they
+  // arrived, on whichever server they land (the barrier only for the first
+  // evaluation: later wake-ups come from the cache).
+  rs->barrier([&agent, ex, opts, read_fn = std::move(read_fn)](bool ok) mutable {
+    if (!ok) {
+      respond_error(ex, 500, "No cluster leader");
+      return;
+    }
+    serve_read_now(agent, ex, opts, std::move(read_fn));
+  });
 }
 
 }  // namespace cairn::http_api

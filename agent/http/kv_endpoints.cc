@@ -128,23 +128,18 @@ bool parse_uint(const std::string& s, uint64_t& out) {
 
 void run_kv_op(Agent& agent, const ExchangePtr& ex, state::KVOp op) {
   agent.writer().write(
-      [op, result = std::make_shared<state::TxnPlan>()](const state::Store& store, int64_t now,
-                                                        state::Batch& out) {
+      [op](const state::Store& store, int64_t now, state::Batch& out) -> server::PlanStatus {
         state::TxnPlan plan = state::plan_kv_txn(store, {op}, now);
         if (!plan.ok()) {
           const auto& e = plan.errors.front();
           // A condition that did not hold is an answer (false), not an error.
-          return e.condition ? std::string("\x01") : e.what;
+          if (e.condition) return server::PlanStatus::condition_failed();
+          return e.what;
         }
         out = std::move(plan.batch);
-        return std::string();
+        return {};
       },
-      [ex, answer = respond_written_true(ex)](const std::string& err, uint64_t index) {
-        if (err == "\x01")
-          respond_json(ex, "false");
-        else
-          answer(err, index);
-      });
+      respond_written_true(ex));
 }
 
 void kv_put(Agent& agent, const ExchangePtr& ex, const std::string& key) {

@@ -33,6 +33,7 @@ std::string parse_query_options(const http::Request& req, QueryOptions& o) {
       auto d = parse_duration(v);
       if (!d) return "Invalid max_stale value \"" + v + "\"";
       o.stale = true;
+      o.max_stale = *d;
     } else if (k == "pretty") {
       o.pretty = true;
     } else if (k == "filter") {

@@ -21,6 +21,7 @@ struct QueryOptions {
   uint64_t index = 0;
   Nanos wait = kDefaultWait;
   bool stale = false;
+  Nanos max_stale = 0;  // ?max_stale: how old a stale answer may be (0: any)
   bool consistent = false;
   bool pretty = false;
   std::string filter;

@@ -43,15 +43,25 @@ void respond_empty(const ExchangePtr& ex) {
 
 void respond_true(const ExchangePtr& ex) { respond_json(ex, "true"); }
 
+int write_status(server::WriteCode code) {
+  switch (code) {
+    case server::WriteCode::ok:
+    case server::WriteCode::condition_failed: return 200;
+    case server::WriteCode::not_found: return 404;
+    default: return 500;
+  }
+}
+
 WriteAnswer respond_written(const ExchangePtr& ex, std::function<void()> ok,
                             std::string error_prefix) {
-  return [ex, ok = std::move(ok), error_prefix = std::move(error_prefix)](const std::string& err,
-                                                                           uint64_t) {
-    if (!err.empty()) {
-      respond_error(ex, 500, error_prefix + err);
-      return;
+  return [ex, ok = std::move(ok),
+          error_prefix = std::move(error_prefix)](const server::WriteResult& result) {
+    switch (result.code) {
+      case server::WriteCode::ok: ok(); return;
+      case server::WriteCode::condition_failed: respond_json(ex, "false"); return;
+      case server::WriteCode::not_found: respond_error(ex, 404, result.message); return;
+      default: respond_error(ex, write_status(result.code), error_prefix + result.message);
     }
-    ok();
   };
 }
 

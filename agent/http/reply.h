@@ -10,6 +10,7 @@
 
 #include "agent/http/result_filter.h"
 #include "agent/http/router.h"
+#include "agent/server/write_result.h"
 #include "common/http/message.h"
 #include "common/json_writer.h"
 
@@ -25,10 +26,13 @@ void respond_empty(const ExchangePtr& ex);
 // A JSON `true`.
 void respond_true(const ExchangePtr& ex);
 
-// The completion of a catalog write (server::WriteDone): a failed write
-// answers 500 with error_prefix and the error, as Consul's RPC errors do; a
-// write that succeeded answers with ok().
-using WriteAnswer = std::function<void(const std::string& error, uint64_t index)>;
+// The completion of a catalog write (server::WriteDone), mapped to Consul's
+// answers: success runs ok(); a condition that did not hold (CAS, lock) is a
+// JSON `false`; a missing target is 404; everything else is a 500 with
+// error_prefix and the message, as Consul's RPC errors are, and a write of
+// unknown outcome says so rather than claim it failed.
+using WriteAnswer = std::function<void(const server::WriteResult&)>;
+int write_status(server::WriteCode code);
 WriteAnswer respond_written(const ExchangePtr& ex, std::function<void()> ok,
                             std::string error_prefix = {});
 // ...answering a JSON `true`, or 200 with an empty body.

@@ -10,13 +10,19 @@
 #include <functional>
 #include <string>
 
+#include "agent/server/write_result.h"
 #include "agent/state/store.h"
 
 namespace cairn::server {
 
 // now_ms is wall-clock time in milliseconds (lock delays compare against it).
-using Plan = std::function<std::string(const state::Store&, int64_t now_ms, state::Batch&)>;
-using WriteDone = std::function<void(const std::string& error, uint64_t index)>;
+using Plan = std::function<PlanStatus(const state::Store&, int64_t now_ms, state::Batch&)>;
+using WriteDone = std::function<void(const WriteResult&)>;
+
+// Runs a plan and appends the sessions its batch invalidates: what every
+// writer does before it applies or commits a batch.
+PlanStatus plan_write(const Plan& plan, const state::Store& store, int64_t now_ms,
+                      state::Batch& out);
 
 class CatalogWriter {
  public:

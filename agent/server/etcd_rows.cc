@@ -271,6 +271,14 @@ RowStatus read_kv(const etcd::KeyValue& kv, const RowKey& key, state::Mutation& 
   return {};
 }
 
+RowStatus read_lock_delay(const etcd::KeyValue& kv, const RowKey& key, state::Mutation& out) {
+  state::SetLockDelay d{key.id, 0};
+  RowStatus st = with_object(kv, [&](FieldReader& r, object o) { r.int64(o, "Until", d.until_unix_ms); });
+  if (!st.ok()) return st;
+  out = std::move(d);
+  return {};
+}
+
 RowStatus read_session(const etcd::KeyValue& kv, const RowKey& key, state::Mutation& out) {
   state::Session s;
   RowStatus st = with_object(kv, [&](FieldReader& r, object o) {
@@ -358,6 +366,10 @@ std::string session_row_key(std::string_view id) {
 std::string query_row_key(std::string_view id) {
   return join_key("query", id);
 }
+std::string encode_lock_delay_row(int64_t until_unix_ms) {
+  return "{\"Until\":" + std::to_string(until_unix_ms) + "}";
+}
+
 std::string lockdelay_row_key(std::string_view key) {
   return join_key("lockdelay", key);
 }
@@ -555,6 +567,7 @@ RowStatus decode_row(const etcd::KeyValue& kv, state::Mutation& out) {
     case Table::query:
       return read_query(kv, key, out);
     case Table::lockdelay:
+      return read_lock_delay(kv, key, out);
     case Table::leader:
       return {RowStatus::Code::ignored, {}};
     case Table::unknown:

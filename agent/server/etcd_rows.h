@@ -13,7 +13,7 @@
 //   /cairn/kv/<key>                           KVEntry
 //   /cairn/session/<id>                       Session
 //   /cairn/query/<id>                         PreparedQuery
-//   /cairn/lockdelay/<key>                    lock-delay marker, on a lease (reference §8.5)
+//   /cairn/lockdelay/<key>                    lock-delay marker {"Until": unix ms}
 //   /cairn/leader/...                         the cairn leader election (reference §8.9)
 //
 // Decoding turns an etcd row or watch event into the state store's Mutation,
@@ -56,6 +56,9 @@ std::string encode_row(const state::Check& c);
 std::string encode_row(const state::KVEntry& e);
 std::string encode_row(const state::Session& s);
 std::string encode_row(const state::PreparedQuery& q);
+// A lock-delay marker: the wall-clock time (ms) until which the key cannot be
+// acquired. Expired markers are harmless (acquire compares with now).
+std::string encode_lock_delay_row(int64_t until_unix_ms);
 
 struct RowStatus {
   enum class Code : uint8_t {

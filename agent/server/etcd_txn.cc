@@ -43,8 +43,10 @@ bool row_op_of(const state::Mutation& m, RowOp& op) {
           op = {query_row_key(x.query.id), false, encode_row(x.query)};
         } else if constexpr (std::is_same_v<T, state::DeletePreparedQuery>) {
           op = {query_row_key(x.id), true, {}};
+        } else if constexpr (std::is_same_v<T, state::SetLockDelay>) {
+          op = {lockdelay_row_key(x.key), false, encode_lock_delay_row(x.until_unix_ms)};
         } else {
-          return false;  // SetLockDelay, ReapTombstones
+          return false;  // ReapTombstones: each cache reaps its own
         }
         return true;
       },
@@ -63,11 +65,6 @@ TxnBuild build_txn(const state::Batch& batch, const std::vector<ReadGuard>& guar
   std::vector<RowOp> ops;
   std::unordered_map<std::string, size_t> slot;  // key -> index in ops
   for (const auto& m : batch) {
-    if (std::holds_alternative<state::SetLockDelay>(m)) {
-      out.code = TxnBuild::Code::unsupported;
-      out.error = "lock-delays are written with a lease by the session code";
-      return out;
-    }
     RowOp op;
     if (!row_op_of(m, op)) continue;
     auto [it, inserted] = slot.emplace(op.key, ops.size());

@@ -40,8 +40,7 @@ struct TxnBuild {
 
 // Writes of the same row collapse to the last one, as the store applies
 // them (etcd refuses one key twice in a branch, pitfall 14). Mutations that
-// only the local cache acts on (tombstone reaping) produce no operation;
-// lock-delays need a lease and are written by the session code, not here.
+// only the local cache acts on (tombstone reaping) produce no operation.
 TxnBuild build_txn(const state::Batch& batch, const std::vector<ReadGuard>& guards);
 
 // The etcd key a mutation writes ("" for those without one).

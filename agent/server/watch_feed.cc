@@ -2,9 +2,19 @@
 
 #include "agent/etcd/gateway_decode.h"
 #include "agent/etcd/gateway_encode.h"
+#include "agent/server/leader_election.h"
 #include "common/log.h"
 
 namespace cairn::server {
+
+namespace {
+
+bool is_leader_key(std::string_view key) {
+  return key.starts_with(kLeaderElection) && key.size() > kLeaderElection.size() &&
+         key[kLeaderElection.size()] == '/';
+}
+
+}  // namespace
 
 WatchFeed::WatchFeed(uv_loop_t* loop, etcd::GatewayClient& client, Sink sink)
     : loop_(loop),
@@ -47,7 +57,10 @@ void WatchFeed::list_page(std::string from_key) {
   page.range_end = etcd::prefix_end(kRowPrefix);
   page.limit = kListPage;
   page.revision = list_revision_;  // 0 on the first page: "now", which fixes the revision
-  if (list_revision_ == 0) list_rows_.clear();
+  if (list_revision_ == 0) {
+    list_rows_.clear();
+    list_leader_rows_.clear();
+  }
   std::string body;
   etcd::encode_range(body, page);
   client_.call("/v3/kv/range", std::move(body), kCallTimeoutMs,
@@ -70,6 +83,10 @@ void WatchFeed::on_list_page(etcd::CallResult result) {
   last_contact_ms_ = uv_now(loop_);
   if (list_revision_ == 0) list_revision_ = page.header.revision;
   for (const auto& kv : page.kvs) {
+    if (is_leader_key(kv.key)) {
+      list_leader_rows_.push_back({kv.key, kv.value, kv.create_revision, false});
+      continue;
+    }
     state::Mutation m;
     RowStatus row = decode_row(kv, m);
     if (row.ok()) {
@@ -86,6 +103,8 @@ void WatchFeed::on_list_page(etcd::CallResult result) {
   revision_ = list_revision_;
   list_revision_ = 0;
   ++counters_.snapshots;
+  if (sink_.on_leader_rows) sink_.on_leader_rows(std::move(list_leader_rows_), true);
+  list_leader_rows_.clear();
   if (sink_.on_snapshot) sink_.on_snapshot(revision_, std::move(list_rows_));
   list_rows_.clear();
   if (*alive_ && running_) open_stream();
@@ -161,11 +180,31 @@ void WatchFeed::on_stream_line(std::string_view line) {
 }
 
 void WatchFeed::on_events(const etcd::WatchMessage& m) {
-  int64_t rev = m.events.front().kv.mod_revision;
+  // One batch per revision: a catching-up watch packs several into a message.
+  size_t begin = 0;
+  while (begin < m.events.size()) {
+    size_t end = begin + 1;
+    while (end < m.events.size() &&
+           m.events[end].kv.mod_revision == m.events[begin].kv.mod_revision)
+      ++end;
+    on_revision(std::span(m.events).subspan(begin, end - begin));
+    begin = end;
+  }
+}
+
+void WatchFeed::on_revision(std::span<const etcd::WatchEvent> events) {
+  int64_t rev = events.front().kv.mod_revision;
   if (rev <= revision_) return;  // a replay of what a resumed stream already delivered
   state::Batch batch;
-  batch.reserve(m.events.size());
-  for (const auto& ev : m.events) {
+  batch.reserve(events.size());
+  std::vector<LeaderRow> leader_rows;
+  for (const auto& ev : events) {
+    if (is_leader_key(ev.kv.key)) {
+      bool deleted = ev.type == etcd::WatchEvent::Type::del;
+      leader_rows.push_back({ev.kv.key, deleted ? std::string() : ev.kv.value,
+                             ev.kv.create_revision, deleted});
+      continue;
+    }
     state::Mutation mutation;
     RowStatus row = ev.type == etcd::WatchEvent::Type::del ? decode_row_delete(ev.kv.key, mutation)
                                                            : decode_row(ev.kv, mutation);
@@ -178,6 +217,7 @@ void WatchFeed::on_events(const etcd::WatchMessage& m) {
   }
   revision_ = rev;
   ++counters_.batches;
+  if (!leader_rows.empty() && sink_.on_leader_rows) sink_.on_leader_rows(std::move(leader_rows), false);
   if (sink_.on_batch) sink_.on_batch(rev, std::move(batch));
 }
 

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,15 @@ struct WatchFeedCounters {
   uint64_t compactions = 0;         // watches canceled because history was compacted
 };
 
+// A key of the cairn leader election (reference §8.9): the store does not
+// hold these, the server's leader tracking does.
+struct LeaderRow {
+  std::string key;
+  std::string value;
+  int64_t create_revision = 0;
+  bool deleted = false;
+};
+
 class WatchFeed {
  public:
   struct Sink {
@@ -52,6 +62,10 @@ class WatchFeed {
     std::function<void(int64_t revision, state::Batch batch)> on_batch;
     // Everything up to revision has been delivered.
     std::function<void(int64_t revision)> on_progress;
+    // Election keys under /cairn/leader/: the whole set after a list
+    // (whole = true, before on_snapshot), else the changes of one revision
+    // (before on_batch).
+    std::function<void(std::vector<LeaderRow> rows, bool whole)> on_leader_rows;
   };
 
   static constexpr int64_t kListPage = 1000;
@@ -81,6 +95,7 @@ class WatchFeed {
   void on_stream_line(std::string_view line);
   void on_stream_done(etcd::CallResult result);
   void on_events(const etcd::WatchMessage& m);
+  void on_revision(std::span<const etcd::WatchEvent> events);
   void restart_later(bool relist);
   void check_stall();
 
@@ -92,6 +107,7 @@ class WatchFeed {
   // The list in progress: its revision and the rows so far.
   int64_t list_revision_ = 0;
   std::vector<state::Mutation> list_rows_;
+  std::vector<LeaderRow> list_leader_rows_;
   std::unique_ptr<etcd::GatewayConnection> stream_;
   std::unique_ptr<etcd::GatewayConnection> retired_stream_;
   uint64_t stream_generation_ = 0;

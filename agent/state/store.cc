@@ -103,10 +103,7 @@ void Store::apply(std::span<const Mutation> batch, uint64_t index) {
           else if constexpr (std::is_same_v<T, PutSession>) put_session(op.session, index);
           else if constexpr (std::is_same_v<T, DeleteSession>) delete_session(op.id, index);
           else if constexpr (std::is_same_v<T, SetLockDelay>) lock_delays_[op.key] = op.until_unix_ms;
-          else if constexpr (std::is_same_v<T, ReapTombstones>) {
-            for (auto it = tombstones_.begin(); it != tombstones_.end();)
-              it = it->second <= op.up_to_index ? tombstones_.erase(it) : std::next(it);
-          }
+          else if constexpr (std::is_same_v<T, ReapTombstones>) reap_tombstones(op.up_to_index);
           else if constexpr (std::is_same_v<T, PutPreparedQuery>) put_prepared_query(op.query, index);
           else if constexpr (std::is_same_v<T, DeletePreparedQuery>)
             delete_prepared_query(op.id, index);
@@ -143,6 +140,89 @@ void Store::apply(std::span<const Mutation> batch, uint64_t index) {
   }
   touched_.clear();
   for (auto& f : to_fire) f();
+}
+
+namespace {
+
+// The order rows are loaded in: the rows a row refers to come first.
+int load_rank(const Mutation& m) {
+  if (std::holds_alternative<PutNode>(m)) return 0;
+  if (std::holds_alternative<PutService>(m)) return 1;
+  if (std::holds_alternative<PutCheck>(m)) return 2;
+  if (std::holds_alternative<PutSession>(m)) return 3;
+  return 4;
+}
+
+}  // namespace
+
+void Store::reap_tombstones(uint64_t up_to) {
+  std::erase_if(tombstones_, [up_to](const auto& t) { return t.second <= up_to; });
+}
+
+void Store::load_snapshot(std::span<const Mutation> rows, uint64_t revision) {
+  std::unordered_map<WatchId, Watcher> parked = std::move(watchers_);
+  watchers_.clear();
+  watchers_by_key_.clear();
+  kv_watched_.clear();
+  nodes_.clear();
+  services_.clear();
+  by_name_.clear();
+  checks_by_instance_.clear();
+  checks_by_name_.clear();
+  checks_.clear();
+  queries_.clear();
+  query_names_.clear();
+  kvs_.clear();
+  tombstones_.clear();
+  held_by_session_.clear();
+  lock_delays_.clear();
+  sessions_.clear();
+  sessions_by_node_.clear();
+  indexes_.clear();
+
+  std::vector<const Mutation*> ordered;
+  ordered.reserve(rows.size());
+  for (const Mutation& m : rows) ordered.push_back(&m);
+  std::stable_sort(ordered.begin(), ordered.end(), [](const Mutation* a, const Mutation* b) {
+    return load_rank(*a) < load_rank(*b);
+  });
+  uint64_t floor = std::max(revision, index_);
+  for (const Mutation* m : ordered) {
+    std::visit(
+        [&](const auto& op) {
+          using T = std::decay_t<decltype(op)>;
+          if constexpr (std::is_same_v<T, PutNode>) {
+            put_node(op.node, floor);
+            nodes_[lower(op.node.name)].raft = op.node.raft;
+          } else if constexpr (std::is_same_v<T, PutService>) {
+            put_service(op.service, floor);
+            services_[{lower(op.service.node), op.service.id}].raft = op.service.raft;
+          } else if constexpr (std::is_same_v<T, PutCheck>) {
+            put_check(op.check, floor);
+            checks_[{lower(op.check.node), op.check.check_id}].raft = op.check.raft;
+          } else if constexpr (std::is_same_v<T, PutKV>) {
+            put_kv(op.entry, floor);
+            kvs_[op.entry.key].raft = op.entry.raft;
+          } else if constexpr (std::is_same_v<T, PutSession>) {
+            put_session(op.session, floor);
+            sessions_[op.session.id].raft = op.session.raft;
+          } else if constexpr (std::is_same_v<T, PutPreparedQuery>) {
+            put_prepared_query(op.query, floor);
+            queries_[op.query.id].raft = op.query.raft;
+          } else if constexpr (std::is_same_v<T, SetLockDelay>) {
+            lock_delays_[op.key] = op.until_unix_ms;
+          }
+          // Deletes and reaping have nothing to act on in a fresh copy.
+        },
+        *m);
+  }
+  // Every table has an index now, even an empty one: the floor.
+  for (std::string_view table : {kNodesTable, kServicesTable, kChecksTable, kKVTable,
+                                 kSessionsTable})
+    indexes_[std::string(table)] = floor;
+  touched_.clear();
+  index_ = floor;
+  for (auto& [id, w] : parked) w.fire();
 }
 
 uint64_t Store::index_of(std::string_view key) const {

@@ -59,6 +59,19 @@ class Store {
   // the batch touched fire after the whole batch is in place.
   void apply(std::span<const Mutation> batch, uint64_t index);
 
+  // Replaces every table with rows, as a server's watch cache does after a
+  // re-list at revision (compaction, a broken watch, a restarted member).
+  // Rows keep their own CreateIndex and ModifyIndex; every table and entity
+  // index becomes at least revision, the floor that keeps indexes from going
+  // backwards without the tombstones of deletes before the list (reference
+  // etcd.md §8.8); every parked watcher fires once and re-reads.
+  void load_snapshot(std::span<const Mutation> rows, uint64_t revision);
+
+  // Forgets tombstones at or below up_to without a new index: on servers
+  // each watch cache keeps its own tombstones (etcd has none), and reaps them
+  // on its own clock.
+  void reap_tombstones(uint64_t up_to);
+
   // Runs after every apply with the batch and its index (the DNS loops
   // replay them into their own replicas). One listener; empty clears it.
   using ApplyListener = std::function<void(std::span<const Mutation>, uint64_t index)>;

@@ -1,9 +1,9 @@
 """KV, sessions and prepared queries across restarts of a non-dev agent (issue 12, defect 4).
 
-A write answered 200 must survive kill -9. Today every mode keeps these tables in memory
-only; the servers issue (#14) makes them durable through etcd. Until then the round-trip
-test is a strict xfail (it turns into a failure, XPASS, the day durability lands, so the
-marker gets removed) and the agent warns at start-up."""
+A write answered 200 must survive kill -9. Servers keep these tables in etcd (issue 14). A
+client agent still keeps its own in memory until client agents forward to the servers
+(issue 15): for it the round-trip test is a strict xfail (it turns into a failure, XPASS,
+the day that lands, so the marker gets removed) and the agent warns at start-up."""
 import json
 
 import pytest
@@ -40,25 +40,50 @@ def assert_round_kept(agent, n, session, query):
     assert r.status == 200 and r.json()[0]["Name"] == f"q{n}", f"query {query} (round {n}) lost: {r}"
 
 
-@pytest.mark.xfail(strict=True, reason="KV durability arrives with the servers issue (#14)")
-@pytest.mark.parametrize("mode", list(NON_DEV_MODES))
+def wait_writable(agent, mode):
+    """A server answers writes once its etcd member runs and its cache is loaded."""
+    if mode == "client":
+        return
+    wait_for(lambda: agent.http.get("/v1/status/leader").json() != "", 20,
+             f"{agent.name} to know a leader")
+    wait_for(lambda: agent.http.get(f"/v1/catalog/node/{agent.name}").status == 200
+             and agent.http.get(f"/v1/catalog/node/{agent.name}").json(), 20,
+             f"{agent.name}'s own node in the catalog")
+
+
+@pytest.mark.parametrize("mode", [
+    pytest.param("client", marks=pytest.mark.xfail(
+        strict=True, reason="client agents forward to servers with the client RPC (#15)")),
+    "server-bootstrap-expect-1",
+])
 def test_writes_answered_200_survive_kill9(make_agent, mode):
-    a = make_agent(name=f"durable-{mode}", dev=False, extra_args=NON_DEV_MODES[mode]).start()
+    env = {"CAIRN_ETCD_UNSAFE_NO_FSYNC": "1"}  # a process kill loses nothing without fsync
+    a = make_agent(name=f"durable-{mode}", dev=False, extra_args=NON_DEV_MODES[mode])
+    a.start(env=env)
+    wait_writable(a, mode)
     written = []
     for n in range(ROUNDS):
         written.append((n, *write_round(a, n)))
         a.kill9()  # right after the 200s: nothing gets a chance to flush
-        a.start()
+        a.start(env=env)
+        wait_writable(a, mode)
         for args in written:
             assert_round_kept(a, *args)
 
 
-@pytest.mark.parametrize("mode", list(NON_DEV_MODES))
+@pytest.mark.parametrize("mode", ["client"])
 def test_non_dev_agent_warns_that_kv_is_not_persisted(make_agent, mode):
     a = make_agent(name=f"warn-{mode}", dev=False, extra_args=NON_DEV_MODES[mode]).start()
     wait_for(lambda: WARNING in a.daemon.output(), 10, "the start-up warning about KV durability")
     line = next(l for l in a.daemon.output().splitlines() if WARNING in l)
     assert "[WARN]" in line and "sessions" in line and "prepared queries" in line
+
+
+def test_server_does_not_warn(make_agent):
+    a = make_agent(name="warn-server", dev=False, extra_args=NON_DEV_MODES["server-bootstrap-expect-1"])
+    a.start(env={"CAIRN_ETCD_UNSAFE_NO_FSYNC": "1"})
+    wait_for(lambda: "agent: started" in a.daemon.output(), 10, "the server's start line")
+    assert WARNING not in a.daemon.output()
 
 
 def test_dev_agent_does_not_warn(make_agent):

@@ -169,5 +169,11 @@ TEST_CASE("rows cairn cannot read are malformed, with the key named") {
   CHECK(decode_row(stored("/cairn/kv/k", "{}", 5, 4), m).code == RowStatus::Code::malformed);
   // Keys outside /cairn/ and the leader's are not rows.
   CHECK(decode_row(stored("/other/x", "{}", 3, 3), m).code == RowStatus::Code::ignored);
-  CHECK(decode_row(stored("/cairn/lockdelay/k", "", 3, 3), m).code == RowStatus::Code::ignored);
+  CHECK(decode_row(stored("/cairn/leader/694d", "", 3, 3), m).code == RowStatus::Code::ignored);
+  // A lock-delay marker is read back as the store's lock delay; a broken one is malformed.
+  REQUIRE(decode_row(stored("/cairn/lockdelay/a/b", encode_lock_delay_row(1234), 3, 3), m).ok());
+  REQUIRE(std::holds_alternative<state::SetLockDelay>(m));
+  CHECK(std::get<state::SetLockDelay>(m).key == "a/b");
+  CHECK(std::get<state::SetLockDelay>(m).until_unix_ms == 1234);
+  CHECK(decode_row(stored("/cairn/lockdelay/k", "", 3, 3), m).code == RowStatus::Code::malformed);
 }

@@ -234,3 +234,58 @@ TEST_CASE("deregistering a node cascades over its services and checks") {
   CHECK(f.store.checks().empty());
   CHECK(f.store.service_instances("web").empty());
 }
+
+KVEntry kv_entry(std::string key, std::string value) {
+  KVEntry e;
+  e.key = std::move(key);
+  e.value = std::move(value);
+  return e;
+}
+
+TEST_CASE("a snapshot replaces the tables, keeps row indexes and never lowers an index") {
+  Store st;
+  st.apply(std::vector<Mutation>{PutNode{make_node("old")}, PutKV{kv_entry("gone", "x")}}, 5);
+  bool woke = false;
+  st.watch({std::string(kKVTable)}, [&] { woke = true; });
+
+  Node n = make_node("web-1");
+  n.raft = {3, 7};
+  Service s = make_service("web-1", "web", "web");
+  s.raft = {4, 9};
+  Check c = make_check("web-1", "alive", "web", "web");
+  c.raft = {4, 8};
+  KVEntry e = kv_entry("a/b", "v");
+  e.raft = {2, 6};
+  // Rows arrive in etcd's key order (checks before nodes): load order must not matter.
+  std::vector<Mutation> rows{PutCheck{c}, PutKV{e}, PutNode{n}, PutService{s},
+                             SetLockDelay{"a/b", 1234}};
+  st.load_snapshot(rows, 12);
+
+  CHECK(woke);  // every parked watcher wakes once and re-reads
+  CHECK(st.index() == 12);
+  CHECK(st.node("old") == nullptr);
+  CHECK(st.kv("gone") == nullptr);
+  REQUIRE(st.node("web-1") != nullptr);
+  CHECK(st.node("web-1")->raft.create_index == 3);
+  CHECK(st.node("web-1")->raft.modify_index == 7);
+  REQUIRE(st.service("web-1", "web") != nullptr);
+  CHECK(st.service("web-1", "web")->raft.modify_index == 9);
+  CHECK(st.checks_of_service("web").size() == 1);
+  CHECK(st.kv("a/b")->raft.modify_index == 6);
+  CHECK(st.lock_delay_until("a/b") == 1234);
+  // The floor: a table's index is at least the list's revision, even if empty now.
+  CHECK(st.table_index({kKVTable}) >= 12);
+  CHECK(st.table_index({kSessionsTable}) >= 12);
+  // Later changes apply on top at later revisions.
+  st.apply(std::vector<Mutation>{DeleteKV{"a/b"}}, 13);
+  CHECK(st.kv("a/b") == nullptr);
+  CHECK(st.kv_prefix_index("a/") == 13);
+}
+
+TEST_CASE("a snapshot below what the store has shown keeps the store's index") {
+  Store st;
+  st.apply(std::vector<Mutation>{PutNode{make_node("a")}}, 20);
+  st.load_snapshot({}, 15);
+  CHECK(st.index() == 20);
+  CHECK(st.table_index({kNodesTable}) == 20);
+}

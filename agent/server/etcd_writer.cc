@@ -1,0 +1,228 @@
+#include "agent/server/etcd_writer.h"
+
+#include <set>
+
+#include "agent/etcd/gateway_decode.h"
+#include "agent/etcd/gateway_encode.h"
+#include "agent/server/etcd_rows.h"
+#include "common/log.h"
+
+namespace cairn::server {
+
+namespace {
+
+int64_t rev(const state::RaftIndex& r) { return static_cast<int64_t>(r.modify_index); }
+
+// Adds a guard on key at the revision the cache holds, once per key.
+class GuardSet {
+ public:
+  void add(std::string key, int64_t mod_revision) {
+    if (keys_.insert(key).second) guards_.push_back({std::move(key), mod_revision});
+  }
+  std::vector<ReadGuard> take() { return std::move(guards_); }
+
+ private:
+  std::set<std::string> keys_;
+  std::vector<ReadGuard> guards_;
+};
+
+void guard_node(const state::Store& store, std::string_view name, GuardSet& g) {
+  const state::Node* n = store.node(name);
+  g.add(node_row_key(name), n ? rev(n->raft) : 0);
+}
+
+void guard_session(const state::Store& store, std::string_view id, GuardSet& g) {
+  const state::Session* s = store.session(id);
+  g.add(session_row_key(id), s ? rev(s->raft) : 0);
+}
+
+// The guard of the row m writes, then those of the rows that row needs.
+void guard_mutation(const state::Store& store, const state::Mutation& m, GuardSet& g) {
+  std::visit(
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, state::PutNode>) {
+          guard_node(store, x.node.name, g);
+        } else if constexpr (std::is_same_v<T, state::DeleteNode>) {
+          guard_node(store, x.name, g);
+        } else if constexpr (std::is_same_v<T, state::PutService>) {
+          const state::Service* s = store.service(x.service.node, x.service.id);
+          g.add(service_row_key(x.service.node, x.service.id), s ? rev(s->raft) : 0);
+          guard_node(store, x.service.node, g);
+        } else if constexpr (std::is_same_v<T, state::DeleteService>) {
+          const state::Service* s = store.service(x.node, x.id);
+          g.add(service_row_key(x.node, x.id), s ? rev(s->raft) : 0);
+        } else if constexpr (std::is_same_v<T, state::PutCheck>) {
+          const state::Check* c = store.check(x.check.node, x.check.check_id);
+          g.add(check_row_key(x.check.node, x.check.check_id), c ? rev(c->raft) : 0);
+          guard_node(store, x.check.node, g);
+        } else if constexpr (std::is_same_v<T, state::DeleteCheck>) {
+          const state::Check* c = store.check(x.node, x.id);
+          g.add(check_row_key(x.node, x.id), c ? rev(c->raft) : 0);
+        } else if constexpr (std::is_same_v<T, state::PutKV>) {
+          const state::KVEntry* e = store.kv(x.entry.key);
+          g.add(kv_row_key(x.entry.key), e ? rev(e->raft) : 0);
+          // A lock is only as good as its session: destroyed elsewhere, the acquire must fail.
+          if (!x.entry.session.empty()) guard_session(store, x.entry.session, g);
+        } else if constexpr (std::is_same_v<T, state::DeleteKV>) {
+          const state::KVEntry* e = store.kv(x.key);
+          g.add(kv_row_key(x.key), e ? rev(e->raft) : 0);
+        } else if constexpr (std::is_same_v<T, state::PutSession>) {
+          guard_session(store, x.session.id, g);
+          guard_node(store, x.session.node, g);
+        } else if constexpr (std::is_same_v<T, state::DeleteSession>) {
+          guard_session(store, x.id, g);
+        } else if constexpr (std::is_same_v<T, state::PutPreparedQuery>) {
+          const state::PreparedQuery* q = store.prepared_query(x.query.id);
+          g.add(query_row_key(x.query.id), q ? rev(q->raft) : 0);
+        } else if constexpr (std::is_same_v<T, state::DeletePreparedQuery>) {
+          const state::PreparedQuery* q = store.prepared_query(x.id);
+          g.add(query_row_key(x.id), q ? rev(q->raft) : 0);
+        }
+        // Lock-delay markers are written blind; tombstone reaping is local.
+      },
+      m);
+}
+
+bool outcome_may_be_applied(const std::string& message) {
+  return message.find("timed out") != std::string::npos ||
+         message.find("leader changed") != std::string::npos ||
+         message.find("deadline") != std::string::npos;
+}
+
+}  // namespace
+
+std::vector<ReadGuard> guards_for(const state::Store& store, const state::Batch& batch) {
+  GuardSet g;
+  for (const auto& m : batch) guard_mutation(store, m, g);
+  return g.take();
+}
+
+TxnOutcome classify_txn_answer(const etcd::CallResult& result) {
+  using Kind = TxnOutcome::Kind;
+  switch (result.transport) {
+    case etcd::CallResult::Transport::ok:
+      break;
+    case etcd::CallResult::Transport::connect_failed:
+      return {Kind::not_applied, 0, "the local etcd member is not reachable: " + result.detail};
+    case etcd::CallResult::Transport::timed_out:
+      return {Kind::unknown, 0, "etcd did not answer in time"};
+    case etcd::CallResult::Transport::closed:
+    case etcd::CallResult::Transport::bad_response:
+      return {Kind::unknown, 0, "the connection to etcd broke: " + result.detail};
+  }
+  etcd::TxnResponse resp;
+  etcd::DecodeStatus st = etcd::decode_txn(result.body, resp);
+  if (st.code == etcd::DecodeStatus::Code::rpc_error) {
+    switch (st.grpc_code) {
+      case etcd::grpc_code::invalid_argument:
+      case etcd::grpc_code::resource_exhausted:  // NOSPACE: "database space exceeded"
+      case etcd::grpc_code::failed_precondition:
+        return {Kind::not_applied, 0, "etcd refused the write: " + st.message};
+      case etcd::grpc_code::unavailable:
+        if (!outcome_may_be_applied(st.message))
+          return {Kind::not_applied, 0, "etcd cannot take writes: " + st.message};
+        break;
+      default:
+        break;
+    }
+    return {Kind::unknown, 0, "etcd: " + st.message};
+  }
+  if (!st.ok() || result.http_status != 200)
+    return {Kind::unknown, 0, "an etcd answer cairn cannot read: " + st.message};
+  auto revision = static_cast<uint64_t>(resp.header.revision);
+  if (resp.succeeded) return {Kind::committed, revision, {}};
+  return {Kind::guards_failed, revision, {}};
+}
+
+EtcdWriter::EtcdWriter(state::Store& store, etcd::GatewayClient& client, AppliedRevision& applied,
+                       Clock wall_clock_ms, Settings settings)
+    : store_(store),
+      client_(client),
+      applied_(applied),
+      now_ms_(std::move(wall_clock_ms)),
+      settings_(settings) {}
+
+void EtcdWriter::write(Plan plan, WriteDone done) {
+  run(std::make_shared<Attempt>(Attempt{std::move(plan), std::move(done), 0}));
+}
+
+void EtcdWriter::finish(const std::shared_ptr<Attempt>& a, WriteResult r) {
+  if (r.index == 0) r.index = store_.index();
+  if (a->done) a->done(r);
+}
+
+void EtcdWriter::run(std::shared_ptr<Attempt> a) {
+  ++a->tries;
+  state::Batch batch;
+  PlanStatus status = plan_write(a->plan, store_, now_ms_(), batch);
+  if (!status.ok()) {
+    finish(a, WriteResult::failure(status.code, std::move(status.message)));
+    return;
+  }
+  // Tombstones are each cache's own (etcd keeps none): reap them here.
+  std::erase_if(batch, [this](const state::Mutation& m) {
+    const auto* reap = std::get_if<state::ReapTombstones>(&m);
+    if (reap) store_.reap_tombstones(reap->up_to_index);
+    return reap != nullptr;
+  });
+  if (batch.empty()) {
+    finish(a, WriteResult::success(store_.index()));
+    return;
+  }
+  TxnBuild build = build_txn(batch, guards_for(store_, batch));
+  if (!build.ok()) {
+    finish(a, WriteResult::failure(WriteCode::invalid, std::move(build.error)));
+    return;
+  }
+  std::string body;
+  etcd::encode_txn(body, build.txn);
+  client_.call("/v3/kv/txn", std::move(body), settings_.call_timeout_ms,
+               [this, a, alive = alive_](etcd::CallResult r) {
+                 if (*alive) on_committed(a, std::move(r));
+               });
+}
+
+void EtcdWriter::on_committed(std::shared_ptr<Attempt> a, etcd::CallResult result) {
+  TxnOutcome out = classify_txn_answer(result);
+  switch (out.kind) {
+    case TxnOutcome::Kind::committed:
+      ++counters_.commits;
+      // Read-your-writes: answer once this server's cache holds the write.
+      applied_.when_applied(out.revision, settings_.catch_up_ms,
+                            [this, a, revision = out.revision, alive = alive_](bool reached) {
+                              if (!*alive) return;
+                              if (!reached)
+                                log::warn("server", "the watch cache is behind a committed write",
+                                          {{"revision", std::to_string(revision)}});
+                              finish(a, WriteResult::success(revision));
+                            });
+      return;
+    case TxnOutcome::Kind::guards_failed:
+      ++counters_.conflicts;
+      if (a->tries >= settings_.max_attempts) {
+        finish(a, WriteResult::failure(WriteCode::conflict,
+                                       "the rows this write depends on kept changing (" +
+                                           std::to_string(a->tries) + " attempts)"));
+        return;
+      }
+      // Someone else wrote first: plan again once the cache shows what they wrote.
+      applied_.when_applied(out.revision, settings_.catch_up_ms,
+                            [this, a, alive = alive_](bool) {
+                              if (*alive) run(a);
+                            });
+      return;
+    case TxnOutcome::Kind::not_applied:
+      ++counters_.unavailable;
+      finish(a, WriteResult::failure(WriteCode::unavailable, std::move(out.message)));
+      return;
+    case TxnOutcome::Kind::unknown:
+      ++counters_.unknown;
+      finish(a, WriteResult::failure(
+                    WriteCode::unknown_outcome,
+                    out.message + "; the write may or may not have been applied"));
+      return;
+  }
+}
+
+}  // namespace cairn::server

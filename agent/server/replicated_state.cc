@@ -1,0 +1,455 @@
+#include "agent/server/replicated_state.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+
+#include "agent/etcd/gateway_decode.h"
+#include "agent/etcd/gateway_encode.h"
+#include "common/log.h"
+
+namespace cairn::server {
+
+namespace {
+
+int64_t wall_clock_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+}
+
+bool is_dir(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// The etcd binary as the spawn will find it: a path, or a name on $PATH.
+bool executable_found(const std::string& binary) {
+  if (binary.find('/') != std::string::npos) return ::access(binary.c_str(), X_OK) == 0;
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "/usr/bin:/bin";
+  size_t start = 0;
+  while (start <= dirs.size()) {
+    size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    std::string dir = dirs.substr(start, end - start);
+    if (!dir.empty() && ::access((dir + "/" + binary).c_str(), X_OK) == 0) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+}  // namespace
+
+ReplicatedState::ReplicatedState(uv_loop_t* loop, state::Store& store,
+                                 ReplicatedSettings settings, Events events)
+    : loop_(loop),
+      store_(store),
+      settings_(std::move(settings)),
+      events_(std::move(events)),
+      settle_timer_(loop),
+      waiter_timer_(loop) {}
+
+ReplicatedState::~ReplicatedState() {
+  *alive_ = false;
+  // Parked writes learn that the answer will not come.
+  auto waiters = std::move(waiters_);
+  for (auto& [rev, w] : waiters) w.done(false);
+  if (member_) member_->kill_now();
+}
+
+std::string ReplicatedState::peer_url() const {
+  return "http://" + settings_.bind_addr + ":" + std::to_string(settings_.peer_port);
+}
+
+bool ReplicatedState::has_member_data() const {
+  return is_dir(settings_.data_dir + "/etcd/member");
+}
+
+LocalServer ReplicatedState::local_server() const {
+  return {settings_.node_name, settings_.datacenter, settings_.bootstrap_expect, peer_url(),
+          has_member_data()};
+}
+
+std::string ReplicatedState::start() {
+  if (!executable_found(settings_.etcd_binary))
+    return "server mode needs etcd, and '" + settings_.etcd_binary +
+           "' was not found (install Debian's etcd-server package)";
+  if (!executable_found("setpriv"))
+    return "server mode needs setpriv from util-linux to supervise etcd, and it was not found";
+  if (settings_.data_dir.empty()) return "server mode needs -data-dir";
+  if (has_member_data()) {
+    log::info("server", "restarting this server's etcd member from its data dir",
+              {{"data_dir", settings_.data_dir + "/etcd"}});
+    start_member({{settings_.node_name, peer_url()}});
+    return "";
+  }
+  waiting_for_ = "waiting for " + std::to_string(settings_.bootstrap_expect) +
+                 " servers of datacenter " + settings_.datacenter + " (bootstrap_expect)";
+  log::info("server", "waiting for the datacenter's servers before forming",
+            {{"bootstrap_expect", std::to_string(settings_.bootstrap_expect)}});
+  servers_seen({});
+  return "";
+}
+
+void ReplicatedState::servers_seen(std::vector<SeenServer> seen) {
+  if (member_ || stopping_) return;
+  BootstrapPlan plan = plan_bootstrap(local_server(), seen);
+  switch (plan.action) {
+    case BootstrapPlan::Action::restart_existing:
+      start_member({{settings_.node_name, peer_url()}});
+      return;
+    case BootstrapPlan::Action::form:
+      if (plan.initial_cluster != pending_cluster_) {
+        // Gossip reaches servers at slightly different times: form only once
+        // the set has stayed the same for a moment.
+        pending_cluster_ = std::move(plan.initial_cluster);
+        settle_timer_.start(kFormSettleMs, 0, [this] {
+          if (member_ || stopping_) return;
+          log::info("server", "forming the datacenter's etcd cluster",
+                    {{"members", std::to_string(pending_cluster_.size())}});
+          start_member(pending_cluster_);
+        });
+      }
+      return;
+    case BootstrapPlan::Action::join:
+      plan.reason = "joining a running cluster (servers " + std::to_string(plan.join_via.size()) +
+                    " seen) is not supported yet: start this server with the others";
+      [[fallthrough]];
+    case BootstrapPlan::Action::wait:
+    case BootstrapPlan::Action::refuse:
+      pending_cluster_.clear();
+      settle_timer_.stop();
+      if (plan.reason != waiting_for_) {
+        waiting_for_ = plan.reason;
+        if (plan.action == BootstrapPlan::Action::refuse)
+          log::error("server", "not forming a cluster", {{"reason", plan.reason}});
+        else
+          log::info("server", "not forming a cluster yet", {{"reason", plan.reason}});
+      }
+      return;
+  }
+}
+
+void ReplicatedState::start_member(
+    std::vector<std::pair<std::string, std::string>> initial_cluster) {
+  waiting_for_.clear();
+  etcd::MemberConfig mc;
+  mc.etcd_binary = settings_.etcd_binary;
+  mc.name = settings_.node_name;
+  mc.data_dir = settings_.data_dir + "/etcd";
+  mc.run_dir = settings_.data_dir + "/etcd-run";
+  ::mkdir(mc.run_dir.c_str(), 0700);
+  mc.peer_url = peer_url();
+  mc.initial_cluster = std::move(initial_cluster);
+  mc.cluster_token = "cairn-" + settings_.datacenter;
+  mc.unsafe_no_fsync = settings_.unsafe_no_fsync;
+  mc.die_with_parent = true;
+  etcd::ClientEndpoint endpoint;
+  endpoint.unix_socket = etcd::client_socket_path(mc.run_dir);
+  member_ = std::make_unique<etcd::MemberProcess>(
+      loop_, mc,
+      etcd::MemberProcess::Events{
+          [this](int64_t) {
+            if (events_.on_member_running) events_.on_member_running();
+          },
+          nullptr,
+          [this](const std::string& why) {
+            waiting_for_ = "the etcd member failed: " + why;
+            log::error("server", "the etcd member failed and will not be restarted",
+                       {{"reason", why}});
+          }});
+  client_ = std::make_unique<etcd::GatewayClient>(loop_, endpoint);
+  membership_ = std::make_unique<etcd::ClusterMembership>(loop_, *client_);
+  writer_ = std::make_unique<EtcdWriter>(store_, *client_, *this, wall_clock_ms,
+                                         EtcdWriter::Settings{});
+  feed_ = std::make_unique<WatchFeed>(
+      loop_, *client_,
+      WatchFeed::Sink{
+          [this](int64_t rev, std::vector<state::Mutation> rows) {
+            on_snapshot(rev, std::move(rows));
+          },
+          [this](int64_t rev, state::Batch batch) { on_batch(rev, std::move(batch)); },
+          [this](int64_t rev) { on_progress(rev); },
+          [this](std::vector<LeaderRow> rows, bool whole) {
+            on_leader_rows(std::move(rows), whole);
+          }});
+  election_ = std::make_unique<LeaderElection>(
+      loop_, *client_, settings_.leader_value,
+      LeaderElection::Events{[this](const etcd::LeaderKey&) {
+                               log::info("server", "this server is the cairn leader");
+                               if (events_.on_leadership_gained) events_.on_leadership_gained();
+                             },
+                             [this] {
+                               log::warn("server", "this server lost cairn leadership");
+                               if (events_.on_leadership_lost) events_.on_leadership_lost();
+                             }});
+  member_->start();
+  // The feed retries until the member answers; the first list makes the server ready.
+  feed_->start();
+  election_->start();
+}
+
+void ReplicatedState::on_snapshot(int64_t revision, std::vector<state::Mutation> rows) {
+  store_.load_snapshot(rows, static_cast<uint64_t>(revision));
+  log::info("server", "watch cache loaded",
+            {{"revision", std::to_string(revision)}, {"rows", std::to_string(rows.size())}});
+  advance(static_cast<uint64_t>(revision));
+  if (!ready_) {
+    ready_ = true;
+    if (events_.on_ready) events_.on_ready();
+  }
+}
+
+void ReplicatedState::on_batch(int64_t revision, state::Batch batch) {
+  auto rev = static_cast<uint64_t>(revision);
+  if (!batch.empty() && rev > store_.index()) store_.apply(batch, rev);
+  advance(rev);
+}
+
+void ReplicatedState::on_progress(int64_t revision) { advance(static_cast<uint64_t>(revision)); }
+
+void ReplicatedState::on_leader_rows(std::vector<LeaderRow> rows, bool whole) {
+  if (whole) leader_rows_.clear();
+  for (auto& r : rows) {
+    if (r.deleted)
+      leader_rows_.erase(r.key);
+    else
+      leader_rows_[r.key] = std::move(r);
+  }
+}
+
+std::string ReplicatedState::leader_value() const {
+  // The campaign's rule: the lowest create revision under the prefix leads.
+  const LeaderRow* best = nullptr;
+  for (const auto& [key, row] : leader_rows_)
+    if (!best || row.create_revision < best->create_revision) best = &row;
+  return best ? best->value : std::string();
+}
+
+uint64_t ReplicatedState::last_contact_age_ms() const {
+  if (!feed_ || feed_->last_contact_ms() == 0) return 0;
+  return uv_now(loop_) - feed_->last_contact_ms();
+}
+
+void ReplicatedState::advance(uint64_t revision) {
+  applied_ = std::max(applied_, revision);
+  while (!waiters_.empty() && waiters_.begin()->first <= applied_) {
+    auto node = waiters_.extract(waiters_.begin());
+    node.mapped().done(true);
+  }
+  if (waiters_.empty()) waiter_timer_.stop();
+}
+
+void ReplicatedState::when_applied(uint64_t revision, uint64_t timeout_ms,
+                                   std::function<void(bool)> done) {
+  if (revision <= applied_) {
+    done(true);
+    return;
+  }
+  waiters_.emplace(revision, Waiter{uv_now(loop_) + timeout_ms, std::move(done)});
+  if (!waiter_timer_.active()) waiter_timer_.start(100, 100, [this] { expire_waiters(); });
+}
+
+void ReplicatedState::expire_waiters() {
+  uint64_t now = uv_now(loop_);
+  std::vector<std::function<void(bool)>> expired;
+  for (auto it = waiters_.begin(); it != waiters_.end();) {
+    if (it->second.deadline_ms <= now) {
+      expired.push_back(std::move(it->second.done));
+      it = waiters_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (waiters_.empty()) waiter_timer_.stop();
+  for (auto& f : expired) f(false);
+}
+
+void ReplicatedState::shutdown(std::function<void()> done) {
+  stopping_ = true;
+  settle_timer_.stop();
+  if (!member_) {
+    done();
+    return;
+  }
+  // Resign even after leave_cluster stopped the member: that also ends the
+  // campaign's retries, which would otherwise keep the loop alive. A member
+  // already stopped answers stop() at once.
+  election_->resign([this, done = std::move(done), alive = alive_] {
+    if (!*alive) return;
+    feed_->stop();
+    member_->stop(done);
+  });
+}
+
+void ReplicatedState::barrier(std::function<void(bool)> done) {
+  if (!ready_ || !client_) {
+    done(false);
+    return;
+  }
+  next_barrier_.push_back(std::move(done));
+  if (!barrier_in_flight_) start_barrier();
+}
+
+void ReplicatedState::start_barrier() {
+  barrier_in_flight_ = true;
+  auto sharing = std::make_shared<std::vector<std::function<void(bool)>>>(std::move(next_barrier_));
+  next_barrier_.clear();
+  etcd::RangeRequest probe;
+  probe.key = std::string(kLeaderElection) + "/";
+  probe.range_end = etcd::prefix_end(probe.key);
+  probe.count_only = true;  // linearizable (not serializable): etcd's ReadIndex
+  std::string body;
+  etcd::encode_range(body, probe);
+  client_->call(
+      "/v3/kv/range", std::move(body), kBarrierTimeoutMs,
+      [this, sharing, alive = alive_](etcd::CallResult r) {
+        if (!*alive) return;
+        barrier_in_flight_ = false;
+        etcd::RangeResponse resp;
+        bool ok = r.ok() && etcd::decode_range(r.body, resp).ok() && resp.header.revision > 0;
+        auto answer = [sharing](bool reached) {
+          for (auto& f : *sharing) f(reached);
+        };
+        if (ok)
+          when_applied(static_cast<uint64_t>(resp.header.revision), kBarrierTimeoutMs, answer);
+        else
+          answer(false);
+        if (!next_barrier_.empty() && !barrier_in_flight_) start_barrier();
+      });
+}
+
+namespace {
+
+// "http://127.0.0.3:8380" -> "127.0.0.3".
+std::string peer_host(const std::string& url) {
+  std::string_view v = url;
+  if (auto p = v.find("://"); p != std::string_view::npos) v.remove_prefix(p + 3);
+  if (!v.empty() && v.front() == '[') {
+    auto close = v.find(']');
+    return std::string(v.substr(1, close == std::string_view::npos ? v.size() : close - 1));
+  }
+  return std::string(v.substr(0, v.rfind(':')));
+}
+
+std::string hex_id(uint64_t id) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(id));
+  return buf;
+}
+
+}  // namespace
+
+void ReplicatedState::raft_peers(PeersDone done) {
+  if (!membership_) {
+    done(false, "No cluster leader", {});
+    return;
+  }
+  membership_->list([this, done = std::move(done), alive = alive_](etcd::MembershipResult r) {
+    if (!*alive) return;
+    if (!r.ok) {
+      done(false, r.error, {});
+      return;
+    }
+    std::string leader = leader_value();
+    std::vector<RaftPeer> peers;
+    for (const auto& m : r.members) {
+      RaftPeer p;
+      p.id = hex_id(m.id);
+      p.node = m.name;
+      std::string host = m.peer_urls.empty() ? std::string() : peer_host(m.peer_urls.front());
+      p.address = host + ":" + std::to_string(settings_.server_port);
+      p.leader = !leader.empty() && p.address == leader;
+      p.voter = !m.is_learner;
+      peers.push_back(std::move(p));
+    }
+    std::sort(peers.begin(), peers.end(),
+              [](const RaftPeer& a, const RaftPeer& b) { return a.node < b.node; });
+    done(true, {}, std::move(peers));
+  });
+}
+
+void ReplicatedState::remove_peer(std::string id_or_address,
+                                  std::function<void(bool, std::string)> done) {
+  raft_peers([this, target = std::move(id_or_address), done = std::move(done),
+              alive = alive_](bool ok, const std::string& error, std::vector<RaftPeer> peers) {
+    if (!*alive) return;
+    if (!ok) {
+      done(false, error);
+      return;
+    }
+    for (const auto& p : peers) {
+      if (p.id != target && p.address != target) continue;
+      uint64_t id = std::strtoull(p.id.c_str(), nullptr, 16);
+      log::info("server", "removing a server from the etcd cluster",
+                {{"node", p.node}, {"id", p.id}});
+      membership_->remove(id, [done, alive](etcd::MembershipResult r) {
+        if (*alive) done(r.ok, r.error);
+      });
+      return;
+    }
+    done(false, "address \"" + target + "\" was not found in the Raft configuration");
+  });
+}
+
+void ReplicatedState::leave_cluster(std::function<void()> done) {
+  if (!member_ || !ready_) {
+    done();
+    return;
+  }
+  // Hand leadership over first: the next server is elected within milliseconds.
+  election_->resign([this, done = std::move(done), alive = alive_]() mutable {
+    if (*alive) remove_own_member(std::move(done));
+  });
+}
+
+void ReplicatedState::remove_own_member(std::function<void()> done) {
+  raft_peers([this, done = std::move(done), alive = alive_](bool ok, const std::string& error,
+                                                            std::vector<RaftPeer> peers) {
+    if (!*alive) return;
+    const RaftPeer* self = nullptr;
+    for (const auto& p : peers)
+      if (p.node == settings_.node_name) self = &p;
+    if (!ok || self == nullptr || peers.size() < 2) {
+      if (!ok) log::warn("server", "cannot list etcd members to leave", {{"error", error}});
+      done();
+      return;
+    }
+    remove_peer(self->id, [this, done, alive](bool removed, const std::string& why) {
+      if (!*alive) return;
+      if (!removed) {
+        log::warn("server", "could not remove this server's etcd member", {{"error", why}});
+        done();
+        return;
+      }
+      log::info("server", "left the etcd cluster");
+      stopping_ = true;
+      if (feed_) feed_->stop();
+      member_->stop([this, done, alive] {
+        if (!*alive) return;
+        std::string from = settings_.data_dir + "/etcd";
+        std::string to = from + ".removed-" + std::to_string(wall_clock_ms());
+        if (std::rename(from.c_str(), to.c_str()) != 0)
+          log::warn("server", "could not move the removed member's data aside", {{"path", from}});
+        done();
+      });
+    });
+  });
+}
+
+void ReplicatedState::GateWriter::write(Plan plan, WriteDone done) {
+  if (!owner_.ready_ || !owner_.writer_) {
+    // Consul's answer from a server that has no leader yet.
+    if (done)
+      done(WriteResult::failure(WriteCode::unavailable, "No cluster leader", owner_.store_.index()));
+    return;
+  }
+  owner_.writer_->write(std::move(plan), std::move(done));
+}
+
+}  // namespace cairn::server

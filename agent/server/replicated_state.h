@@ -1,0 +1,175 @@
+// A server's replicated state: its etcd member, the watch cache that feeds
+// the state store from it, the writer that commits to it, and the cairn
+// leader election. -dev has none of this (DevWriter writes the store
+// directly); everything above the store is the same on both paths.
+//
+// Lifecycle: the member starts when the bootstrap plan says so (a data dir
+// that holds a member restarts it at once; otherwise gossip must show the
+// datacenter's -bootstrap-expect servers). Until the cache has loaded its
+// first list, writes answer `unavailable` ("No cluster leader") and reads see
+// an empty store, as a Consul server without a leader would.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/etcd/cluster_membership.h"
+#include "agent/etcd/gateway_client.h"
+#include "agent/etcd/member_process.h"
+#include "agent/server/bootstrap_plan.h"
+#include "agent/server/etcd_writer.h"
+#include "agent/server/leader_election.h"
+#include "agent/server/watch_feed.h"
+#include "common/uv_handle.h"
+
+namespace cairn::server {
+
+struct ReplicatedSettings {
+  std::string etcd_binary = "etcd";
+  std::string node_name;
+  std::string datacenter;
+  std::string data_dir;   // the agent's -data-dir; the member lives in <data_dir>/etcd
+  std::string bind_addr;  // the peer URL's address
+  int peer_port = 8380;
+  int bootstrap_expect = 0;
+  std::string leader_value;  // what /v1/status/leader shows for this server
+  int server_port = 8300;    // other servers' addresses in the raft configuration
+  bool unsafe_no_fsync = false;
+};
+
+// One server of the datacenter's consensus, as Consul's raft configuration
+// shows it. ID is the etcd member ID (hex): cairn's servers are etcd members.
+struct RaftPeer {
+  std::string id;
+  std::string node;
+  std::string address;  // <ip>:<server port>, as /v1/status/peers lists it
+  bool leader = false;  // the cairn leader (what /v1/status/leader names)
+  bool voter = true;    // false while a joining member is an etcd learner
+};
+
+class ReplicatedState : public AppliedRevision {
+ public:
+  struct Events {
+    std::function<void()> on_ready;  // the cache holds the datacenter's state
+    std::function<void()> on_leadership_gained;
+    std::function<void()> on_leadership_lost;
+    std::function<void()> on_member_running;  // the gossip tags should now say so
+  };
+  // How long gossip's view of the servers must stay the same before forming.
+  static constexpr uint64_t kFormSettleMs = 1000;
+
+  ReplicatedState(uv_loop_t* loop, state::Store& store, ReplicatedSettings settings,
+                  Events events);
+  ~ReplicatedState() override;
+  ReplicatedState(const ReplicatedState&) = delete;
+  ReplicatedState& operator=(const ReplicatedState&) = delete;
+
+  // Restarts an existing member at once; otherwise waits for servers_seen().
+  // "" or why server mode cannot run here (no etcd binary, no data dir).
+  std::string start();
+  // What gossip shows of the datacenter's servers (this one excluded).
+  void servers_seen(std::vector<SeenServer> seen);
+  // Resigns leadership and stops the member; done runs when it has exited.
+  void shutdown(std::function<void()> done);
+
+  CatalogWriter& writer() { return gate_; }
+  bool ready() const { return ready_; }
+  bool member_running() const { return member_ && member_->state() == etcd::MemberProcess::State::running; }
+  bool is_leader() const { return election_ && election_->is_leader(); }
+  // The cairn leader as every server's cache shows it ("" when none).
+  std::string leader_value() const;
+  std::string peer_url() const;
+  // Why the member has not started yet (bootstrap), or why it failed.
+  const std::string& waiting_for() const { return waiting_for_; }
+  // Milliseconds since the cache last heard from etcd.
+  uint64_t last_contact_age_ms() const;
+  const WatchFeed* feed() const { return feed_.get(); }
+  const EtcdWriter* etcd_writer() const { return writer_.get(); }
+
+  // Consul's default and ?consistent reads (reference §8.10): a quorum read
+  // of a tiny range gives the latest committed revision, and done(true) runs
+  // once this cache has applied it; done(false) when etcd has no quorum or
+  // the cache cannot catch up. At most one barrier is in flight; requests
+  // arriving meanwhile share the next one (one ReadIndex per round trip).
+  void barrier(std::function<void(bool ok)> done);
+  static constexpr uint64_t kBarrierTimeoutMs = 3000;
+
+  // The members of the etcd cluster, from the local member.
+  using PeersDone = std::function<void(bool ok, const std::string& error, std::vector<RaftPeer>)>;
+  void raft_peers(PeersDone done);
+  // Removes the member whose ID or address (<ip>:<port>) is given (Consul's
+  // remove-peer); done(ok, error).
+  void remove_peer(std::string id_or_address, std::function<void(bool, std::string)> done);
+
+  // `cairn leave` on a server: removes this server's own member from the etcd
+  // cluster (the others keep their quorum arithmetic right), then moves its
+  // etcd data aside, since a removed member can never start again; done runs
+  // either way (a lone server or no member has nothing to remove).
+  void leave_cluster(std::function<void()> done);
+
+  // AppliedRevision
+  uint64_t applied_revision() const override { return applied_; }
+  void when_applied(uint64_t revision, uint64_t timeout_ms,
+                    std::function<void(bool reached)> done) override;
+
+ private:
+  // Refuses writes until the cache is loaded, then hands them to EtcdWriter.
+  class GateWriter : public CatalogWriter {
+   public:
+    explicit GateWriter(ReplicatedState& owner) : owner_(owner) {}
+    void write(Plan plan, WriteDone done) override;
+
+   private:
+    ReplicatedState& owner_;
+  };
+
+  void start_member(std::vector<std::pair<std::string, std::string>> initial_cluster);
+  void on_snapshot(int64_t revision, std::vector<state::Mutation> rows);
+  void on_batch(int64_t revision, state::Batch batch);
+  void on_progress(int64_t revision);
+  void on_leader_rows(std::vector<LeaderRow> rows, bool whole);
+  void advance(uint64_t revision);
+  void expire_waiters();
+  bool has_member_data() const;
+  LocalServer local_server() const;
+
+  uv_loop_t* loop_;
+  state::Store& store_;
+  ReplicatedSettings settings_;
+  Events events_;
+  GateWriter gate_{*this};
+  std::unique_ptr<etcd::MemberProcess> member_;
+  std::unique_ptr<etcd::GatewayClient> client_;
+  std::unique_ptr<WatchFeed> feed_;
+  std::unique_ptr<EtcdWriter> writer_;
+  std::unique_ptr<LeaderElection> election_;
+  std::unique_ptr<etcd::ClusterMembership> membership_;
+  bool ready_ = false;
+  bool stopping_ = false;
+  uint64_t applied_ = 0;
+  std::string waiting_for_;
+  // Forming: the initial cluster gossip proposed, and when it last changed.
+  std::vector<std::pair<std::string, std::string>> pending_cluster_;
+  Timer settle_timer_;
+  struct Waiter {
+    uint64_t deadline_ms;
+    std::function<void(bool)> done;
+  };
+  std::multimap<uint64_t, Waiter> waiters_;  // by revision
+  Timer waiter_timer_;
+  std::map<std::string, LeaderRow> leader_rows_;
+  void start_barrier();
+  void remove_own_member(std::function<void()> done);
+  bool barrier_in_flight_ = false;
+  std::vector<std::function<void(bool)>> next_barrier_;  // election keys by key
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace cairn::server

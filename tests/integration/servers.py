@@ -1,0 +1,81 @@
+"""A datacenter of real cairn servers on loopback, each with its own etcd member.
+
+Server i binds 127.0.0.(i+2), so etcd's peer port is the same number on every server and
+nothing clashes; the etcd client endpoint is a unix socket in each data dir."""
+import json
+import pathlib
+
+from harness import Agent, wait_for
+
+SERVER_ENV = {"CAIRN_ETCD_UNSAFE_NO_FSYNC": "1"}  # a process kill loses nothing without fsync
+
+
+class Server(Agent):
+    def __init__(self, start_daemon, tmp_path: pathlib.Path, index: int, expect: int,
+                 join_port_of=None, extra_args=()):
+        self.ip = f"127.0.0.{index + 2}"
+        super().__init__(start_daemon, tmp_path, name=f"s{index}", dev=False,
+                         extra_args=["-server", "-bootstrap-expect", str(expect),
+                                     "-bind", self.ip, *extra_args])
+        self.join_port_of = join_port_of
+
+    def start(self, wait=True, **daemon_kw):
+        daemon_kw.setdefault("env", SERVER_ENV)
+        return super().start(wait=wait, **daemon_kw)
+
+    def leader(self) -> str:
+        r = self.http.get("/v1/status/leader", timeout=2)
+        return r.json() if r.status == 200 else ""
+
+
+class Datacenter:
+    """servers[0] is the seed others -retry-join; start() waits for one leader named by all."""
+
+    def __init__(self, make_daemon, tmp_path: pathlib.Path, size: int, expect=None):
+        expect = expect or size
+        self.servers = []
+        for i in range(size):
+            s = Server(make_daemon, tmp_path, i, expect)
+            self.servers.append(s)
+        seed = self.servers[0]
+        for s in self.servers[1:]:
+            s.extra_args += ["-retry-join", f"{seed.ip}:{seed.serf_port}"]
+
+    def start(self, timeout=30):
+        for s in self.servers:
+            s.start()
+        return self.wait_leader(timeout)
+
+    def alive(self):
+        return [s for s in self.servers if s.daemon and s.daemon.alive()]
+
+    def wait_leader(self, timeout=30, servers=None):
+        servers = servers or self.alive()
+
+        def one_leader():
+            names = {s.leader() for s in servers}
+            return names.pop() if len(names) == 1 and "" not in names else None
+        return wait_for(one_leader, timeout,
+                        f"one leader named by all of {[s.name for s in servers]}")
+
+    def leader_server(self):
+        leader = self.wait_leader()
+        return next(s for s in self.servers if leader.startswith(s.ip + ":"))
+
+
+def kv_put(server, key, value, **params):
+    q = "&".join(f"{k}={v}" for k, v in params.items())
+    return server.http.request("PUT", f"/v1/kv/{key}" + (f"?{q}" if q else ""), body=value)
+
+
+def kv_get_raw(server, key, stale=False):
+    r = server.http.get(f"/v1/kv/{key}?raw" + ("&stale" if stale else ""))
+    return r.body.decode() if r.status == 200 else None
+
+
+def register(server, node, service, address, port):
+    body = {"Node": node, "Address": address,
+            "Service": {"Service": service, "Port": port}}
+    r = server.http.put("/v1/catalog/register", json.dumps(body))
+    assert r.status == 200, r
+    return r

@@ -1,0 +1,200 @@
+"""Server mode over etcd (issue 14): real cairn servers on 127.0.0.x, each starting and
+supervising its own etcd member, form one datacenter with one leader and one catalog."""
+import base64
+import json
+import os
+import threading
+
+import pytest
+
+from harness import Http, wait_for
+from servers import Datacenter, kv_get_raw, kv_put, register
+
+
+@pytest.fixture
+def dc3(daemons, tmp_path):
+    dc = Datacenter(daemons, tmp_path, 3)
+    dc.start()
+    return dc
+
+
+def etcd_children(server):
+    """pids of etcd processes whose data dir is this server's."""
+    out = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmd = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+        except OSError:
+            continue
+        if cmd and cmd[0].endswith(b"etcd") and f"{server.data_dir}/etcd".encode() in cmd:
+            out.append(int(pid))
+    return out
+
+
+def test_three_servers_elect_one_leader_and_share_one_catalog(dc3):
+    s0, s1, s2 = dc3.servers
+    leader = dc3.wait_leader()
+    assert any(leader == f"{s.ip}:8300" for s in dc3.servers), leader
+    # KV written on one server is read on the others (default consistency: the barrier).
+    r = kv_put(s0, "greeting", "hello")
+    assert r.status == 200 and r.text == "true", r
+    assert kv_get_raw(s1, "greeting") == "hello"
+    assert kv_get_raw(s2, "greeting") == "hello"
+    # A service registered through one server is found through another, by HTTP and DNS.
+    register(s1, "web-1", "web", "10.1.0.1", 80)
+    r = s2.http.get("/v1/catalog/service/web")
+    assert r.status == 200 and [e["Node"] for e in r.json()] == ["web-1"], r
+    # Every server is in the catalog with its serfHealth (the leader reconciles gossip).
+    def all_servers_registered():
+        r = s0.http.get("/v1/catalog/nodes")
+        names = {n["Node"] for n in r.json()}
+        return {"s0", "s1", "s2"} <= names
+    wait_for(all_servers_registered, 15, "all three servers in the catalog")
+    # One Consul operation = one index, the same on every server.
+    indexes = {s.http.get("/v1/kv/greeting").json()[0]["ModifyIndex"] for s in dc3.servers}
+    assert len(indexes) == 1, indexes
+
+
+def test_cas_races_between_servers_lose_no_update(dc3):
+    """Clients on all three servers increment one counter with ?cas: every success counts."""
+    assert kv_put(dc3.servers[0], "counter", "0").text == "true"
+    successes = []
+    errors = []
+
+    def worker(server, n):
+        http = Http("127.0.0.1", server.port)
+        done = 0
+        while done < n:
+            r = http.get("/v1/kv/counter")
+            if r.status != 200:
+                errors.append(r)
+                return
+            entry = r.json()[0]
+            value = int(base64.b64decode(entry["Value"]))
+            r = http.request("PUT", f"/v1/kv/counter?cas={entry['ModifyIndex']}",
+                             body=str(value + 1))
+            if r.status != 200:
+                errors.append(r)
+                return
+            if r.text == "true":
+                successes.append(1)
+                done += 1
+        http.close()
+
+    threads = [threading.Thread(target=worker, args=(s, 15)) for s in dc3.servers for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors[:3]
+    assert len(successes) == 90
+    for s in dc3.servers:
+        assert kv_get_raw(s, "counter") == "90", s.name
+
+
+def test_session_lock_is_exclusive_across_servers(dc3):
+    s0, s1, _ = dc3.servers
+    sessions = []
+    for s in (s0, s1):
+        r = s.http.put("/v1/session/create", json.dumps({"Name": f"lock-{s.name}",
+                                                          "LockDelay": "1ms"}))
+        assert r.status == 200, r
+        sessions.append(r.json()["ID"])
+    assert kv_put(s0, "lock", "a", acquire=sessions[0]).text == "true"
+    assert kv_put(s1, "lock", "b", acquire=sessions[1]).text == "false"
+    r = s1.http.get("/v1/kv/lock")
+    assert r.json()[0]["Session"] == sessions[0]
+    # Destroying the holder's session (on another server) releases the lock.
+    assert s1.http.put(f"/v1/session/destroy/{sessions[0]}").status == 200
+    wait_for(lambda: kv_put(s1, "lock", "b", acquire=sessions[1]).text == "true", 10,
+             "the second session to acquire the released lock")
+
+
+def test_writes_survive_kill9_of_a_server_and_of_the_whole_datacenter(dc3):
+    s0, s1, s2 = dc3.servers
+    acked = []
+    for n in range(10):
+        server = dc3.servers[n % 3]
+        assert kv_put(server, f"acked/{n}", f"v{n}").text == "true"
+        acked.append(n)
+    # kill -9 of one server: its etcd member goes with it, the others keep taking writes.
+    victim = dc3.leader_server()
+    members = etcd_children(victim)
+    assert members, "the server's etcd member runs as its child"
+    victim.kill9()
+    wait_for(lambda: not any(os.path.exists(f"/proc/{p}") for p in members), 10,
+             "the killed server's etcd member to exit with it")
+    rest = [s for s in dc3.servers if s is not victim]
+    def write_ok():
+        return kv_put(rest[0], "after-kill", "x").text == "true"
+    wait_for(write_ok, 15, "a write on a surviving server")
+    # The killed server comes back with its data and catches up.
+    victim.start()
+    wait_for(lambda: kv_get_raw(victim, "after-kill") == "x", 20, "the restarted server to catch up")
+    # The whole datacenter killed and started again keeps every acknowledged write.
+    for s in dc3.servers:
+        s.kill9()
+    for s in dc3.servers:
+        s.start()
+    dc3.wait_leader(timeout=30)
+    for n in acked:
+        for s in dc3.servers:
+            assert kv_get_raw(s, f"acked/{n}") == f"v{n}", (s.name, n)
+
+
+def test_minority_server_refuses_writes_and_serves_stale_reads(dc3):
+    s0, s1, s2 = dc3.servers
+    assert kv_put(s0, "before", "1").text == "true"
+    wait_for(lambda: kv_get_raw(s2, "before", stale=True) == "1", 10, "s2 to see the key")
+    s0.kill9()
+    s1.kill9()
+    r = kv_put(s2, "minority", "x")
+    assert r.status == 500, r
+    r = s2.http.get("/v1/kv/before?stale")
+    assert r.status == 200, r
+    assert int(r.headers.get("x-consul-lastcontact", "-1")) >= 0
+    assert s2.http.get("/v1/kv/before").status == 500  # the default read needs a quorum
+
+
+def test_bootstrap_expect_waits_for_enough_servers(daemons, tmp_path):
+    dc = Datacenter(daemons, tmp_path, 2, expect=3)
+    for s in dc.servers:
+        s.start()
+    s0 = dc.servers[0]
+    wait_for(lambda: "not forming a cluster yet" in s0.daemon.output(), 15,
+             "s0 to say why it waits")
+    assert s0.leader() == ""
+    r = kv_put(s0, "k", "v")
+    assert r.status == 500 and "No cluster leader" in r.text, r
+    assert not etcd_children(s0), "no etcd member may start before 3 servers are seen"
+
+
+def test_peers_and_raft_configuration_show_the_etcd_members(dc3):
+    s0 = dc3.servers[0]
+    expected = sorted(f"{s.ip}:8300" for s in dc3.servers)
+    r = s0.http.get("/v1/status/peers")
+    assert r.status == 200 and sorted(r.json()) == expected, r
+    r = dc3.servers[2].http.get("/v1/operator/raft/configuration")
+    assert r.status == 200, r
+    servers = r.json()["Servers"]
+    assert sorted(s["Node"] for s in servers) == ["s0", "s1", "s2"]
+    assert all(s["Voter"] for s in servers)
+    leaders = [s["Address"] for s in servers if s["Leader"]]
+    assert leaders == [dc3.wait_leader()]
+    out = s0.cli("operator", "raft", "list-peers", check=True)
+    assert "leader" in out.stdout and "s1" in out.stdout, out.stdout
+
+
+def test_a_server_that_leaves_is_removed_from_the_etcd_cluster(dc3):
+    s0, s1, s2 = dc3.servers
+    out = s2.cli("leave", check=True)
+    wait_for(lambda: not s2.daemon.alive(), 20, "s2 to exit after leave")
+    def two_peers():
+        r = s0.http.get("/v1/status/peers")
+        return r.status == 200 and sorted(r.json()) == sorted([f"{s0.ip}:8300", f"{s1.ip}:8300"])
+    wait_for(two_peers, 15, "the etcd cluster to shrink to two members")
+    # Two of two members: writes still have a quorum.
+    assert kv_put(s1, "after-leave", "ok").text == "true"
+    assert out.returncode == 0
