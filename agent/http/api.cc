@@ -27,6 +27,13 @@ void respond_limit_error(const ExchangePtr& ex, Agent& agent, const state::Limit
   respond_error(ex, 400, e.message);
 }
 
+void respond_op_error(const ExchangePtr& ex, Agent& agent, const ops::OpError& e) {
+  if (e.code == ops::OpErrorCode::limit)
+    respond_limit_error(ex, agent, state::LimitError{e.limit, e.message});
+  else
+    respond_error(ex, e.http_status(), e.message);
+}
+
 Api::Api(Agent& agent)
     : requests_(agent.metrics().counter("consul.http.requests", "HTTP requests served")),
       client_errors_(

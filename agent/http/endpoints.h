@@ -2,6 +2,7 @@
 #pragma once
 
 #include "agent/http/router.h"
+#include "agent/ops/op_error.h"
 #include "agent/state/input_limits.h"
 #include "common/json_writer.h"
 #include "common/value.h"
@@ -36,5 +37,8 @@ bool check_datacenter(const ExchangePtr& ex, const Agent& agent, const std::stri
 // Answers 400 with the limit's message and counts the refusal in
 // consul.http.limit_rejections{limit=...}.
 void respond_limit_error(const ExchangePtr& ex, Agent& agent, const state::LimitError& e);
+// Answers a refused request with its status and message; a refused limit is
+// counted as respond_limit_error counts it.
+void respond_op_error(const ExchangePtr& ex, Agent& agent, const ops::OpError& e);
 
 }  // namespace cairn::http_api

@@ -1,31 +1,20 @@
 // /v1/kv: the key/value store (reference section 5).
+#include <optional>
 #include <set>
+#include <variant>
 
 #include "agent/agent.h"
 #include "agent/http/blocking.h"
 #include "agent/http/endpoints.h"
 #include "agent/http/reply.h"
+#include "agent/ops/kv_key.h"
+#include "agent/ops/kv_write.h"
 #include "agent/state/encode.h"
 #include "agent/state/kv_ops.h"
-#include "common/http/url.h"
-#include "common/utf8.h"
 
 namespace cairn::http_api {
 
 namespace {
-
-constexpr size_t kMaxValueBytes = 512 * 1024;  // kv_max_value_size
-
-// Consul rejects path traversal; cairn also rejects a leading slash, which
-// Consul would store as a distinct key that tools then mangle.
-std::string validate_key(const std::string& key) {
-  if (!is_valid_utf8(key)) return "Invalid key: not valid UTF-8";
-  if (!key.empty() && key[0] == '/') return "Invalid key: must not begin with '/'";
-  if (key == ".." || key.rfind("../", 0) == 0 || key.find("/../") != std::string::npos ||
-      (key.size() >= 3 && key.compare(key.size() - 3, 3, "/..") == 0))
-    return "Invalid key: path traversal is not allowed";
-  return "";
-}
 
 void kv_get(Agent& agent, const ExchangePtr& ex, const std::string& key) {
   if (auto e = state::check_kv_key(key)) {
@@ -34,7 +23,9 @@ void kv_get(Agent& agent, const ExchangePtr& ex, const std::string& key) {
   }
   QueryOptions o;
   std::string err = parse_query_options(ex->request, o);
-  if (err.empty()) err = validate_key(key);
+  if (err.empty()) {
+    if (auto e = ops::validate_kv_key(key)) err = e->message;
+  }
   if (!err.empty()) {
     respond_error(ex, 400, err);
     return;
@@ -115,17 +106,6 @@ void kv_get(Agent& agent, const ExchangePtr& ex, const std::string& key) {
   });
 }
 
-bool parse_uint(const std::string& s, uint64_t& out) {
-  if (s.empty()) return false;
-  out = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    if (out > (UINT64_MAX - 9) / 10) return false;
-    out = out * 10 + static_cast<uint64_t>(c - '0');
-  }
-  return true;
-}
-
 void run_kv_op(Agent& agent, const ExchangePtr& ex, state::KVOp op) {
   agent.writer().write(
       [op](const state::Store& store, int64_t now, state::Batch& out) -> server::PlanStatus {
@@ -142,93 +122,43 @@ void run_kv_op(Agent& agent, const ExchangePtr& ex, state::KVOp op) {
       respond_written_true(ex));
 }
 
+// The query string after '?': Consul's "Conflicting flags" text repeats it.
+std::string query_string(const http::Request& req) {
+  return req.target.substr(req.target.find('?') + 1);
+}
+
+std::optional<std::string> optional_param(const http::Request& req, const char* name) {
+  if (const std::string* v = req.param(name)) return *v;
+  return std::nullopt;
+}
+
+// Answers a refused request, or runs the op.
+void run_checked_kv_op(Agent& agent, const ExchangePtr& ex, ops::KVOpOrError checked) {
+  if (auto* e = std::get_if<ops::OpError>(&checked)) {
+    respond_op_error(ex, agent, *e);
+    return;
+  }
+  run_kv_op(agent, ex, std::get<state::KVOp>(std::move(checked)));
+}
+
 void kv_put(Agent& agent, const ExchangePtr& ex, const std::string& key) {
   const http::Request& req = ex->request;
-  if (key.empty()) {
-    respond_error(ex, 400, "Missing key name");
-    return;
-  }
-  if (auto e = state::check_kv_key(key)) {
-    respond_limit_error(ex, agent, *e);
-    return;
-  }
-  if (std::string err = validate_key(key); !err.empty()) {
-    respond_error(ex, 400, err);
-    return;
-  }
-  int modes = req.has_param("cas") + req.has_param("acquire") + req.has_param("release");
-  if (modes > 1) {
-    respond_error(ex, 400, "Conflicting flags: " + req.target.substr(req.target.find('?') + 1));
-    return;
-  }
-  if (req.body.size() > kMaxValueBytes) {
-    respond_error(ex, 413,
-                  "Request body(" + std::to_string(req.body.size()) +
-                      " bytes) too large, max size: 524288 bytes. See "
-                      "https://developer.hashicorp.com/docs/agent/config/"
-                      "config-files#kv_max_value_size.");
-    return;
-  }
-  state::KVOp op;
-  op.key = key;
-  op.value = req.body;
-  if (const std::string* f = req.param("flags")) {
-    if (!parse_uint(*f, op.flags)) {
-      respond_error(ex, 400, "Invalid flags: \"" + *f + "\"");
-      return;
-    }
-  }
-  if (const std::string* c = req.param("cas")) {
-    op.verb = state::KVVerb::cas;
-    if (!parse_uint(*c, op.index)) {
-      respond_error(ex, 400, "Invalid cas index: \"" + *c + "\"");
-      return;
-    }
-  } else if (const std::string* a = req.param("acquire")) {
-    op.verb = state::KVVerb::lock;
-    op.session = *a;
-  } else if (const std::string* r = req.param("release")) {
-    op.verb = state::KVVerb::unlock;
-    op.session = *r;
-  }
-  if (auto e = state::check_identifier("Session", op.session)) {
-    respond_limit_error(ex, agent, *e);
-    return;
-  }
-  run_kv_op(agent, ex, std::move(op));
+  ops::KVPutParams params;
+  params.flags = optional_param(req, "flags");
+  params.cas = optional_param(req, "cas");
+  params.acquire = optional_param(req, "acquire");
+  params.release = optional_param(req, "release");
+  params.query = query_string(req);
+  run_checked_kv_op(agent, ex, ops::kv_put_op(key, params, req.body));
 }
 
 void kv_delete(Agent& agent, const ExchangePtr& ex, const std::string& key) {
   const http::Request& req = ex->request;
-  if (auto e = state::check_kv_key(key)) {
-    respond_limit_error(ex, agent, *e);
-    return;
-  }
-  if (std::string err = validate_key(key); !err.empty()) {
-    respond_error(ex, 400, err);
-    return;
-  }
-  bool recurse = req.has_param("recurse");
-  const std::string* cas = req.param("cas");
-  if (recurse && cas) {
-    respond_error(ex, 400, "Conflicting flags: " + req.target.substr(req.target.find('?') + 1));
-    return;
-  }
-  if (key.empty() && !recurse) {
-    respond_error(ex, 400, "Missing key name");
-    return;
-  }
-  state::KVOp op;
-  op.key = key;
-  op.verb = recurse ? state::KVVerb::delete_tree : state::KVVerb::del;
-  if (cas) {
-    op.verb = state::KVVerb::delete_cas;
-    if (!parse_uint(*cas, op.index)) {
-      respond_error(ex, 400, "Invalid cas index: \"" + *cas + "\"");
-      return;
-    }
-  }
-  run_kv_op(agent, ex, std::move(op));
+  ops::KVDeleteParams params;
+  params.recurse = req.has_param("recurse");
+  params.cas = optional_param(req, "cas");
+  params.query = query_string(req);
+  run_checked_kv_op(agent, ex, ops::kv_delete_op(key, params));
 }
 
 }  // namespace

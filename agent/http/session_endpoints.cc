@@ -4,6 +4,7 @@
 #include "agent/http/decode_body.h"
 #include "agent/http/endpoints.h"
 #include "agent/http/reply.h"
+#include "agent/ops/session_create.h"
 #include "agent/server/session_timers.h"
 #include "agent/state/encode.h"
 #include "agent/state/session_ops.h"
@@ -30,23 +31,9 @@ void write_sessions(JsonWriter& w, const std::vector<const state::Session*>& lis
   w.end_array();
 }
 
-state::LimitCheck session_limits(const state::Session& s) {
-  if (auto e = state::check_identifier("Name", s.name)) return e;
-  if (auto e = state::check_identifier("Node", s.node)) return e;
-  size_t checks = s.node_checks.size() + s.service_checks.size();
-  if (checks > state::kMaxSessionChecks)
-    return state::LimitError{"session_checks", "Checks: " + std::to_string(checks) +
-                                                   " checks are too many for one session, max: " +
-                                                   std::to_string(state::kMaxSessionChecks)};
-  for (const auto& id : s.node_checks)
-    if (auto e = state::check_identifier("NodeChecks", id)) return e;
-  for (const auto& ref : s.service_checks)
-    if (auto e = state::check_identifier("ServiceChecks", ref.id)) return e;
-  return std::nullopt;
-}
-
 // The fields of a /v1/session/create body; checks_given says whether the
-// body named the node checks (the default is serfHealth).
+// body named the node checks (ops::validate_session_create fills in the
+// defaults for what it left out).
 void decode_session(Decoder& d, const Value& body, state::Session& s, bool& checks_given) {
   d.object(body, [&](std::string_view k, const Value& f) {
     if (k == "node") {
@@ -85,26 +72,14 @@ void decode_session(Decoder& d, const Value& body, state::Session& s, bool& chec
 void session_create(Agent& agent, const ExchangePtr& ex, const std::string&) {
   state::Session s;
   s.id = random_uuid();
-  s.node = agent.identity().name;
   bool checks_given = false;
   if (!decode_json_body(
           ex, [&](Decoder& d, const Value& body) { decode_session(d, body, s, checks_given); },
           /*allow_empty=*/true))
     return;
-  if (auto e = session_limits(s)) {
-    respond_limit_error(ex, agent, *e);
-    return;
-  }
-  if (!checks_given) s.node_checks = {"serfHealth"};
-  if (s.behavior != state::kBehaviorRelease && s.behavior != state::kBehaviorDelete) {
-    respond_error(ex, 400, "Invalid Behavior setting '" + s.behavior + "'");
-    return;
-  }
   Nanos ttl_min = agent.config().session_ttl_min;
-  if (s.ttl != 0 && (s.ttl < ttl_min || s.ttl > state::kSessionTTLMax)) {
-    respond_error(ex, 400,
-                  "Invalid Session TTL '" + format_duration(s.ttl) + "', must be between [" +
-                      format_duration(ttl_min) + "=" + format_duration(state::kSessionTTLMax) + "]");
+  if (auto e = ops::validate_session_create(s, checks_given, {agent.identity().name, ttl_min})) {
+    respond_op_error(ex, agent, *e);
     return;
   }
   agent.writer().write(

@@ -3,7 +3,7 @@
 #include "agent/http/endpoints.h"
 #include "agent/http/reply.h"
 #include "agent/http/txn_body.h"
-#include "agent/state/encode.h"
+#include "agent/ops/txn_result.h"
 
 namespace cairn::http_api {
 
@@ -15,51 +15,10 @@ void respond_txn(Agent& agent, const ExchangePtr& ex, const state::TxnPlan& plan
                  bool read_only) {
   std::string body;
   JsonWriter w(body, ex->request.has_param("pretty"));
-  w.begin_object();
-  if (!plan.ok()) {
-    w.key("Results");
-    w.null();
-    w.key("Errors");
-    w.begin_array();
-    for (const auto& e : plan.errors) {
-      w.begin_object();
-      w.field("OpIndex", static_cast<uint64_t>(e.op_index));
-      w.field("What", e.what);
-      w.end_object();
-    }
-    w.end_array();
-    w.end_object();
+  if (ops::write_txn_result(w, agent.store(), plan) == ops::TxnOutcome::rolled_back) {
     respond_json(ex, std::move(body), 409);
     return;
   }
-  const state::Store& st = agent.store();
-  w.key("Results");
-  w.begin_array();
-  for (const auto& rep : plan.reports) {
-    auto one = [&](const state::KVEntry& e) {
-      w.begin_object();
-      w.key("KV");
-      state::write_kv(w, e, rep.with_value);
-      w.end_object();
-    };
-    if (rep.tree) {
-      const auto& kvs = st.kvs();
-      for (auto it = kvs.lower_bound(rep.key);
-           it != kvs.end() && it->first.compare(0, rep.key.size(), rep.key) == 0; ++it)
-        one(it->second);
-    } else if (const state::KVEntry* e = st.kv(rep.key)) {
-      one(*e);
-    } else if (rep.may_be_missing) {
-      w.begin_object();
-      w.key("KV");
-      w.null();
-      w.end_object();
-    }
-  }
-  w.end_array();
-  w.key("Errors");
-  w.null();
-  w.end_object();
   http::Response resp = http::Response::json(std::move(body));
   if (read_only) {
     resp.set_header("X-Consul-Knownleader", "true");
@@ -70,12 +29,9 @@ void respond_txn(Agent& agent, const ExchangePtr& ex, const state::TxnPlan& plan
 
 void txn_apply(Agent& agent, const ExchangePtr& ex, const std::string&) {
   TxnBody txn;
-  TxnBodyError err;
+  ops::OpError err;
   if (!parse_txn_body(ex->request.body, txn, err)) {
-    if (!err.limit.empty())
-      respond_limit_error(ex, agent, state::LimitError{err.limit, err.message});
-    else
-      respond_error(ex, err.status, err.message);
+    respond_op_error(ex, agent, err);
     return;
   }
   auto plan = std::make_shared<state::TxnPlan>();

@@ -18,10 +18,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return s;
   }();
   http_api::TxnBody body;
-  http_api::TxnBodyError err;
+  ops::OpError err;
   std::string text(reinterpret_cast<const char*>(data), size);
   if (!http_api::parse_txn_body(text, body, err)) {
-    if (err.message.empty() || (err.status != 400 && err.status != 413)) __builtin_trap();
+    if (err.message.empty() || (err.http_status() != 400 && err.http_status() != 413))
+      __builtin_trap();
     return 0;
   }
   state::TxnPlan plan = state::plan_kv_txn(store, body.ops, 0);

@@ -1,0 +1,80 @@
+#include "agent/ops/txn_result.h"
+
+#include <algorithm>
+
+#include "agent/state/encode.h"
+
+namespace cairn::ops {
+
+namespace {
+
+void write_errors(JsonWriter& w, const std::vector<state::TxnError>& errors) {
+  w.begin_array();
+  for (const auto& e : errors) {
+    w.begin_object();
+    w.field("OpIndex", static_cast<uint64_t>(e.op_index));
+    w.field("What", e.what);
+    w.end_object();
+  }
+  w.end_array();
+}
+
+void write_kv_result(JsonWriter& w, const state::KVEntry& e, bool with_value) {
+  w.begin_object();
+  w.key("KV");
+  state::write_kv(w, e, with_value);
+  w.end_object();
+}
+
+void write_results(JsonWriter& w, const state::Store& store,
+                   const std::vector<state::TxnPlan::Report>& reports) {
+  w.begin_array();
+  for (const auto& rep : reports) {
+    if (rep.tree) {
+      const auto& kvs = store.kvs();
+      for (auto it = kvs.lower_bound(rep.key);
+           it != kvs.end() && it->first.compare(0, rep.key.size(), rep.key) == 0; ++it)
+        write_kv_result(w, it->second, rep.with_value);
+    } else if (const state::KVEntry* e = store.kv(rep.key)) {
+      write_kv_result(w, *e, rep.with_value);
+    } else if (rep.may_be_missing) {
+      // get-or-empty: a missing key is reported, as null.
+      w.begin_object();
+      w.key("KV");
+      w.null();
+      w.end_object();
+    }
+  }
+  w.end_array();
+}
+
+}  // namespace
+
+TxnOutcome write_txn_result(JsonWriter& w, const state::Store& store, const state::TxnPlan& plan) {
+  w.begin_object();
+  if (!plan.ok()) {
+    w.key("Results");
+    w.null();
+    w.key("Errors");
+    write_errors(w, plan.errors);
+    w.end_object();
+    return TxnOutcome::rolled_back;
+  }
+  w.key("Results");
+  write_results(w, store, plan.reports);
+  w.key("Errors");
+  w.null();
+  w.end_object();
+  return TxnOutcome::committed;
+}
+
+bool txn_reads_only(const std::vector<state::KVOp>& ops) {
+  return std::all_of(ops.begin(), ops.end(), [](const state::KVOp& op) {
+    using V = state::KVVerb;
+    return op.verb == V::get || op.verb == V::get_tree || op.verb == V::get_or_empty ||
+           op.verb == V::check_index || op.verb == V::check_session ||
+           op.verb == V::check_not_exists;
+  });
+}
+
+}  // namespace cairn::ops

@@ -1,0 +1,97 @@
+#include "agent/ops/txn_result.h"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+using namespace cairn;
+using namespace cairn::ops;
+using state::KVVerb;
+
+namespace {
+
+// Plans ops and, when they hold, commits them, as the writer does before the
+// answer is rendered.
+struct TxnFixture {
+  state::Store store;
+  TxnOutcome outcome = TxnOutcome::committed;
+  std::string body;
+
+  void run(const std::vector<state::KVOp>& ops) {
+    state::TxnPlan plan = state::plan_kv_txn(store, ops, 0);
+    if (plan.ok() && !plan.batch.empty()) store.apply(plan.batch, store.index() + 1);
+    body.clear();
+    JsonWriter w(body);
+    outcome = write_txn_result(w, store, plan);
+  }
+};
+
+state::KVOp op(KVVerb verb, std::string key, std::string value = "", uint64_t index = 0) {
+  state::KVOp o;
+  o.verb = verb;
+  o.key = std::move(key);
+  o.value = std::move(value);
+  o.index = index;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("a committed write reports the key without its value, a get with it") {
+  TxnFixture f;
+  f.run({op(KVVerb::set, "a", "1"), op(KVVerb::get, "a")});
+  CHECK(f.outcome == TxnOutcome::committed);
+  CHECK(
+      f.body ==
+      R"({"Results":[)"
+      R"({"KV":{"LockIndex":0,"Key":"a","Flags":0,"Value":null,"CreateIndex":1,"ModifyIndex":1}},)"
+      R"({"KV":{"LockIndex":0,"Key":"a","Flags":0,"Value":"MQ==","CreateIndex":1,"ModifyIndex":1}})"
+      R"(],"Errors":null})");
+}
+
+TEST_CASE("get-tree reports every key under the prefix, in order") {
+  TxnFixture f;
+  f.run({op(KVVerb::set, "d/x", "1"), op(KVVerb::set, "d/y", "2"), op(KVVerb::set, "e", "3")});
+  f.run({op(KVVerb::get_tree, "d/")});
+  CHECK(f.outcome == TxnOutcome::committed);
+  CHECK(
+      f.body ==
+      R"({"Results":[)"
+      R"({"KV":{"LockIndex":0,"Key":"d/x","Flags":0,"Value":"MQ==","CreateIndex":1,"ModifyIndex":1}},)"
+      R"({"KV":{"LockIndex":0,"Key":"d/y","Flags":0,"Value":"Mg==","CreateIndex":1,"ModifyIndex":1}})"
+      R"(],"Errors":null})");
+}
+
+TEST_CASE("get-or-empty reports a missing key as null; a delete reports nothing") {
+  TxnFixture f;
+  f.run({op(KVVerb::get_or_empty, "missing"), op(KVVerb::del, "missing")});
+  CHECK(f.outcome == TxnOutcome::committed);
+  CHECK(f.body == R"({"Results":[{"KV":null}],"Errors":null})");
+}
+
+TEST_CASE("an empty transaction commits with no results") {
+  TxnFixture f;
+  f.run({});
+  CHECK(f.outcome == TxnOutcome::committed);
+  CHECK(f.body == R"({"Results":[],"Errors":null})");
+}
+
+TEST_CASE("a failed transaction reports its errors and no results") {
+  TxnFixture f;
+  f.run({op(KVVerb::set, "a", "1"), op(KVVerb::get, "missing")});
+  CHECK(f.outcome == TxnOutcome::rolled_back);
+  CHECK(f.body ==
+        R"({"Results":null,"Errors":[{"OpIndex":1,"What":"key \"missing\" doesn't exist"}]})");
+  // All or nothing: the set was not written.
+  CHECK(f.store.kv("a") == nullptr);
+}
+
+TEST_CASE("only gets and checks make a read-only transaction") {
+  CHECK(txn_reads_only({}));
+  CHECK(txn_reads_only({op(KVVerb::get, "a"), op(KVVerb::get_tree, "b"),
+                        op(KVVerb::get_or_empty, "c"), op(KVVerb::check_index, "d"),
+                        op(KVVerb::check_session, "e"), op(KVVerb::check_not_exists, "f")}));
+  for (KVVerb write : {KVVerb::set, KVVerb::cas, KVVerb::lock, KVVerb::unlock, KVVerb::del,
+                       KVVerb::delete_tree, KVVerb::delete_cas})
+    CHECK_FALSE(txn_reads_only({op(KVVerb::get, "a"), op(write, "b")}));
+}
