@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds cairn_<version>_<arch>.deb into build-deb/ (README: "Debian package").
+# Builds cairn_<version>_<arch>.deb and cairn-server_<version>_<arch>.deb into
+# build-deb/ (README: "Debian package"; docs/packaging.md).
 #   bash packaging/build-deb.sh
 # The project's top level is fixed by its design, so the Debian source package
 # is assembled in a copy of the tree with packaging/debian as debian/.
@@ -17,6 +18,8 @@ fi
 out="$root/build-deb"
 work="$out/src"
 rm -rf "$work"
+# Packages of an earlier build would be taken for this one's.
+rm -f "$out"/cairn_*.deb "$out"/cairn-server_*.deb "$out"/cairn_*.changes "$out"/cairn_*.buildinfo
 mkdir -p "$work"
 # The tracked tree (no build directories), plus uncommitted edits.
 git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} cp --parents {} "$work"/ 2>/dev/null || \
@@ -26,4 +29,4 @@ cp systemd/cairn.service "$work/debian/cairn.cairn.service"
 cp systemd/cairn-dnsfwd.service "$work/debian/cairn.cairn-dnsfwd.service"
 ( cd "$work" && DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" dpkg-buildpackage -us -uc -b >"$out/build.log" 2>&1 ) || {
   tail -40 "$out/build.log"; exit 1; }
-ls "$out"/cairn_*.deb
+ls "$out"/cairn_*.deb "$out"/cairn-server_*.deb

@@ -1,5 +1,6 @@
 #include "agent/config/config.h"
 
+#include "agent/config/etcd_ports.h"
 #include "agent/config/settings_support.h"
 #include "common/files.h"
 
@@ -26,6 +27,19 @@ void note_no_effect(const Decoder&, const char* name) {
 
 int port(Decoder& d, const Value& v) { return static_cast<int>(d.integer(v, -1, 65535)); }
 
+// etcd's peer port: a port, or -1 on a client (which runs no etcd). 0 would let
+// the kernel pick a port the other servers could not know.
+int etcd_peer_port(Decoder& d, const Value& v) {
+  int p = static_cast<int>(d.integer(v, -1, 65535));
+  if (p == 0) d.fail(v, "must be a port 1..65535 (-1: no etcd, on clients only)");
+  return p;
+}
+
+// etcd's client port: 0 is the unix socket in the data dir, else TCP on 127.0.0.1.
+int etcd_client_port(Decoder& d, const Value& v) {
+  return static_cast<int>(d.integer(v, 0, 65535));
+}
+
 void decode_ports(Decoder& d, const Value& v, Ports& p) {
   d.object(v, [&](std::string_view k, const Value& f) {
     if (k == "http") p.http = port(d, f);
@@ -35,6 +49,8 @@ void decode_ports(Decoder& d, const Value& v, Ports& p) {
     else if (k == "server") p.server = port(d, f);
     else if (k == "https") p.https = port(d, f);
     else if (k == "grpc") p.grpc = port(d, f);
+    else if (k == "etcdpeer") p.etcd_peer = etcd_peer_port(d, f);
+    else if (k == "etcdclient") p.etcd_client = etcd_client_port(d, f);
     else return false;
     return true;
   });
@@ -315,6 +331,7 @@ std::string validate(const Config& cfg) {
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'))
       return "datacenter: \"" + cfg.datacenter + "\" must be alphanumeric, '-' or '_'";
   if (cfg.ports.http <= 0 && cfg.ports.https <= 0) return "ports.http: no HTTP listener configured";
+  if (PortsStatus s = validate_etcd_ports(cfg); !s.ok()) return s.message;
   if (cfg.acl.default_policy != "allow" && cfg.acl.default_policy != "deny")
     return "acl.default_policy: must be allow or deny";
   if (std::string e = unsupported_settings(cfg); !e.empty()) return e;

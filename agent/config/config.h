@@ -25,6 +25,13 @@ struct Ports {
   int etcd_client = 0;
   int https = -1;
   int grpc = -1;
+  // cairn: the etcd member a server runs as its child (docs/packaging.md).
+  // Peer traffic (raft) between servers: the only etcd port facing the LAN,
+  // bound on bind_addr. -1 (no etcd) is refused on a server.
+  int etcd_peer = 8380;
+  // 0: etcd's client endpoint is a unix socket in the data dir, so several
+  // servers on one host cannot clash; >0: TCP on 127.0.0.1 only, never the LAN.
+  int etcd_client = 0;
 };
 
 struct DnsConfig {

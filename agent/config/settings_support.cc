@@ -105,6 +105,9 @@ constexpr SettingClass kKeys[] = {
     {"ports.serf_lan", kDone, false, ""},
     {"ports.serf_wan", kDone, false, ""},
     {"ports.server", kDone, false, ""},
+    // cairn's own: the etcd member a server runs (docs/packaging.md).
+    {"ports.etcd_peer", kDone, false, ""},
+    {"ports.etcd_client", kDone, false, ""},
     {"domain", kDone, false, ""},
     {"alt_domain", kDone, false, ""},
     {"recursors", kDone, false, ""},

@@ -1,6 +1,10 @@
-"""The Debian package as a user meets it (issue 8).
+"""The Debian packages as a user meets them (issue 8).
 
-Builds cairn_*.deb with packaging/build-deb.sh, installs it with dpkg on this
+Builds cairn_*.deb and cairn-server_*.deb with packaging/build-deb.sh. The
+cairn-server package's control fields and maintainer scripts are checked
+without installing it (it would pull etcd-server onto this machine): the
+scripts run against a scratch root (DPKG_ROOT) holding etcd-server's
+etcd.service, as dpkg runs them with --root. cairn_*.deb is installed with dpkg on this
 machine, checks files, the `cairn` user and permissions, then starts both
 daemons as their systemd units would (same user, same flags, same
 capabilities; CI has no systemd) inside a network namespace this test creates,
@@ -26,7 +30,7 @@ import tempfile
 
 import pytest
 
-from harness import ROOT, SLOW, wait_for
+from harness import ROOT, SLOW, binary, wait_for
 
 NS = "cairn-pkgtest"
 UPSTREAM = "127.0.0.2"  # a dnsmasq in the namespace plays the site's resolver
@@ -200,15 +204,43 @@ def can_make_network_namespaces():
 
 
 @pytest.fixture(scope="module")
-def debs():
+def built():
+    """Both packages of one packaging/build-deb.sh run, by package name."""
+    r = run("bash", ROOT / "packaging" / "build-deb.sh", timeout=2400)
+    packages = {}
+    for name in ("cairn", "cairn-server"):
+        found = sorted((ROOT / "build-deb").glob(f"{name}_*.deb"))
+        assert len(found) == 1, (name, r.stdout)
+        packages[name] = found[0]
+    return packages
+
+
+@pytest.fixture(scope="module")
+def debs(built):
+    """cairn_*.deb, for the tests that install it on this machine."""
     if installed_version() is not None:
         pytest.skip("a cairn package is installed on this machine; not replacing it")
     if not can_make_network_namespaces():
         pytest.skip("cannot create network namespaces here (needs CAP_SYS_ADMIN)")
-    r = run("bash", ROOT / "packaging" / "build-deb.sh", timeout=2400)
-    built = sorted((ROOT / "build-deb").glob("cairn_*.deb"))
-    assert len(built) == 1, r.stdout
-    return built[0]
+    return built["cairn"]
+
+
+def control_fields(deb):
+    """The control paragraph of a .deb as a dict."""
+    fields, last = {}, None
+    for line in run("dpkg-deb", "-f", deb).stdout.splitlines():
+        if line[:1] in (" ", "\t") and last:
+            fields[last] += "\n" + line
+        elif ":" in line:
+            last, value = line.split(":", 1)
+            fields[last] = value.strip()
+    return fields
+
+
+def relations(field):
+    """Package names of a Depends-style field (alternatives flattened)."""
+    return {alt.split("(")[0].split(":")[0].strip()
+            for rel in field.split(",") for alt in rel.split("|") if alt.strip()}
 
 
 def rebuilt_package(deb, scratch):
@@ -225,12 +257,145 @@ def rebuilt_package(deb, scratch):
     return out, new
 
 
-def test_lintian_is_clean(debs):
+def test_lintian_is_clean(built):
     # Never skipped: `packaging/install-deps.sh test` (tests/all.sh) installs lintian.
     assert shutil.which("lintian"), "lintian is missing: run bash packaging/install-deps.sh test"
-    # Remaining tags are overridden, each with its reason, in debian/cairn.lintian-overrides.
-    r = run("lintian", "--fail-on", "error,warning", debs, check=False, timeout=600)
+    # Remaining tags are overridden, each with its reason, in debian/<package>.lintian-overrides.
+    r = run("lintian", "--fail-on", "error,warning", built["cairn"], built["cairn-server"],
+            check=False, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_only_cairn_server_brings_etcd(built):
+    """Client hosts get no etcd: only cairn-server depends on etcd-server."""
+    cairn = control_fields(built["cairn"])
+    server = control_fields(built["cairn-server"])
+    for field in ("Pre-Depends", "Depends", "Recommends"):
+        assert not any(p.startswith("etcd") for p in relations(cairn.get(field, ""))), \
+            f"cairn {field}: {cairn.get(field)}"
+    assert "cairn-server" in relations(cairn.get("Suggests", "")), cairn
+    depends = server["Depends"]
+    assert "etcd-server" in relations(depends), depends
+    # The server role is for exactly this build of the agent.
+    assert f"cairn (= {cairn['Version']})" in [d.strip() for d in depends.split(",")], depends
+    assert server["Version"] == cairn["Version"]
+    assert server["Architecture"] == cairn["Architecture"]
+
+
+def test_cairn_server_ships_only_docs_and_a_valid_example(built, tmp_path):
+    listing = run("dpkg-deb", "-c", built["cairn-server"]).stdout
+    files = [l.split()[-1] for l in listing.splitlines() if not l.startswith("d")]
+    # No conffile, no unit, no binary: the agent's own config and unit are cairn's.
+    assert all(f.startswith(("./usr/share/doc/cairn-server/", "./usr/share/lintian/"))
+               for f in files), files
+    run("dpkg-deb", "-x", built["cairn-server"], tmp_path)
+    example = tmp_path / "usr/share/doc/cairn-server/examples/server.yaml"
+    text = example.read_text()
+    assert "server: true" in text and "etcd_peer: 8380" in text
+    r = run(binary("cairn"), "validate", example, check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+ETCD_UNIT = """[Unit]
+Description=etcd - highly-available key value store
+
+[Service]
+ExecStart=/usr/bin/etcd
+
+[Install]
+WantedBy=multi-user.target
+Alias=etcd2.service
+"""
+
+
+class ScratchRoot:
+    """A root with etcd-server's etcd.service, on which maintainer scripts run
+    as dpkg --root runs them (DPKG_ROOT): deb-systemd-helper, and the scripts,
+    work on files under it and touch no service manager."""
+
+    def __init__(self, path, scripts):
+        self.path = path
+        self.scripts = scripts
+        units = path / "lib/systemd/system"
+        units.mkdir(parents=True)
+        (units / "etcd.service").write_text(ETCD_UNIT)
+        self.mask = path / "etc/systemd/system/etcd.service"
+
+    def env(self, package):
+        return dict(os.environ, DPKG_ROOT=str(self.path), DPKG_MAINTSCRIPT_PACKAGE=package,
+                    DPKG_MAINTSCRIPT_NAME="postinst")
+
+    def helper(self, *args, check=True):
+        """deb-systemd-helper as etcd-server's own maintainer scripts call it."""
+        return run("deb-systemd-helper", *args, env=self.env("etcd-server"), check=check)
+
+    def script(self, name, *args):
+        return run(self.scripts / name, *args, env=self.env("cairn-server"))
+
+    def enabled(self):
+        return (self.path / "etc/systemd/system/multi-user.target.wants/etcd.service").is_symlink()
+
+    def masked(self):
+        return self.mask.is_symlink() and os.readlink(self.mask) == "/dev/null"
+
+
+@pytest.fixture
+def server_scripts(built, tmp_path):
+    scripts = tmp_path / "DEBIAN"
+    run("dpkg-deb", "-e", built["cairn-server"], scripts)
+    return scripts
+
+
+def test_cairn_server_stops_disables_and_masks_etcd_service(server_scripts, tmp_path):
+    root = ScratchRoot(tmp_path / "root", server_scripts)
+    # etcd-server's postinst: enabled on install.
+    root.helper("enable", "etcd.service")
+    assert root.enabled()
+
+    root.script("postinst", "configure", "")
+    assert not root.enabled(), "etcd.service still enabled"
+    assert root.masked(), "etcd.service not masked"
+    assert root.helper("--quiet", "was-enabled", "etcd.service", check=False).returncode != 0
+
+    # An upgrade of etcd-server: its postinst unmasks what deb-systemd-helper
+    # masked, then enables the unit only if it was enabled. Neither happens.
+    root.helper("unmask", "etcd.service")
+    if root.helper("--quiet", "was-enabled", "etcd.service", check=False).returncode == 0:
+        root.helper("enable", "etcd.service")
+    root.helper("update-state", "etcd.service")
+    assert root.masked() and not root.enabled()
+
+    # An upgrade of cairn-server changes nothing.
+    root.script("postinst", "configure", "0.0.1")
+    assert root.masked() and not root.enabled()
+
+    # Removal lifts the mask it made; etcd.service stays disabled. Purge after it is quiet.
+    root.script("postrm", "remove")
+    assert not root.mask.exists() and not root.mask.is_symlink()
+    assert not root.enabled()
+    assert not (root.path / "var/lib/cairn-server").exists()
+    root.script("postrm", "purge")
+
+
+def test_cairn_server_leaves_the_administrators_mask_and_unit_alone(server_scripts, tmp_path):
+    # The administrator had masked etcd.service: removing cairn-server keeps it masked.
+    root = ScratchRoot(tmp_path / "masked", server_scripts)
+    root.mask.parent.mkdir(parents=True)
+    root.mask.symlink_to("/dev/null")
+    root.script("postinst", "configure", "")
+    root.script("postrm", "remove")
+    assert root.masked(), "the administrator's mask was removed"
+
+    # The administrator's own etcd.service in /etc: disabled, left in place, said so.
+    root = ScratchRoot(tmp_path / "own", server_scripts)
+    root.helper("enable", "etcd.service")
+    root.mask.parent.mkdir(parents=True, exist_ok=True)
+    root.mask.write_text(ETCD_UNIT)
+    r = root.script("postinst", "configure", "")
+    assert "not masked" in r.stderr, r.stderr
+    assert root.mask.read_text() == ETCD_UNIT
+    root.script("postrm", "purge")
+    assert root.mask.read_text() == ETCD_UNIT
 
 
 def test_install_run_upgrade_purge(debs):
