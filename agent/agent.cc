@@ -140,6 +140,7 @@ std::unique_ptr<server::ReplicatedState> Agent::make_replicated_state() {
   rs.data_dir = cfg_.data_dir;
   rs.bind_addr = cfg_.bind_addr == "0.0.0.0" || cfg_.bind_addr.empty() ? addr : cfg_.bind_addr;
   rs.peer_port = cfg_.ports.etcd_peer;
+  rs.client_port = cfg_.ports.etcd_client;
   rs.bootstrap_expect = cfg_.bootstrap_expect > 0 ? cfg_.bootstrap_expect : 1;
   rs.leader_value = addr + ":" + std::to_string(cfg_.ports.server);
   rs.server_port = cfg_.ports.server;

@@ -8,6 +8,7 @@ build_pkgs=(
   libuv1-dev node-llhttp libldns-dev libyaml-cpp-dev libsimdjson-dev libssl-dev
   libnghttp2-dev doctest-dev curl
   libmsgpack-cxx-dev zlib1g-dev libre2-dev
+  etcd-server  # `cairn agent -server` runs it as its child (its own etcd.service is not started)
 )
 # Tests, sanitizers, fuzzers and the real peers the benchmarks compare with.
 test_pkgs=(

@@ -21,8 +21,6 @@ struct Ports {
   int serf_lan = 8301;
   int serf_wan = 8302;
   int server = 8300;
-  int etcd_peer = 8380;
-  int etcd_client = 0;
   int https = -1;
   int grpc = -1;
   // cairn: the etcd member a server runs as its child (docs/packaging.md).

@@ -19,7 +19,9 @@ std::vector<std::string> member_command_line(const MemberConfig& c) {
     if (!cluster.empty()) cluster += ',';
     cluster += name + "=" + url;
   }
-  std::string client_url = "unix://" + std::string(kClientSocketName);
+  std::string client_url = c.client_port > 0
+                               ? "http://127.0.0.1:" + std::to_string(c.client_port)
+                               : "unix://" + std::string(kClientSocketName);
   std::vector<std::string> args = {
       c.etcd_binary,
       "--name",

@@ -29,6 +29,7 @@ struct MemberConfig {
   std::string data_dir;  // <data-dir>/etcd
   std::string run_dir;   // the working directory; holds the client socket
   std::string peer_url;  // http://<bind>:<peer port>
+  int client_port = 0;   // 0: the unix socket in run_dir; >0: http://127.0.0.1:<port>
   // name=peer URL of every member of the initial cluster, this one included.
   std::vector<std::pair<std::string, std::string>> initial_cluster;
   bool join_existing = false;  // --initial-cluster-state existing (added later)

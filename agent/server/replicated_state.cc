@@ -149,8 +149,12 @@ void ReplicatedState::start_member(
   mc.cluster_token = "cairn-" + settings_.datacenter;
   mc.unsafe_no_fsync = settings_.unsafe_no_fsync;
   mc.die_with_parent = true;
+  mc.client_port = settings_.client_port;
   etcd::ClientEndpoint endpoint;
-  endpoint.unix_socket = etcd::client_socket_path(mc.run_dir);
+  if (settings_.client_port > 0)
+    endpoint.port = static_cast<uint16_t>(settings_.client_port);  // host is 127.0.0.1
+  else
+    endpoint.unix_socket = etcd::client_socket_path(mc.run_dir);
   member_ = std::make_unique<etcd::MemberProcess>(
       loop_, mc,
       etcd::MemberProcess::Events{

@@ -38,6 +38,7 @@ struct ReplicatedSettings {
   std::string data_dir;   // the agent's -data-dir; the member lives in <data_dir>/etcd
   std::string bind_addr;  // the peer URL's address
   int peer_port = 8380;
+  int client_port = 0;  // ports.etcd_client: 0 is the unix socket in the data dir
   int bootstrap_expect = 0;
   std::string leader_value;  // what /v1/status/leader shows for this server
   int server_port = 8300;    // other servers' addresses in the raft configuration
