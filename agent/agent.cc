@@ -151,7 +151,16 @@ std::unique_ptr<server::ReplicatedState> Agent::make_replicated_state() {
       loop_, store_, std::move(rs),
       server::ReplicatedState::Events{
           [this] { on_replicated_ready(); }, [this] { on_leadership_changed(true); },
-          [this] { on_leadership_changed(false); }, [this] { publish_server_tags(); }});
+          [this] { on_leadership_changed(false); }, [this] { publish_server_tags(); },
+          [this](std::string payload, std::function<void(std::string_view)> on_answer,
+                 std::function<void()> on_done) {
+            return membership_ &&
+                   membership_->ask(server::kJoinQuery, payload,
+                                    [on_answer](std::string_view, std::string_view reply) {
+                                      on_answer(reply);
+                                    },
+                                    std::move(on_done));
+          }});
 }
 
 void Agent::on_replicated_ready() {
@@ -235,6 +244,12 @@ std::string Agent::start() {
     membership_->set_leader_check([this] { return replicated_->is_leader(); });
     membership_->set_member_listener(
         [this] { replicated_->servers_seen(membership_->seen_servers()); });
+    membership_->set_query_handler([this](const gossip::SerfEvent& ev) {
+      if (ev.name != server::kJoinQuery) return;
+      replicated_->on_join_request(ev.payload, [this, id = ev.query_id](std::string answer) {
+        if (membership_) membership_->respond(id, answer);
+      });
+    });
     publish_server_tags();
     if (std::string e = replicated_->start(); !e.empty()) return e;
     replicated_->servers_seen(membership_->seen_servers());

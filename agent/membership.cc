@@ -411,8 +411,22 @@ void Membership::on_event(const gossip::SerfEvent& ev) {
       break;
     }
     case K::query:
+      if (query_handler_ && ev.name.starts_with("cairn:")) query_handler_(ev);
       break;
   }
+}
+
+bool Membership::respond(uint32_t query_id, std::string_view payload) {
+  std::string err;
+  if (lan_.gossip && lan_.gossip->respond(query_id, payload, err)) return true;
+  log::warn("agent", "could not answer a gossip query", {{"error", err}});
+  return false;
+}
+
+bool Membership::ask(std::string_view name, std::string_view payload,
+                     std::function<void(std::string_view, std::string_view)> on_answer,
+                     std::function<void()> on_done) {
+  return lan_.gossip && lan_.gossip->query(name, payload, std::move(on_answer), std::move(on_done));
 }
 
 void Membership::on_wan_event(const gossip::SerfEvent& ev) {

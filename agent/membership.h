@@ -87,6 +87,14 @@ class Membership {
   void reconcile_all();
   // Runs after every change gossip reports about a member (server bootstrap).
   void set_member_listener(std::function<void()> fn) { member_listener_ = std::move(fn); }
+  // Serf queries named cairn:* in the LAN pool (the server join request):
+  // handler(event) may answer with respond(). ask() issues one.
+  using QueryHandler = std::function<void(const gossip::SerfEvent&)>;
+  void set_query_handler(QueryHandler h) { query_handler_ = std::move(h); }
+  bool respond(uint32_t query_id, std::string_view payload);
+  bool ask(std::string_view name, std::string_view payload,
+           std::function<void(std::string_view from, std::string_view payload)> on_answer,
+           std::function<void()> on_done);
   // Adds or replaces LAN tags of this member (etcd_peer, etcd) and gossips them.
   void set_lan_tags(const gossip::Tags& extra);
   // The alive and failed servers of this agent's LAN pool, other than itself,
@@ -152,6 +160,7 @@ class Membership {
   bool left_ = false;
   std::function<bool()> is_leader_;
   std::function<void()> member_listener_;
+  QueryHandler query_handler_;
 };
 
 // Consul's user-event wire form inside a Serf user event (name "consul:event:<name>").

@@ -212,6 +212,15 @@ bool GossipAgent::respond(uint32_t id, std::string_view payload, std::string& er
   return serf_ && serf_->respond(id, payload, err);
 }
 
+bool GossipAgent::query(
+    std::string_view name, std::string_view payload,
+    std::function<void(std::string_view, std::string_view)> on_response,
+    std::function<void()> on_done) {
+  if (!serf_) return false;
+  serf_->query(name, payload, std::move(on_response), std::move(on_done));
+  return true;
+}
+
 bool GossipAgent::force_leave(std::string_view node) {
   return serf_ && serf_->remove_failed(node, false);
 }

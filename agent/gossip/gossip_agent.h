@@ -79,6 +79,10 @@ class GossipAgent {
   bool user_event(std::string_view name, std::string_view payload, bool coalesce, std::string& err);
   bool set_tags(Tags tags, std::string& err);
   bool respond(uint32_t query_id, std::string_view payload, std::string& err);
+  // A Serf query (see Serf::query); false when gossip is not running.
+  bool query(std::string_view name, std::string_view payload,
+             std::function<void(std::string_view from, std::string_view payload)> on_response,
+             std::function<void()> on_done);
   bool force_leave(std::string_view node);
   const Coordinate* local_coordinate() const;
   bool coordinate_of(std::string_view node, Coordinate& out) const;

@@ -103,6 +103,11 @@ class Serf : private MemberlistDelegate {
                   std::string& error);
   // Answers a query delivered as a SerfEvent.
   bool respond(uint32_t query_id, std::string_view payload, std::string& error);
+  // Issues a query to every member (this one included); on_response(from,
+  // payload) runs per answer until the timeout, then on_done.
+  void query(std::string_view name, std::string_view payload,
+             std::function<void(std::string_view, std::string_view)> on_response,
+             std::function<void()> on_done);
   // Erases a failed member now (Consul's force-leave): it becomes left.
   bool remove_failed(std::string_view node, bool prune);
 
@@ -177,10 +182,6 @@ class Serf : private MemberlistDelegate {
   void reconnect();
   void check_queues();
   void schedule_periodic(Duration every, void (Serf::*fn)(), Clock::TimerId& slot);
-  // Issues a query; responses go to on_response until the timeout.
-  void query(std::string_view name, std::string_view payload,
-             std::function<void(std::string_view, std::string_view)> on_response,
-             std::function<void()> on_done);
   void resolve_conflict();
   Duration default_query_timeout() const;
   bool has_alive_members() const;

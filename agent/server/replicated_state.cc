@@ -52,6 +52,7 @@ ReplicatedState::ReplicatedState(uv_loop_t* loop, state::Store& store,
       settings_(std::move(settings)),
       events_(std::move(events)),
       settle_timer_(loop),
+      join_retry_timer_(loop),
       waiter_timer_(loop) {}
 
 ReplicatedState::~ReplicatedState() {
@@ -98,6 +99,7 @@ std::string ReplicatedState::start() {
 
 void ReplicatedState::servers_seen(std::vector<SeenServer> seen) {
   if (member_ || stopping_) return;
+  last_seen_ = seen;
   BootstrapPlan plan = plan_bootstrap(local_server(), seen);
   switch (plan.action) {
     case BootstrapPlan::Action::restart_existing:
@@ -117,9 +119,11 @@ void ReplicatedState::servers_seen(std::vector<SeenServer> seen) {
       }
       return;
     case BootstrapPlan::Action::join:
-      plan.reason = "joining a running cluster (servers " + std::to_string(plan.join_via.size()) +
-                    " seen) is not supported yet: start this server with the others";
-      [[fallthrough]];
+      pending_cluster_.clear();
+      settle_timer_.stop();
+      waiting_for_ = "joining the running cluster through its leader";
+      request_join();
+      return;
     case BootstrapPlan::Action::wait:
     case BootstrapPlan::Action::refuse:
       pending_cluster_.clear();
@@ -135,8 +139,98 @@ void ReplicatedState::servers_seen(std::vector<SeenServer> seen) {
   }
 }
 
+void ReplicatedState::request_join() {
+  uint64_t now = uv_now(loop_);
+  if (join_in_flight_ || (last_join_ms_ != 0 && now - last_join_ms_ < kJoinRetryMs)) return;
+  if (!events_.ask_to_join) return;
+  join_in_flight_ = true;
+  last_join_ms_ = now;
+  auto answered = std::make_shared<bool>(false);
+  std::string payload = encode_join_request({settings_.node_name, settings_.datacenter, peer_url()});
+  log::info("server", "asking the datacenter's leader to add this server to the etcd cluster");
+  bool sent = events_.ask_to_join(
+      std::move(payload),
+      [this, answered, alive = alive_](std::string_view reply) {
+        if (!*alive || *answered || member_ || stopping_) return;
+        JoinAnswer a;
+        if (std::string err = decode_join_answer(reply, a); !err.empty()) {
+          log::warn("server", "unreadable answer to the join request", {{"error", err}});
+          return;
+        }
+        if (!a.error.empty()) {
+          log::warn("server", "the leader could not add this server yet", {{"error", a.error}});
+          return;
+        }
+        *answered = true;
+        log::info("server", "joining the etcd cluster",
+                  {{"members", std::to_string(a.initial_cluster.size())}});
+        start_member(std::move(a.initial_cluster), true);
+      },
+      [this, alive = alive_] {
+        if (!*alive) return;
+        join_in_flight_ = false;
+        // No usable answer (the leader was busy adding, or there was none yet): ask again.
+        if (!member_ && !stopping_)
+          join_retry_timer_.start(kJoinRetryMs, 0, [this] { servers_seen(last_seen_); });
+      });
+  if (!sent) join_in_flight_ = false;
+}
+
+void ReplicatedState::on_join_request(std::string_view payload,
+                                      std::function<void(std::string)> respond) {
+  if (!is_leader() || !membership_) return;  // only the leader adds members
+  JoinRequest req;
+  if (std::string err = decode_join_request(payload, req); !err.empty()) {
+    log::warn("server", "ignoring a malformed join request", {{"error", err}});
+    return;
+  }
+  if (req.datacenter != settings_.datacenter) return;
+  auto answer = [respond](etcd::MembershipResult r, const std::string& name,
+                          const std::string& url) {
+    JoinAnswer a;
+    if (r.ok)
+      a.initial_cluster = etcd::ClusterMembership::initial_cluster_for_join(r.members, name, url);
+    else
+      a.error = r.error;
+    respond(encode_join_answer(a));
+  };
+  membership_->list([this, req, answer, alive = alive_](etcd::MembershipResult listed) {
+    if (!*alive) return;
+    if (!listed.ok) {
+      answer(listed, req.name, req.peer_url);
+      return;
+    }
+    for (const auto& m : listed.members) {
+      for (const auto& url : m.peer_urls) {
+        if (url != req.peer_url) continue;
+        // An earlier attempt already added it (its answer was lost): the same answer again.
+        answer(listed, req.name, req.peer_url);
+        if (m.is_learner) promote_when_ready(m.id, req.name);
+        return;
+      }
+    }
+    log::info("server", "adding a server to the etcd cluster as a learner",
+              {{"node", req.name}, {"peer_url", req.peer_url}});
+    membership_->add_learner(req.peer_url, [this, req, answer, alive](etcd::MembershipResult added) {
+      if (!*alive) return;
+      answer(added, req.name, req.peer_url);
+      if (added.ok) promote_when_ready(added.member.id, req.name);
+    });
+  });
+}
+
+void ReplicatedState::promote_when_ready(uint64_t id, std::string name) {
+  membership_->promote(id, [name, alive = alive_](etcd::MembershipResult r) {
+    if (!*alive) return;
+    if (r.ok)
+      log::info("server", "promoted a joining server to a voting etcd member", {{"node", name}});
+    else
+      log::warn("server", "could not promote a joining server", {{"node", name}, {"error", r.error}});
+  });
+}
+
 void ReplicatedState::start_member(
-    std::vector<std::pair<std::string, std::string>> initial_cluster) {
+    std::vector<std::pair<std::string, std::string>> initial_cluster, bool join_existing) {
   waiting_for_.clear();
   etcd::MemberConfig mc;
   mc.etcd_binary = settings_.etcd_binary;
@@ -146,6 +240,7 @@ void ReplicatedState::start_member(
   ::mkdir(mc.run_dir.c_str(), 0700);
   mc.peer_url = peer_url();
   mc.initial_cluster = std::move(initial_cluster);
+  mc.join_existing = join_existing;
   mc.cluster_token = "cairn-" + settings_.datacenter;
   mc.unsafe_no_fsync = settings_.unsafe_no_fsync;
   mc.die_with_parent = true;
@@ -277,6 +372,7 @@ void ReplicatedState::expire_waiters() {
 void ReplicatedState::shutdown(std::function<void()> done) {
   stopping_ = true;
   settle_timer_.stop();
+  join_retry_timer_.stop();
   if (!member_) {
     done();
     return;

@@ -25,6 +25,7 @@
 #include "agent/etcd/member_process.h"
 #include "agent/server/bootstrap_plan.h"
 #include "agent/server/etcd_writer.h"
+#include "agent/server/join_request.h"
 #include "agent/server/leader_election.h"
 #include "agent/server/watch_feed.h"
 #include "common/uv_handle.h"
@@ -62,6 +63,11 @@ class ReplicatedState : public AppliedRevision {
     std::function<void()> on_leadership_gained;
     std::function<void()> on_leadership_lost;
     std::function<void()> on_member_running;  // the gossip tags should now say so
+    // Sends a join request to the datacenter's servers (a Serf query);
+    // on_answer runs per answer, on_done when the query is over.
+    std::function<bool(std::string payload, std::function<void(std::string_view)> on_answer,
+                       std::function<void()> on_done)>
+        ask_to_join;
   };
   // How long gossip's view of the servers must stay the same before forming.
   static constexpr uint64_t kFormSettleMs = 1000;
@@ -77,6 +83,12 @@ class ReplicatedState : public AppliedRevision {
   std::string start();
   // What gossip shows of the datacenter's servers (this one excluded).
   void servers_seen(std::vector<SeenServer> seen);
+  // A join request from a server that arrived after the cluster formed
+  // (join_request.h). Only the cairn leader acts: it adds the server as a
+  // learner (or finds it added by an earlier attempt), answers with the
+  // initial cluster, and promotes it once it has caught up.
+  void on_join_request(std::string_view payload, std::function<void(std::string)> respond);
+
   // Resigns leadership and stops the member; done runs when it has exited.
   void shutdown(std::function<void()> done);
 
@@ -131,7 +143,10 @@ class ReplicatedState : public AppliedRevision {
     ReplicatedState& owner_;
   };
 
-  void start_member(std::vector<std::pair<std::string, std::string>> initial_cluster);
+  void start_member(std::vector<std::pair<std::string, std::string>> initial_cluster,
+                    bool join_existing = false);
+  void request_join();
+  void promote_when_ready(uint64_t id, std::string name);
   void on_snapshot(int64_t revision, std::vector<state::Mutation> rows);
   void on_batch(int64_t revision, state::Batch batch);
   void on_progress(int64_t revision);
@@ -159,6 +174,11 @@ class ReplicatedState : public AppliedRevision {
   // Forming: the initial cluster gossip proposed, and when it last changed.
   std::vector<std::pair<std::string, std::string>> pending_cluster_;
   Timer settle_timer_;
+  bool join_in_flight_ = false;
+  std::vector<SeenServer> last_seen_;  // re-planned when a join attempt got no answer
+  Timer join_retry_timer_;
+  uint64_t last_join_ms_ = 0;
+  static constexpr uint64_t kJoinRetryMs = 2000;
   struct Waiter {
     uint64_t deadline_ms;
     std::function<void(bool)> done;

@@ -3,14 +3,17 @@
 // every decoder. Bad input must end in a typed error, never a crash, and a
 // decoded watch message must hold what the decoder promises; its events go
 // through the row codec as the watch cache would apply them; and each line
-// is also read as one of the etcd member's log lines.
+// is also read as one of the etcd member's log lines and as a server's join
+// request and answer (gossip query payloads).
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "agent/etcd/gateway_decode.h"
 #include "agent/etcd/member_command.h"
 #include "agent/etcd/stream_lines.h"
 #include "agent/server/etcd_rows.h"
+#include "agent/server/join_request.h"
 
 using namespace cairn::etcd;
 
@@ -27,8 +30,11 @@ void decode_line(std::string_view line) {
   auto st = decode_watch_message(line, watch);
   check_status(st);
   if (st.ok()) {
+    int64_t last = 0;
     for (const auto& ev : watch.events) {
-      if (ev.kv.mod_revision != watch.events.front().kv.mod_revision) __builtin_trap();
+      // Revisions never go backwards within a message (a catching-up watch packs several).
+      if (ev.kv.mod_revision < last) __builtin_trap();
+      last = ev.kv.mod_revision;
       // What the watch cache does with each event: a row, or a typed refusal.
       cairn::state::Mutation m;
       auto row = ev.type == WatchEvent::Type::del ? cairn::server::decode_row_delete(ev.kv.key, m)
@@ -45,6 +51,13 @@ void decode_line(std::string_view line) {
   check_status(decode_lease_keepalive(line, keepalive));
   MemberListResponse members;
   check_status(decode_member_list(line, members));
+  // A server's join request and the leader's answer travel as gossip query payloads.
+  cairn::server::JoinRequest join;
+  std::string join_err = cairn::server::decode_join_request(line, join);
+  if (join_err.empty() && (join.name.empty() || join.peer_url.empty())) __builtin_trap();
+  cairn::server::JoinAnswer answer;
+  std::string answer_err = cairn::server::decode_join_answer(line, answer);
+  if (answer_err.empty() && answer.error.empty() && answer.initial_cluster.empty()) __builtin_trap();
   // The member's own stderr lines take the same path into cairn's log.
   MemberLogLine logged = parse_member_log_line(line);
   if (logged.message.empty() && !line.empty() && line.front() != '{') __builtin_trap();

@@ -198,3 +198,24 @@ def test_a_server_that_leaves_is_removed_from_the_etcd_cluster(dc3):
     # Two of two members: writes still have a quorum.
     assert kv_put(s1, "after-leave", "ok").text == "true"
     assert out.returncode == 0
+
+
+def test_a_fourth_server_joins_the_running_datacenter(daemons, tmp_path):
+    dc = Datacenter(daemons, tmp_path, 4, expect=3)
+    for s in dc.servers[:3]:
+        s.start()
+    dc.wait_leader(servers=dc.servers[:3])
+    s0, s3 = dc.servers[0], dc.servers[3]
+    assert kv_put(s0, "before-join", "1").text == "true"
+    s3.start()
+    # It asks the leader over gossip, starts its member as a learner, and is promoted.
+    def four_voters():
+        r = s0.http.get("/v1/operator/raft/configuration")
+        servers = r.json()["Servers"] if r.status == 200 else []
+        return len(servers) == 4 and all(s["Voter"] for s in servers)
+    wait_for(four_voters, 40, "s3 to join the etcd cluster and be promoted")
+    # A learner cannot serve reads: s3's cache loads once it is a voter.
+    wait_for(lambda: kv_get_raw(s3, "before-join") == "1", 10, "s3's cache to load")
+    assert kv_put(s3, "after-join", "2").text == "true"
+    assert kv_get_raw(s0, "after-join") == "2"
+    assert dc.wait_leader() == dc.wait_leader(servers=[s3])

@@ -12,21 +12,21 @@ using namespace cairn::config;
 
 namespace {
 
-Config load(const std::string& contents, const std::string& path = "t.yaml") {
+Config load_ports_config(const std::string& contents, const std::string& path = "t.yaml") {
   Config cfg;
   merge_file(cfg, path, contents, path.ends_with(".json") ? "json" : "");
   return cfg;
 }
 
 Config server(const std::string& yaml = "") {
-  Config cfg = yaml.empty() ? Config{} : load(yaml);
+  Config cfg = yaml.empty() ? Config{} : load_ports_config(yaml);
   cfg.server = true;
   return cfg;
 }
 
 std::string decode_error(const std::string& yaml) {
   try {
-    load(yaml, "bad.yaml");
+    load_ports_config(yaml, "bad.yaml");
   } catch (const DecodeError& e) {
     return format_decode_error(e);
   }
@@ -45,12 +45,12 @@ TEST_CASE("etcd ports default to peer 8380 and a unix socket for clients of etcd
 }
 
 TEST_CASE("etcd ports decode from YAML and Consul JSON, beside the other ports") {
-  Config y = load("ports:\n  http: 8501\n  etcd_peer: 9380\n  etcd_client: 9379\n");
+  Config y = load_ports_config("ports:\n  http: 8501\n  etcd_peer: 9380\n  etcd_client: 9379\n");
   CHECK(y.ports.http == 8501);
   CHECK(y.ports.etcd_peer == 9380);
   CHECK(y.ports.etcd_client == 9379);
   Config j =
-      load(R"({"ports": {"etcd_peer": 18380, "etcd_client": 0, "serf_lan": 18301}})", "c.json");
+      load_ports_config(R"({"ports": {"etcd_peer": 18380, "etcd_client": 0, "serf_lan": 18301}})", "c.json");
   CHECK(j.ports.etcd_peer == 18380);
   CHECK(j.ports.etcd_client == 0);
   CHECK(j.ports.serf_lan == 18301);
@@ -80,7 +80,7 @@ TEST_CASE("etcd ports out of range are refused at decode, naming file and key") 
 }
 
 TEST_CASE("etcd_peer -1 is a client's choice only") {
-  Config client = load("ports:\n  etcd_peer: -1\n");
+  Config client = load_ports_config("ports:\n  etcd_peer: -1\n");
   CHECK(validate_etcd_ports(client).ok());
   Config srv = server("ports:\n  etcd_peer: -1\n");
   PortsStatus s = validate_etcd_ports(srv);
