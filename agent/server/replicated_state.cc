@@ -53,7 +53,8 @@ ReplicatedState::ReplicatedState(uv_loop_t* loop, state::Store& store,
       events_(std::move(events)),
       settle_timer_(loop),
       join_retry_timer_(loop),
-      waiter_timer_(loop) {}
+      waiter_timer_(loop),
+      quorum_timer_(loop) {}
 
 ReplicatedState::~ReplicatedState() {
   *alive_ = false;
@@ -288,6 +289,7 @@ void ReplicatedState::start_member(
                                if (events_.on_leadership_lost) events_.on_leadership_lost();
                              }});
   member_->start();
+  quorum_timer_.start(1000, 1000, [this] { probe_quorum(); });
   // The feed retries until the member answers; the first list makes the server ready.
   feed_->start();
   election_->start();
@@ -295,6 +297,7 @@ void ReplicatedState::start_member(
 
 void ReplicatedState::on_snapshot(int64_t revision, std::vector<state::Mutation> rows) {
   store_.load_snapshot(rows, static_cast<uint64_t>(revision));
+  last_quorum_ms_ = uv_now(loop_);  // a list is a linearizable read: the quorum answered
   log::info("server", "watch cache loaded",
             {{"revision", std::to_string(revision)}, {"rows", std::to_string(rows.size())}});
   advance(static_cast<uint64_t>(revision));
@@ -323,6 +326,9 @@ void ReplicatedState::on_leader_rows(std::vector<LeaderRow> rows, bool whole) {
 }
 
 std::string ReplicatedState::leader_value() const {
+  // A cache out of touch with etcd (cut off from the quorum, member down)
+  // cannot know who leads now: say none rather than name a deposed leader.
+  if (!ready_ || last_contact_age_ms() > kLeaderUnknownAfterMs) return "";
   // The campaign's rule: the lowest create revision under the prefix leads.
   const LeaderRow* best = nullptr;
   for (const auto& [key, row] : leader_rows_)
@@ -331,8 +337,14 @@ std::string ReplicatedState::leader_value() const {
 }
 
 uint64_t ReplicatedState::last_contact_age_ms() const {
-  if (!feed_ || feed_->last_contact_ms() == 0) return 0;
-  return uv_now(loop_) - feed_->last_contact_ms();
+  if (last_quorum_ms_ == 0) return ready_ ? uv_now(loop_) : 0;
+  return uv_now(loop_) - last_quorum_ms_;
+}
+
+void ReplicatedState::probe_quorum() {
+  if (!ready_ || barrier_in_flight_ || stopping_) return;
+  if (uv_now(loop_) - last_quorum_ms_ < 1000) return;
+  barrier([](bool) {});
 }
 
 void ReplicatedState::advance(uint64_t revision) {
@@ -373,6 +385,7 @@ void ReplicatedState::shutdown(std::function<void()> done) {
   stopping_ = true;
   settle_timer_.stop();
   join_retry_timer_.stop();
+  quorum_timer_.stop();
   if (!member_) {
     done();
     return;
@@ -413,6 +426,7 @@ void ReplicatedState::start_barrier() {
         barrier_in_flight_ = false;
         etcd::RangeResponse resp;
         bool ok = r.ok() && etcd::decode_range(r.body, resp).ok() && resp.header.revision > 0;
+        if (ok) last_quorum_ms_ = uv_now(loop_);
         auto answer = [sharing](bool reached) {
           for (auto& f : *sharing) f(reached);
         };

@@ -69,6 +69,9 @@ class ReplicatedState : public AppliedRevision {
                        std::function<void()> on_done)>
         ask_to_join;
   };
+  // Progress messages arrive every second: three missed ones and the cache
+  // no longer names a leader.
+  static constexpr uint64_t kLeaderUnknownAfterMs = 3000;
   // How long gossip's view of the servers must stay the same before forming.
   static constexpr uint64_t kFormSettleMs = 1000;
 
@@ -101,7 +104,10 @@ class ReplicatedState : public AppliedRevision {
   std::string peer_url() const;
   // Why the member has not started yet (bootstrap), or why it failed.
   const std::string& waiting_for() const { return waiting_for_; }
-  // Milliseconds since the cache last heard from etcd.
+  // Milliseconds since this server last saw etcd's quorum answer (a barrier,
+  // probed every second when nothing else asked): Consul's LastContact. A
+  // member cut off from the others still answers locally, so the watch
+  // stream alone cannot tell.
   uint64_t last_contact_age_ms() const;
   const WatchFeed* feed() const { return feed_.get(); }
   const EtcdWriter* etcd_writer() const { return writer_.get(); }
@@ -189,6 +195,9 @@ class ReplicatedState : public AppliedRevision {
   void start_barrier();
   void remove_own_member(std::function<void()> done);
   bool barrier_in_flight_ = false;
+  uint64_t last_quorum_ms_ = 0;
+  Timer quorum_timer_;
+  void probe_quorum();
   std::vector<std::function<void(bool)>> next_barrier_;  // election keys by key
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

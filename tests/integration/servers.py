@@ -5,7 +5,7 @@ nothing clashes; the etcd client endpoint is a unix socket in each data dir."""
 import json
 import pathlib
 
-from harness import Agent, wait_for
+from harness import Agent, free_port, wait_for
 
 SERVER_ENV = {"CAIRN_ETCD_UNSAFE_NO_FSYNC": "1"}  # a process kill loses nothing without fsync
 
@@ -34,8 +34,12 @@ class Datacenter:
     def __init__(self, make_daemon, tmp_path: pathlib.Path, size: int, expect=None):
         expect = expect or size
         self.servers = []
+        # One etcd peer port for the datacenter (each server binds its own address), not
+        # the default 8380, so that nothing else on the machine can be in the way.
+        self.peer_port = free_port()
         for i in range(size):
             s = Server(make_daemon, tmp_path, i, expect)
+            s.write_config("etcd.yaml", f"ports:\n  etcd_peer: {self.peer_port}\n")
             self.servers.append(s)
         seed = self.servers[0]
         for s in self.servers[1:]:

@@ -156,6 +156,10 @@ def test_minority_server_refuses_writes_and_serves_stale_reads(dc3):
     assert r.status == 200, r
     assert int(r.headers.get("x-consul-lastcontact", "-1")) >= 0
     assert s2.http.get("/v1/kv/before").status == 500  # the default read needs a quorum
+    # Cut off from the quorum, it no longer names a leader (it cannot know one).
+    wait_for(lambda: s2.leader() == "", 10, "the minority server to stop naming a leader")
+    r = s2.http.get("/v1/kv/before?stale")
+    assert r.headers.get("x-consul-knownleader") == "false", r.headers
 
 
 def test_bootstrap_expect_waits_for_enough_servers(daemons, tmp_path):
