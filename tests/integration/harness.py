@@ -137,8 +137,7 @@ class Http:
             body = json.dumps(body)
         for attempt in range(2):
             if self.conn is None:
-                self.conn = http.client.HTTPConnection(self.host, self.port,
-                                                       timeout=(timeout or self.timeout) * SLOW)
+                self.conn = self.new_connection((timeout or self.timeout) * SLOW)
             try:
                 self.conn.timeout = (timeout or self.timeout) * SLOW
                 if self.conn.sock:
@@ -153,6 +152,10 @@ class Http:
                 if attempt == 1:
                     raise
         raise AssertionError("unreachable")
+
+    def new_connection(self, timeout: float) -> http.client.HTTPConnection:
+        """Overridden by clients whose sockets must be made elsewhere (a network namespace)."""
+        return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)
