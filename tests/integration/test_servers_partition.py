@@ -155,6 +155,9 @@ def test_partitioned_server_refuses_writes_and_nothing_acknowledged_is_lost(lab,
     for s in majority:
         assert read_all(s, majority_keys) == majority_keys, s.name
 
+    # Cut off from the quorum, the minority cannot know who leads: it names none.
+    wait_for(lambda: minority.leader() == "", 10, f"{minority.name} to stop naming a leader")
+
     # Long after its etcd member lost the leader, the minority still refuses.
     key, r, took = ledger.put(minority, "minority/late")
     assert r.status != 200, f"{minority.name} (cut off) acknowledged {key}: {r}"
