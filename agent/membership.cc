@@ -179,7 +179,6 @@ std::string Membership::start() {
   gossip::Tags server_tags;
   if (is_server_) {
     server_tags["port"] = std::to_string(cfg_.ports.server);
-    server_tags["raft_vsn"] = "3";
     if (cfg_.bootstrap_expect == 1) server_tags["bootstrap"] = "1";
     if (cfg_.bootstrap_expect > 1) server_tags["expect"] = std::to_string(cfg_.bootstrap_expect);
     g.tags.insert(server_tags.begin(), server_tags.end());

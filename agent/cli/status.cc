@@ -128,6 +128,13 @@ int cmd_status(Args args) {
     if (parse_json(resp.body, l, perr)) leader = l.s;
   }
 
+  // A server's etcd member (Stats.etcd): running, or why it waits.
+  const Value* stats = self.find("stats");
+  const Value* etcd = stats ? stats->find("etcd") : nullptr;
+  std::string member = str(etcd ? etcd->find("member") : nullptr);
+  std::string waiting_for = str(etcd ? etcd->find("waitingfor") : nullptr);
+  std::string last_contact = etcd ? str(etcd->find("lastcontactms")) : "0";
+  if (last_contact.empty()) last_contact = "0";
   const Value* cfg = self.find("config");
   std::string node = str(cfg ? cfg->find("nodename") : nullptr);
   std::string dc = str(cfg ? cfg->find("datacenter") : nullptr);
@@ -159,7 +166,11 @@ int cmd_status(Args args) {
     w.field("Datacenter", dc);
     w.field("Role", server ? "server" : "client");
     w.field("Leader", leader);
-    w.field("LastContactMs", int64_t{0});
+    w.field("LastContactMs", static_cast<int64_t>(std::strtoll(last_contact.c_str(), nullptr, 10)));
+    if (etcd) {
+      w.field("EtcdMember", member);
+      w.field("WaitingFor", waiting_for);
+    }
     w.end_object();
     w.key("Members");
     w.begin_object();
@@ -231,7 +242,11 @@ int cmd_status(Args args) {
   std::printf("  node        %s  datacenter %s  role %s\n", node.c_str(), dc.c_str(),
               server ? "server" : "client");
   std::printf("  leader      %s%s\n", leader.empty() ? colour("none", "31").c_str() : leader.c_str(),
-              leader.empty() ? "" : "  last contact 0ms");
+              leader.empty() ? "" : ("  last contact " + last_contact + "ms").c_str());
+  if (etcd)
+    std::printf("  etcd        %s%s\n",
+                member == "running" ? colour(member, "32").c_str() : colour(member, "33").c_str(),
+                waiting_for.empty() ? "" : ("  " + waiting_for).c_str());
   std::string ms;
   for (const auto& [k, v] : member_states) ms += std::to_string(v) + " " + k + "  ";
   std::printf("  members     %s\n", ms.c_str());

@@ -61,6 +61,41 @@ int status_code_for(const std::string& aggregated) {
 
 }  // namespace
 
+namespace {
+
+// Stats.consul as Consul's servers report it, and Stats.etcd: cairn's own
+// view of its member (what `cairn status` shows, including why a server
+// that has not formed a cluster yet is waiting).
+void write_server_stats(JsonWriter& w, const Agent& agent) {
+  const server::ReplicatedState* rs = agent.replicated();
+  std::string leader = agent.leader_address();
+  bool is_leader = rs ? rs->is_leader() : agent.is_server();
+  w.key("consul");
+  w.begin_object();
+  w.field("bootstrap", agent.config().bootstrap_expect == 1 ? "true" : "false");
+  w.field("known_datacenters", std::to_string(agent.membership().datacenters().size()));
+  w.field("leader", is_leader ? "true" : "false");
+  w.field("leader_addr", leader);
+  w.field("server", "true");
+  w.end_object();
+  if (rs == nullptr) return;
+  w.key("etcd");
+  w.begin_object();
+  const char* member = "waiting";
+  if (rs->ready())
+    member = "running";
+  else if (rs->member_running())
+    member = "starting";
+  w.field("member", member);
+  w.field("waiting_for", rs->waiting_for());
+  w.field("applied_revision", std::to_string(rs->applied_revision()));
+  w.field("last_contact_ms", std::to_string(rs->last_contact_age_ms()));
+  w.field("peer_url", rs->peer_url());
+  w.end_object();
+}
+
+}  // namespace
+
 void write_self_member(JsonWriter& w, const Agent& agent) {
   const auto& cfg = agent.config();
   const auto& id = agent.identity();
@@ -78,7 +113,6 @@ void write_self_member(JsonWriter& w, const Agent& agent) {
     if (cfg.bootstrap_expect == 1) w.field("bootstrap", "1");
     if (cfg.bootstrap_expect > 1) w.field("expect", std::to_string(cfg.bootstrap_expect));
     w.field("port", std::to_string(cfg.ports.server));
-    w.field("raft_vsn", "3");
     w.field("wan_join_port", std::to_string(cfg.ports.serf_wan));
   }
   w.field("role", agent.is_server() ? "consul" : "node");
@@ -220,6 +254,7 @@ void agent_self(Agent& agent, const ExchangePtr& ex, const std::string&) {
   w.field("checks", std::to_string(agent.local().checks().size()));
   w.field("services", std::to_string(agent.local().services().size()));
   w.end_object();
+  if (agent.is_server()) write_server_stats(w, agent);
   w.key("build");
   w.begin_object();
   w.field("version", kConsulCompatVersion);

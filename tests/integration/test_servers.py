@@ -173,6 +173,13 @@ def test_bootstrap_expect_waits_for_enough_servers(daemons, tmp_path):
     r = kv_put(s0, "k", "v")
     assert r.status == 500 and "No cluster leader" in r.text, r
     assert not etcd_children(s0), "no etcd member may start before 3 servers are seen"
+    # `cairn status` says why.
+    out = s0.cli("status", "-json")
+    agent = json.loads(out.stdout)["Agent"]
+    assert agent["EtcdMember"] == "waiting", agent
+    assert "bootstrap-expect 3" in agent["WaitingFor"], agent
+    text = s0.cli("status").stdout
+    assert "waiting" in text and "bootstrap-expect 3" in text, text
 
 
 def test_peers_and_raft_configuration_show_the_etcd_members(dc3):
