@@ -89,7 +89,8 @@ void session_create(Agent& agent, const ExchangePtr& ex, const std::string&) {
       respond_written(
           ex,
           [&agent, ex, s] {
-            agent.session_timers().arm(s.id, s.ttl);
+            // On a server over etcd the session's lease keeps its TTL.
+            if (!agent.replicated()) agent.session_timers().arm(s.id, s.ttl);
             std::string out;
             JsonWriter w(out);
             w.begin_object();
@@ -143,17 +144,42 @@ void session_destroy(Agent& agent, const ExchangePtr& ex, const std::string& id)
       respond_written_true(ex));
 }
 
+void respond_session(Agent& agent, const ExchangePtr& ex, const std::string& id) {
+  const state::Session* s = agent.store().session(id);
+  if (!s) {
+    respond_error(ex, 404, "Session id '" + id + "' not found");
+    return;
+  }
+  std::string body;
+  JsonWriter w(body, ex->request.has_param("pretty"));
+  write_sessions(w, {s});
+  respond_json(ex, std::move(body));
+}
+
 void session_renew(Agent& agent, const ExchangePtr& ex, const std::string& id) {
   const state::Session* s = agent.store().session(id);
   if (!s) {
     respond_error(ex, 404, "Session id '" + id + "' not found");
     return;
   }
-  agent.session_timers().arm(id, s->ttl);
-  std::string body;
-  JsonWriter w(body, ex->request.has_param("pretty"));
-  write_sessions(w, {s});
-  respond_json(ex, std::move(body));
+  server::ReplicatedState* rs = agent.replicated();
+  if (rs == nullptr) {
+    agent.session_timers().arm(id, s->ttl);
+    respond_session(agent, ex, id);
+    return;
+  }
+  if (s->ttl <= 0) {  // no TTL, no lease: nothing to renew
+    respond_session(agent, ex, id);
+    return;
+  }
+  // Any server renews: one keepalive of the session's etcd lease.
+  rs->renew_session(id, [&agent, ex, id](bool found) {
+    if (!found) {
+      respond_error(ex, 404, "Session id '" + id + "' not found");
+      return;
+    }
+    respond_session(agent, ex, id);
+  });
 }
 
 void session_info(Agent& agent, const ExchangePtr& ex, const std::string& id) {

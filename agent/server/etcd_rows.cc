@@ -370,6 +370,25 @@ std::string encode_lock_delay_row(int64_t until_unix_ms) {
   return "{\"Until\":" + std::to_string(until_unix_ms) + "}";
 }
 
+int64_t session_lease_id(std::string_view session_id) {
+  uint64_t id = 0;
+  int digits = 0;
+  for (char c : session_id) {
+    int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                             : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    if (v < 0) continue;  // the dashes
+    id = id << 4 | static_cast<uint64_t>(v);
+    if (++digits == 16) break;
+  }
+  id &= 0x7fffffffffffffffULL;
+  return id == 0 ? 1 : static_cast<int64_t>(id);
+}
+
+int64_t session_lease_ttl_seconds(int64_t ttl_nanos) {
+  constexpr int64_t kSecondNanos = 1'000'000'000;
+  return (2 * ttl_nanos + kSecondNanos - 1) / kSecondNanos;
+}
+
 std::string lockdelay_row_key(std::string_view key) {
   return join_key("lockdelay", key);
 }

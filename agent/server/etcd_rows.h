@@ -50,6 +50,12 @@ std::string lockdelay_row_key(std::string_view key);
 
 RowKey parse_row_key(std::string_view etcd_key);
 
+// The etcd lease of a session with a TTL (reference §8.4): derived from the
+// session's UUID (its first 63 bits), so a retried create cannot make two.
+int64_t session_lease_id(std::string_view session_id);
+// Consul arms its session timer at twice the TTL; etcd counts whole seconds.
+int64_t session_lease_ttl_seconds(int64_t ttl_nanos);
+
 std::string encode_row(const state::Node& n);
 std::string encode_row(const state::Service& s);
 std::string encode_row(const state::Check& c);

@@ -12,6 +12,7 @@ struct RowOp {
   std::string key;
   bool is_delete = false;
   std::string value;
+  int64_t lease = 0;  // a session with a TTL lives on its lease (reference §8.4)
 };
 
 // The row a mutation writes; false for mutations with no row of their own.
@@ -36,7 +37,8 @@ bool row_op_of(const state::Mutation& m, RowOp& op) {
         } else if constexpr (std::is_same_v<T, state::DeleteKV>) {
           op = {kv_row_key(x.key), true, {}};
         } else if constexpr (std::is_same_v<T, state::PutSession>) {
-          op = {session_row_key(x.session.id), false, encode_row(x.session)};
+          op = {session_row_key(x.session.id), false, encode_row(x.session),
+                x.session.ttl > 0 ? session_lease_id(x.session.id) : 0};
         } else if constexpr (std::is_same_v<T, state::DeleteSession>) {
           op = {session_row_key(x.id), true, {}};
         } else if constexpr (std::is_same_v<T, state::PutPreparedQuery>) {
@@ -105,6 +107,7 @@ TxnBuild build_txn(const state::Batch& batch, const std::vector<ReadGuard>& guar
       etcd::PutRequest p;
       p.key = std::move(op.key);
       p.value = std::move(op.value);
+      p.lease = op.lease;
       out.txn.success.emplace_back(std::move(p));
     }
   }

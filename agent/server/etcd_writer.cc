@@ -177,17 +177,77 @@ void EtcdWriter::run(std::shared_ptr<Attempt> a) {
   }
   std::string body;
   etcd::encode_txn(body, build.txn);
+  // Sessions with a TTL live on etcd leases: new ones need theirs first,
+  // destroyed ones give theirs back once the transaction has committed.
+  std::vector<Lease> grant;
+  std::vector<int64_t> revoke;
+  for (const auto& m : batch) {
+    if (const auto* put = std::get_if<state::PutSession>(&m)) {
+      if (put->session.ttl > 0 && store_.session(put->session.id) == nullptr)
+        grant.push_back({session_lease_id(put->session.id),
+                         session_lease_ttl_seconds(put->session.ttl)});
+    } else if (const auto* del = std::get_if<state::DeleteSession>(&m)) {
+      const state::Session* s = store_.session(del->id);
+      if (s != nullptr && s->ttl > 0) revoke.push_back(session_lease_id(del->id));
+    }
+  }
+  grant_then_commit(std::move(a), std::move(grant), std::move(body), std::move(revoke));
+}
+
+void EtcdWriter::grant_then_commit(std::shared_ptr<Attempt> a, std::vector<Lease> leases,
+                                   std::string body, std::vector<int64_t> revoke) {
+  if (leases.empty()) {
+    commit(std::move(a), std::move(body), std::move(revoke));
+    return;
+  }
+  Lease next = leases.back();
+  leases.pop_back();
+  std::string grant;
+  etcd::encode_lease_grant(grant, next.ttl_seconds, next.id);
+  client_.call(
+      "/v3/lease/grant", std::move(grant), settings_.call_timeout_ms,
+      [this, a, leases = std::move(leases), body = std::move(body), revoke = std::move(revoke),
+       alive = alive_](etcd::CallResult r) mutable {
+        if (!*alive) return;
+        etcd::LeaseGrantResponse granted;
+        etcd::DecodeStatus st = r.transport == etcd::CallResult::Transport::ok
+                                    ? etcd::decode_lease_grant(r.body, granted)
+                                    : etcd::DecodeStatus::bad(r.detail);
+        // A retried create finds its lease granted already: the same lease, fine.
+        std::string why = st.ok() ? granted.error : st.message;
+        bool exists = why.find("already exists") != std::string::npos;
+        if (!exists && (!st.ok() || !r.ok() || !granted.error.empty())) {
+          ++counters_.unavailable;
+          finish(a, WriteResult::failure(WriteCode::unavailable,
+                                         "cannot create the session's etcd lease: " +
+                                             (why.empty() ? r.detail : why)));
+          return;
+        }
+        grant_then_commit(std::move(a), std::move(leases), std::move(body), std::move(revoke));
+      });
+}
+
+void EtcdWriter::commit(std::shared_ptr<Attempt> a, std::string body,
+                        std::vector<int64_t> revoke) {
   client_.call("/v3/kv/txn", std::move(body), settings_.call_timeout_ms,
-               [this, a, alive = alive_](etcd::CallResult r) {
-                 if (*alive) on_committed(a, std::move(r));
+               [this, a, revoke = std::move(revoke), alive = alive_](etcd::CallResult r) mutable {
+                 if (*alive) on_committed(a, std::move(r), std::move(revoke));
                });
 }
 
-void EtcdWriter::on_committed(std::shared_ptr<Attempt> a, etcd::CallResult result) {
+void EtcdWriter::on_committed(std::shared_ptr<Attempt> a, etcd::CallResult result,
+                              std::vector<int64_t> revoke) {
   TxnOutcome out = classify_txn_answer(result);
   switch (out.kind) {
     case TxnOutcome::Kind::committed:
       ++counters_.commits;
+      for (int64_t lease : revoke) {
+        // The session row is gone already; the lease would only expire later.
+        std::string body;
+        etcd::encode_lease_revoke(body, lease);
+        client_.call("/v3/lease/revoke", std::move(body), settings_.call_timeout_ms,
+                     [](etcd::CallResult) {});
+      }
       // Read-your-writes: answer once this server's cache holds the write.
       applied_.when_applied(out.revision, settings_.catch_up_ms,
                             [this, a, revision = out.revision, alive = alive_](bool reached) {

@@ -80,7 +80,17 @@ class EtcdWriter : public CatalogWriter {
     int tries = 0;
   };
   void run(std::shared_ptr<Attempt> a);
-  void on_committed(std::shared_ptr<Attempt> a, etcd::CallResult result);
+  // A new session with a TTL needs its lease before the transaction that
+  // puts its row on it; grants them one by one, then sends body.
+  struct Lease {
+    int64_t id;
+    int64_t ttl_seconds;
+  };
+  void grant_then_commit(std::shared_ptr<Attempt> a, std::vector<Lease> leases, std::string body,
+                         std::vector<int64_t> revoke);
+  void commit(std::shared_ptr<Attempt> a, std::string body, std::vector<int64_t> revoke);
+  void on_committed(std::shared_ptr<Attempt> a, etcd::CallResult result,
+                    std::vector<int64_t> revoke);
   void finish(const std::shared_ptr<Attempt>& a, WriteResult r);
 
   state::Store& store_;

@@ -10,6 +10,8 @@
 
 #include "agent/etcd/gateway_decode.h"
 #include "agent/etcd/gateway_encode.h"
+#include "agent/server/etcd_rows.h"
+#include "agent/state/session_ops.h"
 #include "common/log.h"
 
 namespace cairn::server {
@@ -282,6 +284,7 @@ void ReplicatedState::start_member(
       loop_, *client_, settings_.leader_value,
       LeaderElection::Events{[this](const etcd::LeaderKey&) {
                                log::info("server", "this server is the cairn leader");
+                               release_all_orphaned_locks();
                                if (events_.on_leadership_gained) events_.on_leadership_gained();
                              },
                              [this] {
@@ -309,8 +312,69 @@ void ReplicatedState::on_snapshot(int64_t revision, std::vector<state::Mutation>
 
 void ReplicatedState::on_batch(int64_t revision, state::Batch batch) {
   auto rev = static_cast<uint64_t>(revision);
+  // A session row deleted while its keys are still locked: its lease expired
+  // (a destroy releases the keys in the same transaction).
+  std::vector<std::pair<state::Session, std::vector<std::string>>> gone;
+  for (const auto& m : batch) {
+    const auto* del = std::get_if<state::DeleteSession>(&m);
+    if (del == nullptr) continue;
+    const state::Session* s = store_.session(del->id);
+    if (s == nullptr) continue;
+    std::vector<std::string> keys = store_.keys_held_by(del->id);
+    if (!keys.empty()) gone.emplace_back(*s, std::move(keys));
+  }
   if (!batch.empty() && rev > store_.index()) store_.apply(batch, rev);
   advance(rev);
+  if (!gone.empty() && is_leader()) release_orphaned_locks(std::move(gone));
+}
+
+void ReplicatedState::release_orphaned_locks(
+    std::vector<std::pair<state::Session, std::vector<std::string>>> gone) {
+  for (auto& [session, keys] : gone)
+    log::info("server", "session expired; releasing its locks",
+              {{"session", session.id}, {"keys", std::to_string(keys.size())}});
+  gate_.write(
+      [gone = std::move(gone)](const state::Store& store, int64_t now, state::Batch& out) {
+        for (const auto& [session, keys] : gone)
+          state::plan_release_locks(store, session, keys, now, out);
+        return PlanStatus();
+      },
+      [](const WriteResult& r) {
+        if (!r.ok())
+          log::warn("server", "releasing an expired session's locks failed",
+                    {{"error", r.message}});
+      });
+}
+
+void ReplicatedState::release_all_orphaned_locks() {
+  std::map<std::string, std::vector<std::string>> orphans;
+  for (const auto& [key, e] : store_.kvs())
+    if (!e.session.empty() && store_.session(e.session) == nullptr) orphans[e.session].push_back(key);
+  if (orphans.empty()) return;
+  std::vector<std::pair<state::Session, std::vector<std::string>>> gone;
+  for (auto& [id, keys] : orphans) {
+    state::Session s;  // its Behavior and lock-delay are gone with it: release, no delay
+    s.id = id;
+    s.behavior = state::kBehaviorRelease;
+    s.lock_delay = 0;
+    gone.emplace_back(std::move(s), std::move(keys));
+  }
+  release_orphaned_locks(std::move(gone));
+}
+
+void ReplicatedState::renew_session(const std::string& id, std::function<void(bool)> done) {
+  if (!client_) {
+    done(false);
+    return;
+  }
+  std::string body;
+  etcd::encode_lease_keepalive(body, {session_lease_id(id)});
+  client_->call("/v3/lease/keepalive", std::move(body), kBarrierTimeoutMs,
+                [done = std::move(done), alive = alive_](etcd::CallResult r) {
+                  if (!*alive) return;
+                  etcd::LeaseKeepAliveResponse k;
+                  done(r.ok() && etcd::decode_lease_keepalive(r.body, k).ok() && k.ttl > 0);
+                });
 }
 
 void ReplicatedState::on_progress(int64_t revision) { advance(static_cast<uint64_t>(revision)); }

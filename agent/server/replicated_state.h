@@ -120,6 +120,10 @@ class ReplicatedState : public AppliedRevision {
   void barrier(std::function<void(bool ok)> done);
   static constexpr uint64_t kBarrierTimeoutMs = 3000;
 
+  // Renews a session with a TTL: one keepalive of its lease. done(true) when
+  // the lease (and so the session) still exists.
+  void renew_session(const std::string& id, std::function<void(bool found)> done);
+
   // The members of the etcd cluster, from the local member.
   using PeersDone = std::function<void(bool ok, const std::string& error, std::vector<RaftPeer>)>;
   void raft_peers(PeersDone done);
@@ -158,6 +162,12 @@ class ReplicatedState : public AppliedRevision {
   void on_progress(int64_t revision);
   void on_leader_rows(std::vector<LeaderRow> rows, bool whole);
   void advance(uint64_t revision);
+  // Leader duty: a session's lease expired and etcd deleted its row; its locks
+  // are released (or deleted) with its lock-delay, as Consul's invalidation.
+  void release_orphaned_locks(std::vector<std::pair<state::Session, std::vector<std::string>>> gone);
+  // A new leader releases locks whose session no longer exists (an expiry
+  // the previous leader did not get to).
+  void release_all_orphaned_locks();
   void expire_waiters();
   bool has_member_data() const;
   LocalServer local_server() const;

@@ -30,23 +30,28 @@ std::string plan_session_create(const Store& store, const Session& s, Batch& out
   return "";
 }
 
-void plan_session_invalidate(const Store& store, const std::string& id, int64_t now_ms,
-                             Batch& out) {
-  const Session* s = store.session(id);
-  if (!s) return;
-  int64_t delay_until = now_ms + s->lock_delay / kMillisecond;
-  for (const std::string& key : store.keys_held_by(id)) {
+void plan_release_locks(const Store& store, const Session& s, const std::vector<std::string>& keys,
+                        int64_t now_ms, Batch& out) {
+  int64_t delay_until = now_ms + s.lock_delay / kMillisecond;
+  for (const std::string& key : keys) {
     const KVEntry* e = store.kv(key);
-    if (!e) continue;
-    if (s->behavior == kBehaviorDelete) {
+    if (!e || e->session != s.id) continue;
+    if (s.behavior == kBehaviorDelete) {
       out.push_back(DeleteKV{key});
     } else {
       KVEntry released = *e;
       released.session.clear();
       out.push_back(PutKV{std::move(released)});
     }
-    if (s->lock_delay > 0) out.push_back(SetLockDelay{key, delay_until});
+    if (s.lock_delay > 0) out.push_back(SetLockDelay{key, delay_until});
   }
+}
+
+void plan_session_invalidate(const Store& store, const std::string& id, int64_t now_ms,
+                             Batch& out) {
+  const Session* s = store.session(id);
+  if (!s) return;
+  plan_release_locks(store, *s, store.keys_held_by(id), now_ms, out);
   out.push_back(DeleteSession{id});
 }
 

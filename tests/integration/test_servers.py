@@ -230,3 +230,33 @@ def test_a_fourth_server_joins_the_running_datacenter(daemons, tmp_path):
     assert kv_put(s3, "after-join", "2").text == "true"
     assert kv_get_raw(s0, "after-join") == "2"
     assert dc.wait_leader() == dc.wait_leader(servers=[s3])
+
+
+def test_session_ttl_is_an_etcd_lease_renewed_on_any_server(daemons, tmp_path):
+    """A session with a TTL lives on an etcd lease (2 x TTL): renewals through any server keep
+    it; when they stop, it expires and the leader releases its locks, seen on every server."""
+    dc = Datacenter(daemons, tmp_path, 3)
+    for s in dc.servers:
+        s.write_config("session.yaml", "session_ttl_min: 2s\n")
+    dc.start()
+    s0, s1, s2 = dc.servers
+    r = s0.http.put("/v1/session/create", json.dumps({"Name": "ttl", "TTL": "2s",
+                                                      "LockDelay": "1ms"}))
+    assert r.status == 200, r
+    sid = r.json()["ID"]
+    assert kv_put(s0, "ttl-lock", "held", acquire=sid).text == "true"
+    # Renewed through s1 and s2 for three times the lease: it stays.
+    import time
+    deadline = time.monotonic() + 12
+    while time.monotonic() < deadline:
+        server = s1 if int(time.monotonic()) % 2 else s2
+        r = server.http.put(f"/v1/session/renew/{sid}")
+        assert r.status == 200 and r.json()[0]["ID"] == sid, r
+        time.sleep(1)  # a client's renewal period (TTL/2), not a wait for a condition
+    assert s2.http.get(f"/v1/session/info/{sid}").json(), "a renewed session expired"
+    # No more renewals: the lease runs out, the session goes, the lock is released.
+    wait_for(lambda: s2.http.get(f"/v1/session/info/{sid}").json() == [], 15,
+             "the session to expire")
+    wait_for(lambda: "Session" not in s1.http.get("/v1/kv/ttl-lock").json()[0], 10,
+             "the leader to release the expired session's lock")
+    assert s2.http.put(f"/v1/session/renew/{sid}").status == 404

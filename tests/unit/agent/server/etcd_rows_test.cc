@@ -177,3 +177,13 @@ TEST_CASE("rows cairn cannot read are malformed, with the key named") {
   CHECK(std::get<state::SetLockDelay>(m).until_unix_ms == 1234);
   CHECK(decode_row(stored("/cairn/lockdelay/k", "", 3, 3), m).code == RowStatus::Code::malformed);
 }
+
+TEST_CASE("a session's lease comes from its UUID and lasts twice its TTL") {
+  int64_t a = session_lease_id("adf4238a-882b-9ddc-4a9d-5b6758e4159e");
+  CHECK(a == static_cast<int64_t>(0x2df4238a882b9ddcULL));  // first 63 bits of the hex digits
+  CHECK(a == session_lease_id("ADF4238A-882B-9DDC-4A9D-5B6758E4159E"));
+  CHECK(a != session_lease_id("adf4238a-882b-9ddd-4a9d-5b6758e4159e"));
+  CHECK(session_lease_id("00000000-0000-0000-0000-000000000000") == 1);  // never etcd's "no lease"
+  CHECK(session_lease_ttl_seconds(10'000'000'000) == 20);
+  CHECK(session_lease_ttl_seconds(1'500'000'000) == 3);
+}
