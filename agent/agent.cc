@@ -236,8 +236,9 @@ std::string Agent::start() {
     }
   }
 
+  // Membership's catalog writes are leader duties: fenced on servers over etcd.
   membership_ = std::make_unique<Membership>(
-      loop_, cfg_, identity_, *writer_, is_server(),
+      loop_, cfg_, identity_, replicated_ ? replicated_->leader_writer() : *writer_, is_server(),
       [this](const UserEvent& ev) { return event_matches_this_agent(ev); });
   if (std::string e = membership_->start(); !e.empty()) return e;
   if (replicated_) {

@@ -144,7 +144,13 @@ EtcdWriter::EtcdWriter(state::Store& store, etcd::GatewayClient& client, Applied
       settings_(settings) {}
 
 void EtcdWriter::write(Plan plan, WriteDone done) {
-  run(std::make_shared<Attempt>(Attempt{std::move(plan), std::move(done), 0}));
+  run(std::make_shared<Attempt>(Attempt{std::move(plan), std::move(done), 0, {}, {}}));
+}
+
+void EtcdWriter::write_fenced(Plan plan, WriteDone done, etcd::LeaderKey fence,
+                              std::function<bool()> still_leader) {
+  run(std::make_shared<Attempt>(
+      Attempt{std::move(plan), std::move(done), 0, std::move(fence), std::move(still_leader)}));
 }
 
 void EtcdWriter::finish(const std::shared_ptr<Attempt>& a, WriteResult r) {
@@ -174,6 +180,13 @@ void EtcdWriter::run(std::shared_ptr<Attempt> a) {
   if (!build.ok()) {
     finish(a, WriteResult::failure(WriteCode::invalid, std::move(build.error)));
     return;
+  }
+  if (a->fence) {
+    etcd::Compare still_ours;
+    still_ours.key = a->fence->key;
+    still_ours.target = etcd::Compare::Target::create;
+    still_ours.number = a->fence->rev;
+    build.txn.compare.push_back(std::move(still_ours));
   }
   std::string body;
   etcd::encode_txn(body, build.txn);
@@ -260,6 +273,11 @@ void EtcdWriter::on_committed(std::shared_ptr<Attempt> a, etcd::CallResult resul
       return;
     case TxnOutcome::Kind::guards_failed:
       ++counters_.conflicts;
+      if (a->still_leader && !a->still_leader()) {
+        finish(a, WriteResult::failure(WriteCode::unavailable,
+                                       "this server is no longer the cairn leader"));
+        return;
+      }
       if (a->tries >= settings_.max_attempts) {
         finish(a, WriteResult::failure(WriteCode::conflict,
                                        "the rows this write depends on kept changing (" +

@@ -70,6 +70,11 @@ class EtcdWriter : public CatalogWriter {
 
   // CatalogWriter
   void write(Plan plan, WriteDone done) override;
+  // A leader-only write (reference §8.9): the transaction also compares the
+  // leader key's create revision, so a deposed leader that has not noticed
+  // yet cannot write. still_leader() is asked before each retry.
+  void write_fenced(Plan plan, WriteDone done, etcd::LeaderKey fence,
+                    std::function<bool()> still_leader);
 
   const EtcdWriterCounters& counters() const { return counters_; }
 
@@ -78,6 +83,8 @@ class EtcdWriter : public CatalogWriter {
     Plan plan;
     WriteDone done;
     int tries = 0;
+    std::optional<etcd::LeaderKey> fence;
+    std::function<bool()> still_leader;
   };
   void run(std::shared_ptr<Attempt> a);
   // A new session with a TTL needs its lease before the transaction that

@@ -333,7 +333,7 @@ void ReplicatedState::release_orphaned_locks(
   for (auto& [session, keys] : gone)
     log::info("server", "session expired; releasing its locks",
               {{"session", session.id}, {"keys", std::to_string(keys.size())}});
-  gate_.write(
+  leader_gate_.write(
       [gone = std::move(gone)](const state::Store& store, int64_t now, state::Batch& out) {
         for (const auto& [session, keys] : gone)
           state::plan_release_locks(store, session, keys, now, out);
@@ -618,6 +618,18 @@ void ReplicatedState::remove_own_member(std::function<void()> done) {
       });
     });
   });
+}
+
+void ReplicatedState::LeaderWriter::write(Plan plan, WriteDone done) {
+  const auto& fence = owner_.election_ ? owner_.election_->fence() : std::nullopt;
+  if (!owner_.ready_ || !owner_.writer_ || !fence) {
+    if (done)
+      done(WriteResult::failure(WriteCode::unavailable, "this server is not the cairn leader",
+                                owner_.store_.index()));
+    return;
+  }
+  owner_.writer_->write_fenced(std::move(plan), std::move(done), *fence,
+                               [owner = &owner_] { return owner->is_leader(); });
 }
 
 void ReplicatedState::GateWriter::write(Plan plan, WriteDone done) {

@@ -96,6 +96,9 @@ class ReplicatedState : public AppliedRevision {
   void shutdown(std::function<void()> done);
 
   CatalogWriter& writer() { return gate_; }
+  // For leader duties (reconciling gossip, releasing expired sessions' locks):
+  // refused unless this server is the cairn leader, and fenced in etcd.
+  CatalogWriter& leader_writer() { return leader_gate_; }
   bool ready() const { return ready_; }
   bool member_running() const { return member_ && member_->state() == etcd::MemberProcess::State::running; }
   bool is_leader() const { return election_ && election_->is_leader(); }
@@ -177,6 +180,15 @@ class ReplicatedState : public AppliedRevision {
   ReplicatedSettings settings_;
   Events events_;
   GateWriter gate_{*this};
+  class LeaderWriter : public CatalogWriter {
+   public:
+    explicit LeaderWriter(ReplicatedState& owner) : owner_(owner) {}
+    void write(Plan plan, WriteDone done) override;
+
+   private:
+    ReplicatedState& owner_;
+  };
+  LeaderWriter leader_gate_{*this};
   std::unique_ptr<etcd::MemberProcess> member_;
   std::unique_ptr<etcd::GatewayClient> client_;
   std::unique_ptr<WatchFeed> feed_;
