@@ -26,14 +26,14 @@ class GuardSet {
   std::vector<ReadGuard> guards_;
 };
 
-void guard_node(const state::Store& store, std::string_view name, GuardSet& g) {
-  const state::Node* n = store.node(name);
-  g.add(node_row_key(name), n ? rev(n->raft) : 0);
+// A guard on the row at key, at the revision the cache holds (0: absent).
+template <typename Row>
+void guard(GuardSet& g, std::string key, const Row* row) {
+  g.add(std::move(key), row ? rev(row->raft) : 0);
 }
 
-void guard_session(const state::Store& store, std::string_view id, GuardSet& g) {
-  const state::Session* s = store.session(id);
-  g.add(session_row_key(id), s ? rev(s->raft) : 0);
+void guard_node(const state::Store& store, std::string_view name, GuardSet& g) {
+  guard(g, node_row_key(name), store.node(name));
 }
 
 // The guard of the row m writes, then those of the rows that row needs.
@@ -46,38 +46,33 @@ void guard_mutation(const state::Store& store, const state::Mutation& m, GuardSe
         } else if constexpr (std::is_same_v<T, state::DeleteNode>) {
           guard_node(store, x.name, g);
         } else if constexpr (std::is_same_v<T, state::PutService>) {
-          const state::Service* s = store.service(x.service.node, x.service.id);
-          g.add(service_row_key(x.service.node, x.service.id), s ? rev(s->raft) : 0);
+          guard(g, service_row_key(x.service.node, x.service.id),
+                store.service(x.service.node, x.service.id));
           guard_node(store, x.service.node, g);
         } else if constexpr (std::is_same_v<T, state::DeleteService>) {
-          const state::Service* s = store.service(x.node, x.id);
-          g.add(service_row_key(x.node, x.id), s ? rev(s->raft) : 0);
+          guard(g, service_row_key(x.node, x.id), store.service(x.node, x.id));
         } else if constexpr (std::is_same_v<T, state::PutCheck>) {
-          const state::Check* c = store.check(x.check.node, x.check.check_id);
-          g.add(check_row_key(x.check.node, x.check.check_id), c ? rev(c->raft) : 0);
+          guard(g, check_row_key(x.check.node, x.check.check_id),
+                store.check(x.check.node, x.check.check_id));
           guard_node(store, x.check.node, g);
         } else if constexpr (std::is_same_v<T, state::DeleteCheck>) {
-          const state::Check* c = store.check(x.node, x.id);
-          g.add(check_row_key(x.node, x.id), c ? rev(c->raft) : 0);
+          guard(g, check_row_key(x.node, x.id), store.check(x.node, x.id));
         } else if constexpr (std::is_same_v<T, state::PutKV>) {
-          const state::KVEntry* e = store.kv(x.entry.key);
-          g.add(kv_row_key(x.entry.key), e ? rev(e->raft) : 0);
+          guard(g, kv_row_key(x.entry.key), store.kv(x.entry.key));
           // A lock is only as good as its session: destroyed elsewhere, the acquire must fail.
-          if (!x.entry.session.empty()) guard_session(store, x.entry.session, g);
+          if (!x.entry.session.empty())
+            guard(g, session_row_key(x.entry.session), store.session(x.entry.session));
         } else if constexpr (std::is_same_v<T, state::DeleteKV>) {
-          const state::KVEntry* e = store.kv(x.key);
-          g.add(kv_row_key(x.key), e ? rev(e->raft) : 0);
+          guard(g, kv_row_key(x.key), store.kv(x.key));
         } else if constexpr (std::is_same_v<T, state::PutSession>) {
-          guard_session(store, x.session.id, g);
+          guard(g, session_row_key(x.session.id), store.session(x.session.id));
           guard_node(store, x.session.node, g);
         } else if constexpr (std::is_same_v<T, state::DeleteSession>) {
-          guard_session(store, x.id, g);
+          guard(g, session_row_key(x.id), store.session(x.id));
         } else if constexpr (std::is_same_v<T, state::PutPreparedQuery>) {
-          const state::PreparedQuery* q = store.prepared_query(x.query.id);
-          g.add(query_row_key(x.query.id), q ? rev(q->raft) : 0);
+          guard(g, query_row_key(x.query.id), store.prepared_query(x.query.id));
         } else if constexpr (std::is_same_v<T, state::DeletePreparedQuery>) {
-          const state::PreparedQuery* q = store.prepared_query(x.id);
-          g.add(query_row_key(x.id), q ? rev(q->raft) : 0);
+          guard(g, query_row_key(x.id), store.prepared_query(x.id));
         }
         // Lock-delay markers are written blind; tombstone reaping is local.
       },

@@ -620,26 +620,20 @@ void ReplicatedState::remove_own_member(std::function<void()> done) {
   });
 }
 
-void ReplicatedState::LeaderWriter::write(Plan plan, WriteDone done) {
-  const auto& fence = owner_.election_ ? owner_.election_->fence() : std::nullopt;
-  if (!owner_.ready_ || !owner_.writer_ || !fence) {
-    if (done)
-      done(WriteResult::failure(WriteCode::unavailable, "this server is not the cairn leader",
-                                owner_.store_.index()));
+void ReplicatedState::GateWriter::write(Plan plan, WriteDone done) {
+  auto refuse = [&](const char* why) {
+    if (done) done(WriteResult::failure(WriteCode::unavailable, why, owner_.store_.index()));
+  };
+  // Consul's answer from a server that has no leader yet.
+  if (!owner_.ready_ || !owner_.writer_) return refuse("No cluster leader");
+  if (!leader_only_) {
+    owner_.writer_->write(std::move(plan), std::move(done));
     return;
   }
+  const auto& fence = owner_.election_->fence();
+  if (!fence) return refuse("this server is not the cairn leader");
   owner_.writer_->write_fenced(std::move(plan), std::move(done), *fence,
                                [owner = &owner_] { return owner->is_leader(); });
-}
-
-void ReplicatedState::GateWriter::write(Plan plan, WriteDone done) {
-  if (!owner_.ready_ || !owner_.writer_) {
-    // Consul's answer from a server that has no leader yet.
-    if (done)
-      done(WriteResult::failure(WriteCode::unavailable, "No cluster leader", owner_.store_.index()));
-    return;
-  }
-  owner_.writer_->write(std::move(plan), std::move(done));
 }
 
 }  // namespace cairn::server

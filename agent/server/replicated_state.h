@@ -146,14 +146,16 @@ class ReplicatedState : public AppliedRevision {
                     std::function<void(bool reached)> done) override;
 
  private:
-  // Refuses writes until the cache is loaded, then hands them to EtcdWriter.
+  // Refuses writes until the cache is loaded (and, for leader duties, unless
+  // this server leads), then hands them to EtcdWriter (fenced for the leader).
   class GateWriter : public CatalogWriter {
    public:
-    explicit GateWriter(ReplicatedState& owner) : owner_(owner) {}
+    GateWriter(ReplicatedState& owner, bool leader_only) : owner_(owner), leader_only_(leader_only) {}
     void write(Plan plan, WriteDone done) override;
 
    private:
     ReplicatedState& owner_;
+    bool leader_only_;
   };
 
   void start_member(std::vector<std::pair<std::string, std::string>> initial_cluster,
@@ -179,16 +181,8 @@ class ReplicatedState : public AppliedRevision {
   state::Store& store_;
   ReplicatedSettings settings_;
   Events events_;
-  GateWriter gate_{*this};
-  class LeaderWriter : public CatalogWriter {
-   public:
-    explicit LeaderWriter(ReplicatedState& owner) : owner_(owner) {}
-    void write(Plan plan, WriteDone done) override;
-
-   private:
-    ReplicatedState& owner_;
-  };
-  LeaderWriter leader_gate_{*this};
+  GateWriter gate_{*this, false};
+  GateWriter leader_gate_{*this, true};
   std::unique_ptr<etcd::MemberProcess> member_;
   std::unique_ptr<etcd::GatewayClient> client_;
   std::unique_ptr<WatchFeed> feed_;

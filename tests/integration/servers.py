@@ -10,14 +10,8 @@ from harness import Agent, free_port, wait_for
 SERVER_ENV = {"CAIRN_ETCD_UNSAFE_NO_FSYNC": "1"}  # a process kill loses nothing without fsync
 
 
-class Server(Agent):
-    def __init__(self, start_daemon, tmp_path: pathlib.Path, index: int, expect: int,
-                 join_port_of=None, extra_args=()):
-        self.ip = f"127.0.0.{index + 2}"
-        super().__init__(start_daemon, tmp_path, name=f"s{index}", dev=False,
-                         extra_args=["-server", "-bootstrap-expect", str(expect),
-                                     "-bind", self.ip, *extra_args])
-        self.join_port_of = join_port_of
+class ServerAgent(Agent):
+    """What every test server shares: etcd without fsync, and the leader it names."""
 
     def start(self, wait=True, **daemon_kw):
         daemon_kw.setdefault("env", SERVER_ENV)
@@ -26,6 +20,16 @@ class Server(Agent):
     def leader(self) -> str:
         r = self.http.get("/v1/status/leader", timeout=2)
         return r.json() if r.status == 200 else ""
+
+
+class Server(ServerAgent):
+    def __init__(self, start_daemon, tmp_path: pathlib.Path, index: int, expect: int,
+                 join_port_of=None, extra_args=()):
+        self.ip = f"127.0.0.{index + 2}"
+        super().__init__(start_daemon, tmp_path, name=f"s{index}", dev=False,
+                         extra_args=["-server", "-bootstrap-expect", str(expect),
+                                     "-bind", self.ip, *extra_args])
+        self.join_port_of = join_port_of
 
 
 class Datacenter:

@@ -15,9 +15,9 @@ import time
 
 import pytest
 
-from harness import SLOW, Agent, wait_for
+from harness import SLOW, wait_for
 from netns import NetnsHttp, NetnsLab
-from servers import SERVER_ENV, kv_get_raw
+from servers import ServerAgent, kv_get_raw
 
 SERVER_RPC_PORT = 8300
 UNKNOWN_OUTCOME = "may or may not have been applied"
@@ -25,7 +25,7 @@ UNKNOWN_OUTCOME = "may or may not have been applied"
 REFUSAL_WITHIN = 12.0
 
 
-class NsServer(Agent):
+class NsServer(ServerAgent):
     """A cairn server started inside lab.hosts[index], reachable only from that namespace."""
 
     def __init__(self, start_daemon, tmp_path, lab: NetnsLab, index: int, expect: int):
@@ -42,13 +42,6 @@ class NsServer(Agent):
     def args(self):
         return self.lab.exec_prefix(self.index) + super().args()
 
-    def start(self, wait=True, **daemon_kw):
-        daemon_kw.setdefault("env", SERVER_ENV)
-        return super().start(wait=wait, **daemon_kw)
-
-    def leader(self) -> str:
-        r = self.http.get("/v1/status/leader", timeout=2)
-        return r.json() if r.status == 200 else ""
 
 
 @pytest.fixture
