@@ -87,3 +87,38 @@ def register(server, node, service, address, port):
     r = server.http.put("/v1/catalog/register", json.dumps(body))
     assert r.status == 200, r
     return r
+
+
+def etcd_member_status(server):
+    """etcd's /v3/maintenance/status from the server's own member, over its unix socket (reached
+    through /proc/self/fd: the path is longer than a socket address holds)."""
+    import http.client
+    import os
+    import socket
+
+    run_dir = f"{server.data_dir}/etcd-run"
+    dir_fd = os.open(run_dir, os.O_PATH | os.O_DIRECTORY)
+    try:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(3)
+        sock.connect(f"/proc/self/fd/{dir_fd}/etcd-client.sock:0")
+    finally:
+        os.close(dir_fd)
+    conn = http.client.HTTPConnection("localhost")
+    conn.sock = sock
+    conn.request("POST", "/v3/maintenance/status", body="{}")
+    status = json.loads(conn.getresponse().read())
+    conn.close()
+    return status
+
+
+def etcd_raft_leader(servers):
+    """The server whose etcd member is the raft leader, or None."""
+    for s in servers:
+        try:
+            st = etcd_member_status(s)
+        except OSError:
+            continue
+        if st.get("leader") and st["leader"] == st.get("header", {}).get("member_id"):
+            return s
+    return None

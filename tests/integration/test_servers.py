@@ -260,3 +260,41 @@ def test_session_ttl_is_an_etcd_lease_renewed_on_any_server(daemons, tmp_path):
     wait_for(lambda: "Session" not in s1.http.get("/v1/kv/ttl-lock").json()[0], 10,
              "the leader to release the expired session's lock")
     assert s2.http.put(f"/v1/session/renew/{sid}").status == 404
+
+
+def test_kill9_of_the_etcd_raft_leader_mid_writes_loses_no_acknowledged_write(dc3):
+    """Writers keep writing through every server while the server whose etcd member leads
+    raft is killed: every write answered 200 is present afterwards, and writes resume."""
+    from servers import etcd_raft_leader
+    victim = wait_for(lambda: etcd_raft_leader(dc3.servers), 10, "etcd's raft leader")
+    acked, stop = [], threading.Event()
+
+    def writer(server, tag):
+        http = Http("127.0.0.1", server.port, timeout=10)
+        n = 0
+        while not stop.is_set():
+            n += 1
+            key = f"mid/{tag}/{n}"
+            try:
+                r = http.request("PUT", f"/v1/kv/{key}", body=key)
+            except OSError:
+                continue  # its server was killed
+            if r.status == 200 and r.text == "true":
+                acked.append((key, server))
+        http.close()
+
+    threads = [threading.Thread(target=writer, args=(s, s.name)) for s in dc3.servers]
+    for t in threads:
+        t.start()
+    wait_for(lambda: len(acked) >= 30, 20, "writes before the kill")
+    victim.kill9()
+    before = len(acked)
+    survivors = [s for s in dc3.servers if s is not victim]
+    wait_for(lambda: sum(1 for _, s in acked[before:] if s is not victim) >= 20, 20,
+             "writes to resume on the surviving servers")
+    stop.set()
+    for t in threads:
+        t.join(timeout=30)
+    for key, _ in acked:
+        for s in survivors:
+            assert kv_get_raw(s, key, stale=False) == key, (s.name, key)
