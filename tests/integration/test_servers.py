@@ -298,3 +298,28 @@ def test_kill9_of_the_etcd_raft_leader_mid_writes_loses_no_acknowledged_write(dc
     for key, _ in acked:
         for s in survivors:
             assert kv_get_raw(s, key, stale=False) == key, (s.name, key)
+
+
+def test_five_servers_keep_writing_with_two_killed(daemons, tmp_path):
+    dc = Datacenter(daemons, tmp_path, 5)
+    leader = dc.start(timeout=40)
+    assert leader in {f"{s.ip}:8300" for s in dc.servers}
+    r = dc.servers[4].http.get("/v1/status/peers")
+    assert r.status == 200 and len(r.json()) == 5, r
+    assert kv_put(dc.servers[3], "five/before", "1").text == "true"
+    # Two of five may fail: the other three still have a quorum and one leader.
+    victims = dc.servers[:2]
+    for s in victims:
+        s.kill9()
+    rest = dc.servers[2:]
+    wait_for(lambda: kv_put(rest[0], "five/during", "2").text == "true", 20,
+             "a write with two of five servers down")
+    dc.wait_leader(timeout=30, servers=rest)
+    for s in rest:
+        assert kv_get_raw(s, "five/during") == "2"
+    # They come back with their data and catch up.
+    for s in victims:
+        s.start()
+    for s in victims:
+        wait_for(lambda s=s: kv_get_raw(s, "five/during") == "2", 20, f"{s.name} to catch up")
+    dc.wait_leader(timeout=30)
