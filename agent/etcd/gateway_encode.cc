@@ -217,6 +217,13 @@ void encode_lease_revoke(std::string& out, int64_t id) {
   w.end_object();
 }
 
+void encode_compaction(std::string& out, int64_t revision) {
+  JsonWriter w(out);
+  w.begin_object();
+  int_field(w, "revision", revision);
+  w.end_object();
+}
+
 void encode_lease_keepalive(std::string& out, const std::vector<int64_t>& ids) {
   // Objects back to back: the gateway reads a stream of request messages.
   for (int64_t id : ids) encode_lease_revoke(out, id);

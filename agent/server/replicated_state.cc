@@ -56,6 +56,7 @@ ReplicatedState::ReplicatedState(uv_loop_t* loop, state::Store& store,
       settle_timer_(loop),
       join_retry_timer_(loop),
       waiter_timer_(loop),
+      compact_timer_(loop),
       quorum_timer_(loop) {}
 
 ReplicatedState::~ReplicatedState() {
@@ -293,6 +294,7 @@ void ReplicatedState::start_member(
                              }});
   member_->start();
   quorum_timer_.start(1000, 1000, [this] { probe_quorum(); });
+  compact_timer_.start(kCompactEveryMs, kCompactEveryMs, [this] { compact_tick(); });
   // The feed retries until the member answers; the first list makes the server ready.
   feed_->start();
   election_->start();
@@ -405,6 +407,58 @@ uint64_t ReplicatedState::last_contact_age_ms() const {
   return uv_now(loop_) - last_quorum_ms_;
 }
 
+void ReplicatedState::collect_lock_delays() {
+  // Markers that ended a minute ago: the leader deletes their rows (only if
+  // unchanged since: a new delay on the key keeps its row), every server
+  // forgets them.
+  int64_t before = wall_clock_ms() - 60'000;
+  if (is_leader() && client_) {
+    size_t sent = 0;
+    for (const auto& [key, until] : store_.lock_delays()) {
+      if (until >= before || ++sent > 256) continue;
+      etcd::TxnRequest txn;
+      etcd::Compare unchanged;
+      unchanged.key = lockdelay_row_key(key);
+      unchanged.target = etcd::Compare::Target::value;
+      unchanged.value = encode_lock_delay_row(until);
+      txn.compare.push_back(std::move(unchanged));
+      etcd::DeleteRangeRequest del;
+      del.key = lockdelay_row_key(key);
+      txn.success.emplace_back(std::move(del));
+      std::string body;
+      etcd::encode_txn(body, txn);
+      client_->call("/v3/kv/txn", std::move(body), kBarrierTimeoutMs, [](etcd::CallResult) {});
+    }
+  }
+  store_.forget_lock_delays(before);
+}
+
+void ReplicatedState::compact_tick() {
+  collect_lock_delays();
+  uint64_t now = uv_now(loop_);
+  if (ready_) revision_marks_.emplace_back(now, applied_);
+  uint64_t target = 0;
+  while (!revision_marks_.empty() && now - revision_marks_.front().first >= kCompactRetentionMs) {
+    target = revision_marks_.front().second;
+    revision_marks_.pop_front();
+  }
+  if (!is_leader() || target <= compacted_to_ || !client_) return;
+  std::string body;
+  etcd::encode_compaction(body, static_cast<int64_t>(target));
+  client_->call("/v3/kv/compaction", std::move(body), kBarrierTimeoutMs,
+                [this, target, alive = alive_](etcd::CallResult r) {
+                  if (!*alive) return;
+                  if (r.ok() || r.body.find("compacted") != std::string::npos) {
+                    compacted_to_ = target;
+                    log::info("server", "compacted etcd history",
+                              {{"revision", std::to_string(target)}});
+                  } else {
+                    log::warn("server", "compacting etcd history failed",
+                              {{"error", r.detail.empty() ? r.body : r.detail}});
+                  }
+                });
+}
+
 void ReplicatedState::probe_quorum() {
   if (!ready_ || barrier_in_flight_ || stopping_) return;
   if (uv_now(loop_) - last_quorum_ms_ < 1000) return;
@@ -450,6 +504,7 @@ void ReplicatedState::shutdown(std::function<void()> done) {
   settle_timer_.stop();
   join_retry_timer_.stop();
   quorum_timer_.stop();
+  compact_timer_.stop();
   if (!member_) {
     done();
     return;

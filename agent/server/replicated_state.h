@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -122,6 +123,11 @@ class ReplicatedState : public AppliedRevision {
   // arriving meanwhile share the next one (one ReadIndex per round trip).
   void barrier(std::function<void(bool ok)> done);
   static constexpr uint64_t kBarrierTimeoutMs = 3000;
+  // Leader duty (reference §8.8): compact etcd's history to the revision seen
+  // kCompactRetentionMs ago, checked every kCompactEveryMs. The retention far
+  // exceeds the time a server needs to re-list and resume its watch.
+  static constexpr uint64_t kCompactEveryMs = 60'000;
+  static constexpr uint64_t kCompactRetentionMs = 10 * 60'000;
 
   // Renews a session with a TTL: one keepalive of its lease. done(true) when
   // the lease (and so the session) still exists.
@@ -212,6 +218,11 @@ class ReplicatedState : public AppliedRevision {
   void remove_own_member(std::function<void()> done);
   bool barrier_in_flight_ = false;
   uint64_t last_quorum_ms_ = 0;
+  Timer compact_timer_;
+  std::deque<std::pair<uint64_t, uint64_t>> revision_marks_;  // (loop ms, applied revision)
+  uint64_t compacted_to_ = 0;
+  void compact_tick();
+  void collect_lock_delays();
   Timer quorum_timer_;
   void probe_quorum();
   std::vector<std::function<void(bool)>> next_barrier_;  // election keys by key

@@ -155,6 +155,10 @@ int load_rank(const Mutation& m) {
 
 }  // namespace
 
+void Store::forget_lock_delays(int64_t before_unix_ms) {
+  std::erase_if(lock_delays_, [before_unix_ms](const auto& d) { return d.second < before_unix_ms; });
+}
+
 void Store::reap_tombstones(uint64_t up_to) {
   std::erase_if(tombstones_, [up_to](const auto& t) { return t.second <= up_to; });
 }

@@ -120,6 +120,10 @@ class Store {
   // Index for a single-key read: the key's own, else its tombstone's, else the table's.
   uint64_t kv_key_index(std::string_view key) const;
   int64_t lock_delay_until(std::string_view key) const;
+  const std::map<std::string, int64_t>& lock_delays() const { return lock_delays_; }
+  // Forgets lock delays that ended before before_unix_ms (each server's own
+  // clean-up; an ended delay blocks nothing).
+  void forget_lock_delays(int64_t before_unix_ms);
   const std::map<std::string, uint64_t>& tombstones() const { return tombstones_; }
 
   // Sessions.

@@ -289,3 +289,12 @@ TEST_CASE("a snapshot below what the store has shown keeps the store's index") {
   CHECK(st.index() == 20);
   CHECK(st.table_index({kNodesTable}) == 20);
 }
+
+TEST_CASE("ended lock delays can be forgotten; running ones stay") {
+  Store st;
+  st.apply(std::vector<Mutation>{SetLockDelay{"a", 1000}, SetLockDelay{"b", 5000}}, 1);
+  st.forget_lock_delays(2000);
+  CHECK(st.lock_delay_until("a") == 0);
+  CHECK(st.lock_delay_until("b") == 5000);
+  CHECK(st.index() == 1);  // local clean-up, not a change clients see
+}
