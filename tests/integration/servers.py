@@ -52,7 +52,19 @@ class Datacenter:
     def start(self, timeout=30):
         for s in self.servers:
             s.start()
-        return self.wait_leader(timeout)
+        leader = self.wait_leader(timeout)
+        self.wait_registered()
+        return leader
+
+    def wait_registered(self, timeout=20):
+        """Each server's own node is in the catalog (it syncs once its cache is loaded): what
+        sessions on a server's node need."""
+        names = {s.name for s in self.servers}
+
+        def registered():
+            r = self.servers[0].http.get("/v1/catalog/nodes")
+            return r.status == 200 and names <= {n["Node"] for n in r.json()}
+        wait_for(registered, timeout, f"servers {sorted(names)} in the catalog")
 
     def alive(self):
         return [s for s in self.servers if s.daemon and s.daemon.alive()]
