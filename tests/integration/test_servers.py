@@ -323,3 +323,15 @@ def test_five_servers_keep_writing_with_two_killed(daemons, tmp_path):
     for s in victims:
         wait_for(lambda s=s: kv_get_raw(s, "five/during") == "2", 20, f"{s.name} to catch up")
     dc.wait_leader(timeout=30)
+
+
+def test_servers_expecting_different_counts_refuse_to_form(daemons, tmp_path):
+    dc = Datacenter(daemons, tmp_path, 2, expect=2)
+    dc.servers[1].extra_args[dc.servers[1].extra_args.index("-bootstrap-expect") + 1] = "3"
+    for s in dc.servers:
+        s.start()
+    for s in dc.servers:
+        wait_for(lambda s=s: "not forming a cluster" in s.daemon.output()
+                 and "expects" in s.daemon.output(), 15, f"{s.name} to refuse with the reason")
+        assert not etcd_children(s), f"{s.name} started an etcd member"
+        assert s.leader() == ""
