@@ -23,6 +23,7 @@ struct DnsLoops::Loop {
   struct Replay {
     state::Batch batch;
     uint64_t index;
+    bool snapshot = false;  // the whole catalog, replacing the replica's (a server's re-list)
   };
   struct Reload {
     config::Config cfg;
@@ -93,7 +94,10 @@ struct DnsLoops::Loop {
     }
     for (auto& m : batch) {
       if (auto* r = std::get_if<Replay>(&m)) {
-        if (r->index > replica.index()) replica.apply(r->batch, r->index);
+        if (r->snapshot)
+          replica.load_snapshot(r->batch, r->index);
+        else if (r->index > replica.index())
+          replica.apply(r->batch, r->index);
       } else if (auto* c = std::get_if<Reload>(&m)) {
         dns->reload(c->cfg);
       } else {
@@ -150,6 +154,13 @@ void DnsLoops::replicate(std::span<const state::Mutation> batch, uint64_t index)
   if (catalog.empty()) return;
   for (size_t i = 0; i + 1 < loops_.size(); ++i) loops_[i]->post(Loop::Replay{catalog, index});
   loops_.back()->post(Loop::Replay{std::move(catalog), index});
+}
+
+void DnsLoops::replace(std::span<const state::Mutation> rows, uint64_t index) {
+  state::Batch catalog;
+  for (const auto& m : rows)
+    if (state::is_catalog_mutation(m)) catalog.push_back(m);
+  for (auto& l : loops_) l->post(Loop::Replay{catalog, index, true});
 }
 
 void DnsLoops::reload(const config::Config& cfg) {

@@ -34,6 +34,8 @@ class DnsLoops {
   size_t size() const { return loops_.size(); }
   // Replays one batch the agent's store applied into every replica.
   void replicate(std::span<const state::Mutation> batch, uint64_t index);
+  // Replaces every replica with rows (a server's watch cache re-listed).
+  void replace(std::span<const state::Mutation> rows, uint64_t index);
   // New dns_config, domains and recursors (already validated by the agent's loop).
   void reload(const config::Config& cfg);
   // Adds every loop's DNS metrics, as each published them (at most 1 s old).

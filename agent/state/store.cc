@@ -226,6 +226,7 @@ void Store::load_snapshot(std::span<const Mutation> rows, uint64_t revision) {
     indexes_[std::string(table)] = floor;
   touched_.clear();
   index_ = floor;
+  if (snapshot_listener_) snapshot_listener_(rows, floor);
   for (auto& [id, w] : parked) w.fire();
 }
 

@@ -76,6 +76,9 @@ class Store {
   // replay them into their own replicas). One listener; empty clears it.
   using ApplyListener = std::function<void(std::span<const Mutation>, uint64_t index)>;
   void set_apply_listener(ApplyListener fn) { apply_listener_ = std::move(fn); }
+  // Runs after every load_snapshot with the rows and the index (the DNS
+  // loops replace their replicas). One listener; empty clears it.
+  void set_snapshot_listener(ApplyListener fn) { snapshot_listener_ = std::move(fn); }
 
   uint64_t index() const { return index_; }
   // Index of a table or entity key; 0 if never touched (or the entity is gone).
@@ -217,6 +220,7 @@ class Store {
   mutable std::unordered_map<uint64_t, uint32_t> kv_watched_;
   uint64_t kv_watch_keys_built_ = 0;
   ApplyListener apply_listener_;
+  ApplyListener snapshot_listener_;
   std::vector<std::string> touched_;  // keys touched by the batch being applied
 };
 
