@@ -1,8 +1,9 @@
 // The agent: the composition root that owns the loop's long-lived parts
-// (config, local state, check runners, the catalog store and its writer, the
-// persister, the HTTP API) and carries out the operations the API and the
-// config files ask for: register, deregister, check updates, maintenance,
-// reload. Everything runs on the one loop it is given.
+// (config, the catalog store and its writer, the local services and checks,
+// membership, DNS, metrics, the HTTP listener) and wires them together. The
+// operations on this host's services and checks belong to LocalAgent
+// (local_agent()); the Agent keeps reload, leave and the server-mode wiring.
+// Everything runs on the one loop it is given.
 #pragma once
 
 #include <uv.h>
@@ -12,12 +13,12 @@
 #include <string>
 #include <vector>
 
-#include "agent/checks/check_manager.h"
 #include "agent/config/config.h"
 #include "agent/config/flags.h"
 #include "agent/local/anti_entropy.h"
 #include "agent/local/local_state.h"
-#include "agent/local/persister.h"
+#include "agent/local_agent.h"
+#include "agent/op_result.h"
 #include "agent/server/catalog_writer.h"
 #include "agent/server/replicated_state.h"
 #include "agent/server/session_timers.h"
@@ -34,20 +35,10 @@ namespace http_api {
 class ReadCache;
 }
 class Membership;
-struct UserEvent;
 namespace dns {
 class DnsServer;
 class DnsLoops;
 }
-
-// The outcome of an operation, shaped for HTTP: 200 or an error status and text.
-struct OpResult {
-  int status = 200;
-  std::string message;
-  bool ok() const { return status == 200; }
-  static OpResult error(int status, std::string message) { return {status, std::move(message)}; }
-};
-using OpDone = std::function<void(OpResult)>;
 
 // The HTTP server's limits from the limits and http_config blocks.
 http::ServerLimits http_server_limits(const config::Config& cfg);
@@ -59,9 +50,13 @@ class Agent {
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
 
+  // Builds the HTTP API's request handler once the local state is loaded
+  // (run_agent.cc supplies http_api::Api, which keeps agent.cc free of agent/http/api.h).
+  using HttpHandlerFactory = std::function<http::Handler(Agent&)>;
+
   // Restores persisted state, loads config definitions, starts checks and the
   // HTTP listener. Returns "" or an error that should stop the process.
-  std::string start();
+  std::string start(const HttpHandlerFactory& make_http_handler);
   // Stops listeners and checks, flushes persistence. The loop then drains.
   void shutdown();
 
@@ -74,7 +69,10 @@ class Agent {
   server::ReplicatedState* replicated() { return replicated_.get(); }
   const server::ReplicatedState* replicated() const { return replicated_.get(); }
   server::SessionTimers& session_timers() { return session_timers_; }
-  const local::LocalState& local() const { return local_; }
+  // This host's services and checks and the operations on them.
+  LocalAgent& local_agent() { return local_agent_; }
+  const LocalAgent& local_agent() const { return local_agent_; }
+  const local::LocalState& local() const { return local_agent_.state(); }
   MetricsRegistry& metrics() { return metrics_; }
   // Everything /v1/agent/metrics and the statsd sinks report: the registry
   // with its gauges brought up to date, the HTTP server's counts, the regex
@@ -95,18 +93,6 @@ class Agent {
   int http_port() const;
   int dns_port() const;
 
-  // Operations. done runs once the change is applied and, for API
-  // registrations, persisted to the data dir.
-  void register_service(config::ServiceDefinition def, local::Source source,
-                        bool replace_existing_checks, OpDone done);
-  void deregister_service(const std::string& id, OpDone done);
-  void register_check(config::CheckSpec spec, local::Source source, OpDone done);
-  void deregister_check(const std::string& id, OpDone done);
-  // TTL reports: the 500 text clients match on when the check is not a TTL check.
-  OpResult ttl_update(const std::string& id, const std::string& status, std::string output);
-  void service_maintenance(const std::string& service_id, bool enable, const std::string& reason,
-                           OpDone done);
-  void node_maintenance(bool enable, const std::string& reason, OpDone done);
   // Re-reads the config files; applies only what changed. "" or the error.
   std::string reload();
   // Asks the process to shut down gracefully (PUT /v1/agent/leave).
@@ -116,30 +102,12 @@ class Agent {
   }
 
  private:
-  void on_check_result(const std::string& id, std::string_view status, std::string_view output);
-  void sync_catalog();
-  // Pushes one check's row at once (a status change); falls back to a full sync.
-  void sync_check(const std::string& id);
-  void persist_service(const local::LocalService& svc, OpDone done);
-  void persist_check(const local::LocalCheck& check, OpDone done);
-  void persist_check_state(const std::string& id);
-  void restore_persisted();
-  std::string apply_config_definitions(const config::Config& next);
-  OpResult add_service_locally(config::ServiceDefinition def, local::Source source,
-                               bool replace_existing_checks, std::vector<local::LocalCheck>* added,
-                               std::string* id_out);
-  OpResult check_allowed(const config::CheckSpec& spec, local::Source source) const;
-  void start_check(const local::LocalCheck& c);
   // Server mode: the replicated state and what it drives here.
   std::unique_ptr<server::ReplicatedState> make_replicated_state();
   void on_replicated_ready();
   void on_leadership_changed(bool gained);
   void publish_server_tags();
-  // The local check for spec (of service svc, or none), keeping the current
-  // result of an unchanged re-registration.
-  local::LocalCheck make_local_check(const config::CheckSpec& spec, local::Source source,
-                                     const state::Service* svc) const;
-  bool event_matches_this_agent(const UserEvent& ev) const;
+  // Frees this Agent's copy of the service and check definitions once applied.
   void release_config_definitions();
   std::string start_metric_sinks();
 
@@ -155,9 +123,7 @@ class Agent {
   server::CatalogWriter* writer_;
   server::SessionTimers session_timers_;
   server::TombstoneGC tombstone_gc_;
-  local::LocalState local_;
-  local::Persister persister_;
-  checks::CheckManager checks_;
+  LocalAgent local_agent_;
   MetricsRegistry metrics_;
   std::unique_ptr<http::Server> http_;
   std::unique_ptr<dns::DnsServer> dns_;  // after store_ and metrics_, which it reads
@@ -166,10 +132,8 @@ class Agent {
   std::unique_ptr<Membership> membership_;
   // telemetry.statsd_address and dogstatsd_addr.
   std::vector<std::unique_ptr<StatsdSink>> metric_sinks_;
-  Timer sync_timer_;
   uint64_t started_ms_ = 0;
-  std::map<std::string, uint64_t> restored_ttl_ms_;
-  std::function<void()> stop_handler_;  // TTL deadlines read at start
+  std::function<void()> stop_handler_;
 };
 
 }  // namespace cairn

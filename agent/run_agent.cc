@@ -11,6 +11,7 @@
 #include "agent/config/flags.h"
 #include "agent/config/identity.h"
 #include "agent/config/settings_support.h"
+#include "agent/http/api.h"
 #include "cairn_version.h"
 #include "common/files.h"
 #include "common/log.h"
@@ -55,6 +56,13 @@ void warn_no_effect_settings(const config::Config& cfg) {
   std::string list;
   for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
   log::warn("agent", "settings accepted but without effect in cairn", {{"settings", list}});
+}
+
+// The /v1 API over the agent: composed here so that the agent does not
+// depend on the HTTP layer that depends on it.
+http::Handler make_http_api(Agent& agent) {
+  auto api = std::make_shared<http_api::Api>(agent);
+  return [api](const std::shared_ptr<http::Exchange>& ex) { api->handle(ex); };
 }
 
 }  // namespace
@@ -122,7 +130,7 @@ int run_agent(const std::vector<std::string>& args) {
     // The agent keeps the configuration; a second copy here would hold every
     // service and check definition for the life of the process.
     Agent agent(&loop, flags, std::move(cfg));
-    err = agent.start();
+    err = agent.start(make_http_api);
     if (!err.empty()) {
       log::error("agent", "startup failed", {{"error", err}});
       agent.shutdown();

@@ -379,11 +379,11 @@ void agent_service_register(Agent& agent, const ExchangePtr& ex, const std::stri
   bool replace = false;
   if (const std::string* p = ex->request.param("replace-existing-checks"))
     parse_bool_param(*p, replace);
-  agent.register_service(std::move(def), local::Source::api, replace, reply_with(ex));
+  agent.local_agent().register_service(std::move(def), local::Source::api, replace, reply_with(ex));
 }
 
 void agent_service_deregister(Agent& agent, const ExchangePtr& ex, const std::string& id) {
-  agent.deregister_service(id, reply_with(ex));
+  agent.local_agent().deregister_service(id, reply_with(ex));
 }
 
 void agent_check_register(Agent& agent, const ExchangePtr& ex, const std::string&) {
@@ -395,18 +395,18 @@ void agent_check_register(Agent& agent, const ExchangePtr& ex, const std::string
     respond_limit_error(ex, agent, *e);
     return;
   }
-  agent.register_check(std::move(spec), local::Source::api, reply_with(ex));
+  agent.local_agent().register_check(std::move(spec), local::Source::api, reply_with(ex));
 }
 
 void agent_check_deregister(Agent& agent, const ExchangePtr& ex, const std::string& id) {
-  agent.deregister_check(id, reply_with(ex));
+  agent.local_agent().deregister_check(id, reply_with(ex));
 }
 
 // PUT /v1/agent/check/{pass,warn,fail}/<id>: a TTL check's new status.
 void agent_check_ttl(Agent& agent, const ExchangePtr& ex, const std::string& id,
                      const std::string& status) {
   const std::string* note = ex->request.param("note");
-  reply_with(ex)(agent.ttl_update(id, status, note ? *note : ""));
+  reply_with(ex)(agent.local_agent().ttl_update(id, status, note ? *note : ""));
 }
 
 void agent_check_pass(Agent& agent, const ExchangePtr& ex, const std::string& id) {
@@ -435,14 +435,14 @@ void agent_check_update(Agent& agent, const ExchangePtr& ex, const std::string& 
     respond_error(ex, 400, "Invalid check status: '" + status + "'");
     return;
   }
-  reply_with(ex)(agent.ttl_update(id, status, std::move(output)));
+  reply_with(ex)(agent.local_agent().ttl_update(id, status, std::move(output)));
 }
 
 void agent_maintenance(Agent& agent, const ExchangePtr& ex, const std::string&) {
   bool enable = false;
   if (!parse_enable(ex, enable)) return;
   const std::string* reason = ex->request.param("reason");
-  agent.node_maintenance(enable, reason ? *reason : "", reply_with(ex));
+  agent.local_agent().node_maintenance(enable, reason ? *reason : "", reply_with(ex));
 }
 
 void agent_service_maintenance(Agent& agent, const ExchangePtr& ex, const std::string& id) {
@@ -453,7 +453,7 @@ void agent_service_maintenance(Agent& agent, const ExchangePtr& ex, const std::s
   bool enable = false;
   if (!parse_enable(ex, enable)) return;
   const std::string* reason = ex->request.param("reason");
-  agent.service_maintenance(id, enable, reason ? *reason : "", reply_with(ex));
+  agent.local_agent().service_maintenance(id, enable, reason ? *reason : "", reply_with(ex));
 }
 
 void agent_reload(Agent& agent, const ExchangePtr& ex, const std::string&) {

@@ -1,0 +1,102 @@
+// This host's services and checks: the local state, its persistence in the
+// data dir, the check runners and anti-entropy with the catalog. It carries
+// out the operations the agent API and the config files ask for (register,
+// deregister, TTL reports, maintenance) and owns nothing else; the Agent
+// composes it with the catalog writer and store it syncs to.
+#pragma once
+
+#include <uv.h>
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/checks/check_manager.h"
+#include "agent/config/config.h"
+#include "agent/local/anti_entropy.h"
+#include "agent/local/local_state.h"
+#include "agent/local/persister.h"
+#include "agent/op_result.h"
+#include "agent/server/catalog_writer.h"
+#include "agent/state/store.h"
+#include "common/uv_handle.h"
+
+namespace cairn {
+
+struct UserEvent;
+
+class LocalAgent {
+ public:
+  // cfg and identity belong to the caller and outlive this; cfg is read at
+  // each operation (reload updates it in place). Catalog writes go to writer,
+  // which applies them to store.
+  LocalAgent(uv_loop_t* loop, const config::Config& cfg, const local::NodeIdentity& identity,
+             server::CatalogWriter& writer, const state::Store& store);
+  LocalAgent(const LocalAgent&) = delete;
+  LocalAgent& operator=(const LocalAgent&) = delete;
+
+  // Restores persisted services and checks, applies the config's definitions,
+  // starts their checks and pushes the result to the catalog. "" or the error
+  // that should stop the process.
+  std::string load();
+  // The periodic full anti-entropy pass.
+  void start_periodic_sync();
+  // Stops the checks and the sync timer; flushes persistence.
+  void shutdown();
+
+  const local::LocalState& state() const { return local_; }
+
+  // Operations. done runs once the change is applied and, for API
+  // registrations, persisted to the data dir.
+  void register_service(config::ServiceDefinition def, local::Source source,
+                        bool replace_existing_checks, OpDone done);
+  void deregister_service(const std::string& id, OpDone done);
+  void register_check(config::CheckSpec spec, local::Source source, OpDone done);
+  void deregister_check(const std::string& id, OpDone done);
+  // TTL reports: the 500 text clients match on when the check is not a TTL check.
+  OpResult ttl_update(const std::string& id, const std::string& status, std::string output);
+  void service_maintenance(const std::string& service_id, bool enable, const std::string& reason,
+                           OpDone done);
+  void node_maintenance(bool enable, const std::string& reason, OpDone done);
+
+  // Whether a check may run here (its spec is runnable; scripts are enabled).
+  OpResult check_allowed(const config::CheckSpec& spec, local::Source source) const;
+  // Brings the config-defined services and checks in line with next. "" or
+  // the error, naming the definition's file and line.
+  std::string apply_config_definitions(const config::Config& next);
+  // Pushes all local services and checks to the catalog (anti-entropy).
+  void sync_catalog();
+  // Whether a user event's node, service and tag filters select this agent.
+  bool event_matches_this_agent(const UserEvent& ev) const;
+
+ private:
+  bool is_server() const { return cfg_.server || cfg_.dev; }
+  void on_check_result(const std::string& id, std::string_view status, std::string_view output);
+  // Pushes one check's row at once (a status change); falls back to a full sync.
+  void sync_check(const std::string& id);
+  void persist_service(const local::LocalService& svc, OpDone done);
+  void persist_check(const local::LocalCheck& check, OpDone done);
+  void persist_check_state(const std::string& id);
+  void restore_persisted();
+  OpResult add_service_locally(config::ServiceDefinition def, local::Source source,
+                               bool replace_existing_checks, std::vector<local::LocalCheck>* added,
+                               std::string* id_out);
+  void start_check(const local::LocalCheck& c);
+  // The local check for spec (of service svc, or none), keeping the current
+  // result of an unchanged re-registration.
+  local::LocalCheck make_local_check(const config::CheckSpec& spec, local::Source source,
+                                     const state::Service* svc) const;
+
+  uv_loop_t* loop_;
+  const config::Config& cfg_;
+  const local::NodeIdentity& identity_;
+  server::CatalogWriter& writer_;
+  local::LocalState local_;
+  local::Persister persister_;
+  checks::CheckManager checks_;
+  Timer sync_timer_;
+  std::map<std::string, uint64_t> restored_ttl_ms_;  // TTL deadlines read at start
+};
+
+}  // namespace cairn
