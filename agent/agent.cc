@@ -220,6 +220,10 @@ std::string Agent::start(const HttpHandlerFactory& make_http_handler) {
       store_.set_apply_listener([this](std::span<const state::Mutation> batch, uint64_t index) {
         dns_loops_->replicate(batch, index);
       });
+      // A server's watch cache loads (and re-lists) whole snapshots.
+      store_.set_snapshot_listener([this](std::span<const state::Mutation> rows, uint64_t index) {
+        dns_loops_->replace(rows, index);
+      });
     }
   }
 
@@ -329,6 +333,7 @@ void Agent::shutdown() {
   if (http_) http_->close();
   if (dns_) dns_->close();
   store_.set_apply_listener(nullptr);
+  store_.set_snapshot_listener(nullptr);
   dns_loops_.reset();
   local_agent_.shutdown();
 }

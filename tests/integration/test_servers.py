@@ -335,3 +335,26 @@ def test_servers_expecting_different_counts_refuse_to_form(daemons, tmp_path):
                  and "expects" in s.daemon.output(), 15, f"{s.name} to refuse with the reason")
         assert not etcd_children(s), f"{s.name} started an etcd member"
         assert s.leader() == ""
+
+
+def test_every_dns_loop_of_a_server_answers_from_the_replicated_catalog(daemons, tmp_path):
+    """dns_config.udp_loops on a server: the extra loops' replicas are seeded by the watch
+    cache's first list (a snapshot, not a batch) and follow later changes."""
+    from harness import dns_query
+    dc = Datacenter(daemons, tmp_path, 1)
+    s0 = dc.servers[0]
+    s0.write_config("dns.yaml", "dns_config:\n  udp_loops: 2\n")
+    dc.start()
+    register(s0, "db-1", "db", "10.9.0.1", 5432)
+    # After a restart the row arrives only in the first list (a snapshot).
+    s0.kill9()
+    s0.start()
+
+    def every_loop_answers():
+        # New sockets, new source ports: SO_REUSEPORT spreads them over both loops.
+        answers = set()
+        for _ in range(24):
+            r = dns_query(s0.dns_port, "db.service.consul")
+            answers.add(tuple(sorted(a.address for rr in r.answer for a in rr)))
+        return answers == {("10.9.0.1",)}
+    wait_for(every_loop_answers, 10, "every DNS loop to answer db.service.consul")
