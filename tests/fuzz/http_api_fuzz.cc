@@ -42,7 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     cfg.ports.serf_lan = -1;
     cfg.ports.serf_wan = -1;
     cairn::Agent agent(&loop, {}, cfg);
-    agent.start();
+    // No listener (ports.http is 0): the handler below is driven directly.
+    agent.start([](cairn::Agent&) -> cairn::http::Handler { return {}; });
     cairn::http_api::Api api(agent);
 
     cairn::http::RequestParser parser({16 * 1024, 64 * 1024});
