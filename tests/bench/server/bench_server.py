@@ -28,6 +28,7 @@ from wrkload import VALUE, lua_script  # noqa: E402
 
 CAIRNS_ETCD = "cairn's etcd"
 SYSTEMS = ("cairn", "etcd", "etcd+watch")
+PUT_VARIANTS = ("etcd guarded", "etcd guarded+watch")  # diagnostics, KV PUT only
 
 
 def machine():
@@ -83,6 +84,8 @@ class Bench:
         connection visits each in turn for a third of the time."""
         self.run_no += 1
         base = "cairn" if system == "cairn" else "etcd"
+        if system.startswith("etcd guarded"):
+            kind = "gput"
         urls = [s.url() for s in self.dc.servers] if base == "cairn" else \
                [m.url() for m in self.raw.members]
         if conc == 1:
@@ -94,7 +97,7 @@ class Bench:
             prefix = f"t{self.run_no:04d}w{i}x/"
             targets.append((url, c, lua_script(f"{base}_{kind}", prefix, seed=self.run_no * 10 + i)))
         tag = f"{base}-{kind}-{conc}-{self.run_no}"
-        if system == "etcd+watch":
+        if system.endswith("+watch"):
             with KeyspaceWatchers(self.raw.members):
                 return wrkload.run(self.work, targets, seconds, self.pid_groups(), tag,
                                    sequential=(conc == 1))
@@ -126,8 +129,44 @@ class Bench:
                 "wrk_core_share_etcd": res.client_cpu / res.seconds}
 
     # -- 1 + 2. writes ------------------------------------------------------------------------
+    def member_counters(self):
+        """gRPC calls handled and stream messages sent, by method, summed over the 3 members
+        of the cairn servers (etcd's /metrics on each member's socket)."""
+        total = {}
+        for srv in self.dc.servers:
+            st, _, body = call(srv.member_endpoint, "GET", "/metrics")
+            for line in body.decode().splitlines():
+                if line.startswith(("grpc_server_handled_total{", "grpc_server_msg_sent_total{")):
+                    labels, value = line.rsplit(" ", 1)
+                    method = labels.split('grpc_method="', 1)[1].split('"', 1)[0]
+                    what = "calls" if line.startswith("grpc_server_handled") else "stream msgs"
+                    if "Watch" in method or what == "calls":
+                        k = f"{method} {what}"
+                        total[k] = total.get(k, 0) + float(value)
+        return total
+
+    def etcd_work_per_put(self, n=500):
+        """What one cairn KV PUT costs the etcd members, counted: n sequential PUTs through
+        a follower, etcd's gRPC counters before and after."""
+        leader = self.dc.cairn_leader()
+        srv = next(s for s in self.dc.servers if s is not leader)
+        before = self.member_counters()
+        c = http.client.HTTPConnection("127.0.0.1", srv.http_port, timeout=10)
+        for i in range(n):
+            c.request("PUT", f"/v1/kv/benchcount/{i}", body=VALUE)
+            r = c.getresponse()
+            assert r.read() == b"true"
+        c.close()
+        after = self.member_counters()
+        diff = {k: (after.get(k, 0) - before.get(k, 0)) / n for k in after}
+        diff = {k: v for k, v in diff.items() if v >= 0.01}
+        print(f"\netcd work per cairn KV PUT ({n} sequential PUTs through {srv.name}, summed over the "
+              "3 members): " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(diff.items())))
+        return diff
+
     def writes(self):
         a = self.args
+        per_put = self.etcd_work_per_put(100 if a.quick else 500)
         # Warm-up (not measured): connections, the put key space, Go's heap.
         for system in ("cairn", "etcd"):
             self.wrk(system, "put", 16, 2 if a.quick else 4)
@@ -135,14 +174,14 @@ class Bench:
         for p in range(a.passes):
             for conc in a.concurrency:
                 for kind in ("put", "txn"):
-                    for system in SYSTEMS:
+                    for system in SYSTEMS + (PUT_VARIANTS if kind == "put" else ()):
                         r = self.wrk(system, kind, conc, a.seconds)
                         self.check(r, f"{system} {kind} c={conc}")
                         rows.setdefault((kind, conc, system), []).append(r)
                         print(f"  pass {p + 1} {kind:3} c={conc:<2} {system:10}: {r.ops:8,.0f} ops/s "
                               f"p50 {fmt_ms(r.percentile_ms(50))} ms p99 {fmt_ms(r.percentile_ms(99))} ms",
                               flush=True)
-        out = {}
+        out = {"etcd_work_per_cairn_put": per_put}
         print("\n## 1-2. Writes, 3 cairn servers vs 3 raw etcd members "
               f"({'--unsafe-no-fsync on both' if a.no_fsync else 'fsync on both'}); "
               f"{a.seconds}s per run, median of {a.passes} pass(es) [min-max ops/s]")
@@ -155,7 +194,7 @@ class Bench:
         for kind in ("put", "txn"):
             for conc in a.concurrency:
                 line = {}
-                for system in SYSTEMS:
+                for system in SYSTEMS + (PUT_VARIANTS if kind == "put" else ()):
                     rs = rows[(kind, conc, system)]
                     ops = [r.ops for r in rs]
                     line[system] = {
@@ -175,18 +214,25 @@ class Bench:
                       f"{erange:>17} {fmt_ms(e['p50']):>6} {fmt_ms(e['p99']):>6} | {ratio:5.2f} | "
                       f"{c['cpu']['cairn']:9.3f} + {c['cpu'][CAIRNS_ETCD]:8.3f} "
                       f"{e['cpu']['raw etcd']:8.3f}")
-                out[f"{kind}_c{conc}"] = {"cairn": c, "etcd": e, "ratio": ratio, "etcd+watch": line["etcd+watch"]}
-        print("\nThe raw etcd again, with one whole-keyspace watch per member read through the gateway "
-              "(what each cairn server's watch feed costs its member); the driver's CPU reads them")
-        print(f"{'workload':18} {'conc':>4} | {'etcd+watch ops/s':>17} {'p50':>6} {'p99':>6} | "
+                out[f"{kind}_c{conc}"] = dict(line, ratio=ratio)
+        print("\nWhere cairn's writes go: the raw etcd again, (a) with one whole-keyspace watch per member "
+              "read through the gateway, as each cairn server's watch feed (the driver reads them; its "
+              "CPU is the last column), (b) with each PUT sent as cairn's writer sends it")
+        print(f"{'raw etcd':20} {'conc':>4} | {'ops/s':>17} {'p50':>6} {'p99':>6} | "
               f"{'cairn/this':>10} | {'etcd CPU ms/op':>14} {'driver':>7}")
-        for kind in ("put", "txn"):
+        for kind, variant in (("put", "etcd+watch"), ("put", "etcd guarded"), ("put", "etcd guarded+watch"),
+                              ("txn", "etcd+watch")):
+            if variant == "etcd guarded":
+                print("(b) each PUT as cairn's writer sends it: a txn with one mod_revision compare and one "
+                      "put of cairn's ~100 B row; without, then with the 3 watches")
             for conc in a.concurrency:
-                w = out[f"{kind}_c{conc}"]["etcd+watch"]
+                w = out[f"{kind}_c{conc}"][variant]
                 c = out[f"{kind}_c{conc}"]["cairn"]
-                name = "KV PUT 64 B" if kind == "put" else "txn 3 guarded sets"
+                name = {"etcd+watch": "KV PUT 64 B +watch", "etcd guarded": "guarded PUT",
+                        "etcd guarded+watch": "guarded PUT +watch"}[variant] if kind == "put" \
+                    else "txn 3 guarded +watch"
                 wrange = f"{w['ops']:,.0f} [{w['min']:,.0f}-{w['max']:,.0f}]"
-                print(f"{name:18} {conc:>4} | {wrange:>17} {fmt_ms(w['p50']):>6} {fmt_ms(w['p99']):>6} | "
+                print(f"{name:20} {conc:>4} | {wrange:>17} {fmt_ms(w['p50']):>6} {fmt_ms(w['p99']):>6} | "
                       f"{c['ops'] / w['ops']:10.2f} | {w['cpu']['raw etcd']:14.3f} {w['cpu']['driver']:7.3f}")
         return out
 

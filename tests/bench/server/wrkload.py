@@ -47,7 +47,7 @@ end
 
 
 def lua_script(kind, prefix="", seed=1):
-    """kind: cairn_put | etcd_put | cairn_txn | etcd_txn | get:<path> | etcd_range:<key>:<serializable>.
+    """kind: cairn_put | etcd_put | etcd_gput | cairn_txn | etcd_txn | get:<path> | etcd_range:<key>:<serializable>.
     prefix: 9 characters that make this run's txn keys its own (they must not exist yet)."""
     assert len(prefix) in (0, 9)
     head = f'OUT = ""\nmath.randomseed({seed})\nG = {_B64_GROUPS}\n'
@@ -71,6 +71,23 @@ request = function()
   return wrk.format("POST", "/v3/kv/put", headers, pre .. G[math.floor(k / 1000)] .. G[k % 1000] .. post)
 end
 function answer_ok(status, body) return status == 200 end
+"""
+    elif kind == "etcd_gput":
+        # What cairn's writer sends for one KV PUT, approximately: a transaction with one
+        # mod_revision compare on the key (always true here) and one put of cairn's row,
+        # {"Value":"<base64>"} (~100 B).
+        row = b64('{"Value":"' + b64(VALUE) + '"}')
+        body = f"""
+local pre = '{{"compare":[{{"key":"{b64("benchput/")}'
+local mid = '","target":"MOD","result":"LESS","mod_revision":"9223372036854775807"}}],"success":[{{"request_put":{{"key":"{b64("benchput/")}'
+local post = '","value":"{row}"}}}}]}}'
+local headers = {{["Content-Type"] = "application/json"}}
+request = function()
+  local k = math.random(0, {PUT_KEYS - 1})
+  local kb = G[math.floor(k / 1000)] .. G[k % 1000]
+  return wrk.format("POST", "/v3/kv/txn", headers, pre .. kb .. mid .. kb .. post)
+end
+function answer_ok(status, body) return status == 200 and string.find(body, '"succeeded":true', 1, true) ~= nil end
 """
     elif kind == "cairn_txn":
         body = f"""
