@@ -157,29 +157,39 @@ void respond_session(Agent& agent, const ExchangePtr& ex, const std::string& id)
 }
 
 void session_renew(Agent& agent, const ExchangePtr& ex, const std::string& id) {
+  server::ReplicatedState* rs = agent.replicated();
+  if (rs != nullptr) {
+    // The session may have been created on another server a moment ago: read
+    // it after a barrier, then renew its lease (no lease, no TTL: nothing to renew).
+    rs->barrier([&agent, ex, id, rs](bool) {
+      const state::Session* s = agent.store().session(id);
+      if (!s) {
+        respond_error(ex, 404, "Session id '" + id + "' not found");
+        return;
+      }
+      if (s->ttl <= 0) {
+        respond_session(agent, ex, id);
+        return;
+      }
+      rs->renew_session(id, [&agent, ex, id](bool found) {
+        if (!found) {
+          respond_error(ex, 404, "Session id '" + id + "' not found");
+          return;
+        }
+        respond_session(agent, ex, id);
+      });
+    });
+    return;
+  }
   const state::Session* s = agent.store().session(id);
   if (!s) {
     respond_error(ex, 404, "Session id '" + id + "' not found");
     return;
   }
-  server::ReplicatedState* rs = agent.replicated();
-  if (rs == nullptr) {
+  {
     agent.session_timers().arm(id, s->ttl);
     respond_session(agent, ex, id);
-    return;
   }
-  if (s->ttl <= 0) {  // no TTL, no lease: nothing to renew
-    respond_session(agent, ex, id);
-    return;
-  }
-  // Any server renews: one keepalive of the session's etcd lease.
-  rs->renew_session(id, [&agent, ex, id](bool found) {
-    if (!found) {
-      respond_error(ex, 404, "Session id '" + id + "' not found");
-      return;
-    }
-    respond_session(agent, ex, id);
-  });
 }
 
 void session_info(Agent& agent, const ExchangePtr& ex, const std::string& id) {
