@@ -105,6 +105,8 @@ std::unique_ptr<server::ReplicatedState> Agent::make_replicated_state() {
   rs.bootstrap_expect = cfg_.bootstrap_expect > 0 ? cfg_.bootstrap_expect : 1;
   rs.leader_value = addr + ":" + std::to_string(cfg_.ports.server);
   rs.server_port = cfg_.ports.server;
+  rs.raft_multiplier = cfg_.performance.raft_multiplier;
+  rs.quota_backend_bytes = cfg_.etcd.quota_backend_bytes;
   // Tests and benchmarks only: a process kill loses nothing without fsync.
   const char* no_fsync = std::getenv("CAIRN_ETCD_UNSAFE_NO_FSYNC");
   rs.unsafe_no_fsync = no_fsync != nullptr && std::string_view(no_fsync) == "1";

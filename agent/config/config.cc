@@ -177,6 +177,28 @@ void decode_telemetry(Decoder& d, const Value& v, Telemetry& t) {
   });
 }
 
+void decode_performance(Decoder& d, const Value& v, Performance& p) {
+  d.object(v, [&](std::string_view k, const Value& f) {
+    if (k == "raftmultiplier") p.raft_multiplier = static_cast<int>(d.integer(f, 1, 10));
+    else if (k == "leavedraintime" || k == "rpcholdtimeout") {
+      d.duration(f);
+      note_no_effect(d, k == "leavedraintime" ? "performance.leave_drain_time"
+                                              : "performance.rpc_hold_timeout");
+    } else return false;
+    return true;
+  });
+}
+
+void decode_etcd(Decoder& d, const Value& v, EtcdSettings& e) {
+  d.object(v, [&](std::string_view k, const Value& f) {
+    // At least 16 MiB (cairn's own rows need room), at most etcd's 8 GiB ceiling.
+    if (k == "quotabackendbytes")
+      e.quota_backend_bytes = d.integer(f, int64_t{16} << 20, int64_t{8} << 30);
+    else return false;
+    return true;
+  });
+}
+
 // Consul's web UI is not built yet: the keys are accepted and named in the
 // start-up warning (see settings_support.h), never advertised.
 void decode_ui_config(Decoder& d, const Value& v) {
@@ -265,6 +287,8 @@ void merge_file(Config& cfg, const std::string& path, const std::string& content
       cfg.check_output_max_size = static_cast<int>(d.integer(f, 1, 1 << 20));
     else if (k == "sessionttlmin") cfg.session_ttl_min = d.duration(f);
     else if (k == "telemetry") decode_telemetry(d, f, cfg.telemetry);
+    else if (k == "performance") decode_performance(d, f, cfg.performance);
+    else if (k == "etcd") decode_etcd(d, f, cfg.etcd);
     else if (k == "ui") cfg.ui = d.boolean(f);
     else if (k == "uiconfig") decode_ui_config(d, f);
     else if (k == "limits") decode_limits(d, f, cfg.limits);

@@ -85,6 +85,18 @@ struct GossipTuning {
       max_stream_buffer_bytes;
 };
 
+// performance: Consul's raft timing knob. cairn's etcd members run heartbeat
+// 100 ms x raft_multiplier and election timeout 500 ms x raft_multiplier (with
+// pre-vote): about half a second of failover on a LAN at 1, cairn's default.
+struct Performance {
+  int raft_multiplier = 1;  // 1..10, as Consul's
+};
+
+// etcd: cairn's own settings of the member a server runs.
+struct EtcdSettings {
+  int64_t quota_backend_bytes = 0;  // 0: etcd's 2 GiB; a full backend raises NOSPACE
+};
+
 struct Config {
   // Identity.
   std::string datacenter = "dc1";
@@ -131,6 +143,9 @@ struct Config {
   bool enable_local_script_checks = false;
   int check_output_max_size = 4096;
   Nanos session_ttl_min = 10 * kSecond;
+
+  Performance performance;
+  EtcdSettings etcd;
 
   Telemetry telemetry;
   bool ui = false;

@@ -134,6 +134,13 @@ constexpr SettingClass kKeys[] = {
     {"dns_config.tcp_max_queued_bytes", kDone, false, ""},
     {"dns_config.tcp_max_in_flight", kDone, false, ""},
     {"dns_config.recursor_max_in_flight", kDone, false, ""},
+    {"performance", kDone, false, ""},
+    {"performance.raft_multiplier", kDone, false, "scales the etcd members' heartbeat and election timeout"},
+    {"performance.leave_drain_time", kIgnored, false, ""},
+    {"performance.rpc_hold_timeout", kIgnored, false, ""},
+    // cairn's own: the etcd member a server runs.
+    {"etcd", kDone, false, ""},
+    {"etcd.quota_backend_bytes", kDone, false, "etcd's --quota-backend-bytes"},
     {"encrypt", kDone, false, ""},
     {"acl", kDone, false, ""},
     {"tls", kDone, false, ""},

@@ -110,8 +110,12 @@ TxnOutcome classify_txn_answer(const etcd::CallResult& result) {
   etcd::DecodeStatus st = etcd::decode_txn(result.body, resp);
   if (st.code == etcd::DecodeStatus::Code::rpc_error) {
     switch (st.grpc_code) {
+      case etcd::grpc_code::resource_exhausted:  // reference §7, pitfall 12
+        return {Kind::not_applied, 0,
+                "the datacenter's store is full (etcd NOSPACE alarm: " + st.message +
+                    "); reads still work, writes fail until space is freed and the alarm is "
+                    "disarmed (docs/operations.md)"};
       case etcd::grpc_code::invalid_argument:
-      case etcd::grpc_code::resource_exhausted:  // NOSPACE: "database space exceeded"
       case etcd::grpc_code::failed_precondition:
         return {Kind::not_applied, 0, "etcd refused the write: " + st.message};
       case etcd::grpc_code::unavailable:

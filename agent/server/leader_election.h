@@ -1,7 +1,7 @@
 // The cairn leader of a datacenter: one server, chosen by an etcd election.
 //
-// After shared/reference/etcd.md §8.9. Each server holds a lease (TTL 10 s,
-// renewed every 3 s) and campaigns for /cairn/leader/ on a connection of its
+// After shared/reference/etcd.md §8.9. Each server holds a lease (TTL 5 s,
+// renewed every 1.5 s) and campaigns for /cairn/leader/ on a connection of its
 // own; etcd's campaign answers when this server is the leader, with the
 // leader key's revision: the fencing token. Every leader-only write carries
 // `compare <leader key> CREATE == <rev>`, so a deposed leader (its lease
@@ -35,11 +35,13 @@ class LeaderElection {
     std::function<void()> on_lost;  // stop leader duties now
   };
 
-  static constexpr int64_t kLeaseTtlSeconds = 10;
-  static constexpr uint64_t kRenewEveryMs = 3000;
+  // A dead leader's duties (serfHealth, session invalidation) wait for its
+  // lease to expire: 5 s, as long as Consul's Raft takes with its defaults.
+  static constexpr int64_t kLeaseTtlSeconds = 5;
+  static constexpr uint64_t kRenewEveryMs = 1500;
   // Give up leadership once renewals have failed this long: the lease may
   // expire any moment after TTL, and a new leader may then be acting.
-  static constexpr uint64_t kUnconfirmedAfterMs = kLeaseTtlSeconds * 1000 - 2000;
+  static constexpr uint64_t kUnconfirmedAfterMs = kLeaseTtlSeconds * 1000 - 1500;
   static constexpr uint64_t kRetryMs = 500;
 
   // value: what /v1/status/leader shows for this server (its RPC address).

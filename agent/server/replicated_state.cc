@@ -247,6 +247,9 @@ void ReplicatedState::start_member(
   mc.join_existing = join_existing;
   mc.cluster_token = "cairn-" + settings_.datacenter;
   mc.unsafe_no_fsync = settings_.unsafe_no_fsync;
+  mc.heartbeat_ms = etcd::kHeartbeatMs * settings_.raft_multiplier;
+  mc.election_ms = etcd::kElectionMs * settings_.raft_multiplier;
+  mc.quota_backend_bytes = settings_.quota_backend_bytes;
   mc.die_with_parent = true;
   mc.client_port = settings_.client_port;
   etcd::ClientEndpoint endpoint;

@@ -45,6 +45,8 @@ struct ReplicatedSettings {
   std::string leader_value;  // what /v1/status/leader shows for this server
   int server_port = 8300;    // other servers' addresses in the raft configuration
   bool unsafe_no_fsync = false;
+  int raft_multiplier = 1;          // performance.raft_multiplier
+  int64_t quota_backend_bytes = 0;  // etcd.quota_backend_bytes (0: etcd's default)
 };
 
 // One server of the datacenter's consensus, as Consul's raft configuration

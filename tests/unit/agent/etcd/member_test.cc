@@ -181,6 +181,6 @@ TEST_CASE("the command line: unix client socket, peer URL on the LAN, the tuned 
   CHECK(value_of("--listen-peer-urls") == "http://10.0.0.1:8380");
   CHECK(value_of("--initial-cluster") == "s1=http://10.0.0.1:8380,s2=http://10.0.0.2:8380");
   CHECK(value_of("--initial-cluster-state") == "new");
-  CHECK(value_of("--election-timeout") == "1000");
+  CHECK(value_of("--election-timeout") == "500");
   CHECK(client_socket_path("/var/lib/cairn") == "/var/lib/cairn/etcd-client.sock:0");
 }
