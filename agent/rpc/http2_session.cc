@@ -120,10 +120,15 @@ void Http2Session::flush() {
     flush_wanted_ = true;
     return;
   }
-  std::string batch;
-  do {
+  for (;;) {
     flush_wanted_ = false;
-    while (transport_->queued_bytes() + batch.size() < limits_.write_high_water_bytes) {
+    bool cut = false;  // stopped at the high-water mark, not because nghttp2 was done
+    std::string batch;
+    for (;;) {
+      if (transport_->queued_bytes() + batch.size() >= limits_.write_high_water_bytes) {
+        cut = true;
+        break;
+      }
       const uint8_t* data = nullptr;
       in_nghttp2_ = true;
       ssize_t n = nghttp2_session_mem_send(session_, &data);
@@ -141,12 +146,15 @@ void Http2Session::flush() {
       close(Status(Status::Code::unavailable, "write failed"));
       return;
     }
-    batch.clear();
-    in_nghttp2_ = true;  // writable notifications may submit more: flush again after
+    in_nghttp2_ = true;  // writable notifications may submit more: go round again
     after_send();
     in_nghttp2_ = false;
     if (closed_) return;
-  } while (flush_wanted_ && transport_->queued_bytes() < limits_.write_high_water_bytes);
+    // A full socket resumes us through on_transport_drained.
+    if ((cut || flush_wanted_) && transport_->queued_bytes() < limits_.write_high_water_bytes)
+      continue;
+    break;
+  }
   update_reading();
   finish_if_done();
 }

@@ -58,11 +58,15 @@ void Server::accept(uv_stream_t* listener) {
   uv_tcp_init(loop_, socket.get());
   socket.mark_initialized();
   if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(socket.get())) != 0) return;
-  if (shutting_down_ || sessions_.size() >= settings_.max_connections) {
+  bool refuse = shutting_down_ || sessions_.size() >= settings_.max_connections;
+  if (refuse) {
     ++stats_.connections_rejected;
-    return;  // the socket closes as it goes out of scope
+    // A refusal costs a short session (its GOAWAY tells the client that
+    // nothing ran); past twice the limit, a storm gets closed sockets.
+    if (shutting_down_ || sessions_.size() >= 2 * settings_.max_connections) return;
+  } else {
+    ++stats_.connections_accepted;
   }
-  ++stats_.connections_accepted;
   ServerSession::Owner* owner = this;
   auto session = std::make_shared<ServerSession>(
       loop_, std::make_unique<TcpTransport>(std::move(socket)), settings_, router_, stats_, owner);
@@ -71,7 +75,9 @@ void Server::accept(uv_stream_t* listener) {
   if (!session->start()) {
     log::warn(kLog, "cannot start an HTTP/2 session", {{"peer", session->peer()}});
     sessions_.erase(key);
+    return;
   }
+  if (refuse) session->refuse();
 }
 
 void Server::on_session_closed(ServerSession& session) {

@@ -8,6 +8,8 @@
 //   });
 //   server.handle_stream("Health.Subscribe", [](rpc::Request&& req, rpc::StreamWriter w) {...});
 //   if (auto st = server.listen("10.0.0.1", 8300); !st.ok()) ...
+//
+// Like every socket user in the agent, it expects SIGPIPE to be ignored.
 #pragma once
 
 #include <uv.h>

@@ -196,12 +196,13 @@ void ServerSession::dispatch(const std::shared_ptr<ServerCall>& call) {
   ++stats_.calls;
   if (route->stream) ++stats_.streams;
   auto handle = std::make_shared<detail::CallHandle>(call, route->stream != nullptr);
-  // Handlers must not throw; one that does must not unwind through nghttp2's C frames.
+  // Handlers must not throw; one that does must not unwind through nghttp2's
+  // C frames. (handle stays alive here so a throw answers with its message.)
   try {
     if (route->stream)
-      route->stream(std::move(request), StreamWriter(std::move(handle)));
+      route->stream(std::move(request), StreamWriter(handle));
     else
-      route->unary(std::move(request), Responder(std::move(handle)));
+      route->unary(std::move(request), Responder(handle));
   } catch (const std::exception& e) {
     log::error(kLog, "RPC handler threw", {{"method", call->method}, {"error", e.what()}});
     if (call->response_started)
@@ -393,6 +394,13 @@ void ServerSession::shutdown() {
     end_stream(*call, why);
     fire_cancel(*call, why);  // the writer hears it too
   }
+  flush();
+}
+
+void ServerSession::refuse() {
+  if (closed()) return;
+  draining_ = true;
+  nghttp2_session_terminate_session2(session_, 0, NGHTTP2_REFUSED_STREAM);
   flush();
 }
 

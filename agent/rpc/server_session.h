@@ -56,6 +56,9 @@ class ServerSession final : public Http2Session {
   // Graceful: GOAWAY (no new calls), stream calls end with unavailable,
   // unary calls in flight still answer; the connection closes when done.
   void shutdown();
+  // Over a connection limit: GOAWAY with last stream 0, so the client knows
+  // none of its calls ran (unavailable, safe to send elsewhere), then close.
+  void refuse();
   // The owner is going away: close now, tell nobody.
   void abandon();
   size_t open_calls() const { return calls_.size(); }

@@ -43,6 +43,7 @@ void TcpTransport::start(Receiver& receiver) {
 }
 
 void TcpTransport::set_reading(bool on) {
+  if (write_failed_) on = true;  // only the read side can tell how it ended
   if (closed_ || on == reading_) return;
   reading_ = on;
   if (on)
@@ -71,14 +72,24 @@ void TcpTransport::on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
                                      static_cast<size_t>(n));
 }
 
+void TcpTransport::write_failed() {
+  // The peer is gone, but what it sent before (a GOAWAY saying which calls
+  // it never ran) may still wait to be read: the read side reports the end.
+  write_failed_ = true;
+  set_reading(true);
+}
+
 bool TcpTransport::write(std::string bytes) {
   if (closed_) return false;
-  if (bytes.empty()) return true;
+  if (bytes.empty() || write_failed_) return true;
   size_t done = 0;
   if (queued_ == 0) {
     uv_buf_t b = uv_buf_init(bytes.data(), static_cast<unsigned>(bytes.size()));
     int n = uv_try_write(stream(), &b, 1);
-    if (n < 0 && n != UV_EAGAIN) return false;  // the read side reports the failure
+    if (n < 0 && n != UV_EAGAIN) {
+      write_failed();
+      return true;
+    }
     if (n > 0) done = static_cast<size_t>(n);
     if (done == bytes.size()) return true;
   }
@@ -91,7 +102,7 @@ bool TcpTransport::write(std::string bytes) {
   if (uv_write(&w->req, stream(), &b, 1, on_written) != 0) {
     queued_ -= w->data.size();
     delete w;
-    return false;
+    write_failed();
   }
   return true;
 }
@@ -101,12 +112,7 @@ void TcpTransport::on_written(uv_write_t* req, int status) {
   TcpTransport* self = *w->owner;
   if (self == nullptr || self->closed_) return;
   self->queued_ -= w->data.size();
-  if (status < 0) {
-    self->closed_ = true;
-    uv_read_stop(self->stream());
-    self->receiver_->on_transport_closed(uv_strerror(status));
-    return;
-  }
+  if (status < 0) self->write_failed();
   if (self->queued_ == 0) self->receiver_->on_transport_drained();
 }
 

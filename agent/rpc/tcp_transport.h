@@ -39,6 +39,7 @@ class TcpTransport final : public Transport {
   static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
   static void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf);
   static void on_written(uv_write_t* req, int status);
+  void write_failed();
   uv_stream_t* stream() const { return reinterpret_cast<uv_stream_t*>(socket_.get()); }
 
   UvHandle<uv_tcp_t> socket_;
@@ -48,6 +49,7 @@ class TcpTransport final : public Transport {
   std::string read_buffer_;
   size_t queued_ = 0;
   bool reading_ = false;
+  bool write_failed_ = false;
   bool closed_ = false;
 };
 

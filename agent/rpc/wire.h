@@ -8,8 +8,10 @@
 //             length, then the bytes), ended by trailers carrying
 //             cairn-status and cairn-message
 //
-// Any version other than kVersion is answered with version_mismatch and the
-// server's own version in the cairn-rpc response header.
+// Any version other than kVersion is answered with version_mismatch (the
+// message names the server's version); so is a missing one. A response
+// without cairn-status means the peer is not a cairn RPC server, which the
+// client also reports as version_mismatch.
 #pragma once
 
 #include <algorithm>
