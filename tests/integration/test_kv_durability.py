@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from harness import wait_for
+from harness import free_port, wait_for
 
 NON_DEV_MODES = {
     "client": [],
@@ -54,6 +54,8 @@ def wait_writable(agent, mode):
 def test_writes_answered_200_survive_kill9(make_agent, mode):
     env = {"CAIRN_ETCD_UNSAFE_NO_FSYNC": "1"}  # a process kill loses nothing without fsync
     a = make_agent(name=f"durable-{mode}", dev=False, extra_args=NON_DEV_MODES[mode])
+    # Not etcd's default peer port: another server on the machine may hold it.
+    a.write_config("etcd.yaml", f"ports:\n  etcd_peer: {free_port()}\n")
     a.start(env=env)
     wait_writable(a, mode)
     written = []
@@ -76,6 +78,7 @@ def test_client_agent_does_not_warn_it_forwards_them(make_agent):
 
 def test_server_does_not_warn(make_agent):
     a = make_agent(name="warn-server", dev=False, extra_args=NON_DEV_MODES["server-bootstrap-expect-1"])
+    a.write_config("etcd.yaml", f"ports:\n  etcd_peer: {free_port()}\n")
     a.start(env={"CAIRN_ETCD_UNSAFE_NO_FSYNC": "1"})
     wait_for(lambda: "agent: started" in a.daemon.output(), 10, "the server's start line")
     assert WARNING not in a.daemon.output()
