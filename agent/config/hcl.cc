@@ -544,8 +544,9 @@ class HclParser {
     Value value;
     if (tok_.kind == HclToken::assign) {
       if (keys.size() > 1)
-        fail_at(tok_, "expected '{' after the block labels of \"" + keys[0].text +
-                          "\", got '=' (only `key = value` or `key \"label\" { ... }`)");
+        fail_at(keys[1], "expected '=' after \"" + keys[0].text + "\", got " +
+                             hcl_describe(keys[1]) +
+                             " (only a block takes labels: key \"label\" { ... })");
       advance();
       parse_value(value, depth + 1);
     } else if (tok_.kind == HclToken::lbrace) {
