@@ -148,9 +148,9 @@ Options:
   -dev                     In-memory single-node server bound to 127.0.0.1.
   -server                  Run as a server (catalog, KV, sessions).
   -bootstrap-expect N      Servers to wait for before bootstrapping.
-  -config-file FILE        Load a config file (YAML or Consul JSON). Repeatable.
-  -config-dir DIR          Load every *.yaml, *.yml and *.json in DIR. Repeatable.
-  -config-format F         Read every config file (any extension) as json or yaml.
+  -config-file FILE        Load a config file (YAML, Consul JSON or HCL). Repeatable.
+  -config-dir DIR          Load every *.yaml, *.yml, *.json and *.hcl in DIR. Repeatable.
+  -config-format F         Read every config file (any extension) as json, yaml or hcl.
   -data-dir DIR            Where state is persisted.
   -node NAME               Node name (default: the hostname).
   -datacenter DC           Datacenter (default dc1).

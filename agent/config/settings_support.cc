@@ -16,7 +16,7 @@ constexpr Support kRefused = Support::rejected;
 constexpr SettingClass kFlags[] = {
     {"config-file", kDone, true, "loads a config file"},
     {"config-dir", kDone, true, "loads a directory of config files"},
-    {"config-format", kDone, true, "forces the format of every config file (json or yaml)"},
+    {"config-format", kDone, true, "forces the format of every config file (json, yaml or hcl)"},
     {"data-dir", kDone, true, "where state is persisted"},
     {"node", kDone, true, "node name"},
     {"node-id", kDone, true, "node ID"},
