@@ -136,8 +136,8 @@ constexpr SettingClass kKeys[] = {
     {"dns_config.recursor_max_in_flight", kDone, false, ""},
     {"performance", kDone, false, ""},
     {"performance.raft_multiplier", kDone, false, "scales the etcd members' heartbeat and election timeout"},
-    {"performance.leave_drain_time", kIgnored, false, ""},
-    {"performance.rpc_hold_timeout", kIgnored, false, ""},
+    {"performance.leave_drain_time", kIgnored, false, "performance: {leave_drain_time: 5s}"},
+    {"performance.rpc_hold_timeout", kIgnored, false, "performance: {rpc_hold_timeout: 7s}"},
     // cairn's own: the etcd member a server runs.
     {"etcd", kDone, false, ""},
     {"etcd.quota_backend_bytes", kDone, false, "etcd's --quota-backend-bytes"},
