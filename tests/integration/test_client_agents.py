@@ -70,6 +70,12 @@ def test_a_clients_services_reach_the_servers_catalog(make_agent):
     wait_for(lambda: [h["Service"]["ID"] for h in
                       c.http.get("/v1/health/service/web?passing").json()] == ["web1"],
              10, "the passing instance, read through the client")
+    # cairn status names the client's server and says the catalog is in sync.
+    def status():
+        r = c.cli("status", "-json")
+        return json.loads(r.stdout)["Agent"] if r.stdout.startswith("{") else {}
+    wait_for(lambda: status().get("CatalogInSync") is True, 10, "the status to show the sync done")
+    assert status()["Server"] == "srv" and status()["Role"] == "client"
     assert c.http.put("/v1/agent/service/deregister/web1").status == 200
     wait_for(lambda: srv.http.get("/v1/catalog/service/web").json() == [], 10,
              "the deregistration in the server's catalog")
