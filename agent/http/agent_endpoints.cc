@@ -4,6 +4,7 @@
 
 #include "agent/agent.h"
 #include "agent/forward/catalog_push.h"
+#include "agent/forward/catalog_stream.h"
 #include "agent/forward/forwarder.h"
 #include "agent/http/blocking.h"
 #include "agent/http/decode_body.h"
@@ -119,6 +120,8 @@ void write_client_stats(JsonWriter& w, const Agent& agent) {
   w.field("failovers", std::to_string(f->failovers()));
   const forward::CatalogPush* push = agent.catalog_push();
   w.field("catalog_in_sync", push && push->in_sync() ? "true" : "false");
+  const forward::CatalogMirror* mirror = agent.catalog_mirror();
+  w.field("local_view", mirror && mirror->current() ? "current" : "stale");
   w.end_object();
 }
 
