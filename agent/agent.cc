@@ -382,7 +382,7 @@ void Agent::update_rpc_servers() {
       servers.push_back({s.name, s.address, s.rpc_port, -1});
   bool had = forwarder_->current_server() != nullptr;
   forwarder_->set_servers(std::move(servers));
-  if (!had && forwarder_->current_server() != nullptr) catalog_push_->changed();
+  if (!had && forwarder_->current_server() != nullptr) catalog_push_->server_found();
   catalog_mirror_->servers_changed();
 }
 
