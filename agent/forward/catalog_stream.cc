@@ -1,5 +1,7 @@
 #include "agent/forward/catalog_stream.h"
 
+#include "agent/forward/wire_bytes.h"
+
 #include "agent/server/etcd_rows.h"
 #include "agent/server/etcd_txn.h"
 #include "agent/state/catalog_replica.h"
@@ -9,34 +11,13 @@ namespace cairn::forward {
 
 namespace {
 
+using wire::put_be;
+using wire::put_str;
+using wire::take_be;
+using wire::take_str;
+
 void put_u8(std::string& out, uint8_t v) {
   out.push_back(static_cast<char>(v));
-}
-
-void put_be(std::string& out, uint64_t v, int bytes) {
-  for (int shift = (bytes - 1) * 8; shift >= 0; shift -= 8)
-    out.push_back(static_cast<char>((v >> shift) & 0xff));
-}
-
-void put_str(std::string& out, std::string_view s) {
-  put_be(out, s.size(), 4);
-  out.append(s);
-}
-
-bool take_be(std::string_view& in, int bytes, uint64_t& v) {
-  if (in.size() < static_cast<size_t>(bytes)) return false;
-  v = 0;
-  for (int i = 0; i < bytes; ++i) v = (v << 8) | static_cast<uint8_t>(in[static_cast<size_t>(i)]);
-  in.remove_prefix(static_cast<size_t>(bytes));
-  return true;
-}
-
-bool take_str(std::string_view& in, std::string& s) {
-  uint64_t n = 0;
-  if (!take_be(in, 4, n) || in.size() < n) return false;
-  s.assign(in.substr(0, n));
-  in.remove_prefix(n);
-  return true;
 }
 
 state::RaftIndex raft_of(const state::Mutation& m) {

@@ -1,5 +1,6 @@
 #include "agent/forward/http_envelope.h"
 
+#include "agent/forward/wire_bytes.h"
 #include "common/http/request_parser.h"
 
 namespace cairn::forward {
@@ -11,12 +12,7 @@ void put_u16(std::string& out, size_t v) {
   out.push_back(static_cast<char>(v & 0xff));
 }
 
-void put_str(std::string& out, std::string_view s) {
-  auto n = static_cast<uint32_t>(s.size());
-  for (int shift = 24; shift >= 0; shift -= 8)
-    out.push_back(static_cast<char>((n >> shift) & 0xff));
-  out.append(s);
-}
+using wire::put_str;
 
 // Reads fields off the front of an envelope; the first failure sticks.
 class FieldCursor {
@@ -36,14 +32,9 @@ class FieldCursor {
     return true;
   }
   bool str(std::string& v) {
-    if (!need(4)) return false;
-    uint32_t n = 0;
-    for (int i = 0; i < 4; ++i) n = (n << 8) | static_cast<uint8_t>(in_[static_cast<size_t>(i)]);
-    in_.remove_prefix(4);
-    if (!need(n)) return false;
-    v.assign(in_.substr(0, n));
-    in_.remove_prefix(n);
-    return true;
+    if (ok_ && wire::take_str(in_, v)) return true;
+    ok_ = false;
+    return false;
   }
   bool done() const { return ok_ && in_.empty(); }
   bool ok() const { return ok_; }

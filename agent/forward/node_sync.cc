@@ -2,44 +2,32 @@
 
 #include <memory>
 
+#include "agent/forward/wire_bytes.h"
 #include "agent/server/etcd_rows.h"
 
 namespace cairn::forward {
 
 namespace {
 
-void put_u32(std::string& out, size_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8)
-    out.push_back(static_cast<char>((v >> shift) & 0xff));
-}
+using wire::put_str;
 
-void put_str(std::string& out, std::string_view s) {
-  put_u32(out, s.size());
-  out.append(s);
+void put_u32(std::string& out, size_t v) {
+  wire::put_be(out, v, 4);
 }
 
 bool take_u32(std::string_view& in, size_t& v) {
-  if (in.size() < 4) return false;
-  v = 0;
-  for (size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(in[i]);
-  in.remove_prefix(4);
+  uint64_t n = 0;
+  if (!wire::take_be(in, 4, n)) return false;
+  v = static_cast<size_t>(n);
   return true;
 }
 
 bool take_str(std::string_view& in, std::string& v) {
-  size_t n = 0;
-  if (!take_u32(in, n) || in.size() < n) return false;
-  v.assign(in.substr(0, n));
-  in.remove_prefix(n);
-  return true;
+  return wire::take_str(in, v);
 }
 
 EnvelopeStatus bad(EnvelopeStatus::Code code, std::string message) {
   return {code, "node sync: " + std::move(message)};
-}
-
-local::NodeIdentity identity_of(const state::Node& n) {
-  return {n.id, n.name, n.address, n.datacenter, n.tagged_addresses, n.meta};
 }
 
 // One decoded row into the sync's node, services or checks.
@@ -48,7 +36,7 @@ EnvelopeStatus add_row(state::Mutation&& m, bool first, local::NodeIdentity& nod
   if (first) {
     auto* put = std::get_if<state::PutNode>(&m);
     if (!put) return bad(EnvelopeStatus::Code::bad_field, "the first row must be the node");
-    node = identity_of(put->node);
+    node = local::identity_of(put->node);
     local = local::LocalState(node.name);
     return {};
   }
@@ -94,13 +82,7 @@ void run_node_sync(server::CatalogWriter& writer, rpc::Request&& call, rpc::Resp
 
 void encode_node_sync(const local::NodeIdentity& ident, const local::LocalState& local,
                       std::string& out) {
-  state::Node node;
-  node.id = ident.id;
-  node.name = ident.name;
-  node.address = ident.address;
-  node.datacenter = ident.datacenter;
-  node.tagged_addresses = ident.tagged_addresses;
-  node.meta = ident.meta;
+  state::Node node = local::node_row(ident);
   out.push_back(static_cast<char>(kEnvelopeVersion));
   put_u32(out, 1 + local.services().size() + local.checks().size());
   put_str(out, server::node_row_key(node.name));

@@ -24,8 +24,7 @@ bool catalog_check(const state::Store& store, const NodeIdentity& ident, const L
 }
 }  // namespace
 
-std::string plan_sync(const state::Store& store, const NodeIdentity& ident, const LocalState& local,
-                      state::Batch& out) {
+state::Node node_row(const NodeIdentity& ident) {
   state::Node node;
   node.id = ident.id;
   node.name = ident.name;
@@ -33,7 +32,16 @@ std::string plan_sync(const state::Store& store, const NodeIdentity& ident, cons
   node.datacenter = ident.datacenter;
   node.tagged_addresses = ident.tagged_addresses;
   node.meta = ident.meta;
-  state::plan_put_node(store, node, out);
+  return node;
+}
+
+NodeIdentity identity_of(const state::Node& n) {
+  return {n.id, n.name, n.address, n.datacenter, n.tagged_addresses, n.meta};
+}
+
+std::string plan_sync(const state::Store& store, const NodeIdentity& ident, const LocalState& local,
+                      state::Batch& out) {
+  state::plan_put_node(store, node_row(ident), out);
 
   // Catalog rows the batch will hold after the service puts (for check copies).
   for (const auto& [id, ls] : local.services()) {

@@ -19,6 +19,10 @@ struct NodeIdentity {
   std::map<std::string, std::string> meta;
 };
 
+// The catalog row of this agent's node, and back.
+state::Node node_row(const NodeIdentity& ident);
+NodeIdentity identity_of(const state::Node& node);
+
 std::string plan_sync(const state::Store& store, const NodeIdentity& node, const LocalState& local,
                       state::Batch& out);
 
