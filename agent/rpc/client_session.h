@@ -97,6 +97,7 @@ class ClientSession final : public Http2Session {
   int on_data_chunk(uint8_t flags, int32_t stream_id, const uint8_t* data, size_t len) override;
   int on_stream_close(int32_t stream_id, uint32_t error_code) override;
   void on_frame_send(const nghttp2_frame& frame) override;
+  void on_frame_not_send(const nghttp2_frame& frame, int error) override;
   void on_closed(const Status& why) override;
 
   std::shared_ptr<ClientCall> find(int32_t stream_id) const;

@@ -32,7 +32,8 @@ namespace cairn::rpc {
 class ConnectionImpl;
 
 // How to reach the server: plain TCP by default; TLS later wraps it. The
-// returned token cancels the attempt when dropped (no callback then).
+// returned token cancels the attempt when dropped (no callback then). The
+// callback must run from the loop, never from inside the dial call.
 using DialCallback = std::function<void(std::unique_ptr<Transport>, Status)>;
 using Dialer = std::function<std::shared_ptr<void>(uv_loop_t*, DialCallback)>;
 Dialer tcp_dialer(const net::Endpoint& server, uint64_t connect_timeout_ms);
