@@ -114,6 +114,10 @@ void Http2Session::close(const Status& why) {
 }
 
 void Http2Session::schedule_flush() {
+  if (in_nghttp2_) {  // the flush after nghttp2 returns takes it
+    flush_wanted_ = true;
+    return;
+  }
   if (closed_ || flush_timer_.active()) return;
   flush_timer_.start(0, 0, [this] {
     auto self = shared_from_this();

@@ -89,6 +89,8 @@ def main():
     ap.add_argument("--server", required=True, help="rpc_echo_server binary")
     ap.add_argument("--requests", type=int, default=200_000, help="calls per run")
     ap.add_argument("--body-bytes", type=int, default=64)
+    ap.add_argument("--async", dest="async_", action="store_true",
+                    help="cairn answers from a later loop turn (as after an etcd write)")
     args = ap.parse_args()
     for tool in ("h2load", "nginx"):
         if not shutil.which(tool):
@@ -104,11 +106,13 @@ def main():
         nginx = start_nginx(tmp, nginx_port, body)
         try:
             print(f"unary calls over one HTTP/2 connection, {args.requests} calls per run, "
-                  f"{args.body_bytes}-byte bodies, h2load -c1 -t1")
+                  f"{args.body_bytes}-byte bodies, h2load -c1 -t1"
+                  + (", cairn answering a loop turn later" if args.async_ else ""))
             print(f"{'concurrency':>11} {'cairn calls/s':>14} {'p99 ms':>8} "
                   f"{'nginx req/s':>12} {'p99 ms':>8} {'ratio':>6}")
             for m in CONCURRENCY:
-                c_rps, c_p99, c_fail = h2load(f"http://127.0.0.1:{cairn_port}/cairn/v1/Echo",
+                method = "AsyncEcho" if args.async_ else "Echo"
+                c_rps, c_p99, c_fail = h2load(f"http://127.0.0.1:{cairn_port}/cairn/v1/{method}",
                                               body_file, args.requests, m,
                                               os.path.join(tmp, "cairn.log"))
                 n_rps, n_p99, n_fail = h2load(f"http://127.0.0.1:{nginx_port}/cairn/v1/Echo",

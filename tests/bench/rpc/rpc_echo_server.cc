@@ -1,7 +1,8 @@
 // The RPC server the benchmark drives with h2load: rpc::Server on one loop
 // with an "Echo" method that answers with the request body, so h2load's
 // POST /cairn/v1/Echo is a complete cairn call (version header checked,
-// body read, handler run, cairn-status answered).
+// body read, handler run, cairn-status answered). "AsyncEcho" answers
+// from a later loop turn, as a handler waiting on etcd does.
 //   rpc_echo_server <ip> <port>
 #include <uv.h>
 
@@ -26,6 +27,14 @@ int main(int argc, char** argv) {
     cairn::rpc::Server server(&loop, settings);
     server.handle("Echo", [](cairn::rpc::Request&& r, cairn::rpc::Responder resp) {
       resp.reply(std::move(r.body));
+    });
+    // The answer comes from a later loop turn, as one waiting on etcd would.
+    server.handle("AsyncEcho", [&loop](cairn::rpc::Request&& r, cairn::rpc::Responder resp) {
+      auto* timer = new cairn::Timer(&loop);
+      timer->start(0, 0, [timer, resp, body = std::move(r.body)]() mutable {
+        resp.reply(std::move(body));
+        delete timer;
+      });
     });
     auto st = server.listen(argv[1], static_cast<uint16_t>(std::atoi(argv[2])));
     if (!st.ok()) {

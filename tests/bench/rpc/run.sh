@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Server RPC transport benchmark (issue 15), one command:
-#   bash tests/bench/rpc/run.sh [--requests N] [--body-bytes B]
+#   bash tests/bench/rpc/run.sh [--requests N] [--body-bytes B] [--async]
 # Builds an optimized echo server on rpc::Server, then drives it and nginx's
 # HTTP/2 (`return 200` of a body of the same size) with the same h2load
 # flags over one connection at concurrency 1, 16 and 256, and prints calls/s,
