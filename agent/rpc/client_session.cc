@@ -20,6 +20,24 @@ Status parse_status(bool present, const std::string& name, const std::string& me
 
 }  // namespace
 
+void ClientCall::reset_attempt() {
+  session = nullptr;
+  stream_id = -1;
+  sent = false;
+  got_status = false;
+  status_name.clear();
+  status_message.clear();
+  got_trailers = false;
+  trailer_status.clear();
+  trailer_message.clear();
+  http_status = 0;
+  header_bytes = 0;
+  response.clear();
+  reader.reset();
+  held.clear();
+  request.rewind();
+}
+
 ClientSession::ClientSession(uv_loop_t* loop, std::unique_ptr<Transport> transport,
                              const ConnectionSettings& settings, std::weak_ptr<Owner> owner)
     : Http2Session(loop, std::move(transport), settings),
@@ -260,10 +278,20 @@ void ClientSession::on_frame_not_send(const nghttp2_frame& frame, int error) {
   calls_.erase(it);
   call->session = nullptr;
   close_if_retired();
-  finish(call,
-         Status(Status::Code::unavailable,
-                std::string("request not sent: ") + nghttp2_strerror(error)),
-         {});
+  refused(call, Status(Status::Code::unavailable,
+                       std::string("request not sent: ") + nghttp2_strerror(error)));
+}
+
+void ClientSession::refused(const std::shared_ptr<ClientCall>& call, Status status) {
+  if (call->finished) return;
+  if (call->retries < kMaxTransparentRetries) {
+    if (auto owner = owner_.lock()) {
+      ++call->retries;
+      owner->retry(call);
+      return;
+    }
+  }
+  finish(call, std::move(status), {});
 }
 
 void ClientSession::on_frame_send(const nghttp2_frame& frame) {
@@ -290,8 +318,10 @@ int ClientSession::on_stream_close(int32_t stream_id, uint32_t error_code) {
   if (call->finished) return 0;
   Status status;
   if (error_code == NGHTTP2_REFUSED_STREAM) {
-    status = Status(Status::Code::unavailable, "refused by the server (not processed)");
-  } else if (error_code == NGHTTP2_ENHANCE_YOUR_CALM) {
+    refused(call, Status(Status::Code::unavailable, "refused by the server (not processed)"));
+    return 0;
+  }
+  if (error_code == NGHTTP2_ENHANCE_YOUR_CALM) {
     status = Status(Status::Code::exhausted, "the server reset the stream: client not reading");
   } else {
     std::string what = "stream reset by the server (" + h2_error_name(error_code) + ")";
