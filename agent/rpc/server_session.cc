@@ -257,14 +257,8 @@ size_t ServerSession::send(ServerCall& call, std::string_view message) {
     return 0;
   }
   if (!call.response_started) start_stream_response(call);
-  std::string prefix;
-  wire::append_message(prefix, {});
-  auto n = static_cast<uint32_t>(message.size());
-  prefix[0] = static_cast<char>(n >> 24);
-  prefix[1] = static_cast<char>(n >> 16);
-  prefix[2] = static_cast<char>(n >> 8);
-  prefix[3] = static_cast<char>(n);
-  bool resume = call.out.append(prefix);
+  auto prefix = wire::message_prefix(message.size());
+  bool resume = call.out.append({prefix.data(), prefix.size()});
   resume = call.out.append(message) || resume;
   if (resume) nghttp2_session_resume_data(session_, call.stream_id);
   if (call.out.pending() > settings_.max_stream_queued_bytes) {
