@@ -16,6 +16,7 @@ test_pkgs=(
   dnsutils ldnsutils procps iproute2 wrk nginx-light dnsmasq-base unbound dnsperf etcd-server
   golang-go golang-github-hashicorp-memberlist-dev golang-github-hashicorp-serf-dev
   openssl python3-grpcio
+  nghttp2-client  # h2load: drives the RPC bench (cairn's rpc::Server against nginx's HTTP/2)
   debhelper dpkg-dev fakeroot man-db adduser lintian  # the package test
 )
 

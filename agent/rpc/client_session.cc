@@ -6,12 +6,6 @@ namespace cairn::rpc {
 
 namespace {
 
-nghttp2_nv nv(std::string_view name, std::string_view value) {
-  return {reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
-          reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
-          NGHTTP2_NV_FLAG_NONE};
-}
-
 // The status a server put in cairn-status / cairn-message.
 Status parse_status(bool present, const std::string& name, const std::string& message,
                     int http_status) {
@@ -25,6 +19,24 @@ Status parse_status(bool present, const std::string& name, const std::string& me
 }
 
 }  // namespace
+
+void ClientCall::reset_attempt() {
+  session = nullptr;
+  stream_id = -1;
+  sent = false;
+  got_status = false;
+  status_name.clear();
+  status_message.clear();
+  got_trailers = false;
+  trailer_status.clear();
+  trailer_message.clear();
+  http_status = 0;
+  header_bytes = 0;
+  response.clear();
+  reader.reset();
+  held.clear();
+  request.rewind();
+}
 
 ClientSession::ClientSession(uv_loop_t* loop, std::unique_ptr<Transport> transport,
                              const ConnectionSettings& settings, std::weak_ptr<Owner> owner)
@@ -48,16 +60,17 @@ bool ClientSession::start() {
 }
 
 bool ClientSession::submit(const std::shared_ptr<ClientCall>& call) {
+  auto self = shared_from_this();  // closing may drop the owner's reference
   if (!accepting()) return false;
   std::string path = std::string(wire::kPathPrefix) + call->method;
   std::string length = std::to_string(call->body_size);
-  nghttp2_nv nva[8] = {nv(":method", "POST"),
-                       nv(":scheme", "http"),
-                       nv(":path", path),
-                       nv(":authority", settings_.authority),
-                       nv(wire::kVersionHeader, wire::kVersion),
-                       nv("content-length", length),
-                       nv(wire::kTokenHeader, call->token)};
+  nghttp2_nv nva[8] = {make_nv(":method", "POST"),
+                       make_nv(":scheme", "http"),
+                       make_nv(":path", path),
+                       make_nv(":authority", settings_.authority),
+                       make_nv(wire::kVersionHeader, wire::kVersion),
+                       make_nv("content-length", length),
+                       make_nv(wire::kTokenHeader, call->token)};
   size_t count = call->token.empty() ? 6 : 7;
   nghttp2_data_provider provider = call->request.provider();
   int32_t id = nghttp2_submit_request(session_, nullptr, nva, count,
@@ -78,6 +91,7 @@ std::shared_ptr<ClientCall> ClientSession::find(int32_t stream_id) const {
 }
 
 void ClientSession::cancel(ClientCall& call) {
+  auto self = shared_from_this();  // closing may drop the owner's reference
   call.finished = true;
   if (call.session != this || closed()) return;
   nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, call.stream_id, NGHTTP2_CANCEL);
@@ -85,13 +99,14 @@ void ClientSession::cancel(ClientCall& call) {
 }
 
 void ClientSession::resume(ClientCall& call) {
+  auto self = shared_from_this();  // closing may drop the owner's reference
   call.paused = false;
   if (call.session != this || closed() || call.held.empty()) return;
   std::string held = std::move(call.held);
   call.held.clear();
-  auto self = find(call.stream_id);
-  if (!self) return;
-  deliver(self, reinterpret_cast<const uint8_t*>(held.data()), held.size());
+  auto shared = find(call.stream_id);
+  if (!shared) return;
+  deliver(shared, reinterpret_cast<const uint8_t*>(held.data()), held.size());
   if (!closed()) {
     nghttp2_session_consume(session_, call.stream_id, held.size());
     schedule_flush();
@@ -99,6 +114,7 @@ void ClientSession::resume(ClientCall& call) {
 }
 
 void ClientSession::retire() {
+  auto self = shared_from_this();  // closing may drop the owner's reference
   retired_ = true;
   close_if_retired();
 }
@@ -251,6 +267,33 @@ void ClientSession::deliver(const std::shared_ptr<ClientCall>& call, const uint8
                 "stream message over " + std::to_string(settings_.max_message_bytes) + " bytes"));
 }
 
+void ClientSession::on_frame_not_send(const nghttp2_frame& frame, int error) {
+  // A request HEADERS that never left (cancelled while queued, or the
+  // session going away): the stream may never be opened, so no
+  // on_stream_close would come to release the call.
+  if (frame.hd.type != NGHTTP2_HEADERS || frame.headers.cat != NGHTTP2_HCAT_REQUEST) return;
+  auto it = calls_.find(frame.hd.stream_id);
+  if (it == calls_.end()) return;
+  std::shared_ptr<ClientCall> call = std::move(it->second);
+  calls_.erase(it);
+  call->session = nullptr;
+  close_if_retired();
+  refused(call, Status(Status::Code::unavailable,
+                       std::string("request not sent: ") + nghttp2_strerror(error)));
+}
+
+void ClientSession::refused(const std::shared_ptr<ClientCall>& call, Status status) {
+  if (call->finished) return;
+  if (call->retries < kMaxTransparentRetries) {
+    if (auto owner = owner_.lock()) {
+      ++call->retries;
+      owner->retry(call);
+      return;
+    }
+  }
+  finish(call, std::move(status), {});
+}
+
 void ClientSession::on_frame_send(const nghttp2_frame& frame) {
   if (frame.hd.type != NGHTTP2_HEADERS || frame.headers.cat != NGHTTP2_HCAT_REQUEST) return;
   if (auto call = find(frame.hd.stream_id)) call->sent = true;
@@ -275,8 +318,10 @@ int ClientSession::on_stream_close(int32_t stream_id, uint32_t error_code) {
   if (call->finished) return 0;
   Status status;
   if (error_code == NGHTTP2_REFUSED_STREAM) {
-    status = Status(Status::Code::unavailable, "refused by the server (not processed)");
-  } else if (error_code == NGHTTP2_ENHANCE_YOUR_CALM) {
+    refused(call, Status(Status::Code::unavailable, "refused by the server (not processed)"));
+    return 0;
+  }
+  if (error_code == NGHTTP2_ENHANCE_YOUR_CALM) {
     status = Status(Status::Code::exhausted, "the server reset the stream: client not reading");
   } else {
     std::string what = "stream reset by the server (" + h2_error_name(error_code) + ")";

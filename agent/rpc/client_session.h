@@ -57,7 +57,17 @@ struct ClientCall {
   std::unique_ptr<wire::MessageReader> reader;
   bool paused = false;
   std::string held;  // stream bytes received while paused, not yet acknowledged
+  int retries = 0;   // transparent resends of a request the server did not run
+
+  // Back to "not sent" for another attempt.
+  void reset_attempt();
 };
+
+// A refused request (REFUSED_STREAM, or past a GOAWAY's last stream: the
+// server did not run it) is sent again this many times before the caller
+// hears unavailable. It is what lets a server's idle close or graceful
+// shutdown race a new call without the caller seeing it.
+inline constexpr int kMaxTransparentRetries = 1;
 
 class ClientSession final : public Http2Session {
  public:
@@ -67,6 +77,8 @@ class ClientSession final : public Http2Session {
     // The call is over; tell its caller (once).
     virtual void finish(const std::shared_ptr<ClientCall>& call, Status status,
                         std::string body) = 0;
+    // The server did not run it: send it again (on this or another connection).
+    virtual void retry(const std::shared_ptr<ClientCall>& call) = 0;
     // The server sent GOAWAY: give this session no new calls.
     virtual void on_goaway(ClientSession& session) = 0;
     virtual void on_session_closed(ClientSession& session) = 0;
@@ -97,6 +109,7 @@ class ClientSession final : public Http2Session {
   int on_data_chunk(uint8_t flags, int32_t stream_id, const uint8_t* data, size_t len) override;
   int on_stream_close(int32_t stream_id, uint32_t error_code) override;
   void on_frame_send(const nghttp2_frame& frame) override;
+  void on_frame_not_send(const nghttp2_frame& frame, int error) override;
   void on_closed(const Status& why) override;
 
   std::shared_ptr<ClientCall> find(int32_t stream_id) const;
@@ -104,6 +117,8 @@ class ClientSession final : public Http2Session {
   void complete(const std::shared_ptr<ClientCall>& call);
   void fail(const std::shared_ptr<ClientCall>& call, Status status);
   void finish(const std::shared_ptr<ClientCall>& call, Status status, std::string body);
+  // Retries a call the server did not run, or ends it unavailable.
+  void refused(const std::shared_ptr<ClientCall>& call, Status status);
 
   ConnectionSettings settings_;
   std::weak_ptr<Owner> owner_;

@@ -46,6 +46,7 @@ class ConnectionImpl final : public ClientSession::Owner,
 
   // ClientSession::Owner
   void finish(const std::shared_ptr<ClientCall>& call, Status status, std::string body) override;
+  void retry(const std::shared_ptr<ClientCall>& call) override;
   void on_goaway(ClientSession& session) override;
   void on_session_closed(ClientSession& session) override;
 
@@ -238,6 +239,12 @@ void ConnectionImpl::set_paused(uint64_t id, bool paused) {
   }
 }
 
+void ConnectionImpl::retry(const std::shared_ptr<ClientCall>& call) {
+  if (call->finished || detached_) return;
+  call->reset_attempt();
+  start(call);
+}
+
 void ConnectionImpl::on_goaway(ClientSession& session) {
   // It finishes what it has; new calls go to a new connection.
   if (session_.get() == &session) retire_current();
@@ -302,6 +309,7 @@ void Connection::call(std::string_view method, std::string body, uint64_t timeou
   call->body_size = body.size();
   call->request.assign(std::move(body));
   call->request.finish();
+  call->request.keep_for_retry();
   call->on_done = std::move(done);
   impl_->add(std::move(call), timeout_ms);
 }
@@ -315,6 +323,7 @@ Stream Connection::open_stream(std::string_view method, std::string body,
   call->body_size = body.size();
   call->request.assign(std::move(body));
   call->request.finish();
+  call->request.keep_for_retry();
   call->on_message = std::move(on_message);
   call->on_end = std::move(on_end);
   uint64_t id = impl_->add(std::move(call), 0);

@@ -5,7 +5,9 @@
 // keepalive_interval + keepalive_timeout that it is gone. When the
 // connection drops, each pending call ends with unavailable if its request
 // was never written and unknown_outcome if it was: retry the first anywhere,
-// the second only if the call is idempotent. The next call reconnects.
+// the second only if the call is idempotent. A call the server refused
+// without running it (REFUSED_STREAM, past a GOAWAY) is sent once more by
+// itself before it ends unavailable. The next call reconnects.
 // Choosing among servers (and failing over) is the caller's business.
 //
 //   rpc::Connection conn(loop, *net::endpoint_of("10.0.0.1", 8300));
@@ -32,7 +34,8 @@ namespace cairn::rpc {
 class ConnectionImpl;
 
 // How to reach the server: plain TCP by default; TLS later wraps it. The
-// returned token cancels the attempt when dropped (no callback then).
+// returned token cancels the attempt when dropped (no callback then). The
+// callback must run from the loop, never from inside the dial call.
 using DialCallback = std::function<void(std::unique_ptr<Transport>, Status)>;
 using Dialer = std::function<std::shared_ptr<void>(uv_loop_t*, DialCallback)>;
 Dialer tcp_dialer(const net::Endpoint& server, uint64_t connect_timeout_ms);

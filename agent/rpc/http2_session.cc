@@ -41,6 +41,12 @@ struct SessionCallbacks {
     s->on_frame_send(*frame);
     return 0;
   }
+  static int frame_not_send(nghttp2_session*, const nghttp2_frame* frame, int error, void* user) {
+    auto* s = live(user);
+    if (!s) return NGHTTP2_ERR_CALLBACK_FAILURE;
+    s->on_frame_not_send(*frame, error);
+    return 0;
+  }
 };
 
 const nghttp2_session_callbacks* Http2Session::callbacks() {
@@ -54,6 +60,7 @@ const nghttp2_session_callbacks* Http2Session::callbacks() {
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(c, SessionCallbacks::data_chunk);
     nghttp2_session_callbacks_set_on_stream_close_callback(c, SessionCallbacks::stream_close);
     nghttp2_session_callbacks_set_on_frame_send_callback(c, SessionCallbacks::frame_send);
+    nghttp2_session_callbacks_set_on_frame_not_send_callback(c, SessionCallbacks::frame_not_send);
     return c;
   }();
   return cbs;
@@ -107,6 +114,10 @@ void Http2Session::close(const Status& why) {
 }
 
 void Http2Session::schedule_flush() {
+  if (in_nghttp2_) {  // the flush after nghttp2 returns takes it
+    flush_wanted_ = true;
+    return;
+  }
   if (closed_ || flush_timer_.active()) return;
   flush_timer_.start(0, 0, [this] {
     auto self = shared_from_this();

@@ -66,6 +66,7 @@ class Http2Session : public Transport::Receiver, public std::enable_shared_from_
   virtual int on_data_chunk(uint8_t flags, int32_t stream_id, const uint8_t* data, size_t len) = 0;
   virtual int on_stream_close(int32_t stream_id, uint32_t error_code) = 0;
   virtual void on_frame_send(const nghttp2_frame&) {}
+  virtual void on_frame_not_send(const nghttp2_frame&, int /*error*/) {}
   // Once, when the connection is gone. why.code: bad_request for malformed
   // HTTP/2, timeout for a peer silent past the keepalive, exhausted for a
   // bound, unavailable otherwise.
@@ -103,5 +104,15 @@ class Http2Session : public Transport::Receiver, public std::enable_shared_from_
 
 // "PROTOCOL_ERROR" and the like, for messages.
 std::string h2_error_name(uint32_t code);
+
+// A header field for nghttp2_submit_*, which copies it.
+inline nghttp2_nv make_nv(std::string_view name, std::string_view value) {
+  return {reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
+          reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
+          NGHTTP2_NV_FLAG_NONE};
+}
+
+// The log module of everything in agent/rpc.
+inline constexpr std::string_view kLogModule = "agent.rpc";
 
 }  // namespace cairn::rpc

@@ -64,8 +64,10 @@ ssize_t OutgoingBody::read(nghttp2_session* session, int32_t stream_id, uint8_t*
   self->offset_ += n;
   self->sub(n);
   if (self->pending() == 0) {
-    self->data_.clear();
-    self->offset_ = 0;
+    if (!self->keep_) {
+      self->data_.clear();
+      self->offset_ = 0;
+    }
     if (!self->finished_) {
       if (n > 0) return static_cast<ssize_t>(n);
       self->deferred_ = true;

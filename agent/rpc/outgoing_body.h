@@ -31,6 +31,13 @@ class OutgoingBody {
   bool finish_with_trailers(std::string status, std::string message);
   // Drops what is queued (the stream is being reset).
   void clear();
+  // Keeps the bytes after they are sent, so the body can be sent again
+  // (a request the server refused without running it).
+  void keep_for_retry() { keep_ = true; }
+  void rewind() {
+    offset_ = 0;
+    deferred_ = false;
+  }
 
   size_t pending() const { return data_.size() - offset_; }
   bool finished() const { return finished_; }
@@ -53,6 +60,7 @@ class OutgoingBody {
   bool finished_ = false;
   bool trailers_ = false;
   bool deferred_ = false;  // nghttp2 parked the stream waiting for bytes
+  bool keep_ = false;
   std::string trailer_status_;
   std::string trailer_message_;
 };

@@ -7,7 +7,6 @@
 namespace cairn::rpc {
 
 namespace {
-constexpr std::string_view kLog = "agent.rpc";
 constexpr int kBacklog = 511;
 }  // namespace
 
@@ -73,7 +72,7 @@ void Server::accept(uv_stream_t* listener) {
   ServerSession* key = session.get();
   sessions_.emplace(key, session);
   if (!session->start()) {
-    log::warn(kLog, "cannot start an HTTP/2 session", {{"peer", session->peer()}});
+    log::warn(kLogModule, "cannot start an HTTP/2 session", {{"peer", session->peer()}});
     sessions_.erase(key);
     return;
   }
@@ -95,7 +94,7 @@ void Server::shutdown(std::function<void()> done) {
     for (auto& [key, s] : sessions_) sessions.push_back(s);
     for (auto& s : sessions) s->shutdown();
     grace_timer_.start(settings_.shutdown_grace_ms, 0, [this] {
-      log::warn(kLog, "RPC calls still open at the end of the shutdown grace; cancelling",
+      log::warn(kLogModule, "RPC calls still open at the end of the shutdown grace; cancelling",
                 {{"connections", std::to_string(sessions_.size())}});
       close();
       maybe_shutdown_done();

@@ -10,15 +10,7 @@ namespace cairn::rpc {
 
 namespace {
 
-constexpr std::string_view kLog = "agent.rpc";
 constexpr std::string_view kPost = "POST";
-
-// A header nghttp2 copies on submit.
-nghttp2_nv nv(std::string_view name, std::string_view value) {
-  return {reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
-          reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
-          NGHTTP2_NV_FLAG_NONE};
-}
 
 }  // namespace
 
@@ -204,7 +196,7 @@ void ServerSession::dispatch(const std::shared_ptr<ServerCall>& call) {
     else
       route->unary(std::move(request), Responder(handle));
   } catch (const std::exception& e) {
-    log::error(kLog, "RPC handler threw", {{"method", call->method}, {"error", e.what()}});
+    log::error(kLogModule, "RPC handler threw", {{"method", call->method}, {"error", e.what()}});
     if (call->response_started)
       end_stream(*call, Status(Status::Code::internal, e.what()));
     else
@@ -213,10 +205,11 @@ void ServerSession::dispatch(const std::shared_ptr<ServerCall>& call) {
 }
 
 void ServerSession::respond(ServerCall& call, Status status, std::string body) {
+  auto self = shared_from_this();  // closing may drop the owner's reference
   if (call.session != this || call.answered || closed()) return;
   call.answered = true;
   if (body.size() > settings_.max_message_bytes) {
-    log::warn(kLog, "RPC answer over the message bound",
+    log::warn(kLogModule, "RPC answer over the message bound",
               {{"method", call.method}, {"bytes", std::to_string(body.size())}});
     status = Status(Status::Code::too_large, "response of " + std::to_string(body.size()) +
                                                  " bytes over " +
@@ -226,8 +219,8 @@ void ServerSession::respond(ServerCall& call, Status status, std::string body) {
   std::string code(code_name(status.code));
   std::string message = wire::header_safe(status.message);
   std::string length = std::to_string(body.size());
-  nghttp2_nv nva[4] = {nv(":status", "200"), nv(wire::kStatusHeader, code),
-                       nv("content-length", length), nv(wire::kMessageHeader, message)};
+  nghttp2_nv nva[4] = {make_nv(":status", "200"), make_nv(wire::kStatusHeader, code),
+                       make_nv("content-length", length), make_nv(wire::kMessageHeader, message)};
   size_t count = message.empty() ? 3 : 4;
   int rv;
   if (body.empty()) {
@@ -249,12 +242,13 @@ void ServerSession::respond(ServerCall& call, Status status, std::string body) {
 void ServerSession::start_stream_response(ServerCall& call) {
   call.response_started = true;
   std::string code(code_name(Status::Code::ok));
-  nghttp2_nv nva[2] = {nv(":status", "200"), nv(wire::kStatusHeader, code)};
+  nghttp2_nv nva[2] = {make_nv(":status", "200"), make_nv(wire::kStatusHeader, code)};
   nghttp2_data_provider provider = call.out.provider();
   nghttp2_submit_response(session_, call.stream_id, nva, 2, &provider);
 }
 
 size_t ServerSession::send(ServerCall& call, std::string_view message) {
+  auto self = shared_from_this();  // closing may drop the owner's reference
   if (call.session != this || call.answered || closed()) return 0;
   if (message.size() > settings_.max_message_bytes) {
     end_stream(call, Status(Status::Code::too_large,
@@ -263,14 +257,8 @@ size_t ServerSession::send(ServerCall& call, std::string_view message) {
     return 0;
   }
   if (!call.response_started) start_stream_response(call);
-  std::string prefix;
-  wire::append_message(prefix, {});
-  auto n = static_cast<uint32_t>(message.size());
-  prefix[0] = static_cast<char>(n >> 24);
-  prefix[1] = static_cast<char>(n >> 16);
-  prefix[2] = static_cast<char>(n >> 8);
-  prefix[3] = static_cast<char>(n);
-  bool resume = call.out.append(prefix);
+  auto prefix = wire::message_prefix(message.size());
+  bool resume = call.out.append({prefix.data(), prefix.size()});
   resume = call.out.append(message) || resume;
   if (resume) nghttp2_session_resume_data(session_, call.stream_id);
   if (call.out.pending() > settings_.max_stream_queued_bytes) {
@@ -291,6 +279,7 @@ size_t ServerSession::send(ServerCall& call, std::string_view message) {
 }
 
 void ServerSession::end_stream(ServerCall& call, Status status) {
+  auto self = shared_from_this();  // closing may drop the owner's reference
   if (call.session != this || call.answered || closed()) return;
   if (!call.response_started) {
     respond(call, std::move(status), {});
@@ -306,7 +295,7 @@ void ServerSession::end_stream(ServerCall& call, Status status) {
 bool ServerSession::over_connection_budget() {
   if (queued_total_ <= settings_.max_connection_queued_bytes) return false;
   ++stats_.slow_readers_closed;
-  log::warn(kLog, "RPC client not reading its answers; closing the connection",
+  log::warn(kLogModule, "RPC client not reading its answers; closing the connection",
             {{"peer", peer()}, {"queued_bytes", std::to_string(queued_total_)}});
   close(Status(Status::Code::exhausted, "client not reading"));
   return true;
@@ -324,6 +313,15 @@ void ServerSession::cancel(ServerCall& call, const Status& why) {
   call.answered = true;
   if (call.dispatched) ++stats_.cancelled;
   fire_cancel(call, why);
+}
+
+void ServerSession::release_hooks(ServerCall& call) {
+  // Hooks often hold a copy of their own writer; dropping them when the
+  // call is over breaks that cycle.
+  auto writable = std::move(call.on_writable);
+  auto cancel = std::move(call.on_cancel);
+  call.on_writable = nullptr;
+  call.on_cancel = nullptr;
 }
 
 void ServerSession::fire_cancel(ServerCall& call, const Status& why) {
@@ -356,6 +354,7 @@ int ServerSession::on_stream_close(int32_t stream_id, uint32_t error_code) {
                              ? "stream closed by client"
                              : "stream reset by client (" + h2_error_name(error_code) + ")"));
   }
+  release_hooks(*call);
   return 0;
 }
 
@@ -373,11 +372,13 @@ void ServerSession::after_send() {
       continue;
     }
     call->wants_writable = false;
-    if (call->on_writable) call->on_writable();
+    // A copy: the hook may end the call, which drops the stored one.
+    if (auto hook = call->on_writable) hook();
   }
 }
 
 void ServerSession::shutdown() {
+  auto self = shared_from_this();  // closing may drop the owner's reference
   if (closed() || draining_) return;
   draining_ = true;
   nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
@@ -398,6 +399,7 @@ void ServerSession::shutdown() {
 }
 
 void ServerSession::refuse() {
+  auto self = shared_from_this();  // closing may drop the owner's reference
   if (closed()) return;
   draining_ = true;
   nghttp2_session_terminate_session2(session_, 0, NGHTTP2_REFUSED_STREAM);
@@ -430,6 +432,7 @@ void ServerSession::on_closed(const Status& why) {
   for (auto& call : open) {
     call->session = nullptr;
     cancel(*call, cancelled);
+    release_hooks(*call);
   }
   if (Owner* owner = owner_) {
     owner_ = nullptr;

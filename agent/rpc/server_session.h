@@ -90,6 +90,7 @@ class ServerSession final : public Http2Session {
   void reset_stream(ServerCall& call, uint32_t h2_error, const Status& why);
   void cancel(ServerCall& call, const Status& why);
   void fire_cancel(ServerCall& call, const Status& why);
+  void release_hooks(ServerCall& call);
   void drop_request_body(ServerCall& call);
   bool over_connection_budget();
 

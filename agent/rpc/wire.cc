@@ -26,10 +26,8 @@ std::string header_safe(std::string_view text) {
 }
 
 void append_message(std::string& out, std::string_view message) {
-  auto n = static_cast<uint32_t>(message.size());
-  char prefix[kMessagePrefix] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16),
-                                 static_cast<char>(n >> 8), static_cast<char>(n)};
-  out.append(prefix, kMessagePrefix);
+  auto prefix = message_prefix(message.size());
+  out.append(prefix.data(), prefix.size());
   out.append(message);
 }
 

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -39,7 +40,13 @@ bool valid_method(std::string_view method);
 // The message as a header value can carry it (no control characters, bounded).
 std::string header_safe(std::string_view text);
 
-// Appends the 4-byte length prefix and the message.
+// The 4-byte big-endian length that precedes a message.
+inline std::array<char, kMessagePrefix> message_prefix(size_t length) {
+  auto n = static_cast<uint32_t>(length);
+  return {static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8),
+          static_cast<char>(n)};
+}
+// Appends the length prefix and the message.
 void append_message(std::string& out, std::string_view message);
 
 // Splits a stream body back into messages, whatever the chunking. Holds at

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/rpc/client_session.h"
 #include "agent/rpc/connection.h"
 #include "agent/rpc/server.h"
 #include "common/net/address.h"
@@ -474,7 +475,8 @@ TEST_CASE("past max_connections a client is told nothing ran (unavailable)") {
   REQUIRE(t.wait([&] { return b.done; }));
   INFO(b.status.to_string());
   CHECK(b.status.code == Code::unavailable);
-  CHECK(t.server->stats().connections_rejected == 1);
+  // Refused means not run: the client tried once more before giving up.
+  CHECK(t.server->stats().connections_rejected == 1 + kMaxTransparentRetries);
 }
 
 TEST_CASE("after the server restarts, the next call reconnects") {
@@ -513,6 +515,70 @@ TEST_CASE("destroying the connection runs no callbacks; the server hears the can
   t.conn.reset();
   REQUIRE(t.wait([&] { return server_saw.has_value(); }));
   CHECK_FALSE(a.done);
+}
+
+}  // namespace cairn::rpc
+
+namespace cairn::rpc {
+
+TEST_CASE("a stream cancelled before its request left costs nothing later") {
+  ServerSettings settings;
+  settings.max_concurrent_streams = 1;
+  Loopback t(settings);
+  std::vector<Responder> parked;
+  t.server->handle("Park", [&](Request&&, Responder r) { parked.push_back(r); });
+  Connection& conn = t.connect();
+  Answer first;
+  conn.call("Park", "a", 0, first.callback());
+  REQUIRE(t.wait([&] { return parked.size() == 1; }));
+  Received never;
+  {
+    Stream queued = conn.open_stream("Park", {}, never.on_message(), never.on_end());
+    t.loop.run_for(20);
+  }  // cancelled while waiting for a stream slot
+  parked[0].reply("done");
+  REQUIRE(t.wait([&] { return first.done; }));
+  Answer next;
+  conn.call("Echo", "next", 5'000, next.callback());
+  REQUIRE(t.wait([&] { return next.done; }));
+  CHECK(next.body == "next");
+  CHECK(parked.size() == 1);  // the cancelled one never reached the server
+  CHECK_FALSE(never.end.has_value());
+  CHECK(conn.pending_calls() == 0);
+}
+
+TEST_CASE("an idle connection is closed by the server and reopened by the next call") {
+  ServerSettings settings;
+  settings.idle_timeout_ms = 100;
+  Loopback t(settings);
+  Connection& conn = t.connect();
+  Answer a, b;
+  conn.call("Echo", "1", 5'000, a.callback());
+  REQUIRE(t.wait([&] { return a.done; }));
+  REQUIRE(t.wait([&] { return t.server->connections() == 0; }, 5'000));
+  CHECK(t.server->stats().idle_closed == 1);
+  conn.call("Echo", "2", 5'000, b.callback());
+  REQUIRE(t.wait([&] { return b.done; }));
+  INFO(b.status.to_string());
+  CHECK(b.status.ok());
+  CHECK(t.server->stats().connections_accepted == 2);
+}
+
+TEST_CASE("close() ends pending calls as a lost connection would; the next call reconnects") {
+  Loopback t;
+  std::vector<Responder> parked;
+  t.server->handle("Park", [&](Request&&, Responder r) { parked.push_back(r); });
+  Connection& conn = t.connect();
+  Answer sent;
+  conn.call("Park", "x", 0, sent.callback());
+  REQUIRE(t.wait([&] { return parked.size() == 1; }));
+  conn.close();
+  REQUIRE(t.wait([&] { return sent.done; }));
+  CHECK(sent.status.code == Code::unknown_outcome);
+  Answer again;
+  conn.call("Echo", "again", 5'000, again.callback());
+  REQUIRE(t.wait([&] { return again.done; }));
+  CHECK(again.status.ok());
 }
 
 }  // namespace cairn::rpc
