@@ -181,7 +181,7 @@ int run_agent(const std::vector<std::string>& args) {
       auto stop = [&](const char* why, bool leave) {
         if (stopping) return;
         stopping = true;
-        log::info("agent", "shutting down", {{"reason", why}});
+        log::info("agent", "shutting down", {{"reason", why}, {"leave", leave ? "true" : "false"}});
         sd_notify("STOPPING=1");
         if (leave) {
           agent.leave(finish);
