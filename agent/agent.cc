@@ -1,5 +1,11 @@
 #include "agent/agent.h"
 
+#include "agent/forward/catalog_push.h"
+#include "agent/forward/forward_service.h"
+#include "agent/forward/forwarder.h"
+#include "agent/forward/node_sync.h"
+#include "agent/rpc/server.h"
+
 #include <malloc.h>
 
 #include <cstdlib>
@@ -192,7 +198,8 @@ void Agent::add_dns_loop_metrics(MetricsRegistry& into) const {
 std::string Agent::start(const HttpHandlerFactory& make_http_handler) {
   if (std::string err = local_agent_.load(); !err.empty()) return err;
 
-  http_ = std::make_unique<http::Server>(loop_, http_server_limits(cfg_), make_http_handler(*this));
+  http_handler_ = make_http_handler(*this);
+  http_ = std::make_unique<http::Server>(loop_, http_server_limits(cfg_), http_handler_);
   http_->set_response_headers(
       {cfg_.http_config.response_headers.begin(), cfg_.http_config.response_headers.end()});
   // addresses.http, else client_addr (Consul's rule); ports.http off turns
@@ -229,6 +236,7 @@ std::string Agent::start(const HttpHandlerFactory& make_http_handler) {
     if (std::string e = replicated_->start(); !e.empty()) return e;
     replicated_->servers_seen(membership_->seen_servers());
   }
+  if (std::string e = start_rpc(); !e.empty()) return e;
   if (cfg_.ports.dns > 0) {
     dns_ = std::make_unique<dns::DnsServer>(loop_, store_, metrics_);
     std::string e = dns_->start(cfg_);
@@ -342,6 +350,43 @@ void Agent::release_config_definitions() {
   malloc_trim(0);
 }
 
+std::string Agent::start_rpc() {
+  if (is_server()) {
+    if (cfg_.ports.server <= 0) return "";
+    rpc_server_ = std::make_unique<rpc::Server>(loop_);
+    forward::serve_forwarded_requests(*rpc_server_, http_handler_);
+    forward::serve_node_sync(*rpc_server_, *writer_);
+    // Where gossip binds: the address other agents learn for this server.
+    std::string ip = cfg_.bind_addr == "0.0.0.0" && cfg_.dev ? "127.0.0.1" : cfg_.bind_addr;
+    if (rpc::Status st = rpc_server_->listen(ip, static_cast<uint16_t>(cfg_.ports.server)); !st.ok())
+      return "server RPC: " + st.message;
+    return "";
+  }
+  forwarder_ = std::make_unique<forward::Forwarder>(
+      loop_, forward::Forwarder::Settings{identity_.name, 15'000, uv_hrtime()});
+  catalog_push_ = std::make_unique<forward::CatalogPush>(loop_, *forwarder_, [this] {
+    std::string body;
+    forward::encode_node_sync(identity_, local(), body);
+    return body;
+  });
+  local_agent_.set_sync_listener([this] { catalog_push_->changed(); });
+  membership_->set_member_listener([this] { update_rpc_servers(); });
+  update_rpc_servers();
+  return "";
+}
+
+// The datacenter's live servers from gossip; the first time one is known the
+// local state is pushed to it.
+void Agent::update_rpc_servers() {
+  std::vector<forward::ServerEntry> servers;
+  for (const auto& s : membership_->seen_servers())
+    if (s.alive && s.datacenter == cfg_.datacenter && !s.address.empty())
+      servers.push_back({s.name, s.address, s.rpc_port, -1});
+  bool had = forwarder_->current_server() != nullptr;
+  forwarder_->set_servers(std::move(servers));
+  if (!had && forwarder_->current_server() != nullptr) catalog_push_->changed();
+}
+
 void Agent::shutdown() {
   // The member stops after this server resigns leadership; the loop runs until it has exited.
   if (replicated_) replicated_->shutdown([] { log::info("server", "etcd member stopped"); });
@@ -350,6 +395,7 @@ void Agent::shutdown() {
   session_timers_.clear();
   tombstone_gc_.stop();
   if (http_) http_->close();
+  if (rpc_server_) rpc_server_->close();
   if (dns_) dns_->close();
   store_.set_apply_listener(nullptr);
   store_.set_snapshot_listener(nullptr);

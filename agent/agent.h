@@ -43,6 +43,14 @@ class DnsLoops;
 // The HTTP server's limits from the limits and http_config blocks.
 http::ServerLimits http_server_limits(const config::Config& cfg);
 
+namespace forward {
+class Forwarder;
+class CatalogPush;
+}  // namespace forward
+namespace rpc {
+class Server;
+}  // namespace rpc
+
 class Agent {
  public:
   Agent(uv_loop_t* loop, config::AgentFlags flags, config::Config cfg);
@@ -88,6 +96,11 @@ class Agent {
   // Leaves the gossip pool gracefully (others see "left"), then runs done.
   void leave(std::function<void()> done);
   bool is_server() const { return cfg_.server || cfg_.dev; }
+  // Client agents: sends the API's datacenter requests to a server; null on
+  // servers and -dev, which answer them themselves.
+  forward::Forwarder* forwarder() { return forwarder_.get(); }
+  const forward::Forwarder* forwarder() const { return forwarder_.get(); }
+  const forward::CatalogPush* catalog_push() const { return catalog_push_.get(); }
   std::string leader_address() const;
   uint64_t uptime_ms() const;
   int http_port() const;
@@ -110,6 +123,10 @@ class Agent {
   // Frees this Agent's copy of the service and check definitions once applied.
   void release_config_definitions();
   std::string start_metric_sinks();
+  // Servers and -dev: the RPC listener; client agents: forwarding and the
+  // push of their local state to the servers.
+  std::string start_rpc();
+  void update_rpc_servers();
 
   uv_loop_t* loop_;
   config::AgentFlags flags_;
@@ -130,6 +147,10 @@ class Agent {
   std::unique_ptr<dns::DnsLoops> dns_loops_;  // extra UDP loops with catalog replicas
   std::unique_ptr<http_api::ReadCache> read_cache_;
   std::unique_ptr<Membership> membership_;
+  http::Handler http_handler_;
+  std::unique_ptr<rpc::Server> rpc_server_;
+  std::unique_ptr<forward::Forwarder> forwarder_;
+  std::unique_ptr<forward::CatalogPush> catalog_push_;
   // telemetry.statsd_address and dogstatsd_addr.
   std::vector<std::unique_ptr<StatsdSink>> metric_sinks_;
   uint64_t started_ms_ = 0;

@@ -101,6 +101,7 @@ bool LocalAgent::event_matches_this_agent(const UserEvent& ev) const {
 // change reaches it before the API answers.
 
 void LocalAgent::sync_check(const std::string& id) {
+  if (sync_listener_) sync_listener_();
   writer_.write(
       [this, id](const state::Store& store, int64_t, state::Batch& out) {
         if (!local::plan_sync_check(store, identity_, local_, id, out))
@@ -114,6 +115,7 @@ void LocalAgent::sync_check(const std::string& id) {
 }
 
 void LocalAgent::sync_catalog() {
+  if (sync_listener_) sync_listener_();
   local::NodeIdentity ident = identity_;
   writer_.write(
       [this, ident](const state::Store& store, int64_t, state::Batch& out) {

@@ -7,6 +7,7 @@
 
 #include <uv.h>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -67,6 +68,9 @@ class LocalAgent {
   std::string apply_config_definitions(const config::Config& next);
   // Pushes all local services and checks to the catalog (anti-entropy).
   void sync_catalog();
+  // Runs after every sync to the local catalog: a client agent then pushes
+  // the same state to the servers (agent/forward/catalog_push.h).
+  void set_sync_listener(std::function<void()> listener) { sync_listener_ = std::move(listener); }
   // Whether a user event's node, service and tag filters select this agent.
   bool event_matches_this_agent(const UserEvent& ev) const;
 
@@ -96,6 +100,7 @@ class LocalAgent {
   local::Persister persister_;
   checks::CheckManager checks_;
   Timer sync_timer_;
+  std::function<void()> sync_listener_;
   std::map<std::string, uint64_t> restored_ttl_ms_;  // TTL deadlines read at start
 };
 

@@ -376,6 +376,8 @@ std::vector<server::SeenServer> Membership::seen_servers() const {
     s.peer_url = tag("etcd_peer");
     s.member_running = tag("etcd") == "1";
     s.alive = m.status == gossip::MemberStatus::alive;
+    s.address = m.addr.ip_str();
+    if (int port = std::atoi(tag("port").c_str()); port > 0 && port <= 65535) s.rpc_port = port;
     out.push_back(std::move(s));
   }
   return out;

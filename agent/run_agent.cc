@@ -157,15 +157,6 @@ int run_agent(const std::vector<std::string>& args) {
                 {{"node", agent.config().node_name},
                  {"datacenter", agent.config().datacenter},
                  {"http_port", std::to_string(agent.http_port())}});
-      // Servers keep these in etcd; until client agents forward to the servers
-      // (the client RPC), a client's own live only in this process: say so
-      // where operators look.
-      if (!agent.config().dev && !agent.config().server)
-        log::warn("agent",
-                  "KV, sessions and prepared queries are kept in memory only and are lost when "
-                  "the agent restarts (client agents forward them to the servers once the client RPC "
-                  "exists)",
-                  {{"data_dir", agent.config().data_dir}});
       bool stopping = false;
       std::unique_ptr<SignalWatch> term, intr, hup;
       auto finish = [&] {

@@ -119,8 +119,8 @@ int cmd_status(Args args) {
     }
     return 1;
   }
-  bool ok = api.get_json("/v1/agent/services", services) && api.get_json("/v1/agent/checks", checks) &&
-            api.get_json("/v1/agent/members", members);
+  bool ok = api.get_json("/v1/agent/services", services) &&
+            api.get_json("/v1/agent/checks", checks) && api.get_json("/v1/agent/members", members);
   if (!ok) return 1;
   std::string leader;
   if (api.request("GET", "/v1/status/leader", "", resp, err, 5000) && resp.status == 200) {
@@ -133,6 +133,7 @@ int cmd_status(Args args) {
   const Value* etcd = stats ? stats->find("etcd") : nullptr;
   std::string member = str(etcd ? etcd->find("member") : nullptr);
   std::string waiting_for = str(etcd ? etcd->find("waitingfor") : nullptr);
+  std::string alarm = str(etcd ? etcd->find("alarm") : nullptr);
   std::string last_contact = etcd ? str(etcd->find("lastcontactms")) : "0";
   if (last_contact.empty()) last_contact = "0";
   const Value* cfg = self.find("config");
@@ -170,6 +171,7 @@ int cmd_status(Args args) {
     if (etcd) {
       w.field("EtcdMember", member);
       w.field("WaitingFor", waiting_for);
+      w.field("Alarm", alarm);
     }
     w.end_object();
     w.key("Members");
@@ -241,12 +243,16 @@ int cmd_status(Args args) {
               colour("reachable", "32").c_str());
   std::printf("  node        %s  datacenter %s  role %s\n", node.c_str(), dc.c_str(),
               server ? "server" : "client");
-  std::printf("  leader      %s%s\n", leader.empty() ? colour("none", "31").c_str() : leader.c_str(),
+  std::printf("  leader      %s%s\n",
+              leader.empty() ? colour("none", "31").c_str() : leader.c_str(),
               leader.empty() ? "" : ("  last contact " + last_contact + "ms").c_str());
   if (etcd)
     std::printf("  etcd        %s%s\n",
                 member == "running" ? colour(member, "32").c_str() : colour(member, "33").c_str(),
                 waiting_for.empty() ? "" : ("  " + waiting_for).c_str());
+  if (!alarm.empty())
+    std::printf("  store       %s\n",
+                colour("full (etcd " + alarm + " alarm): writes are refused", "31").c_str());
   std::string ms;
   for (const auto& [k, v] : member_states) ms += std::to_string(v) + " " + k + "  ";
   std::printf("  members     %s\n", ms.c_str());

@@ -1,6 +1,7 @@
 #include "agent/config/config.h"
 
 #include "agent/config/etcd_ports.h"
+#include "agent/config/hcl.h"
 #include "agent/config/listen_addresses.h"
 #include "agent/config/settings_support.h"
 #include "common/files.h"
@@ -252,8 +253,10 @@ void merge_file(Config& cfg, const std::string& path, const std::string& content
                 const std::string& format) {
   Value root;
   ParseError perr;
-  bool parsed =
-      format == "json" ? parse_json(contents, root, perr) : parse_yaml(contents, root, perr);
+  bool hcl = format == "hcl" || (format.empty() && path.ends_with(".hcl"));
+  bool parsed = format == "json" ? parse_json(contents, root, perr)
+                : hcl            ? parse_hcl(contents, root, perr)
+                                 : parse_yaml(contents, root, perr);
   if (!parsed)
     throw DecodeError(
         path, perr.line, "",
@@ -348,9 +351,8 @@ void merge_file(Config& cfg, const std::string& path, const std::string& content
 }
 
 std::string check_config_format(const std::string& format) {
-  if (format.empty() || format == "json" || format == "yaml") return "";
-  if (format == "hcl") return "-config-format: HCL is not read yet; use json or yaml";
-  return "-config-format: \"" + format + "\" must be json or yaml";
+  if (format.empty() || format == "json" || format == "yaml" || format == "hcl") return "";
+  return "-config-format: \"" + format + "\" must be json, yaml or hcl";
 }
 
 std::string load_files(Config& cfg, const std::vector<std::string>& config_files,
@@ -359,7 +361,7 @@ std::string load_files(Config& cfg, const std::vector<std::string>& config_files
   std::vector<std::string> paths = config_files;
   // A forced format reads every file of the directories, as Consul's -config-format.
   std::vector<std::string> suffixes;
-  if (format.empty()) suffixes = {".yaml", ".yml", ".json"};
+  if (format.empty()) suffixes = {".yaml", ".yml", ".json", ".hcl"};
   for (const auto& dir : config_dirs) {
     if (!is_directory(dir)) return dir + ": not a directory";
     for (auto& f : list_files(dir, suffixes)) paths.push_back(f);

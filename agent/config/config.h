@@ -193,13 +193,15 @@ struct Config {
   std::vector<std::string> no_effect_keys;
 };
 
-// Decodes one file's contents into cfg (merging). Throws DecodeError.
+// Decodes one file's contents into cfg (merging). Throws DecodeError. Without
+// a format, a path ending in .hcl is read as HCL 1, any other as YAML.
 void merge_file(Config& cfg, const std::string& path, const std::string& contents,
                 const std::string& format = "");
 
-// Loads -config-file paths and every *.yaml, *.yml, *.json in -config-dir paths,
-// in order. Returns "" or the first error ("file:line: key: message").
-// format ("json" or "yaml", -config-format) reads every file in that format
+// Loads -config-file paths and every *.yaml, *.yml, *.json, *.hcl in -config-dir
+// paths, in order. Returns "" or the first error ("file:line: key: message").
+// *.hcl files are HCL 1 (hcl.h), the others YAML (JSON is YAML too). format
+// ("json", "yaml" or "hcl", -config-format) reads every file in that format
 // and every file of the directories, whatever its extension.
 std::string load_files(Config& cfg, const std::vector<std::string>& config_files,
                        const std::vector<std::string>& config_dirs,

@@ -116,6 +116,14 @@ std::string apply_overrides(Config& cfg, const AgentFlags& flags) {
     else if (name == "grpc-port") err = port_flag(cfg.ports.grpc);
     else if (name == "grpc-tls-port") err = port_flag(cfg.ports.grpc_tls);
     else if (name == "pid-file") cfg.pid_file = value;
+    else if (name == "hcl") {
+      // Consul's -hcl: a config fragment, merged as one more file would be.
+      try {
+        merge_file(cfg, "-hcl", value, "hcl");
+      } catch (const DecodeError& e) {
+        err = format_decode_error(e);
+      }
+    }
     else if (name == "raft-protocol") {
       if (!parse_int(value, 0, 255, cfg.raft_protocol))
         err = "invalid value \"" + value + "\" for -raft-protocol";
@@ -163,9 +171,9 @@ Options:
   -dev                     In-memory single-node server bound to 127.0.0.1.
   -server                  Run as a server (catalog, KV, sessions).
   -bootstrap-expect N      Servers to wait for before bootstrapping.
-  -config-file FILE        Load a config file (YAML or Consul JSON). Repeatable.
-  -config-dir DIR          Load every *.yaml, *.yml and *.json in DIR. Repeatable.
-  -config-format F         Read every config file (any extension) as json or yaml.
+  -config-file FILE        Load a config file (YAML, Consul JSON or HCL). Repeatable.
+  -config-dir DIR          Load every *.yaml, *.yml, *.json and *.hcl in DIR. Repeatable.
+  -config-format F         Read every config file (any extension) as json, yaml or hcl.
   -data-dir DIR            Where state is persisted.
   -node NAME               Node name (default: the hostname).
   -datacenter DC           Datacenter (default dc1).
@@ -186,6 +194,7 @@ Options:
   -log-level LEVEL         trace, debug, info, warn, error.
   -log-json                Log one JSON object per line.
   -pid-file FILE           Write the agent's PID to FILE; removed at a graceful exit.
+  -hcl TEXT                An HCL config fragment, merged after the config files.
   -raft-protocol N         Checked: 3 is the only Raft protocol.
   -list-settings           Print how cairn treats every Consul flag and config key (JSON).
 

@@ -15,7 +15,7 @@ struct AgentFlags {
   std::vector<std::string> config_dirs;
   // Overrides applied after the files, in the order given.
   std::vector<std::pair<std::string, std::string>> overrides;
-  std::string config_format;  // -config-format: "", "json" or "yaml"
+  std::string config_format;  // -config-format: "", "json", "yaml" or "hcl"
   bool dev = false;
   bool help = false;
   bool list_settings = false;  // -list-settings: print settings_support's table

@@ -52,7 +52,7 @@ constexpr const char* kAccessRule =
 constexpr SettingClass kFlags[] = {
     {"config-file", kDone, true, "loads a config file"},
     {"config-dir", kDone, true, "loads a directory of config files"},
-    {"config-format", kDone, true, "forces the format of every config file (json or yaml)"},
+    {"config-format", kDone, true, "forces the format of every config file (json, yaml or hcl)"},
     {"data-dir", kDone, true, "where state is persisted"},
     {"node", kDone, true, "node name"},
     {"node-id", kDone, true, "node ID"},
@@ -79,6 +79,7 @@ constexpr SettingClass kFlags[] = {
     {"bootstrap-expect", kDone, true, "servers expected, in gossip tags"},
     {"node-meta", kDone, true, "node metadata"},
     {"pid-file", kDone, true, "writes the agent's PID at start, removes it at a graceful exit"},
+    {"hcl", kDone, true, "an HCL config fragment, merged after the config files"},
     {"raft-protocol", kDone, true, "checked: 3 is the only protocol (servers answer as it)"},
     {"check_output_max_size", kDone, true, "largest check output kept"},
     {"dev", kDone, false, "in-memory single-node server"},

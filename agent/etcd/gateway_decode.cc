@@ -155,6 +155,24 @@ void read_member_list(FieldReader& r, object o, MemberListResponse& out) {
   if (r.sub_object(o, "member", added)) read_member(r, added, out.member.emplace());
 }
 
+void read_alarm(FieldReader& r, object o, AlarmResponse& out) {
+  read_header(r, o, out.header);
+  r.objects(o, "alarms", [&](object sub) {
+    Alarm& a = out.alarms.emplace_back();
+    r.uint64(sub, "memberID", a.member_id);
+    r.text(sub, "alarm", a.alarm);
+  });
+}
+
+void read_status(FieldReader& r, object o, StatusResponse& out) {
+  read_header(r, o, out.header);
+  r.int64(o, "dbSize", out.db_size);
+  r.int64(o, "dbSizeInUse", out.db_size_in_use);
+  r.uint64(o, "leader", out.leader);
+  r.strings(o, "errors", out.errors);
+  if (out.db_size < 0 || out.db_size_in_use < 0) r.fail("dbSize", "negative");
+}
+
 // The gateway's error shapes: unary {"error":"t","message":"t","code":N};
 // streams (grpc-gateway v1) {"error":{"grpc_code":N,"http_code":H,"message":"t"}}.
 bool read_rpc_error(object o, DecodeStatus& status) {
@@ -283,6 +301,16 @@ DecodeStatus decode_election_leader(std::string_view json, ElectionLeaderRespons
 DecodeStatus decode_member_list(std::string_view json, MemberListResponse& out) {
   out = {};
   return decode_with(json, false, [&](FieldReader& r, object o) { read_member_list(r, o, out); });
+}
+
+DecodeStatus decode_alarm(std::string_view json, AlarmResponse& out) {
+  out = {};
+  return decode_with(json, false, [&](FieldReader& r, object o) { read_alarm(r, o, out); });
+}
+
+DecodeStatus decode_status(std::string_view json, StatusResponse& out) {
+  out = {};
+  return decode_with(json, false, [&](FieldReader& r, object o) { read_status(r, o, out); });
 }
 
 }  // namespace cairn::etcd

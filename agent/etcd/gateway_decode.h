@@ -54,5 +54,7 @@ DecodeStatus decode_lease_keepalive(std::string_view json, LeaseKeepAliveRespons
 DecodeStatus decode_campaign(std::string_view json, CampaignResponse& out);
 DecodeStatus decode_election_leader(std::string_view json, ElectionLeaderResponse& out);
 DecodeStatus decode_member_list(std::string_view json, MemberListResponse& out);
+DecodeStatus decode_alarm(std::string_view json, AlarmResponse& out);
+DecodeStatus decode_status(std::string_view json, StatusResponse& out);
 
 }  // namespace cairn::etcd

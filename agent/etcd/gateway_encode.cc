@@ -224,6 +224,25 @@ void encode_compaction(std::string& out, int64_t revision) {
   w.end_object();
 }
 
+void encode_alarm_get(std::string& out) {
+  JsonWriter w(out);
+  w.begin_object();
+  w.key("action");
+  w.string("GET");
+  w.end_object();
+}
+
+void encode_alarm_disarm(std::string& out, uint64_t member_id, std::string_view alarm) {
+  JsonWriter w(out);
+  w.begin_object();
+  w.key("action");
+  w.string("DEACTIVATE");
+  uint_field(w, "memberID", member_id);
+  w.key("alarm");
+  w.string(alarm);
+  w.end_object();
+}
+
 void encode_lease_keepalive(std::string& out, const std::vector<int64_t>& ids) {
   // Objects back to back: the gateway reads a stream of request messages.
   for (int64_t id : ids) encode_lease_revoke(out, id);

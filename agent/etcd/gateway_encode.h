@@ -30,6 +30,9 @@ void encode_lease_grant(std::string& out, int64_t ttl_seconds, int64_t id);
 void encode_lease_revoke(std::string& out, int64_t id);
 // kv/compaction: forget the history before revision (a watch from earlier is then canceled).
 void encode_compaction(std::string& out, int64_t revision);
+// maintenance/alarm: GET lists the alarms; DEACTIVATE disarms one member's alarm.
+void encode_alarm_get(std::string& out);
+void encode_alarm_disarm(std::string& out, uint64_t member_id, std::string_view alarm);
 // One keepalive POST renews every lease it names (one result line each).
 void encode_lease_keepalive(std::string& out, const std::vector<int64_t>& ids);
 void encode_campaign(std::string& out, std::string_view name, int64_t lease,

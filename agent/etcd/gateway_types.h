@@ -188,4 +188,24 @@ struct MemberListResponse {
   std::optional<Member> member;
 };
 
+// maintenance/alarm: the alarms raised in the cluster (reference §7, pitfall 12).
+struct Alarm {
+  uint64_t member_id = 0;
+  std::string alarm;  // "NOSPACE", "CORRUPT" ("NONE" is the zero value, omitted)
+};
+
+struct AlarmResponse {
+  Header header;
+  std::vector<Alarm> alarms;
+};
+
+// maintenance/status of the member that answers.
+struct StatusResponse {
+  Header header;
+  int64_t db_size = 0;         // the backend file
+  int64_t db_size_in_use = 0;  // what defragmenting would leave
+  uint64_t leader = 0;
+  std::vector<std::string> errors;  // "memberID:... alarm:NOSPACE "
+};
+
 }  // namespace cairn::etcd

@@ -88,6 +88,7 @@ void write_server_stats(JsonWriter& w, const Agent& agent) {
     member = "starting";
   w.field("member", member);
   w.field("waiting_for", rs->waiting_for());
+  w.field("alarm", rs->store_full() ? "NOSPACE" : "");
   w.field("applied_revision", std::to_string(rs->applied_revision()));
   w.field("last_contact_ms", std::to_string(rs->last_contact_age_ms()));
   w.field("peer_url", rs->peer_url());

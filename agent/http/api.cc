@@ -1,6 +1,8 @@
 #include "agent/http/api.h"
 
 #include "agent/agent.h"
+#include "agent/forward/forward_service.h"
+#include "agent/forward/forwarder.h"
 #include "agent/http/datacenter_scope.h"
 #include "agent/http/endpoints.h"
 #include "agent/http/reply.h"
@@ -36,7 +38,8 @@ void respond_op_error(const ExchangePtr& ex, Agent& agent, const ops::OpError& e
 }
 
 Api::Api(Agent& agent)
-    : requests_(agent.metrics().counter("consul.http.requests", "HTTP requests served")),
+    : agent_(agent),
+      requests_(agent.metrics().counter("consul.http.requests", "HTTP requests served")),
       client_errors_(
           agent.metrics().counter("consul.http.bad_requests", "HTTP requests answered with 400")) {
   add_agent_routes(router_, agent);
@@ -56,6 +59,9 @@ void Api::handle(const ExchangePtr& ex) {
   requests_.inc();
   const std::string& path = ex->request.path;
   if (path.rfind("/v1/", 0) == 0) {
+    // A client agent holds no catalog of the datacenter: a server answers.
+    if (forward::Forwarder* f = agent_.forwarder(); f && forward::forwarded_path(path))
+      return f->forward(ex);
     router_.dispatch(ex);
     return;
   }

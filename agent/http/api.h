@@ -16,6 +16,7 @@ class Api {
   void handle(const ExchangePtr& ex);
 
  private:
+  Agent& agent_;
   Router router_;
   Counter& requests_;
   Counter& client_errors_;

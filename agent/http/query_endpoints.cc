@@ -335,7 +335,7 @@ void execute_query(Agent& agent, const ExchangePtr& ex, const std::string& id_or
   std::string near = q.service.near;
   if (const std::string* p = req.param("near")) near = *p;
   if (near == "_agent")
-    near = agent.identity().name;
+    near = req.origin_node.empty() ? agent.identity().name : req.origin_node;
   else if (near == "_ip") {
     std::string ip = req.remote_ip;
     if (const std::string* xff = req.header("x-forwarded-for")) ip = xff->substr(0, xff->find(','));

@@ -39,7 +39,8 @@ std::string parse_query_options(const http::Request& req, QueryOptions& o) {
     } else if (k == "filter") {
       o.filter = v;
     } else if (k == "near") {
-      o.near = v;
+      // A client agent's forwarded "_agent" means the client's node.
+      o.near = v == "_agent" && !req.origin_node.empty() ? req.origin_node : v;
     } else if (k == "dc") {
       o.datacenter = v;
     } else if (k == "node-meta") {

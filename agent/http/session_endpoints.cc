@@ -78,7 +78,10 @@ void session_create(Agent& agent, const ExchangePtr& ex, const std::string&) {
           /*allow_empty=*/true))
     return;
   Nanos ttl_min = agent.config().session_ttl_min;
-  if (auto e = ops::validate_session_create(s, checks_given, {agent.identity().name, ttl_min})) {
+  // A session created through a client agent belongs to the client's node.
+  const std::string& origin = ex->request.origin_node;
+  const std::string& node = origin.empty() ? agent.identity().name : origin;
+  if (auto e = ops::validate_session_create(s, checks_given, {node, ttl_min})) {
     respond_op_error(ex, agent, *e);
     return;
   }

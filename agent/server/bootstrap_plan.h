@@ -33,6 +33,8 @@ struct SeenServer {
   std::string peer_url;         // its etcd peer URL (gossip tag)
   bool member_running = false;  // its member belongs to a formed cluster (gossip tag)
   bool alive = true;
+  std::string address;  // its gossip IP: also where its RPC listens
+  int rpc_port = 8300;  // its "port" tag
 };
 
 struct LocalServer {

@@ -47,8 +47,8 @@ bool executable_found(const std::string& binary) {
 
 }  // namespace
 
-ReplicatedState::ReplicatedState(uv_loop_t* loop, state::Store& store,
-                                 ReplicatedSettings settings, Events events)
+ReplicatedState::ReplicatedState(uv_loop_t* loop, state::Store& store, ReplicatedSettings settings,
+                                 Events events)
     : loop_(loop),
       store_(store),
       settings_(std::move(settings)),
@@ -150,7 +150,8 @@ void ReplicatedState::request_join() {
   join_in_flight_ = true;
   last_join_ms_ = now;
   auto answered = std::make_shared<bool>(false);
-  std::string payload = encode_join_request({settings_.node_name, settings_.datacenter, peer_url()});
+  std::string payload =
+      encode_join_request({settings_.node_name, settings_.datacenter, peer_url()});
   log::info("server", "asking the datacenter's leader to add this server to the etcd cluster");
   bool sent = events_.ask_to_join(
       std::move(payload),
@@ -215,11 +216,12 @@ void ReplicatedState::on_join_request(std::string_view payload,
     }
     log::info("server", "adding a server to the etcd cluster as a learner",
               {{"node", req.name}, {"peer_url", req.peer_url}});
-    membership_->add_learner(req.peer_url, [this, req, answer, alive](etcd::MembershipResult added) {
-      if (!*alive) return;
-      answer(added, req.name, req.peer_url);
-      if (added.ok) promote_when_ready(added.member.id, req.name);
-    });
+    membership_->add_learner(req.peer_url,
+                             [this, req, answer, alive](etcd::MembershipResult added) {
+                               if (!*alive) return;
+                               answer(added, req.name, req.peer_url);
+                               if (added.ok) promote_when_ready(added.member.id, req.name);
+                             });
   });
 }
 
@@ -229,12 +231,13 @@ void ReplicatedState::promote_when_ready(uint64_t id, std::string name) {
     if (r.ok)
       log::info("server", "promoted a joining server to a voting etcd member", {{"node", name}});
     else
-      log::warn("server", "could not promote a joining server", {{"node", name}, {"error", r.error}});
+      log::warn("server", "could not promote a joining server",
+                {{"node", name}, {"error", r.error}});
   });
 }
 
-void ReplicatedState::start_member(
-    std::vector<std::pair<std::string, std::string>> initial_cluster, bool join_existing) {
+void ReplicatedState::start_member(std::vector<std::pair<std::string, std::string>> initial_cluster,
+                                   bool join_existing) {
   waiting_for_.clear();
   etcd::MemberConfig mc;
   mc.etcd_binary = settings_.etcd_binary;
@@ -259,31 +262,30 @@ void ReplicatedState::start_member(
     endpoint.unix_socket = etcd::client_socket_path(mc.run_dir);
   member_ = std::make_unique<etcd::MemberProcess>(
       loop_, mc,
-      etcd::MemberProcess::Events{
-          [this](int64_t) {
-            if (events_.on_member_running) events_.on_member_running();
-          },
-          nullptr,
-          [this](const std::string& why) {
-            waiting_for_ = "the etcd member failed: " + why;
-            log::error("server", "the etcd member failed and will not be restarted",
-                       {{"reason", why}});
-          }});
+      etcd::MemberProcess::Events{[this](int64_t) {
+                                    if (events_.on_member_running) events_.on_member_running();
+                                  },
+                                  nullptr,
+                                  [this](const std::string& why) {
+                                    waiting_for_ = "the etcd member failed: " + why;
+                                    log::error("server",
+                                               "the etcd member failed and will not be restarted",
+                                               {{"reason", why}});
+                                  }});
   client_ = std::make_unique<etcd::GatewayClient>(loop_, endpoint);
   membership_ = std::make_unique<etcd::ClusterMembership>(loop_, *client_);
-  writer_ = std::make_unique<EtcdWriter>(store_, *client_, *this, wall_clock_ms,
-                                         EtcdWriter::Settings{});
+  writer_ =
+      std::make_unique<EtcdWriter>(store_, *client_, *this, wall_clock_ms, EtcdWriter::Settings{});
   feed_ = std::make_unique<WatchFeed>(
       loop_, *client_,
-      WatchFeed::Sink{
-          [this](int64_t rev, std::vector<state::Mutation> rows) {
-            on_snapshot(rev, std::move(rows));
-          },
-          [this](int64_t rev, state::Batch batch) { on_batch(rev, std::move(batch)); },
-          [this](int64_t rev) { on_progress(rev); },
-          [this](std::vector<LeaderRow> rows, bool whole) {
-            on_leader_rows(std::move(rows), whole);
-          }});
+      WatchFeed::Sink{[this](int64_t rev, std::vector<state::Mutation> rows) {
+                        on_snapshot(rev, std::move(rows));
+                      },
+                      [this](int64_t rev, state::Batch batch) { on_batch(rev, std::move(batch)); },
+                      [this](int64_t rev) { on_progress(rev); },
+                      [this](std::vector<LeaderRow> rows, bool whole) {
+                        on_leader_rows(std::move(rows), whole);
+                      }});
   election_ = std::make_unique<LeaderElection>(
       loop_, *client_, settings_.leader_value,
       LeaderElection::Events{[this](const etcd::LeaderKey&) {
@@ -295,7 +297,11 @@ void ReplicatedState::start_member(
                                log::warn("server", "this server lost cairn leadership");
                                if (events_.on_leadership_lost) events_.on_leadership_lost();
                              }});
+  space_alarm_ = std::make_unique<SpaceAlarm>(
+      loop_, *client_, settings_.quota_backend_bytes,
+      SpaceAlarm::Hooks{[this] { return is_leader(); }, [this] { return applied_; }});
   member_->start();
+  space_alarm_->start();
   quorum_timer_.start(1000, 1000, [this] { probe_quorum(); });
   compact_timer_.start(kCompactEveryMs, kCompactEveryMs, [this] { compact_tick(); });
   // The feed retries until the member answers; the first list makes the server ready.
@@ -354,7 +360,8 @@ void ReplicatedState::release_orphaned_locks(
 void ReplicatedState::release_all_orphaned_locks() {
   std::map<std::string, std::vector<std::string>> orphans;
   for (const auto& [key, e] : store_.kvs())
-    if (!e.session.empty() && store_.session(e.session) == nullptr) orphans[e.session].push_back(key);
+    if (!e.session.empty() && store_.session(e.session) == nullptr)
+      orphans[e.session].push_back(key);
   if (orphans.empty()) return;
   std::vector<std::pair<state::Session, std::vector<std::string>>> gone;
   for (auto& [id, keys] : orphans) {
@@ -382,7 +389,9 @@ void ReplicatedState::renew_session(const std::string& id, std::function<void(bo
                 });
 }
 
-void ReplicatedState::on_progress(int64_t revision) { advance(static_cast<uint64_t>(revision)); }
+void ReplicatedState::on_progress(int64_t revision) {
+  advance(static_cast<uint64_t>(revision));
+}
 
 void ReplicatedState::on_leader_rows(std::vector<LeaderRow> rows, bool whole) {
   if (whole) leader_rows_.clear();
@@ -448,18 +457,18 @@ void ReplicatedState::compact_tick() {
   if (!is_leader() || target <= compacted_to_ || !client_) return;
   std::string body;
   etcd::encode_compaction(body, static_cast<int64_t>(target));
-  client_->call("/v3/kv/compaction", std::move(body), kBarrierTimeoutMs,
-                [this, target, alive = alive_](etcd::CallResult r) {
-                  if (!*alive) return;
-                  if (r.ok() || r.body.find("compacted") != std::string::npos) {
-                    compacted_to_ = target;
-                    log::info("server", "compacted etcd history",
-                              {{"revision", std::to_string(target)}});
-                  } else {
-                    log::warn("server", "compacting etcd history failed",
-                              {{"error", r.detail.empty() ? r.body : r.detail}});
-                  }
-                });
+  client_->call(
+      "/v3/kv/compaction", std::move(body), kBarrierTimeoutMs,
+      [this, target, alive = alive_](etcd::CallResult r) {
+        if (!*alive) return;
+        if (r.ok() || r.body.find("compacted") != std::string::npos) {
+          compacted_to_ = target;
+          log::info("server", "compacted etcd history", {{"revision", std::to_string(target)}});
+        } else {
+          log::warn("server", "compacting etcd history failed",
+                    {{"error", r.detail.empty() ? r.body : r.detail}});
+        }
+      });
 }
 
 void ReplicatedState::probe_quorum() {
@@ -508,6 +517,7 @@ void ReplicatedState::shutdown(std::function<void()> done) {
   join_retry_timer_.stop();
   quorum_timer_.stop();
   compact_timer_.stop();
+  if (space_alarm_) space_alarm_->stop();
   if (!member_) {
     done();
     return;
@@ -612,8 +622,8 @@ void ReplicatedState::raft_peers(PeersDone done) {
 
 void ReplicatedState::remove_peer(std::string id_or_address,
                                   std::function<void(bool, std::string)> done) {
-  raft_peers([this, target = std::move(id_or_address), done = std::move(done),
-              alive = alive_](bool ok, const std::string& error, std::vector<RaftPeer> peers) {
+  raft_peers([this, target = std::move(id_or_address), done = std::move(done), alive = alive_](
+                 bool ok, const std::string& error, std::vector<RaftPeer> peers) {
     if (!*alive) return;
     if (!ok) {
       done(false, error);

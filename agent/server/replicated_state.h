@@ -28,6 +28,7 @@
 #include "agent/server/etcd_writer.h"
 #include "agent/server/join_request.h"
 #include "agent/server/leader_election.h"
+#include "agent/server/space_alarm.h"
 #include "agent/server/watch_feed.h"
 #include "common/uv_handle.h"
 
@@ -78,8 +79,7 @@ class ReplicatedState : public AppliedRevision {
   // How long gossip's view of the servers must stay the same before forming.
   static constexpr uint64_t kFormSettleMs = 1000;
 
-  ReplicatedState(uv_loop_t* loop, state::Store& store, ReplicatedSettings settings,
-                  Events events);
+  ReplicatedState(uv_loop_t* loop, state::Store& store, ReplicatedSettings settings, Events events);
   ~ReplicatedState() override;
   ReplicatedState(const ReplicatedState&) = delete;
   ReplicatedState& operator=(const ReplicatedState&) = delete;
@@ -103,13 +103,17 @@ class ReplicatedState : public AppliedRevision {
   // refused unless this server is the cairn leader, and fenced in etcd.
   CatalogWriter& leader_writer() { return leader_gate_; }
   bool ready() const { return ready_; }
-  bool member_running() const { return member_ && member_->state() == etcd::MemberProcess::State::running; }
+  bool member_running() const {
+    return member_ && member_->state() == etcd::MemberProcess::State::running;
+  }
   bool is_leader() const { return election_ && election_->is_leader(); }
   // The cairn leader as every server's cache shows it ("" when none).
   std::string leader_value() const;
   std::string peer_url() const;
   // Why the member has not started yet (bootstrap), or why it failed.
   const std::string& waiting_for() const { return waiting_for_; }
+  // etcd's NOSPACE alarm is raised: writes are refused until it is cleared.
+  bool store_full() const { return space_alarm_ && space_alarm_->raised(); }
   // Milliseconds since this server last saw etcd's quorum answer (a barrier,
   // probed every second when nothing else asked): Consul's LastContact. A
   // member cut off from the others still answers locally, so the watch
@@ -158,7 +162,8 @@ class ReplicatedState : public AppliedRevision {
   // this server leads), then hands them to EtcdWriter (fenced for the leader).
   class GateWriter : public CatalogWriter {
    public:
-    GateWriter(ReplicatedState& owner, bool leader_only) : owner_(owner), leader_only_(leader_only) {}
+    GateWriter(ReplicatedState& owner, bool leader_only)
+        : owner_(owner), leader_only_(leader_only) {}
     void write(Plan plan, WriteDone done) override;
 
    private:
@@ -177,7 +182,8 @@ class ReplicatedState : public AppliedRevision {
   void advance(uint64_t revision);
   // Leader duty: a session's lease expired and etcd deleted its row; its locks
   // are released (or deleted) with its lock-delay, as Consul's invalidation.
-  void release_orphaned_locks(std::vector<std::pair<state::Session, std::vector<std::string>>> gone);
+  void release_orphaned_locks(
+      std::vector<std::pair<state::Session, std::vector<std::string>>> gone);
   // A new leader releases locks whose session no longer exists (an expiry
   // the previous leader did not get to).
   void release_all_orphaned_locks();
@@ -196,6 +202,7 @@ class ReplicatedState : public AppliedRevision {
   std::unique_ptr<WatchFeed> feed_;
   std::unique_ptr<EtcdWriter> writer_;
   std::unique_ptr<LeaderElection> election_;
+  std::unique_ptr<SpaceAlarm> space_alarm_;
   std::unique_ptr<etcd::ClusterMembership> membership_;
   bool ready_ = false;
   bool stopping_ = false;

@@ -15,4 +15,15 @@ const char* write_code_name(WriteCode code) {
   return "unknown";
 }
 
+bool parse_write_code(std::string_view name, WriteCode& out) {
+  for (WriteCode c : {WriteCode::ok, WriteCode::conflict, WriteCode::condition_failed,
+                      WriteCode::not_found, WriteCode::invalid, WriteCode::unavailable,
+                      WriteCode::unknown_outcome})
+    if (name == write_code_name(c)) {
+      out = c;
+      return true;
+    }
+  return false;
+}
+
 }  // namespace cairn::server

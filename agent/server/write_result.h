@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace cairn::server {
@@ -25,6 +26,8 @@ enum class WriteCode : uint8_t {
 };
 
 const char* write_code_name(WriteCode code);
+// The name back to a code (the RPC carries names); false for an unknown name.
+bool parse_write_code(std::string_view name, WriteCode& out);
 
 // A plan's verdict. Built from a string so that existing plans, which return
 // "" or Consul's error text, stay valid: a non-empty text is `invalid`.

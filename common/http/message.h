@@ -20,6 +20,9 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
   std::string remote_ip;
+  // Set only on a request a client agent forwarded to this server: the
+  // client's node, which "_agent" (?near=_agent, a session's node) means.
+  std::string origin_node;
 
   bool has_param(std::string_view name) const;
   // The first value of a parameter, or nullptr.

@@ -377,7 +377,12 @@ void Exchange::respond(Response response) {
   if (responded_) return;
   responded_ = true;
   close_hook_ = nullptr;
-  if (auto c = conn_.lock()) c->send(std::move(response));
+  if (sink_) {
+    auto sink = std::move(sink_);
+    sink(std::move(response));
+  } else if (auto c = conn_.lock()) {
+    c->send(std::move(response));
+  }
 }
 
 void Exchange::client_gone() {

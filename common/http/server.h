@@ -63,7 +63,12 @@ class Connection;
 // One request in flight.
 class Exchange {
  public:
+  // Where an exchange that did not come from a socket sends its answer (a
+  // request forwarded over the server RPC is answered through it).
+  using ResponseSink = std::function<void(Response)>;
+
   explicit Exchange(std::weak_ptr<Connection> conn) : conn_(std::move(conn)) {}
+  explicit Exchange(ResponseSink sink) : sink_(std::move(sink)) {}
   Request request;
 
   void respond(Response response);
@@ -77,6 +82,7 @@ class Exchange {
 
  private:
   std::weak_ptr<Connection> conn_;
+  ResponseSink sink_;
   std::function<void()> close_hook_;
   bool responded_ = false;
   bool closed_ = false;

@@ -51,13 +51,20 @@ void decode_line(std::string_view line) {
   check_status(decode_lease_keepalive(line, keepalive));
   MemberListResponse members;
   check_status(decode_member_list(line, members));
+  AlarmResponse alarms;
+  check_status(decode_alarm(line, alarms));
+  StatusResponse status;
+  check_status(decode_status(line, status));
+  if (decode_status(line, status).ok() && (status.db_size < 0 || status.db_size_in_use < 0))
+    __builtin_trap();
   // A server's join request and the leader's answer travel as gossip query payloads.
   cairn::server::JoinRequest join;
   std::string join_err = cairn::server::decode_join_request(line, join);
   if (join_err.empty() && (join.name.empty() || join.peer_url.empty())) __builtin_trap();
   cairn::server::JoinAnswer answer;
   std::string answer_err = cairn::server::decode_join_answer(line, answer);
-  if (answer_err.empty() && answer.error.empty() && answer.initial_cluster.empty()) __builtin_trap();
+  if (answer_err.empty() && answer.error.empty() && answer.initial_cluster.empty())
+    __builtin_trap();
   // The member's own stderr lines take the same path into cairn's log.
   MemberLogLine logged = parse_member_log_line(line);
   if (logged.message.empty() && !line.empty() && line.front() != '{') __builtin_trap();

@@ -195,6 +195,7 @@ class Agent:
         self.serf_port = free_port()
         self.serf_wan_port = free_port()  # -dev agents are servers: they gossip on the WAN too
         self.dns_port = free_port()  # every agent serves DNS; parallel agents must not share 8600
+        self.server_port = free_port()  # servers and -dev agents listen for the RPC here
         self.config_dir = config_dir or (tmp_path / f"{name}-config")
         self.config_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir = (tmp_path / f"{name}-data") if data_dir else None
@@ -205,7 +206,7 @@ class Agent:
     def args(self):
         a = [binary("cairn"), "agent", "-node", self.name, "-http-port", self.port,
              "-serf-lan-port", self.serf_port, "-serf-wan-port", self.serf_wan_port,
-             "-dns-port", self.dns_port,
+             "-dns-port", self.dns_port, "-server-port", self.server_port,
              "-config-dir", self.config_dir, "-log-level", "debug"]
         if self.dev:
             a.append("-dev")
@@ -227,7 +228,9 @@ class Agent:
         def ready():
             if not self.daemon.alive():
                 raise AssertionError(f"agent exited early:\n{self.daemon.output()}")
-            r = self.http.get("/v1/status/leader", timeout=1)
+            # A client agent forwards /v1/status/leader to a server it may not know yet.
+            client = not self.dev and "-server" not in self.extra_args
+            r = self.http.get("/v1/agent/self" if client else "/v1/status/leader", timeout=1)
             return r.status == 200
         wait_for(ready, 10, f"agent {self.name} to answer on port {self.port}")
 

@@ -182,12 +182,13 @@ def test_config_format_forces_the_format(daemons, tmp_path):
     p = subprocess.run(agent_args(tmp_path, "-config-dir", str(conf), "-config-format=json"),
                        capture_output=True, text=True, timeout=20)
     assert p.returncode == 1 and "web.conf" in p.stderr
-    p = subprocess.run(agent_args(tmp_path, "-config-format=hcl"), capture_output=True,
-                       text=True, timeout=20)
-    assert p.returncode == 1 and "HCL is not read yet" in p.stderr
+    # HCL forced: YAML is an error too (HCL files: test_config_hcl.py).
+    p = subprocess.run([binary("cairn"), "validate", "-config-format", "hcl", str(conf)],
+                       capture_output=True, text=True, timeout=10)
+    assert p.returncode == 1 and "web.conf:1: syntax error" in p.stderr, p.stderr
     p = subprocess.run([binary("cairn"), "validate", "-config-format", "toml", str(conf)],
                        capture_output=True, text=True, timeout=10)
-    assert p.returncode == 1 and "must be json or yaml" in p.stderr
+    assert p.returncode == 1 and "must be json, yaml or hcl" in p.stderr
 
 
 def test_retry_interval_caps_the_wait_between_joins(daemons, tmp_path):

@@ -358,3 +358,44 @@ def test_every_dns_loop_of_a_server_answers_from_the_replicated_catalog(daemons,
             answers.add(tuple(sorted(a.address for rr in r.answer for a in rr)))
         return answers == {("10.9.0.1",)}
     wait_for(every_loop_answers, 10, "every DNS loop to answer db.service.consul")
+
+
+def test_a_full_store_refuses_writes_naming_the_cause_and_keeps_reads(daemons, tmp_path):
+    """Disk full on the etcd data dir, as etcd's NOSPACE alarm (quota 16 MiB): writes answer a
+    500 that names the cause, nothing acknowledged is lost, and reads keep working."""
+    dc = Datacenter(daemons, tmp_path, 1)
+    dc.servers[0].write_config("quota.yaml", "etcd:\n  quota_backend_bytes: 16777216\n")
+    dc.start()
+    s0 = dc.servers[0]
+    value = "v" * (500 * 1024)
+    acknowledged = []
+    refused = None
+    for i in range(200):  # each put keeps a revision of ~0.5 MiB: far past 16 MiB
+        r = kv_put(s0, f"big/{i % 4}", value)
+        if r.status != 200:
+            refused = r
+            break
+        assert r.text == "true", r
+        acknowledged.append(f"big/{i % 4}")
+    assert refused is not None, "200 puts of 0.5 MiB into a 16 MiB store were all accepted"
+    assert refused.status == 500, refused
+    assert "NOSPACE" in refused.text and "store is full" in refused.text, refused.text
+    # Reads keep working, default (barrier) and stale, and hold the last acknowledged value.
+    for stale in (False, True):
+        for key in set(acknowledged):
+            assert kv_get_raw(s0, key, stale=stale) == value, key
+    r = s0.http.get("/v1/catalog/nodes")
+    assert r.status == 200 and len(r.json()) == 1, r
+    # A small write is refused the same way (the alarm is sticky until disarmed).
+    r = kv_put(s0, "small", "1")
+    assert r.status == 500 and "NOSPACE" in r.text, r
+    wait_for(lambda: s0.http.get("/v1/agent/self").json()["Stats"]["etcd"]["alarm"] == "NOSPACE",
+             10, "/v1/agent/self to report the NOSPACE alarm")
+    # Deleting frees space: the servers compact, defragment and disarm; writes resume.
+    r = s0.http.request("DELETE", "/v1/kv/big?recurse")
+    assert r.status == 200 and r.text == "true", r
+    wait_for(lambda: kv_put(s0, "small", "1").status == 200, 30,
+             "writes to resume once the space is freed")
+    assert kv_get_raw(s0, "small") == "1"
+    wait_for(lambda: s0.http.get("/v1/agent/self").json()["Stats"]["etcd"]["alarm"] == "",
+             10, "/v1/agent/self to report the alarm cleared")

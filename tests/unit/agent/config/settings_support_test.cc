@@ -69,16 +69,18 @@ TEST_CASE("ACLs and TLS listeners refuse, naming the key; legacy ACL keys fail a
   }
 }
 
-TEST_CASE("-config-format: json reads JSON only; hcl and others are refused") {
+TEST_CASE("-config-format: json reads JSON only; hcl is HCL 1; others are refused") {
   CHECK(check_config_format("json") == "");
-  CHECK(check_config_format("hcl").find("HCL is not read yet") != std::string::npos);
-  CHECK(check_config_format("toml").find("must be json or yaml") != std::string::npos);
+  CHECK(check_config_format("hcl") == "");
+  CHECK(check_config_format("toml").find("must be json, yaml or hcl") != std::string::npos);
   Config cfg;
   merge_file(cfg, "x.conf", R"({"datacenter": "east"})", "json");
   CHECK(cfg.datacenter == "east");
   CHECK_THROWS_AS(merge_file(cfg, "x.conf", "datacenter: west\n", "json"), cairn::DecodeError);
   AgentFlags f;
-  CHECK(parse_agent_flags({"-config-format", "hcl"}, f).find("HCL") != std::string::npos);
+  CHECK(parse_agent_flags({"-config-format", "hcl"}, f) == "");
+  CHECK(f.config_format == "hcl");
+  CHECK(parse_agent_flags({"-config-format", "toml"}, f).find("toml") != std::string::npos);
 }
 
 TEST_CASE("-retry-interval sets retry_interval; a bad duration names the flag") {
@@ -202,4 +204,17 @@ TEST_CASE("Consul's other agent flags: implemented, warned, or refused with the 
   std::string err = parse_agent_flags({"-serf-lan-bind", "10.0.0.1"}, g);
   CHECK(err.rfind("-serf-lan-bind: ", 0) == 0);
   CHECK(err.find("less safe") != std::string::npos);
+}
+
+TEST_CASE("-hcl merges a fragment after the files; its errors name the flag") {
+  AgentFlags f;
+  REQUIRE(parse_agent_flags({"-hcl", "datacenter = \"east\"", "-hcl=enable_debug = true"}, f) ==
+          "");
+  Config cfg;
+  REQUIRE(apply_overrides(cfg, f) == "");
+  CHECK(cfg.datacenter == "east");
+  CHECK(no_effect_settings(cfg) == std::vector<std::string>{"enable_debug"});
+  AgentFlags g;
+  REQUIRE(parse_agent_flags({"-hcl", "no_such_key = 1"}, g) == "");
+  CHECK(apply_overrides(cfg, g).rfind("-hcl:1: no_such_key", 0) == 0);
 }

@@ -233,6 +233,35 @@ TEST_CASE("lease keepalive: an unknown lease has no TTL; member list") {
   CHECK(ml.members[1].client_urls.at(0) == "http://127.0.0.1:2379");
 }
 
+TEST_CASE("maintenance answers: the NOSPACE alarm and the member's space") {
+  // As the probe saw them (reference §7, pitfall 12): no alarm is {} without a header.
+  AlarmResponse none;
+  REQUIRE(decode_alarm("{}", none).ok());
+  CHECK(none.alarms.empty());
+  AlarmResponse raised;
+  REQUIRE(
+      decode_alarm(
+          R"({"header":{"revision":"9"},"alarms":[{"memberID":"10276657743932975437","alarm":"NOSPACE"}]})",
+          raised)
+          .ok());
+  REQUIRE(raised.alarms.size() == 1);
+  CHECK(raised.alarms[0].member_id == 10276657743932975437ull);
+  CHECK(raised.alarms[0].alarm == "NOSPACE");
+  StatusResponse st;
+  REQUIRE(decode_status(
+              R"({"header":{"revision":"9"},"version":"3.4.23","dbSize":"5505024","leader":"7",)"
+              R"("dbSizeInUse":"20480","errors":["memberID:7 alarm:NOSPACE "]})",
+              st)
+              .ok());
+  CHECK(st.db_size == 5505024);
+  CHECK(st.db_size_in_use == 20480);
+  CHECK(st.errors.size() == 1);
+  CHECK_FALSE(decode_status(R"({"dbSize":"-1"})", st).ok());
+  std::string body;
+  encode_alarm_disarm(body, 7, "NOSPACE");
+  CHECK(body == R"({"action":"DEACTIVATE","memberID":"7","alarm":"NOSPACE"})");
+}
+
 TEST_CASE("stream lines: messages split across reads, several in one read, bounded") {
   StreamLines lines(16);
   std::vector<std::string> got;

@@ -1,0 +1,168 @@
+#include "agent/forward/node_sync.h"
+
+#include <memory>
+
+#include "agent/server/etcd_rows.h"
+
+namespace cairn::forward {
+
+namespace {
+
+void put_u32(std::string& out, size_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+
+void put_str(std::string& out, std::string_view s) {
+  put_u32(out, s.size());
+  out.append(s);
+}
+
+bool take_u32(std::string_view& in, size_t& v) {
+  if (in.size() < 4) return false;
+  v = 0;
+  for (size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(in[i]);
+  in.remove_prefix(4);
+  return true;
+}
+
+bool take_str(std::string_view& in, std::string& v) {
+  size_t n = 0;
+  if (!take_u32(in, n) || in.size() < n) return false;
+  v.assign(in.substr(0, n));
+  in.remove_prefix(n);
+  return true;
+}
+
+EnvelopeStatus bad(EnvelopeStatus::Code code, std::string message) {
+  return {code, "node sync: " + std::move(message)};
+}
+
+local::NodeIdentity identity_of(const state::Node& n) {
+  return {n.id, n.name, n.address, n.datacenter, n.tagged_addresses, n.meta};
+}
+
+// One decoded row into the sync's node, services or checks.
+EnvelopeStatus add_row(state::Mutation&& m, bool first, local::NodeIdentity& node,
+                       local::LocalState& local) {
+  if (first) {
+    auto* put = std::get_if<state::PutNode>(&m);
+    if (!put) return bad(EnvelopeStatus::Code::bad_field, "the first row must be the node");
+    node = identity_of(put->node);
+    local = local::LocalState(node.name);
+    return {};
+  }
+  if (auto* s = std::get_if<state::PutService>(&m)) {
+    if (s->service.node != node.name)
+      return bad(EnvelopeStatus::Code::bad_field, "a service of another node");
+    local::LocalService ls;
+    ls.service = std::move(s->service);
+    local.put_service(std::move(ls));
+    return {};
+  }
+  if (auto* c = std::get_if<state::PutCheck>(&m)) {
+    if (c->check.node != node.name)
+      return bad(EnvelopeStatus::Code::bad_field, "a check of another node");
+    local::LocalCheck lc;
+    lc.check = std::move(c->check);
+    local.put_check(std::move(lc));
+    return {};
+  }
+  return bad(EnvelopeStatus::Code::bad_field, "only service and check rows may follow the node");
+}
+
+void answer_sync(rpc::Responder responder, const server::WriteResult& r) {
+  responder.reply(encode_write_result(r));
+}
+
+void run_node_sync(server::CatalogWriter& writer, rpc::Request&& call, rpc::Responder responder) {
+  auto node = std::make_shared<local::NodeIdentity>();
+  auto local = std::make_shared<local::LocalState>("");
+  EnvelopeStatus st = decode_node_sync(call.body, *node, *local);
+  if (!st.ok()) {
+    responder.fail({rpc::Status::Code::bad_request, st.message});
+    return;
+  }
+  writer.write(
+      [node, local](const state::Store& store, int64_t, state::Batch& out) {
+        return server::PlanStatus(local::plan_sync(store, *node, *local, out));
+      },
+      [responder](const server::WriteResult& r) { answer_sync(responder, r); });
+}
+
+}  // namespace
+
+void encode_node_sync(const local::NodeIdentity& ident, const local::LocalState& local,
+                      std::string& out) {
+  state::Node node;
+  node.id = ident.id;
+  node.name = ident.name;
+  node.address = ident.address;
+  node.datacenter = ident.datacenter;
+  node.tagged_addresses = ident.tagged_addresses;
+  node.meta = ident.meta;
+  out.push_back(static_cast<char>(kEnvelopeVersion));
+  put_u32(out, 1 + local.services().size() + local.checks().size());
+  put_str(out, server::node_row_key(node.name));
+  put_str(out, server::encode_row(node));
+  for (const auto& [id, ls] : local.services()) {
+    state::Service svc = ls.service;
+    svc.node = ident.name;
+    put_str(out, server::service_row_key(ident.name, id));
+    put_str(out, server::encode_row(svc));
+  }
+  for (const auto& [id, lc] : local.checks()) {
+    state::Check c = lc.check;
+    c.node = ident.name;
+    put_str(out, server::check_row_key(ident.name, id));
+    put_str(out, server::encode_row(c));
+  }
+}
+
+EnvelopeStatus decode_node_sync(std::string_view in, local::NodeIdentity& node,
+                                local::LocalState& local) {
+  if (in.empty()) return bad(EnvelopeStatus::Code::truncated, "empty");
+  if (static_cast<uint8_t>(in[0]) != kEnvelopeVersion)
+    return bad(EnvelopeStatus::Code::bad_version, "version " + std::to_string(uint8_t(in[0])));
+  in.remove_prefix(1);
+  size_t n = 0;
+  if (!take_u32(in, n)) return bad(EnvelopeStatus::Code::truncated, "no row count");
+  if (n == 0 || n > kMaxSyncRows)
+    return bad(EnvelopeStatus::Code::bad_field, std::to_string(n) + " rows");
+  for (size_t i = 0; i < n; ++i) {
+    etcd::KeyValue kv;
+    kv.create_revision = kv.mod_revision = kv.version = 1;  // the server's plan sets the real ones
+    if (!take_str(in, kv.key) || !take_str(in, kv.value))
+      return bad(EnvelopeStatus::Code::truncated, "truncated row");
+    state::Mutation m;
+    server::RowStatus rs = server::decode_row(kv, m);
+    if (!rs.ok()) return bad(EnvelopeStatus::Code::bad_field, "row " + kv.key + ": " + rs.error);
+    if (EnvelopeStatus st = add_row(std::move(m), i == 0, node, local); !st.ok()) return st;
+  }
+  if (!in.empty()) return bad(EnvelopeStatus::Code::bad_field, "bytes after the rows");
+  return {};
+}
+
+void serve_node_sync(rpc::Server& server, server::CatalogWriter& writer) {
+  server.handle(std::string(kSyncNodeMethod), [&writer](rpc::Request&& call, rpc::Responder r) {
+    run_node_sync(writer, std::move(call), std::move(r));
+  });
+}
+
+std::string encode_write_result(const server::WriteResult& r) {
+  return std::string(server::write_code_name(r.code)) + "\n" + r.message;
+}
+
+server::WriteResult decode_write_result(std::string_view body) {
+  server::WriteResult r;
+  size_t nl = body.find('\n');
+  std::string_view code = body.substr(0, nl);
+  r.message = nl == std::string_view::npos ? "" : std::string(body.substr(nl + 1));
+  if (!server::parse_write_code(code, r.code)) {
+    r.code = server::WriteCode::unknown_outcome;
+    r.message = "an answer this agent cannot read: " + std::string(code);
+  }
+  return r;
+}
+
+}  // namespace cairn::forward

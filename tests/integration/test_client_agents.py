@@ -1,0 +1,104 @@
+"""Client agents in a datacenter (issue 15): a client forwards the datacenter's API to a server
+over the RPC (port 8300), pushes its own services and checks to the servers' catalog, and fails
+over to another server when its server dies."""
+import json
+import threading
+
+from harness import wait_for
+from servers import Datacenter
+
+
+def join(client, server):
+    r = client.http.put(f"/v1/agent/join/{server.ip if hasattr(server, 'ip') else '127.0.0.1'}:"
+                        f"{server.serf_port}")
+    assert r.status == 200, r
+
+
+def client_of(make_agent, server, name="c1"):
+    c = make_agent(name=name, dev=False).start()
+    join(c, server)
+    wait_for(lambda: c.http.get("/v1/status/leader").status == 200
+             and c.http.get("/v1/status/leader").json() != "", 20,
+             f"{name} to reach a server through the RPC")
+    return c
+
+
+def test_a_client_forwards_kv_catalog_and_sessions_to_its_server(make_agent):
+    srv = make_agent(name="srv").start()
+    c = client_of(make_agent, srv)
+    # The leader a client names is its server's answer.
+    assert c.http.get("/v1/status/leader").json() == srv.http.get("/v1/status/leader").json()
+    # KV written through the client lives on the server, and the other way round.
+    assert c.http.put("/v1/kv/from-client", "1").text == "true"
+    assert srv.http.get("/v1/kv/from-client?raw").text == "1"
+    assert srv.http.put("/v1/kv/from-server", "2").text == "true"
+    r = c.http.get("/v1/kv/from-server?raw")
+    assert r.status == 200 and r.text == "2", r
+    # Headers are the server's truth.
+    assert int(r.headers["x-consul-index"]) >= 2 and r.headers["x-consul-knownleader"] == "true"
+    # A blocking query through the client wakes on a write at the server.
+    index = int(c.http.get("/v1/kv/from-server").headers["x-consul-index"])
+    got = {}
+
+    def block():
+        got["r"] = c.http.get(f"/v1/kv/from-server?index={index}&wait=20s", timeout=30)
+    t = threading.Thread(target=block)
+    t.start()
+    wait_for(lambda: srv.http.put("/v1/kv/from-server", "3").text == "true", 5, "the write")
+    t.join(30)
+    assert not t.is_alive(), "the blocking query through the client did not wake"
+    assert int(got["r"].headers["x-consul-index"]) > index
+    assert json.loads(got["r"].text)[0]["Value"] == "Mw=="
+    # A session created through the client belongs to the client's node.
+    sid = c.http.put("/v1/session/create", {"Name": "s"}).json()["ID"]
+    assert srv.http.get(f"/v1/session/info/{sid}").json()[0]["Node"] == "c1"
+    # Bad input is still the server's clear answer.
+    r = c.http.get("/v1/kv/from-server?index=x")
+    assert r.status == 400, r
+
+
+def test_a_clients_services_reach_the_servers_catalog(make_agent):
+    srv = make_agent(name="srv").start()
+    c = client_of(make_agent, srv)
+    svc = {"Name": "web", "ID": "web1", "Port": 8080,
+           "Check": {"TTL": "30s", "CheckID": "web-ttl"}}
+    assert c.http.put("/v1/agent/service/register", svc).status == 200
+    wait_for(lambda: [s["Node"] for s in srv.http.get("/v1/catalog/service/web").json()] == ["c1"],
+             10, "the client's service in the server's catalog")
+    # The check's status changes reach the servers too, and reads through the client show them.
+    assert c.http.put("/v1/agent/check/pass/web-ttl").status == 200
+    wait_for(lambda: [h["Service"]["ID"] for h in
+                      c.http.get("/v1/health/service/web?passing").json()] == ["web1"],
+             10, "the passing instance, read through the client")
+    assert c.http.put("/v1/agent/service/deregister/web1").status == 200
+    wait_for(lambda: srv.http.get("/v1/catalog/service/web").json() == [], 10,
+             "the deregistration in the server's catalog")
+    # What the server owns (serfHealth) is not the client's to remove.
+    wait_for(lambda: any(ch["CheckID"] == "serfHealth"
+                         for ch in srv.http.get("/v1/health/node/c1").json()), 10,
+             "the leader's serfHealth check for the client")
+
+
+def test_a_client_without_servers_says_so(make_agent):
+    c = make_agent(name="lonely", dev=False).start()
+    r = c.http.get("/v1/catalog/nodes")
+    assert r.status == 500 and "No known Consul servers" in r.text, r
+    # Its own agent endpoints still answer locally.
+    assert c.http.get("/v1/agent/self").status == 200
+
+
+def test_a_client_fails_over_when_its_server_dies(daemons, tmp_path, make_agent):
+    dc = Datacenter(daemons, tmp_path, 3)
+    dc.start()
+    c = make_agent(name="c1", dev=False).start()
+    seed = dc.servers[0]
+    assert c.http.put(f"/v1/agent/join/{seed.ip}:{seed.serf_port}").status == 200
+    wait_for(lambda: c.http.get("/v1/kv/x").status == 404, 20, "the client to reach a server")
+    assert c.http.put("/v1/kv/x", "1").text == "true"
+    # Kill every server the client has talked to so far, one at a time, while reading.
+    for victim in dc.servers[:2]:
+        victim.kill9()
+        wait_for(lambda: c.http.get("/v1/kv/x?stale&raw").text == "1", 15,
+                 f"reads through the client after {victim.name} died")
+    r = c.http.get("/v1/kv/x?stale&raw")
+    assert r.status == 200 and r.text == "1"
