@@ -369,7 +369,9 @@ std::string Agent::start_rpc() {
     forward::encode_node_sync(identity_, local(), body);
     return body;
   });
-  local_agent_.set_sync_listener([this] { catalog_push_->changed(); });
+  local_agent_.set_sync_listener([this] {
+    if (catalog_push_) catalog_push_->changed();
+  });
   membership_->set_member_listener([this] { update_rpc_servers(); });
   update_rpc_servers();
   return "";
@@ -378,6 +380,7 @@ std::string Agent::start_rpc() {
 // The datacenter's live servers from gossip; the first time one is known the
 // local state is pushed to it.
 void Agent::update_rpc_servers() {
+  if (!forwarder_) return;  // shut down
   std::vector<forward::ServerEntry> servers;
   for (const auto& s : membership_->seen_servers())
     if (s.alive && s.datacenter == cfg_.datacenter && !s.address.empty())
@@ -401,6 +404,10 @@ void Agent::shutdown() {
   store_.set_snapshot_listener(nullptr);
   dns_loops_.reset();
   local_agent_.shutdown();
+  // A client's forwarding keeps a connection to its server and timers: they
+  // would keep the loop, and so the process, alive after a graceful stop.
+  catalog_push_.reset();
+  forwarder_.reset();
 }
 
 std::string Agent::reload() {

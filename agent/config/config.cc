@@ -190,6 +190,10 @@ void decode_telemetry(Decoder& d, const Value& v, Telemetry& t) {
         d.fail(f, "must be between 10ms and 1h");
     } else if (k == "prometheusretentiontime") t.prometheus_retention_time = d.duration(f);
     else if (k == "disablehostname") t.disable_hostname = d.boolean(f);
+    // Consul's default is true (send every metric), cairn's only behaviour.
+    else if (k == "filterdefault") {
+      if (!d.boolean(f)) note_no_effect("telemetry.filter_default");
+    }
     else return decode_classified_key(d, "telemetry", k, f);
     return true;
   });

@@ -65,6 +65,10 @@ void decode_http_config(Decoder& d, const Value& v, HttpConfig& out) {
       out.max_header_bytes = n > 0 ? n : HttpConfig{}.max_header_bytes;
     } else if (k == "maxbodybytes")
       out.max_body_bytes = d.integer(f, 0, 1LL << 30);
+    else if (k == "usecache") {
+      // Consul's default, true, is cairn's only behaviour: ?cached reads the store.
+      if (!d.boolean(f)) note_no_effect("http_config.use_cache");
+    }
     else
       return decode_classified_key(d, "http_config", k, f);
     return true;
