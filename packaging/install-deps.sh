@@ -16,6 +16,7 @@ test_pkgs=(
   dnsutils ldnsutils procps iproute2 wrk nginx-light dnsmasq-base unbound dnsperf etcd-server
   golang-go golang-github-hashicorp-memberlist-dev golang-github-hashicorp-serf-dev
   openssl python3-grpcio
+  python3-consul  # Consul's Python client: tests/integration/test_consul_compat.py
   debhelper dpkg-dev fakeroot man-db adduser lintian  # the package test
 )
 

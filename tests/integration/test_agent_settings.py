@@ -301,3 +301,11 @@ def test_quickstart_example_web_is_healthy(daemons, tmp_path):
         return r.status == 200 and len(r.json()) == 1
     wait_for(web_passing, 10, "the example web service to be healthy")
     http.close()
+
+
+def test_the_settings_reference_in_the_docs_is_the_agents_table():
+    import settings_doc
+    section = settings_doc.current_section(settings_doc.DOC.read_text())
+    assert section is not None, "docs/compatibility.md lost its generated settings section"
+    assert section == settings_doc.render(settings_table()), \
+        "docs/compatibility.md is out of date: run python3 tests/integration/settings_doc.py --write"
