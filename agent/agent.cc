@@ -1,6 +1,7 @@
 #include "agent/agent.h"
 
 #include "agent/forward/catalog_push.h"
+#include "agent/forward/catalog_stream.h"
 #include "agent/forward/forward_service.h"
 #include "agent/forward/forwarder.h"
 #include "agent/forward/node_sync.h"
@@ -48,9 +49,11 @@ Agent::Agent(uv_loop_t* loop, config::AgentFlags flags, config::Config cfg)
         clock_gettime(CLOCK_REALTIME, &ts);
         return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
       })),
+      mirror_writer_(cfg_.server || cfg_.dev ? nullptr : std::make_unique<server::MirrorWriter>()),
       replicated_(make_replicated_state()),
-      writer_(replicated_ ? &replicated_->writer()
-                          : static_cast<server::CatalogWriter*>(dev_writer_.get())),
+      writer_(replicated_       ? &replicated_->writer()
+              : mirror_writer_ ? static_cast<server::CatalogWriter*>(mirror_writer_.get())
+                               : static_cast<server::CatalogWriter*>(dev_writer_.get())),
       session_timers_(loop, *writer_),
       tombstone_gc_(loop, *writer_, store_, kTombstoneTTL, kTombstoneGranularity),
       local_agent_(loop, cfg_, identity_, *writer_, store_),
@@ -60,9 +63,9 @@ Agent::Agent(uv_loop_t* loop, config::AgentFlags flags, config::Config cfg)
   // own start-up writes (the node, serfHealth, the consul service) land above
   // it, and Consul's test SDK waits for /v1/catalog/nodes to report an
   // X-Consul-Index of at least 2 before it uses an agent. An agent numbering
-  // its own writes (-dev, and clients until they forward to the servers) takes
-  // index 1 the same way; servers use etcd's revisions, already past 1 by then.
-  if (!replicated_) store_.apply({}, kBootstrapIndex);
+  // its own writes (-dev) takes index 1 the same way; servers use etcd's
+  // revisions, already past 1 by then, and clients mirror a server's indexes.
+  if (!replicated_ && !mirror_writer_) store_.apply({}, kBootstrapIndex);
   identity_.id = cfg_.node_id;
   identity_.name = cfg_.node_name;
   std::string addr = cfg_.advertise_addr.empty() ? cfg_.bind_addr : cfg_.advertise_addr;
@@ -244,15 +247,9 @@ std::string Agent::start(const HttpHandlerFactory& make_http_handler) {
     if (cfg_.dns_config.udp_loops > 1) {
       dns_loops_ = dns::DnsLoops::start(store_, cfg_, dns_->port(), cfg_.dns_config.udp_loops - 1, e);
       if (!dns_loops_) return "DNS: " + e;
-      store_.set_apply_listener([this](std::span<const state::Mutation> batch, uint64_t index) {
-        dns_loops_->replicate(batch, index);
-      });
-      // A server's watch cache loads (and re-lists) whole snapshots.
-      store_.set_snapshot_listener([this](std::span<const state::Mutation> rows, uint64_t index) {
-        dns_loops_->replace(rows, index);
-      });
     }
   }
+  listen_to_store();
 
   if (std::string e = start_metric_sinks(); !e.empty()) return e;
 
@@ -350,12 +347,29 @@ void Agent::release_config_definitions() {
   malloc_trim(0);
 }
 
+// Who follows the store's changes: the extra DNS loops' replicas and the
+// clients watching this server's catalog. A server's watch cache and a
+// client's mirror load (and re-load) whole snapshots.
+void Agent::listen_to_store() {
+  if (!dns_loops_ && !catalog_publisher_) return;
+  store_.set_apply_listener([this](std::span<const state::Mutation> batch, uint64_t index) {
+    if (dns_loops_) dns_loops_->replicate(batch, index);
+    if (catalog_publisher_) catalog_publisher_->on_batch(batch, index);
+  });
+  store_.set_snapshot_listener([this](std::span<const state::Mutation> rows, uint64_t index) {
+    if (dns_loops_) dns_loops_->replace(rows, index);
+    if (catalog_publisher_) catalog_publisher_->on_snapshot();
+  });
+}
+
 std::string Agent::start_rpc() {
   if (is_server()) {
     if (cfg_.ports.server <= 0) return "";
     rpc_server_ = std::make_unique<rpc::Server>(loop_);
     forward::serve_forwarded_requests(*rpc_server_, http_handler_);
     forward::serve_node_sync(*rpc_server_, *writer_);
+    catalog_publisher_ = std::make_unique<forward::CatalogPublisher>(store_);
+    catalog_publisher_->attach(*rpc_server_);
     // Where gossip binds: the address other agents learn for this server.
     std::string ip = cfg_.bind_addr == "0.0.0.0" && cfg_.dev ? "127.0.0.1" : cfg_.bind_addr;
     if (rpc::Status st = rpc_server_->listen(ip, static_cast<uint16_t>(cfg_.ports.server)); !st.ok())
@@ -372,6 +386,7 @@ std::string Agent::start_rpc() {
   local_agent_.set_sync_listener([this] {
     if (catalog_push_) catalog_push_->changed();
   });
+  catalog_mirror_ = std::make_unique<forward::CatalogMirror>(loop_, *forwarder_, store_);
   membership_->set_member_listener([this] { update_rpc_servers(); });
   update_rpc_servers();
   return "";
@@ -387,7 +402,8 @@ void Agent::update_rpc_servers() {
       servers.push_back({s.name, s.address, s.rpc_port, -1});
   bool had = forwarder_->current_server() != nullptr;
   forwarder_->set_servers(std::move(servers));
-  if (!had && forwarder_->current_server() != nullptr) catalog_push_->changed();
+  if (!had && forwarder_->current_server() != nullptr) catalog_push_->server_found();
+  if (catalog_mirror_) catalog_mirror_->servers_changed();
 }
 
 void Agent::shutdown() {
@@ -406,6 +422,7 @@ void Agent::shutdown() {
   local_agent_.shutdown();
   // A client's forwarding keeps a connection to its server and timers: they
   // would keep the loop, and so the process, alive after a graceful stop.
+  catalog_mirror_.reset();
   catalog_push_.reset();
   forwarder_.reset();
 }

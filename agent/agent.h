@@ -46,6 +46,8 @@ http::ServerLimits http_server_limits(const config::Config& cfg);
 namespace forward {
 class Forwarder;
 class CatalogPush;
+class CatalogMirror;
+class CatalogPublisher;
 }  // namespace forward
 namespace rpc {
 class Server;
@@ -101,6 +103,7 @@ class Agent {
   forward::Forwarder* forwarder() { return forwarder_.get(); }
   const forward::Forwarder* forwarder() const { return forwarder_.get(); }
   const forward::CatalogPush* catalog_push() const { return catalog_push_.get(); }
+  const forward::CatalogMirror* catalog_mirror() const { return catalog_mirror_.get(); }
   std::string leader_address() const;
   uint64_t uptime_ms() const;
   int http_port() const;
@@ -126,6 +129,7 @@ class Agent {
   // Servers and -dev: the RPC listener; client agents: forwarding and the
   // push of their local state to the servers.
   std::string start_rpc();
+  void listen_to_store();
   void update_rpc_servers();
 
   uv_loop_t* loop_;
@@ -136,6 +140,7 @@ class Agent {
   // Exactly one of these writes the store: -dev and clients write it directly,
   // servers commit to etcd and their watch cache applies what etcd holds.
   std::unique_ptr<server::DevWriter> dev_writer_;
+  std::unique_ptr<server::MirrorWriter> mirror_writer_;  // client agents
   std::unique_ptr<server::ReplicatedState> replicated_;
   server::CatalogWriter* writer_;
   server::SessionTimers session_timers_;
@@ -151,6 +156,8 @@ class Agent {
   std::unique_ptr<rpc::Server> rpc_server_;
   std::unique_ptr<forward::Forwarder> forwarder_;
   std::unique_ptr<forward::CatalogPush> catalog_push_;
+  std::unique_ptr<forward::CatalogMirror> catalog_mirror_;  // client agents
+  std::unique_ptr<forward::CatalogPublisher> catalog_publisher_;  // servers and -dev
   // telemetry.statsd_address and dogstatsd_addr.
   std::vector<std::unique_ptr<StatsdSink>> metric_sinks_;
   uint64_t started_ms_ = 0;

@@ -134,7 +134,15 @@ int cmd_status(Args args) {
   std::string member = str(etcd ? etcd->find("member") : nullptr);
   std::string waiting_for = str(etcd ? etcd->find("waitingfor") : nullptr);
   std::string alarm = str(etcd ? etcd->find("alarm") : nullptr);
+  // A client agent's server (Stats.rpc).
+  const Value* rpc = stats ? stats->find("rpc") : nullptr;
+  std::string rpc_server = str(rpc ? rpc->find("server") : nullptr);
+  std::string rpc_addr = str(rpc ? rpc->find("serveraddr") : nullptr);
+  std::string rpc_contact = str(rpc ? rpc->find("lastcontactms") : nullptr);
+  bool rpc_in_sync = str(rpc ? rpc->find("cataloginsync") : nullptr) == "true";
+  std::string local_view = str(rpc ? rpc->find("localview") : nullptr);
   std::string last_contact = etcd ? str(etcd->find("lastcontactms")) : "0";
+  if (!etcd && rpc) last_contact = rpc_contact;  // a client: its contact with its server
   if (last_contact.empty()) last_contact = "0";
   const Value* cfg = self.find("config");
   std::string node = str(cfg ? cfg->find("nodename") : nullptr);
@@ -172,6 +180,12 @@ int cmd_status(Args args) {
       w.field("EtcdMember", member);
       w.field("WaitingFor", waiting_for);
       w.field("Alarm", alarm);
+    }
+    if (rpc) {
+      w.field("Server", rpc_server);
+      w.field("ServerAddr", rpc_addr);
+      w.field("CatalogInSync", rpc_in_sync);
+      w.field("LocalView", local_view);
     }
     w.end_object();
     w.key("Members");
@@ -250,6 +264,15 @@ int cmd_status(Args args) {
     std::printf("  etcd        %s%s\n",
                 member == "running" ? colour(member, "32").c_str() : colour(member, "33").c_str(),
                 waiting_for.empty() ? "" : ("  " + waiting_for).c_str());
+  if (rpc)
+    std::printf("  server      %s%s%s\n",
+                rpc_server.empty() ? colour("none known", "31").c_str()
+                                   : (rpc_server + " (" + rpc_addr + ")").c_str(),
+                rpc_contact.empty() ? "" : ("  last contact " + rpc_contact + "ms").c_str(),
+                rpc_server.empty() ? "" : (rpc_in_sync ? "  catalog in sync" : "  catalog syncing"));
+  if (rpc)
+    std::printf("  local view  %s\n", local_view == "current" ? colour(local_view, "32").c_str()
+                                                              : colour(local_view, "33").c_str());
   if (!alarm.empty())
     std::printf("  store       %s\n",
                 colour("full (etcd " + alarm + " alarm): writes are refused", "31").c_str());

@@ -21,6 +21,12 @@ void CatalogPush::changed() {
   if (!in_flight_ && !retry_timer_.active()) push();
 }
 
+void CatalogPush::server_found() {
+  retry_timer_.stop();
+  dirty_ = true;
+  if (!in_flight_) push();
+}
+
 void CatalogPush::push() {
   dirty_ = false;
   in_flight_ = true;

@@ -28,6 +28,8 @@ class CatalogPush {
 
   // The local state changed (or a full sync is due): push it.
   void changed();
+  // A server became known: push now rather than after the retry pause.
+  void server_found();
   // Loop time (ms) of the last push the servers applied; 0 before any.
   uint64_t last_synced_ms() const { return last_synced_ms_; }
   bool in_sync() const { return !dirty_ && !in_flight_ && last_synced_ms_ > 0; }

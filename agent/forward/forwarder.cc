@@ -116,6 +116,22 @@ void Forwarder::answer_forwarded(const std::shared_ptr<http::Exchange>& ex,
   answer_error(ex, "rpc error: " + status.to_string());
 }
 
+rpc::Stream Forwarder::open_stream(std::string_view method, std::string body,
+                                   rpc::Connection::MessageCallback on_message,
+                                   rpc::Connection::EndCallback on_end) {
+  const ServerEntry* server = servers_.current();
+  if (server == nullptr) return {};
+  return connection_to(*server).open_stream(method, std::move(body), std::move(on_message),
+                                            std::move(on_end));
+}
+
+void Forwarder::server_failed() {
+  if (const ServerEntry* server = servers_.current()) {
+    ++failovers_;
+    servers_.failed(std::string(server->name));
+  }
+}
+
 void Forwarder::call(std::string_view method, std::string body, uint64_t timeout_ms,
                      bool idempotent, Done done) {
   auto c = std::make_shared<Call>();

@@ -51,6 +51,14 @@ class Forwarder {
   void call(std::string_view method, std::string body, uint64_t timeout_ms, bool idempotent,
             Done done);
 
+  // A long-lived stream from the current server (an inactive Stream when
+  // none is known). A stream that ends badly should call server_failed().
+  rpc::Stream open_stream(std::string_view method, std::string body,
+                          rpc::Connection::MessageCallback on_message,
+                          rpc::Connection::EndCallback on_end);
+  // The current server failed a stream: the next call goes to another.
+  void server_failed();
+
   const ServerEntry* current_server() const { return servers_.current(); }
   // Loop time (ms) of the last answer from any server; 0 before any.
   uint64_t last_contact_ms() const { return last_contact_ms_; }

@@ -3,6 +3,9 @@
 #include <ctime>
 
 #include "agent/agent.h"
+#include "agent/forward/catalog_push.h"
+#include "agent/forward/catalog_stream.h"
+#include "agent/forward/forwarder.h"
 #include "agent/http/blocking.h"
 #include "agent/http/decode_body.h"
 #include "agent/http/endpoints.h"
@@ -92,6 +95,33 @@ void write_server_stats(JsonWriter& w, const Agent& agent) {
   w.field("applied_revision", std::to_string(rs->applied_revision()));
   w.field("last_contact_ms", std::to_string(rs->last_contact_age_ms()));
   w.field("peer_url", rs->peer_url());
+  w.end_object();
+}
+
+// A client agent: Stats.consul as Consul's clients report it, and
+// Stats.rpc: the server it forwards to and whether its catalog push is done.
+void write_client_stats(JsonWriter& w, const Agent& agent) {
+  const forward::Forwarder* f = agent.forwarder();
+  if (f == nullptr) return;
+  const forward::ServerEntry* server = f->current_server();
+  uint64_t now = uv_now(agent.loop());
+  w.key("consul");
+  w.begin_object();
+  w.field("known_servers", std::to_string(agent.membership().seen_servers().size()));
+  w.field("server", "false");
+  w.end_object();
+  w.key("rpc");
+  w.begin_object();
+  w.field("server", server ? server->name : "");
+  w.field("server_addr", server ? server->address + ":" + std::to_string(server->port) : "");
+  w.field("last_contact_ms",
+          f->last_contact_ms() ? std::to_string(now - f->last_contact_ms()) : std::string());
+  w.field("forwarded", std::to_string(f->forwarded()));
+  w.field("failovers", std::to_string(f->failovers()));
+  const forward::CatalogPush* push = agent.catalog_push();
+  w.field("catalog_in_sync", push && push->in_sync() ? "true" : "false");
+  const forward::CatalogMirror* mirror = agent.catalog_mirror();
+  w.field("local_view", mirror && mirror->current() ? "current" : "stale");
   w.end_object();
 }
 
@@ -255,7 +285,10 @@ void agent_self(Agent& agent, const ExchangePtr& ex, const std::string&) {
   w.field("checks", std::to_string(agent.local().checks().size()));
   w.field("services", std::to_string(agent.local().services().size()));
   w.end_object();
-  if (agent.is_server()) write_server_stats(w, agent);
+  if (agent.is_server())
+    write_server_stats(w, agent);
+  else
+    write_client_stats(w, agent);
   w.key("build");
   w.begin_object();
   w.field("version", kConsulCompatVersion);

@@ -44,4 +44,14 @@ class DevWriter : public CatalogWriter {
   Clock now_ms_;
 };
 
+// A client agent: its store mirrors a server's catalog (the streamed local
+// view), so local writes are not applied here; its anti-entropy pushes the
+// local state to the servers instead (agent/forward/catalog_push.h).
+class MirrorWriter : public CatalogWriter {
+ public:
+  void write(Plan, WriteDone done) override {
+    if (done) done(WriteResult{});
+  }
+};
+
 }  // namespace cairn::server

@@ -6,16 +6,6 @@
 
 namespace cairn::server {
 
-namespace {
-
-struct RowOp {
-  std::string key;
-  bool is_delete = false;
-  std::string value;
-  int64_t lease = 0;  // a session with a TTL lives on its lease (reference §8.4)
-};
-
-// The row a mutation writes; false for mutations with no row of their own.
 bool row_op_of(const state::Mutation& m, RowOp& op) {
   return std::visit(
       [&](const auto& x) -> bool {
@@ -54,8 +44,6 @@ bool row_op_of(const state::Mutation& m, RowOp& op) {
       },
       m);
 }
-
-}  // namespace
 
 std::string row_key_of(const state::Mutation& m) {
   RowOp op;

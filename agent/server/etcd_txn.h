@@ -46,4 +46,14 @@ TxnBuild build_txn(const state::Batch& batch, const std::vector<ReadGuard>& guar
 // The etcd key a mutation writes ("" for those without one).
 std::string row_key_of(const state::Mutation& m);
 
+// The etcd row a mutation writes or deletes.
+struct RowOp {
+  std::string key;
+  bool is_delete = false;
+  std::string value;
+  int64_t lease = 0;  // a session with a TTL lives on its lease (reference §8.4)
+};
+// false for mutations with no row of their own (ReapTombstones).
+bool row_op_of(const state::Mutation& m, RowOp& op);
+
 }  // namespace cairn::server

@@ -30,6 +30,8 @@ class Server(ServerAgent):
                          extra_args=["-server", "-bootstrap-expect", str(expect),
                                      "-bind", self.ip, *extra_args])
         self.join_port_of = join_port_of
+        # Consul's RPC port: each server binds its own address, so the default never clashes.
+        self.server_port = 8300
 
 
 class Datacenter:

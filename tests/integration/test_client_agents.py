@@ -70,6 +70,12 @@ def test_a_clients_services_reach_the_servers_catalog(make_agent):
     wait_for(lambda: [h["Service"]["ID"] for h in
                       c.http.get("/v1/health/service/web?passing").json()] == ["web1"],
              10, "the passing instance, read through the client")
+    # cairn status names the client's server and says the catalog is in sync.
+    def status():
+        r = c.cli("status", "-json")
+        return json.loads(r.stdout)["Agent"] if r.stdout.startswith("{") else {}
+    wait_for(lambda: status().get("CatalogInSync") is True, 10, "the status to show the sync done")
+    assert status()["Server"] == "srv" and status()["Role"] == "client"
     assert c.http.put("/v1/agent/service/deregister/web1").status == 200
     wait_for(lambda: srv.http.get("/v1/catalog/service/web").json() == [], 10,
              "the deregistration in the server's catalog")
@@ -102,3 +108,31 @@ def test_a_client_fails_over_when_its_server_dies(daemons, tmp_path, make_agent)
                  f"reads through the client after {victim.name} died")
     r = c.http.get("/v1/kv/x?stale&raw")
     assert r.status == 200 and r.text == "1"
+
+
+def test_a_clients_dns_answers_from_the_streamed_catalog(make_agent):
+    """Services of every host, asked on a client, answered from its own memory: the server
+    streams its catalog to the client; a check turning critical on one client disappears from
+    DNS on another."""
+    from dns_helpers import ask, texts
+    srv = make_agent(name="srv").start()
+    a = client_of(make_agent, srv, "ca")
+    b = client_of(make_agent, srv, "cb")
+    svc = {"Name": "db", "ID": "db1", "Port": 5432, "Check": {"TTL": "30s", "CheckID": "db-ttl"}}
+    assert a.http.put("/v1/agent/service/register", svc).status == 200
+    assert a.http.put("/v1/agent/check/pass/db-ttl").status == 200
+    assert srv.http.put("/v1/catalog/register", {"Node": "ext", "Address": "10.9.9.9",
+                                                 "Service": {"Service": "db", "Port": 1}}).status == 200
+
+    def answers():
+        return texts(ask(b, "db.service.consul", "A").answer, "A")
+    wait_for(lambda: answers() == ["10.9.9.9", "127.0.0.1"], 10,
+             "both db instances in DNS on the other client")
+    # The catalog is in b's memory: the server's own DNS says the same.
+    assert texts(ask(srv, "db.service.consul", "A").answer, "A") == answers()
+    assert a.http.put("/v1/agent/check/fail/db-ttl").status == 200
+    wait_for(lambda: answers() == ["10.9.9.9"], 10,
+             "the failing instance to leave DNS on the other client")
+    # The status says the local view is current.
+    wait_for(lambda: json.loads(b.cli("status", "-json").stdout)["Agent"].get("LocalView")
+             == "current", 10, "the status to call the view current")

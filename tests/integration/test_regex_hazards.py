@@ -97,6 +97,10 @@ def test_gossiped_event_with_pathological_filter(make_agent):
     register_hex_service(target)
     assert target.http.put(f"/v1/agent/join/127.0.0.1:{sender.serf_port}").status == 200
     wait_for(lambda: members(sender) == {"sender", HEX_NODE}, 20, "the two agents to join")
+    # A client's DNS answers from the catalog its server streams: wait for its own service.
+    wait_for(lambda: dns.rcode.to_text(dns_query(target.dns_port, "web.service.consul", "A",
+                                                 timeout=BOUND).rcode()) == "NOERROR",
+             10, "the target's service in its DNS")
     r = quick(sender).put("/v1/event/fire/evil?node=" + quote(EVIL), "x")
     assert r.status == 200, r
     r = quick(sender).put("/v1/event/fire/evil-svc?service=" + quote(EVIL), "x")
