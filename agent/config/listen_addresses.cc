@@ -16,7 +16,7 @@ bool is_ip_literal(const std::string& s) {
   return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
 }
 
-ListenStatus fail(ListenStatus::Code code, std::string_view key, const std::string& why) {
+ListenStatus listen_error(ListenStatus::Code code, std::string_view key, const std::string& why) {
   return {code, std::string(key) + ": " + why};
 }
 
@@ -45,25 +45,25 @@ ListenStatus parse_listen_addresses(std::string_view key, std::string_view list,
     ListenAddress a;
     if (word.rfind(kUnixScheme, 0) == 0) {
       if (!allow_unix)
-        return fail(ListenStatus::Code::unix_refused, key,
-                    "\"" + word + "\": a unix socket cannot serve DNS; give IP addresses");
+        return listen_error(ListenStatus::Code::unix_refused, key,
+                            "\"" + word + "\": a unix socket cannot serve DNS; give IP addresses");
       a.unix_path = word.substr(kUnixScheme.size());
       // sun_path holds the path and its terminating NUL.
       if (a.unix_path.empty() || a.unix_path.size() >= sizeof(sockaddr_un{}.sun_path))
-        return fail(ListenStatus::Code::bad_path, key,
-                    "\"" + word + "\": a unix socket path must be 1 to " +
-                        std::to_string(sizeof(sockaddr_un{}.sun_path) - 1) + " bytes");
+        return listen_error(ListenStatus::Code::bad_path, key,
+                            "\"" + word + "\": a unix socket path must be 1 to " +
+                                std::to_string(sizeof(sockaddr_un{}.sun_path) - 1) + " bytes");
     } else if (is_ip_literal(word)) {
       a.ip = word;
     } else {
-      return fail(ListenStatus::Code::not_an_ip, key,
-                  "\"" + word + "\" is not an IP address" +
-                      (allow_unix ? " or a unix:// socket path" : "") +
-                      " (go-sockaddr templates are not read)");
+      return listen_error(ListenStatus::Code::not_an_ip, key,
+                          "\"" + word + "\" is not an IP address" +
+                              (allow_unix ? " or a unix:// socket path" : "") +
+                              " (go-sockaddr templates are not read)");
     }
     out.push_back(std::move(a));
   }
-  if (out.empty()) return fail(ListenStatus::Code::empty, key, "no address given");
+  if (out.empty()) return listen_error(ListenStatus::Code::empty, key, "no address given");
   return {};
 }
 

@@ -9,7 +9,7 @@ namespace {
 
 // Families of Consul endpoints whose handlers call parseDC (they read from
 // or write to a datacenter's servers), by path prefix.
-constexpr std::string_view kForwardedPrefixes[] = {
+constexpr std::string_view kDatacenterScopedPrefixes[] = {
     "/v1/catalog/",
     "/v1/health/",
     "/v1/kv",
@@ -44,7 +44,7 @@ constexpr std::string_view kLocalRoutes[] = {
 bool route_takes_datacenter(std::string_view pattern) {
   for (auto local : kLocalRoutes)
     if (pattern == local) return false;
-  for (auto prefix : kForwardedPrefixes)
+  for (auto prefix : kDatacenterScopedPrefixes)
     if (pattern.substr(0, prefix.size()) == prefix) return true;
   return false;
 }
