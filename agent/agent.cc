@@ -14,11 +14,13 @@
 #include <string_view>
 
 #include "agent/config/identity.h"
+#include "agent/config/listen_addresses.h"
 #include "agent/dns/dns_loops.h"
 #include "agent/dns/dns_server.h"
 #include "agent/http/read_cache.h"
 #include "agent/membership.h"
 #include "agent/server/leader.h"
+#include "agent/unix_socket_owner.h"
 #include "common/log.h"
 #include "common/regex.h"
 
@@ -33,6 +35,8 @@ constexpr size_t kReadCacheBytes = 8 * 1024 * 1024;
 // Consul's tombstone_ttl and tombstone_ttl_granularity.
 constexpr Nanos kTombstoneTTL = 15 * kMinute;
 constexpr Nanos kTombstoneGranularity = 30 * kSecond;
+// The index an agent's own store starts at, before its first write.
+constexpr uint64_t kBootstrapIndex = 1;
 
 }  // namespace
 
@@ -55,6 +59,13 @@ Agent::Agent(uv_loop_t* loop, config::AgentFlags flags, config::Config cfg)
       local_agent_(loop, cfg_, identity_, *writer_, store_),
       read_cache_(std::make_unique<http_api::ReadCache>(kReadCacheEntries, kReadCacheBytes)) {
   started_ms_ = uv_now(loop);
+  // Consul's Raft log opens with its bootstrap configuration at index 1, so its
+  // own start-up writes (the node, serfHealth, the consul service) land above
+  // it, and Consul's test SDK waits for /v1/catalog/nodes to report an
+  // X-Consul-Index of at least 2 before it uses an agent. An agent numbering
+  // its own writes (-dev) takes index 1 the same way; servers use etcd's
+  // revisions, already past 1 by then, and clients mirror a server's indexes.
+  if (!replicated_ && !mirror_writer_) store_.apply({}, kBootstrapIndex);
   identity_.id = cfg_.node_id;
   identity_.name = cfg_.node_name;
   std::string addr = cfg_.advertise_addr.empty() ? cfg_.bind_addr : cfg_.advertise_addr;
@@ -194,11 +205,17 @@ std::string Agent::start(const HttpHandlerFactory& make_http_handler) {
   http_ = std::make_unique<http::Server>(loop_, http_server_limits(cfg_), http_handler_);
   http_->set_response_headers(
       {cfg_.http_config.response_headers.begin(), cfg_.http_config.response_headers.end()});
-  if (cfg_.ports.http > 0) {
-    std::istringstream addrs(cfg_.client_addr);
-    std::string host;
-    while (addrs >> host) {
-      std::string e = http_->listen(host, cfg_.ports.http);
+  // addresses.http, else client_addr (Consul's rule); ports.http off turns
+  // every HTTP listener off, unix sockets too, as in Consul.
+  for (const config::ListenAddress& at : config::http_listen_addresses(cfg_)) {
+    if (cfg_.ports.http <= 0) break;
+    if (at.is_unix()) {
+      std::string e = http_->listen_unix(at.unix_path);
+      if (e.empty()) e = apply_unix_socket_owner(at.unix_path, cfg_.unix_sockets);
+      if (!e.empty()) return "HTTP API: " + e;
+      log::info("http", "listening", {{"address", at.str()}});
+    } else {
+      std::string e = http_->listen(at.ip, cfg_.ports.http);
       if (!e.empty()) return "HTTP API: " + e;
     }
   }
@@ -366,7 +383,9 @@ std::string Agent::start_rpc() {
     forward::encode_node_sync(identity_, local(), body);
     return body;
   });
-  local_agent_.set_sync_listener([this] { catalog_push_->changed(); });
+  local_agent_.set_sync_listener([this] {
+    if (catalog_push_) catalog_push_->changed();
+  });
   catalog_mirror_ = std::make_unique<forward::CatalogMirror>(loop_, *forwarder_, store_);
   membership_->set_member_listener([this] { update_rpc_servers(); });
   update_rpc_servers();
@@ -376,6 +395,7 @@ std::string Agent::start_rpc() {
 // The datacenter's live servers from gossip; the first time one is known the
 // local state is pushed to it.
 void Agent::update_rpc_servers() {
+  if (!forwarder_) return;  // shut down
   std::vector<forward::ServerEntry> servers;
   for (const auto& s : membership_->seen_servers())
     if (s.alive && s.datacenter == cfg_.datacenter && !s.address.empty())
@@ -383,7 +403,7 @@ void Agent::update_rpc_servers() {
   bool had = forwarder_->current_server() != nullptr;
   forwarder_->set_servers(std::move(servers));
   if (!had && forwarder_->current_server() != nullptr) catalog_push_->server_found();
-  catalog_mirror_->servers_changed();
+  if (catalog_mirror_) catalog_mirror_->servers_changed();
 }
 
 void Agent::shutdown() {
@@ -400,6 +420,11 @@ void Agent::shutdown() {
   store_.set_snapshot_listener(nullptr);
   dns_loops_.reset();
   local_agent_.shutdown();
+  // A client's forwarding keeps a connection to its server and timers: they
+  // would keep the loop, and so the process, alive after a graceful stop.
+  catalog_mirror_.reset();
+  catalog_push_.reset();
+  forwarder_.reset();
 }
 
 std::string Agent::reload() {

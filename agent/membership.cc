@@ -131,8 +131,12 @@ std::string Membership::start_pool(Pool& pool, gossip::GossipConfig g,
       return "encrypt: not a base64 key of 16, 24 or 32 bytes (use `cairn keygen`)";
     g.keys = {cfg_.encrypt};
   }
-  g.tune_memberlist = [tuning = pool.tuning](gossip::MemberlistConfig& m) {
+  g.tune_memberlist = [tuning = pool.tuning, verify_in = cfg_.encrypt_verify_incoming,
+                       verify_out = cfg_.encrypt_verify_outgoing](gossip::MemberlistConfig& m) {
     auto d = [](Nanos n) { return gossip::Duration(n); };
+    // encrypt_verify_*: false lets a pool move to (or off) encryption one agent at a time.
+    m.gossip_verify_incoming = verify_in;
+    m.gossip_verify_outgoing = verify_out;
     if (tuning.probe_interval) m.probe_interval = d(*tuning.probe_interval);
     if (tuning.probe_timeout) m.probe_timeout = d(*tuning.probe_timeout);
     if (tuning.gossip_interval) m.gossip_interval = d(*tuning.gossip_interval);

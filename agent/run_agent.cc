@@ -10,8 +10,10 @@
 #include "agent/config/advertise.h"
 #include "agent/config/flags.h"
 #include "agent/config/identity.h"
+#include "agent/config/listen_addresses.h"
 #include "agent/config/settings_support.h"
 #include "agent/http/api.h"
+#include "agent/pid_file.h"
 #include "cairn_version.h"
 #include "common/files.h"
 #include "common/log.h"
@@ -27,9 +29,17 @@ int fail(const std::string& msg) {
   return 1;
 }
 
+// Where the banner points: the first listener, as Consul's banner shows.
+std::string http_banner_address(const Agent& agent) {
+  auto listeners = config::http_listen_addresses(agent.config());
+  if (listeners.empty() || agent.config().ports.http <= 0) return "(off)";
+  const config::ListenAddress& first = listeners.front();
+  if (first.is_unix()) return first.str();
+  return "http://" + first.str() + ":" + std::to_string(agent.http_port());
+}
+
 void print_banner(const Agent& agent, const config::AgentFlags& flags) {
   const auto& cfg = agent.config();
-  std::string host = cfg.client_addr.substr(0, cfg.client_addr.find(' '));
   std::printf("==> cairn agent running%s\n",
               cfg.dev ? " (dev mode: in-memory catalog, single node)" : "");
   std::printf("           Version: %s\n", CAIRN_VERSION);
@@ -37,9 +47,11 @@ void print_banner(const Agent& agent, const config::AgentFlags& flags) {
               agent.identity().id.c_str());
   std::printf("        Datacenter: '%s'  Server: %s\n", cfg.datacenter.c_str(),
               agent.is_server() ? "true" : "false");
-  std::printf("          HTTP API: http://%s:%d\n", host.c_str(), agent.http_port());
-  if (agent.dns_port() > 0)
-    std::printf("               DNS: %s:%d (UDP and TCP)\n", host.c_str(), agent.dns_port());
+  std::printf("          HTTP API: %s\n", http_banner_address(agent).c_str());
+  auto dns_at = config::dns_listen_addresses(cfg);
+  if (agent.dns_port() > 0 && !dns_at.empty())
+    std::printf("               DNS: %s:%d (UDP and TCP)\n", dns_at.front().str().c_str(),
+                agent.dns_port());
   std::printf("          Data dir: %s\n",
               cfg.data_dir.empty() ? "(none, in memory)" : cfg.data_dir.c_str());
   std::printf("          Services: %zu", agent.local().services().size());
@@ -122,6 +134,10 @@ int run_agent(const std::vector<std::string>& args) {
     cfg.advertise_addr = advertise;
   }
 
+  // Removed when this function returns: a graceful exit, or a failed start.
+  PidFile pid_file;
+  if (std::string e = pid_file.write(cfg.pid_file); !e.empty()) return fail(e);
+
   signal(SIGPIPE, SIG_IGN);
   uv_loop_t loop;
   uv_loop_init(&loop);
@@ -156,7 +172,7 @@ int run_agent(const std::vector<std::string>& args) {
       auto stop = [&](const char* why, bool leave) {
         if (stopping) return;
         stopping = true;
-        log::info("agent", "shutting down", {{"reason", why}});
+        log::info("agent", "shutting down", {{"reason", why}, {"leave", leave ? "true" : "false"}});
         sd_notify("STOPPING=1");
         if (leave) {
           agent.leave(finish);
@@ -164,9 +180,11 @@ int run_agent(const std::vector<std::string>& args) {
           finish();
         }
       };
+      // skip_leave_on_interrupt: SIGINT stops without leaving. Consul's default:
+      // servers skip the leave (their peers would lose a voter), clients leave.
+      bool leave_on_int = !running.skip_leave_on_interrupt.value_or(running.server);
       term = std::make_unique<SignalWatch>(&loop, SIGTERM, [&] { stop("SIGTERM", leave_on_term); });
-      // Consul: an interrupt leaves gracefully (skip_leave_on_interrupt is false by default).
-      intr = std::make_unique<SignalWatch>(&loop, SIGINT, [&] { stop("SIGINT", true); });
+      intr = std::make_unique<SignalWatch>(&loop, SIGINT, [&] { stop("SIGINT", leave_on_int); });
       hup = std::make_unique<SignalWatch>(&loop, SIGHUP, [&] {
         sd_notify("RELOADING=1");
         agent.reload();

@@ -17,6 +17,7 @@ test_pkgs=(
   golang-go golang-github-hashicorp-memberlist-dev golang-github-hashicorp-serf-dev
   openssl python3-grpcio
   nghttp2-client  # h2load: drives the RPC bench (cairn's rpc::Server against nginx's HTTP/2)
+  python3-consul  # Consul's Python client: tests/integration/test_consul_compat.py
   debhelper dpkg-dev fakeroot man-db adduser lintian  # the package test
 )
 

@@ -254,9 +254,42 @@ int cmd_info(Args args) {
   return 0;
 }
 
-int cmd_version(Args) {
-  std::printf("cairn v%s\nRevision %s\nConsul API compatibility: 1.17\n", CAIRN_VERSION,
-              CAIRN_REVISION);
+// Consul's RPC protocol versions as `consul version` reports them (the
+// gossip "vsn" tags cairn advertises): default 2, understands 2 to 3.
+constexpr int kRpcDefault = 2, kRpcMin = 2, kRpcMax = 3;
+
+// `-format=json`: Consul's VersionInfo as its json.MarshalIndent prints it
+// (three-space indent, fields in its struct's order). Version is the Consul
+// release cairn answers as, so tools that gate on it work; cairn's own is in
+// the pretty output and /v1/agent/self.
+std::string version_json() {
+  std::string out;
+  out += "{\n   \"Version\": \"" CAIRN_CONSUL_API_VERSION "\",\n";
+  out += "   \"Revision\": \"" CAIRN_REVISION "\",\n";
+  out += "   \"Prerelease\": \"\",\n";
+  out += "   \"BuildDate\": \"" CAIRN_BUILD_DATE "\",\n";
+  out += "   \"RPC\": {\n";
+  out += "      \"Default\": " + std::to_string(kRpcDefault) + ",\n";
+  out += "      \"Min\": " + std::to_string(kRpcMin) + ",\n";
+  out += "      \"Max\": " + std::to_string(kRpcMax) + "\n   }\n}\n";
+  return out;
+}
+
+int cmd_version(Args args) {
+  FlagSet f;
+  if (auto err = parse_flags(args, {}, {"format"}, f); !err.empty()) return fail(err);
+  std::string format = f.get("format", "pretty");
+  if (format == "json") {
+    std::fputs(version_json().c_str(), stdout);
+    return 0;
+  }
+  if (format != "pretty") return fail("Unknown format: " + format);
+  std::printf("cairn v%s\nRevision %s\nBuild Date %s\nConsul API compatibility: %s\n",
+              CAIRN_VERSION, CAIRN_REVISION, CAIRN_BUILD_DATE, CAIRN_CONSUL_API_VERSION);
+  std::printf(
+      "Protocol %d spoken by default, understands %d to %d (agent will automatically use "
+      "protocol >%d when speaking to compatible agents)\n",
+      kRpcDefault, kRpcMin, kRpcMax, kRpcDefault);
   return 0;
 }
 

@@ -2,29 +2,13 @@
 
 #include "agent/config/etcd_ports.h"
 #include "agent/config/hcl.h"
+#include "agent/config/listen_addresses.h"
 #include "agent/config/settings_support.h"
 #include "common/files.h"
 
 namespace cairn::config {
 
 namespace {
-
-// Where note_no_effect records keys while merge_file decodes one file (the
-// decode functions below keep their signatures; only merge_file sets it).
-thread_local std::vector<std::string>* config_no_effect_notes = nullptr;
-
-class NoEffectNotesScope {
- public:
-  explicit NoEffectNotesScope(std::vector<std::string>& into) { config_no_effect_notes = &into; }
-  ~NoEffectNotesScope() { config_no_effect_notes = nullptr; }
-  NoEffectNotesScope(const NoEffectNotesScope&) = delete;
-  NoEffectNotesScope& operator=(const NoEffectNotesScope&) = delete;
-};
-
-// A key cairn accepts without effect: named in the start-up warning.
-void note_no_effect(const Decoder&, const char* name) {
-  if (config_no_effect_notes) config_no_effect_notes->emplace_back(name);
-}
 
 int port(Decoder& d, const Value& v) { return static_cast<int>(d.integer(v, -1, 65535)); }
 
@@ -50,9 +34,42 @@ void decode_ports(Decoder& d, const Value& v, Ports& p) {
     else if (k == "server") p.server = port(d, f);
     else if (k == "https") p.https = port(d, f);
     else if (k == "grpc") p.grpc = port(d, f);
+    else if (k == "grpctls") p.grpc_tls = port(d, f);
     else if (k == "etcdpeer") p.etcd_peer = etcd_peer_port(d, f);
     else if (k == "etcdclient") p.etcd_client = etcd_client_port(d, f);
-    else return false;
+    else return decode_classified_key(d, "ports", k, f);
+    return true;
+  });
+}
+
+// One listener list, checked where it is read so the error names file and line.
+std::string listen_list(Decoder& d, const Value& v, std::string_view key, bool allow_unix) {
+  std::string list = d.str(v);
+  std::vector<ListenAddress> parsed;
+  if (ListenStatus s = parse_listen_addresses(key, list, allow_unix, parsed); !s.ok())
+    d.fail(v, s.message.substr(key.size() + 2));  // the path already names the key
+  return list;
+}
+
+void decode_addresses(Decoder& d, const Value& v, Addresses& a) {
+  d.object(v, [&](std::string_view k, const Value& f) {
+    if (k == "http") a.http = listen_list(d, f, "addresses.http", true);
+    else if (k == "dns") a.dns = listen_list(d, f, "addresses.dns", false);
+    else return decode_classified_key(d, "addresses", k, f);  // https, grpc, grpc_tls
+    return true;
+  });
+}
+
+void decode_unix_sockets(Decoder& d, const Value& v, UnixSockets& u) {
+  d.object(v, [&](std::string_view k, const Value& f) {
+    if (k == "user") u.user = d.str(f);
+    else if (k == "group") u.group = d.str(f);
+    else if (k == "mode") {
+      unsigned mode = 0;
+      if (!parse_socket_mode(d.str(f), mode))
+        d.fail(f, "must be an octal permission such as \"0770\"");
+      u.mode = mode;
+    } else return false;
     return true;
   });
 }
@@ -120,8 +137,8 @@ void decode_dns(Decoder& d, const Value& v, DnsConfig& c) {
       });
     } else if (decode_dns_limit(d, k, f, c.limits)) {
     } else if (k == "usecache" || k == "cachemaxage") {
-      note_no_effect(d, k == "usecache" ? "dns_config.use_cache" : "dns_config.cache_max_age");
-    } else return false;
+      note_no_effect(k == "usecache" ? "dns_config.use_cache" : "dns_config.cache_max_age");
+    } else return decode_classified_key(d, "dns_config", k, f);
     return true;
   });
 }
@@ -137,7 +154,7 @@ void decode_acl(Decoder& d, const Value& v, AclConfig& a) {
     else if (k == "tokenttl") a.token_ttl = d.duration(f);
     else if (k == "enabletokenpersistence") a.enable_token_persistence = d.boolean(f);
     else if (k == "tokens") a.tokens = d.string_map(f);
-    else return false;
+    else return decode_classified_key(d, "acl", k, f);
     return true;
   });
 }
@@ -155,8 +172,8 @@ void decode_tls_block(Decoder& d, const Value& v, TlsConfig& t) {
       decode_tls_block(d, f, t);
     else if (k == "tlsminversion" || k == "tlsciphersuites") {
       d.str(f);
-      note_no_effect(d, k == "tlsminversion" ? "tls.tls_min_version" : "tls.tls_cipher_suites");
-    } else return false;
+      note_no_effect(k == "tlsminversion" ? "tls.tls_min_version" : "tls.tls_cipher_suites");
+    } else return decode_classified_key(d, "tls", k, f);
     return true;
   });
 }
@@ -173,7 +190,11 @@ void decode_telemetry(Decoder& d, const Value& v, Telemetry& t) {
         d.fail(f, "must be between 10ms and 1h");
     } else if (k == "prometheusretentiontime") t.prometheus_retention_time = d.duration(f);
     else if (k == "disablehostname") t.disable_hostname = d.boolean(f);
-    else return false;
+    // Consul's default is true (send every metric), cairn's only behaviour.
+    else if (k == "filterdefault") {
+      if (!d.boolean(f)) note_no_effect("telemetry.filter_default");
+    }
+    else return decode_classified_key(d, "telemetry", k, f);
     return true;
   });
 }
@@ -183,8 +204,8 @@ void decode_performance(Decoder& d, const Value& v, Performance& p) {
     if (k == "raftmultiplier") p.raft_multiplier = static_cast<int>(d.integer(f, 1, 10));
     else if (k == "leavedraintime" || k == "rpcholdtimeout") {
       d.duration(f);
-      note_no_effect(d, k == "leavedraintime" ? "performance.leave_drain_time"
-                                              : "performance.rpc_hold_timeout");
+      note_no_effect(k == "leavedraintime" ? "performance.leave_drain_time"
+                                           : "performance.rpc_hold_timeout");
     } else return false;
     return true;
   });
@@ -205,11 +226,11 @@ void decode_etcd(Decoder& d, const Value& v, EtcdSettings& e) {
 void decode_ui_config(Decoder& d, const Value& v) {
   d.object(v, [&](std::string_view k, const Value& f) {
     if (k == "enabled") {
-      if (d.boolean(f)) note_no_effect(d, "ui_config.enabled");
+      if (d.boolean(f)) note_no_effect("ui_config.enabled");
     } else if (k == "dir" || k == "contentpath") {
       d.str(f);
-      note_no_effect(d, k == "dir" ? "ui_config.dir" : "ui_config.content_path");
-    } else return false;
+      note_no_effect(k == "dir" ? "ui_config.dir" : "ui_config.content_path");
+    } else return decode_classified_key(d, "ui_config", k, f);
     return true;
   });
 }
@@ -250,6 +271,7 @@ void merge_file(Config& cfg, const std::string& path, const std::string& content
   size_t first_service = cfg.services.size(), first_check = cfg.checks.size();
   d.object(root, [&](std::string_view k, const Value& f) {
     if (k == "datacenter") cfg.datacenter = d.str(f);
+    else if (k == "primarydatacenter") cfg.primary_datacenter = d.str(f);
     else if (k == "nodename") cfg.node_name = d.str(f);
     else if (k == "nodeid") cfg.node_id = d.str(f);
     else if (k == "nodemeta") cfg.node_meta = d.string_map(f);
@@ -272,18 +294,26 @@ void merge_file(Config& cfg, const std::string& path, const std::string& content
     else if (k == "gossipwan") decode_gossip_tuning(d, f, cfg.gossip_wan);
     else if (k == "rejoinafterleave") cfg.rejoin_after_leave = d.boolean(f);
     else if (k == "leaveonterminate") cfg.leave_on_terminate = d.boolean(f);
+    else if (k == "skipleaveoninterrupt") cfg.skip_leave_on_interrupt = d.boolean(f);
     else if (k == "bindaddr") cfg.bind_addr = d.str(f);
     else if (k == "advertiseaddr") cfg.advertise_addr = d.str(f);
     else if (k == "clientaddr") cfg.client_addr = d.str(f);
     else if (k == "ports") decode_ports(d, f, cfg.ports);
+    else if (k == "addresses") decode_addresses(d, f, cfg.addresses);
+    else if (k == "unixsockets") decode_unix_sockets(d, f, cfg.unix_sockets);
     else if (k == "domain") cfg.domain = d.str(f);
     else if (k == "altdomain") cfg.alt_domain = d.str(f);
     else if (k == "recursors") {
       for (auto& s : d.strings(f)) cfg.recursors.push_back(s);
     } else if (k == "dnsconfig") decode_dns(d, f, cfg.dns_config);
     else if (k == "encrypt") cfg.encrypt = d.str(f);
+    else if (k == "encryptverifyincoming") cfg.encrypt_verify_incoming = d.boolean(f);
+    else if (k == "encryptverifyoutgoing") cfg.encrypt_verify_outgoing = d.boolean(f);
     else if (k == "acl") decode_acl(d, f, cfg.acl);
     else if (k == "tls") decode_tls_block(d, f, cfg.tls);
+    // Consul's legacy top-level CA keys (the other legacy TLS keys are refused).
+    else if (k == "cafile") cfg.tls.ca_file = d.str(f);
+    else if (k == "capath") cfg.tls.ca_path = d.str(f);
     else if (k == "enablescriptchecks") cfg.enable_script_checks = d.boolean(f);
     else if (k == "enablelocalscriptchecks") cfg.enable_local_script_checks = d.boolean(f);
     else if (k == "checkoutputmaxsize")
@@ -292,22 +322,23 @@ void merge_file(Config& cfg, const std::string& path, const std::string& content
     else if (k == "telemetry") decode_telemetry(d, f, cfg.telemetry);
     else if (k == "performance") decode_performance(d, f, cfg.performance);
     else if (k == "etcd") decode_etcd(d, f, cfg.etcd);
+    // Checked by validate(), so that -raft-protocol is checked the same way.
+    else if (k == "raftprotocol") cfg.raft_protocol = static_cast<int>(d.integer(f, 0, 255));
     else if (k == "ui") cfg.ui = d.boolean(f);
     else if (k == "uiconfig") decode_ui_config(d, f);
     else if (k == "limits") decode_limits(d, f, cfg.limits);
     else if (k == "httpconfig") decode_http_config(d, f, cfg.http_config);
     else if (k == "loglevel") cfg.log_level = d.str(f);
     else if (k == "logjson") cfg.log_json = d.boolean(f);
+    else if (k == "pidfile") cfg.pid_file = d.str(f);
     else if (k == "service" || k == "services") append_services(d, f, cfg);
     else if (k == "check" || k == "checks") append_checks(d, f, cfg);
     else if (k == "disableupdatecheck" || k == "disableremoteexec") {
       // cairn never checks for updates and has no remote exec: only false asks for them.
       if (!d.boolean(f))
-        note_no_effect(d,
-                       k == "disableupdatecheck" ? "disable_update_check" : "disable_remote_exec");
+        note_no_effect(k == "disableupdatecheck" ? "disable_update_check" : "disable_remote_exec");
     } else if (k == "disablehostnodeid") cfg.disable_host_node_id = d.boolean(f);
-    else if (const char* why = rejected_legacy_key(k)) d.fail(f, why);
-    else return false;
+    else return decode_classified_key(d, "", k, f);
     return true;
   });
   // Definitions are validated where they are read so errors point at their file.
@@ -361,6 +392,17 @@ std::string validate(const Config& cfg) {
   if (cfg.acl.default_policy != "allow" && cfg.acl.default_policy != "deny")
     return "acl.default_policy: must be allow or deny";
   if (std::string e = unsupported_settings(cfg); !e.empty()) return e;
+  if (cfg.raft_protocol != 3)
+    return "raft_protocol: version " + std::to_string(cfg.raft_protocol) +
+           " is not supported: cairn's servers answer as Consul's Raft protocol 3, the only one "
+           "accepted";
+  if (!cfg.primary_datacenter.empty()) {
+    for (char c : cfg.primary_datacenter)
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'))
+        return "primary_datacenter: \"" + cfg.primary_datacenter +
+               "\" must be alphanumeric, '-' or '_'";
+  }
+  if (ListenStatus s = check_listen_addresses(cfg); !s.ok()) return s.message;
   // Service IDs must be unique across files.
   std::map<std::string, std::string> seen;
   for (const auto& s : cfg.services) {
@@ -370,6 +412,10 @@ std::string validate(const Config& cfg) {
              "\" is already defined in " + it->second;
   }
   return "";
+}
+
+const std::string& primary_datacenter(const Config& cfg) {
+  return cfg.primary_datacenter.empty() ? cfg.datacenter : cfg.primary_datacenter;
 }
 
 }  // namespace cairn::config

@@ -21,8 +21,9 @@ struct Ports {
   int serf_lan = 8301;
   int serf_wan = 8302;
   int server = 8300;
-  int https = -1;
-  int grpc = -1;
+  int https = -1;     // accepted without effect: no HTTPS listener without TLS
+  int grpc = -1;      // accepted without effect: no gRPC (xDS) server
+  int grpc_tls = -1;  // accepted without effect
   // cairn: the etcd member a server runs as its child (docs/packaging.md).
   // Peer traffic (raft) between servers: the only etcd port facing the LAN,
   // bound on bind_addr. -1 (no etcd) is refused on a server.
@@ -30,6 +31,19 @@ struct Ports {
   // 0: etcd's client endpoint is a unix socket in the data dir, so several
   // servers on one host cannot clash; >0: TCP on 127.0.0.1 only, never the LAN.
   int etcd_client = 0;
+};
+
+// addresses: per-listener overrides of client_addr, as Consul's: space-separated
+// IP literals, or (HTTP only) "unix:///path" for a unix socket. Empty: client_addr.
+struct Addresses {
+  std::string dns, http;
+  std::string https, grpc, grpc_tls;  // accepted without effect (no such listeners)
+};
+
+// unix_sockets: owner and mode of the unix sockets cairn creates (addresses.http).
+struct UnixSockets {
+  std::string user, group;       // a name or a numeric ID; empty: the agent's own
+  std::optional<unsigned> mode;  // octal in the config ("0770"); empty: umask decides
 };
 
 struct DnsConfig {
@@ -100,6 +114,8 @@ struct EtcdSettings {
 struct Config {
   // Identity.
   std::string datacenter = "dc1";
+  // Consul's ACL and Connect primary; cairn only reports it (empty: datacenter).
+  std::string primary_datacenter;
   std::string node_name;  // default: hostname
   std::string node_id;    // default: persisted in data_dir
   // Consul's default; cairn's node IDs are always random (false: a warning).
@@ -121,12 +137,17 @@ struct Config {
   GossipTuning gossip_lan, gossip_wan;
   bool rejoin_after_leave = false;
   std::optional<bool> leave_on_terminate;
+  // SIGINT: leave the gossip pool before stopping unless set (Consul's
+  // default: servers skip the leave, clients leave).
+  std::optional<bool> skip_leave_on_interrupt;
 
   // Addresses and ports.
   std::string bind_addr = "0.0.0.0";
   std::string advertise_addr;
   std::string client_addr = "127.0.0.1";
   Ports ports;
+  Addresses addresses;
+  UnixSockets unix_sockets;
 
   // DNS.
   std::string domain = "consul.";
@@ -136,6 +157,9 @@ struct Config {
 
   // Security.
   std::string encrypt;
+  // Gossip: accept (incoming false) or send (outgoing false) plaintext while a
+  // cluster moves to encryption, as Consul's encrypt_verify_* do.
+  bool encrypt_verify_incoming = true, encrypt_verify_outgoing = true;
   AclConfig acl;
   TlsConfig tls;
 
@@ -146,6 +170,9 @@ struct Config {
 
   Performance performance;
   EtcdSettings etcd;
+  // Consul's Raft protocol version: cairn's servers replicate through etcd and
+  // answer as Consul's protocol 3, the only value accepted.
+  int raft_protocol = 3;
 
   Telemetry telemetry;
   bool ui = false;
@@ -153,6 +180,8 @@ struct Config {
   HttpConfig http_config;
   std::string log_level = "info";
   bool log_json = false;
+  // Written with the agent's PID at start, removed at a graceful exit.
+  std::string pid_file;
 
   // Definitions from config files (services.d).
   std::vector<ServiceDefinition> services;
@@ -183,5 +212,8 @@ std::string check_config_format(const std::string& format);
 
 // Checks cross-field rules once everything is merged. Returns "" or an error.
 std::string validate(const Config& cfg);
+
+// The primary datacenter as Consul reports it: primary_datacenter, else datacenter.
+const std::string& primary_datacenter(const Config& cfg);
 
 }  // namespace cairn::config

@@ -56,6 +56,7 @@ std::string parse_agent_flags(const std::vector<std::string>& args, AgentFlags& 
       continue;
     }
     if (!flag) return "flag provided but not defined: -" + name;
+    if (flag->support == Support::rejected) return "-" + name + ": " + std::string(flag->why);
     if (!has_value) {
       if (i + 1 >= args.size()) return "flag needs an argument: -" + name;
       value = args[++i];
@@ -111,7 +112,25 @@ std::string apply_overrides(Config& cfg, const AgentFlags& flags) {
     else if (name == "serf-lan-port") err = port_flag(cfg.ports.serf_lan);
     else if (name == "serf-wan-port") err = port_flag(cfg.ports.serf_wan);
     else if (name == "server-port") err = port_flag(cfg.ports.server);
-    else if (name == "log-level") cfg.log_level = value;
+    else if (name == "https-port") err = port_flag(cfg.ports.https);
+    else if (name == "grpc-port") err = port_flag(cfg.ports.grpc);
+    else if (name == "grpc-tls-port") err = port_flag(cfg.ports.grpc_tls);
+    else if (name == "pid-file") cfg.pid_file = value;
+    else if (name == "hcl") {
+      // Consul's -hcl: a config fragment, merged as one more file would be.
+      try {
+        merge_file(cfg, "-hcl", value, "hcl");
+      } catch (const DecodeError& e) {
+        err = format_decode_error(e);
+      }
+    }
+    else if (name == "raft-protocol") {
+      if (!parse_int(value, 0, 255, cfg.raft_protocol))
+        err = "invalid value \"" + value + "\" for -raft-protocol";
+    } else if (name == "check_output_max_size") {
+      if (!parse_int(value, 1, 1 << 20, cfg.check_output_max_size))
+        err = "invalid value \"" + value + "\" for -check_output_max_size";
+    } else if (name == "log-level") cfg.log_level = value;
     else if (name == "bootstrap-expect") {
       if (!parse_int(value, 0, 64, cfg.bootstrap_expect))
         err = "invalid value \"" + value + "\" for -bootstrap-expect";
@@ -119,12 +138,12 @@ std::string apply_overrides(Config& cfg, const AgentFlags& flags) {
       auto colon = value.find(':');
       if (colon == std::string::npos) err = "-node-meta: expected key:value, got \"" + value + "\"";
       else cfg.node_meta[value.substr(0, colon)] = value.substr(colon + 1);
-    } else if (name == "retry-interval") {
+    } else if (name == "retry-interval" || name == "retry-interval-wan") {
       auto d = parse_duration(value);
       if (!d || *d <= 0)
-        err = "invalid value \"" + value + "\" for -retry-interval: expected a duration";
+        err = "invalid value \"" + value + "\" for -" + name + ": expected a duration";
       else
-        cfg.retry_interval = *d;
+        (name == "retry-interval" ? cfg.retry_interval : cfg.retry_interval_wan) = *d;
     } else if (name == "disable-host-node-id") cfg.disable_host_node_id = value == "true";
     else if (name == "server") cfg.server = value == "true";
     else if (name == "ui") cfg.ui = value == "true";
@@ -134,6 +153,10 @@ std::string apply_overrides(Config& cfg, const AgentFlags& flags) {
     } else if (name == "rejoin") cfg.rejoin_after_leave = value == "true";
     else if (name == "enable-script-checks") cfg.enable_script_checks = value == "true";
     else if (name == "enable-local-script-checks") cfg.enable_local_script_checks = value == "true";
+    else if (const SettingClass* f = find_flag(name); f && f->support == Support::no_effect) {
+      // Consul's flags that cairn only classifies: named in the start-up warning.
+      if (!value.empty() && value != "false") cfg.no_effect_keys.emplace_back(f->example);
+    }
     if (!err.empty()) return err;
   }
   return "";
@@ -170,6 +193,13 @@ Options:
   -ui, -rejoin             Accepted; no effect yet (named in a warning at start).
   -log-level LEVEL         trace, debug, info, warn, error.
   -log-json                Log one JSON object per line.
+  -pid-file FILE           Write the agent's PID to FILE; removed at a graceful exit.
+  -hcl TEXT                An HCL config fragment, merged after the config files.
+  -raft-protocol N         Checked: 3 is the only Raft protocol.
+  -list-settings           Print how cairn treats every Consul flag and config key (JSON).
+
+  Consul's other agent flags are accepted and named in a warning at start when
+  they have no effect in cairn, or refused with the reason (-list-settings).
 )";
 }
 

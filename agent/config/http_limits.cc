@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "agent/config/settings_support.h"
+
 namespace cairn::config {
 
 namespace {
@@ -45,7 +47,7 @@ void decode_limits(Decoder& d, const Value& v, Limits& out) {
     else if (k == "httpidletimeout")
       out.http_idle_timeout = positive_duration(d, f);
     else
-      return false;
+      return decode_classified_key(d, "limits", k, f);
     return true;
   });
 }
@@ -63,8 +65,12 @@ void decode_http_config(Decoder& d, const Value& v, HttpConfig& out) {
       out.max_header_bytes = n > 0 ? n : HttpConfig{}.max_header_bytes;
     } else if (k == "maxbodybytes")
       out.max_body_bytes = d.integer(f, 0, 1LL << 30);
+    else if (k == "usecache") {
+      // Consul's default, true, is cairn's only behaviour: ?cached reads the store.
+      if (!d.boolean(f)) note_no_effect("http_config.use_cache");
+    }
     else
-      return false;
+      return decode_classified_key(d, "http_config", k, f);
     return true;
   });
 }

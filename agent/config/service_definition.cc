@@ -1,6 +1,7 @@
 #include "agent/config/service_definition.h"
 
 #include <cctype>
+#include <cstdint>
 
 #include "common/json_writer.h"
 #include "common/utf8.h"
@@ -13,11 +14,17 @@ void decode_meta(Decoder& d, const Value& v, std::map<std::string, std::string>&
   out = d.string_map(v);
 }
 
+// Consul's config files default each missing weight to 1; an HTTP body is
+// decoded by Go into a struct, so there a missing weight is 0 (and Passing 0
+// is refused by validate_service, as Consul's agent endpoint refuses it).
 state::Weights decode_weights(Decoder& d, const Value& v) {
+  const bool http_body = d.file().empty();
   state::Weights w;
+  if (http_body) w = {0, 0};
+  if (v.is_null()) return http_body ? state::Weights{} : w;
   d.object(v, [&](std::string_view k, const Value& f) {
-    if (k == "passing") w.passing = static_cast<int>(d.integer(f, 0, 65535));
-    else if (k == "warning") w.warning = static_cast<int>(d.integer(f, 0, 65535));
+    if (k == "passing") w.passing = static_cast<int>(d.integer(f, INT32_MIN, INT32_MAX));
+    else if (k == "warning") w.warning = static_cast<int>(d.integer(f, INT32_MIN, INT32_MAX));
     else return false;
     return true;
   });
@@ -257,6 +264,13 @@ std::string validate_check(CheckSpec& c, bool standalone) {
   return "";
 }
 
+std::string validate_weights(const state::Weights& w) {
+  if (w.passing < 1) return "Passing must be greater than 0";
+  if (w.warning < 0) return "Warning must be greater or equal than 0";
+  if (w.passing > 65535 || w.warning > 65535) return "DNS Weight must be between 0 and 65535";
+  return "";
+}
+
 std::string validate_service(ServiceDefinition& def) {
   state::Service& s = def.service;
   if (s.name.empty()) return "Missing service name";
@@ -271,8 +285,7 @@ std::string validate_service(ServiceDefinition& def) {
     if (val.size() > kMaxMetaValueLength)
       return "Meta: value of \"" + k + "\" is longer than 512 characters";
   }
-  if (s.weights.passing < 1) return "Weights.Passing: must be greater than 0";
-  if (s.weights.warning < 0) return "Weights.Warning: must not be negative";
+  if (std::string e = validate_weights(s.weights); !e.empty()) return "Invalid Weights: " + e;
   for (size_t i = 0; i < def.checks.size(); ++i) {
     CheckSpec& c = def.checks[i];
     if (c.id.empty())

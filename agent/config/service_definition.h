@@ -51,6 +51,8 @@ CheckSpec decode_check(Decoder& d, const Value& v);
 // Validation Consul applies at registration; the message names the field.
 // Fills defaulted IDs/names of embedded checks. Returns "" when valid.
 std::string validate_service(ServiceDefinition& def);
+// Consul's ValidateWeights: "" or why (its words, which clients match).
+std::string validate_weights(const state::Weights& w);
 // The size limits of state/input_limits.h on a service and its checks, or on
 // one check; validate_service and validate_check apply them too.
 state::LimitCheck check_definition_limits(const ServiceDefinition& def);

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "agent/config/config.h"
+#include "common/decode.h"
+#include "common/value.h"
 
 namespace cairn::config {
 
@@ -26,6 +28,9 @@ struct SettingClass {
   // warning or the refusal, for the tests. Flags, no_effect: the name the
   // warning gives. Otherwise: what it changes.
   std::string_view example;
+  // no_effect and rejected: why, for docs/compatibility.md and -list-settings;
+  // a refusal's message (what follows "key: ").
+  std::string_view why = {};
 };
 
 // The flags `cairn agent` accepts, each with its class: the parser's table.
@@ -35,9 +40,33 @@ std::span<const SettingClass> key_classes();
 const SettingClass* find_flag(std::string_view name);
 std::string_view support_name(Support s);
 
-// Why a top-level key that Consul has is refused before anything else is read
-// (legacy ACL keys), or nullptr. normalized_key: the decoder's key form.
-const char* rejected_legacy_key(std::string_view normalized_key);
+// A key cairn knows only by its class: Consul has it, cairn reads nothing
+// from it. block: the enclosing key path ("" at the top, "telemetry");
+// normalized_leaf: the decoder's key form ("circonusapitoken"). nullptr when
+// the table does not name it (or names it as implemented).
+const SettingClass* classified_only_key(std::string_view block, std::string_view normalized_leaf);
+// Whether a value asks for nothing (null, false, 0, "", and lists and maps of
+// such): a classified-only key with such a value is accepted in silence.
+bool asks_nothing(const Value& v);
+
+// Records, while merge_file decodes one file, the keys accepted without effect
+// (Config::no_effect_keys). The decoders keep their signatures; only the scope's
+// owner chooses where the names go.
+class NoEffectNotesScope {
+ public:
+  explicit NoEffectNotesScope(std::vector<std::string>& into);
+  ~NoEffectNotesScope();
+  NoEffectNotesScope(const NoEffectNotesScope&) = delete;
+  NoEffectNotesScope& operator=(const NoEffectNotesScope&) = delete;
+};
+// A key cairn accepts without effect: named in the start-up warning.
+void note_no_effect(std::string_view name);
+// For a decoder's unknown key: a key the table classifies without reading it
+// is accepted in silence when it asks for nothing, else noted (no_effect) or
+// refused with the table's reason (DecodeError). false: the table does not
+// name it, so it is an unknown key.
+bool decode_classified_key(Decoder& d, std::string_view block, std::string_view leaf,
+                           const Value& v);
 
 // Settings in cfg that cairn accepts without effect, by name, for the one
 // start-up warning (and `cairn validate`).

@@ -6,6 +6,7 @@
 #include <ctime>
 #include <sstream>
 
+#include "agent/config/listen_addresses.h"
 #include "common/dns/name.h"
 #include "common/log.h"
 #include "common/random.h"
@@ -102,10 +103,10 @@ std::string DnsServer::start(const config::Config& cfg) {
   if (std::string err = configure(cfg, true); !err.empty()) return err;
   now_ = static_cast<uint32_t>(time(nullptr));
   int port = cfg.ports.dns;
-  std::istringstream hosts(cfg.client_addr);
-  std::string host;
   const bool reuse_port = cfg.dns_config.udp_loops > 1;
-  while (hosts >> host) {
+  // addresses.dns, else client_addr (Consul's rule).
+  for (const config::ListenAddress& listen_at : config::dns_listen_addresses(cfg)) {
+    const std::string& host = listen_at.ip;
     auto at = net::endpoint_of(host, static_cast<uint16_t>(port));
     if (!at) return "invalid address \"" + host + "\"";
     auto udp = std::make_unique<net::UdpListener>(

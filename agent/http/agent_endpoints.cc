@@ -21,7 +21,7 @@ namespace cairn::http_api {
 namespace {
 
 // The Consul version cairn answers as: clients gate features on it.
-constexpr const char* kConsulCompatVersion = "1.17.0";
+constexpr const char* kConsulCompatVersion = CAIRN_CONSUL_API_VERSION;
 
 std::string content_hash(std::string_view s) {
   // FNV-1a, 64 bit: the hash only has to change when the content does.
@@ -245,7 +245,7 @@ void agent_self(Agent& agent, const ExchangePtr& ex, const std::string&) {
   w.key("Config");
   w.begin_object();
   w.field("Datacenter", cfg.datacenter);
-  w.field("PrimaryDatacenter", cfg.datacenter);
+  w.field("PrimaryDatacenter", config::primary_datacenter(cfg));
   w.field("NodeName", agent.identity().name);
   w.field("NodeID", agent.identity().id);
   w.field("Revision", CAIRN_REVISION);

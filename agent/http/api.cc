@@ -3,6 +3,7 @@
 #include "agent/agent.h"
 #include "agent/forward/forward_service.h"
 #include "agent/forward/forwarder.h"
+#include "agent/http/datacenter_scope.h"
 #include "agent/http/endpoints.h"
 #include "agent/http/reply.h"
 
@@ -51,6 +52,7 @@ Api::Api(Agent& agent)
   add_gossip_routes(router_, agent);
   add_coordinate_routes(router_, agent);
   add_query_routes(router_, agent);
+  router_.set_guard(datacenter_guard(agent));
 }
 
 void Api::handle(const ExchangePtr& ex) {

@@ -1,7 +1,9 @@
 // /v1/catalog: the registry of nodes and services (reference section 3).
 #include <algorithm>
+#include <cstdint>
 
 #include "agent/agent.h"
+#include "agent/config/service_definition.h"
 #include "agent/http/blocking.h"
 #include "agent/http/decode_body.h"
 #include "agent/http/endpoints.h"
@@ -22,6 +24,21 @@ using state::Service;
 
 
 
+// Consul's catalog keeps a service's weights only when ValidateWeights accepts
+// them, and otherwise its defaults, Passing 1 and Warning 1
+// (NodeService.ToServiceNode): the Go client sends {"Passing": 0, "Warning": 0}
+// with every catalog registration of a service, which must not be refused.
+state::Weights decode_catalog_weights(Decoder& d, const Value& v) {
+  if (v.is_null()) return {};
+  state::Weights w{0, 0};  // a missing field is Go's zero value
+  d.object(v, [&](std::string_view k, const Value& f) {
+    if (k == "passing") w.passing = static_cast<int>(d.integer(f, INT32_MIN, INT32_MAX));
+    else if (k == "warning") w.warning = static_cast<int>(d.integer(f, INT32_MIN, INT32_MAX));
+    return true;
+  });
+  return config::validate_weights(w).empty() ? w : state::Weights{};
+}
+
 state::Service decode_catalog_service(Decoder& d, const Value& v) {
   state::Service s;
   d.object(v, [&](std::string_view k, const Value& f) {
@@ -34,13 +51,8 @@ state::Service decode_catalog_service(Decoder& d, const Value& v) {
     else if (k == "port") s.port = static_cast<int>(d.integer(f, 0, 65535));
     else if (k == "enabletagoverride") s.enable_tag_override = d.boolean(f);
     else if (k == "socketpath") s.socket_path = d.str(f);
-    else if (k == "weights") {
-      d.object(f, [&](std::string_view wk, const Value& wv) {
-        if (wk == "passing") s.weights.passing = static_cast<int>(d.integer(wv, 1, 65535));
-        else if (wk == "warning") s.weights.warning = static_cast<int>(d.integer(wv, 0, 65535));
-        return true;
-      });
-    } else if (k == "taggedaddresses") {
+    else if (k == "weights") s.weights = decode_catalog_weights(d, f);
+    else if (k == "taggedaddresses") {
       if (f.is_object())
         for (const auto& [tk, tv] : f.fields) {
           Decoder::Scope sc(d, tk);

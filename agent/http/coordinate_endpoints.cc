@@ -38,11 +38,6 @@ std::string go_value_text(const gossip::Coordinate& c) {
   return s + "] " + g(c.error) + " " + g(c.adjustment) + " " + g(c.height) + "}";
 }
 
-std::string dc_param(const ExchangePtr& ex) {
-  const std::string* dc = ex->request.param("dc");
-  return dc ? *dc : std::string();
-}
-
 http::Response json_with_index(std::string body) {
   http::Response resp = http::Response::json(std::move(body));
   resp.set_header("X-Consul-Index", "1");
@@ -51,7 +46,6 @@ http::Response json_with_index(std::string body) {
 
 // Nodes of the catalog and members of the LAN pool that have a coordinate.
 void coordinate_nodes(Agent& agent, const ExchangePtr& ex, const std::string&) {
-  if (!check_datacenter(ex, agent, dc_param(ex))) return;
   std::set<std::string> members;
   for (const auto& m : agent.membership().members()) members.insert(m.name);
   std::string body;
@@ -64,7 +58,6 @@ void coordinate_nodes(Agent& agent, const ExchangePtr& ex, const std::string&) {
 }
 
 void coordinate_node(Agent& agent, const ExchangePtr& ex, const std::string& node) {
-  if (!check_datacenter(ex, agent, dc_param(ex))) return;
   gossip::Coordinate c;
   if (!agent.membership().coordinate_of(node, c)) {
     respond_error(ex, 404, "");

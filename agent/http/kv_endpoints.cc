@@ -30,7 +30,6 @@ void kv_get(Agent& agent, const ExchangePtr& ex, const std::string& key) {
     respond_error(ex, 400, err);
     return;
   }
-  if (!check_datacenter(ex, agent, o.datacenter)) return;
   const http::Request& req = ex->request;
   bool recurse = req.has_param("recurse");
   bool keys = req.has_param("keys");

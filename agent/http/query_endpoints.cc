@@ -199,9 +199,6 @@ bool read_query_body(const ExchangePtr& ex, PreparedQuery& q) {
 }
 
 void create_query(Agent& agent, const ExchangePtr& ex) {
-  std::string dc;
-  if (const std::string* p = ex->request.param("dc")) dc = *p;
-  if (!check_datacenter(ex, agent, dc)) return;
   PreparedQuery q;
   if (!read_query_body(ex, q)) return;
   if (!q.id.empty()) {
@@ -231,7 +228,6 @@ void list_queries(Agent& agent, const ExchangePtr& ex) {
     respond_error(ex, 400, err);
     return;
   }
-  if (!check_datacenter(ex, agent, o.datacenter)) return;
   serve_read(agent, ex, o, [&agent, o] {
     const state::Store& st = agent.store();
     ReadResult res;
@@ -253,7 +249,6 @@ void get_query(Agent& agent, const ExchangePtr& ex, const std::string& id) {
     respond_error(ex, 400, err);
     return;
   }
-  if (!check_datacenter(ex, agent, o.datacenter)) return;
   serve_read(agent, ex, o, [&agent, o, id] {
     const state::Store& st = agent.store();
     ReadResult res;
@@ -275,9 +270,6 @@ void get_query(Agent& agent, const ExchangePtr& ex, const std::string& id) {
 }
 
 void update_query(Agent& agent, const ExchangePtr& ex, const std::string& id) {
-  std::string dc;
-  if (const std::string* p = ex->request.param("dc")) dc = *p;
-  if (!check_datacenter(ex, agent, dc)) return;
   PreparedQuery q;
   if (!read_query_body(ex, q)) return;
   q.id = id;  // the path names the query, whatever the body says
@@ -289,9 +281,6 @@ void update_query(Agent& agent, const ExchangePtr& ex, const std::string& id) {
 }
 
 void delete_query(Agent& agent, const ExchangePtr& ex, const std::string& id) {
-  std::string dc;
-  if (const std::string* p = ex->request.param("dc")) dc = *p;
-  if (!check_datacenter(ex, agent, dc)) return;
   agent.writer().write(
       [id](const state::Store& store, int64_t, state::Batch& out) {
         return state::plan_query_delete(store, id, out);
@@ -317,9 +306,6 @@ bool resolve(Agent& agent, const ExchangePtr& ex, const std::string& id_or_name,
 
 void execute_query(Agent& agent, const ExchangePtr& ex, const std::string& id_or_name) {
   const http::Request& req = ex->request;
-  std::string dc;
-  if (const std::string* p = req.param("dc")) dc = *p;
-  if (!check_datacenter(ex, agent, dc)) return;
   int limit = 0;
   if (const std::string* p = req.param("limit")) {
     char* end = nullptr;
@@ -398,9 +384,6 @@ void execute_query(Agent& agent, const ExchangePtr& ex, const std::string& id_or
 }
 
 void explain_query(Agent& agent, const ExchangePtr& ex, const std::string& id_or_name) {
-  std::string dc;
-  if (const std::string* p = ex->request.param("dc")) dc = *p;
-  if (!check_datacenter(ex, agent, dc)) return;
   PreparedQuery q;
   if (!resolve(agent, ex, id_or_name, q)) return;
   std::string body;

@@ -25,7 +25,8 @@ namespace cairn::http_api {
 bool node_meta_matches(const state::Node& n, const QueryOptions& o);
 // ?tag=t (repeatable): the instance must carry every tag, compared case-insensitively.
 bool has_tags(const state::Service& s, const std::vector<std::string>& tags);
-// Parses the query options and the filter, checks ?dc; answers 400/500 itself on error.
+// Parses the query options and the filter; answers 400 itself on error. (?dc=
+// is checked once for every route that takes it: see datacenter_scope.h.)
 bool read_options(const ExchangePtr& ex, const Agent& agent, QueryOptions& o,
                   std::shared_ptr<ResultFilter>& filter);
 

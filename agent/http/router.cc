@@ -41,6 +41,7 @@ void Router::dispatch(const ExchangePtr& ex) const {
     if (r.pattern != *best || r.prefix == best_exact) continue;
     for (const auto& m : r.methods) {
       if (m == ex->request.method) {
+        if (guard_ && !guard_(ex, r.pattern)) return;
         std::string rest = r.prefix ? path.substr(r.pattern.size()) : std::string();
         r.handler(ex, rest);
         return;

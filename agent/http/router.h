@@ -23,6 +23,11 @@ class Router {
   // Dispatches; answers 404/405 itself.
   void dispatch(const ExchangePtr& ex) const;
 
+  // Runs after a route matched, before its handler, with the route's pattern:
+  // false means the guard answered the request itself.
+  using Guard = std::function<bool(const ExchangePtr&, const std::string& pattern)>;
+  void set_guard(Guard guard) { guard_ = std::move(guard); }
+
  private:
   struct Route {
     std::vector<std::string> methods;
@@ -31,6 +36,7 @@ class Router {
     RouteHandler handler;
   };
   std::vector<Route> routes_;
+  Guard guard_;
 };
 
 }  // namespace cairn::http_api

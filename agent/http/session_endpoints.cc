@@ -111,7 +111,6 @@ void session_list(Agent& agent, const ExchangePtr& ex, const std::string& scope,
     respond_error(ex, 400, err);
     return;
   }
-  if (!check_datacenter(ex, agent, o.datacenter)) return;
   serve_read(agent, ex, o, [&agent, scope, arg, pretty = o.pretty] {
     const state::Store& st = agent.store();
     ReadResult res;

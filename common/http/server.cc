@@ -1,8 +1,11 @@
 #include "common/http/server.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <ctime>
+#include <variant>
 
 #include "common/http/request_parser.h"
 #include "common/log.h"
@@ -62,12 +65,32 @@ void serialize_head(const Response& r, bool keep_alive, std::string& out) {
   out += "\r\n";
 }
 
+// A connection's socket: TCP, or a unix socket (Consul's addresses.http = "unix://...").
+class StreamHandle {
+ public:
+  explicit StreamHandle(UvHandle<uv_tcp_t>&& tcp) : handle_(std::move(tcp)) {}
+  explicit StreamHandle(UvHandle<uv_pipe_t>&& pipe) : handle_(std::move(pipe)) {}
+
+  uv_stream_t* stream() const {
+    return std::visit([](const auto& h) { return reinterpret_cast<uv_stream_t*>(h.get()); },
+                      handle_);
+  }
+  void reset() {
+    std::visit([](auto& h) { h.reset(); }, handle_);
+  }
+
+ private:
+  std::variant<UvHandle<uv_tcp_t>, UvHandle<uv_pipe_t>> handle_;
+};
+
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(Server& server, std::string ip, UvHandle<uv_tcp_t>&& tcp)
+  // ip: the TCP peer's address; empty for a unix socket, which no per-client
+  // limit counts (its clients are local processes, told apart by permissions).
+  Connection(Server& server, std::string ip, StreamHandle&& socket)
       : server_(server),
         ip_(std::move(ip)),
-        tcp_(std::move(tcp)),
+        socket_(std::move(socket)),
         timer_(server.loop_),
         parser_({server.limits_.max_header_bytes, server.limits_.max_body_bytes}) {
     // The whole request must arrive within the request timeout.
@@ -85,7 +108,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const std::string& ip() const { return ip_; }
 
   void start() {
-    tcp_.get()->data = this;
+    stream()->data = this;
     // Idle connections that never send a byte hold a per-client slot: they
     // get a much shorter grace than keep-alive connections between requests.
     arm_timeout(server_.limits_.first_byte_timeout_ms, server_.stats_.first_byte_timeouts);
@@ -100,7 +123,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       auto ex = std::move(exchange_);
       ex->client_gone();
     }
-    tcp_.reset();
+    socket_.reset();
     server_.remove(this);
   }
 
@@ -121,7 +144,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
  private:
-  uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(tcp_.get()); }
+  uv_stream_t* stream() { return socket_.stream(); }
 
   void start_reading() {
     reading_ = true;
@@ -332,7 +355,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   Server& server_;
   std::string ip_;
-  UvHandle<uv_tcp_t> tcp_;
+  StreamHandle socket_;
   Timer timer_;
   RequestParser parser_;
   std::shared_ptr<Exchange> exchange_;
@@ -393,6 +416,30 @@ std::string Server::listen(const std::string& host, int port) {
   return {};
 }
 
+std::string Server::listen_unix(const std::string& path) {
+  // A socket left by an earlier run is replaced, as Consul does; any other
+  // file at the path is not ours to remove.
+  struct stat st {};
+  if (lstat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) return "listen on unix://" + path + ": exists and is not a socket";
+    if (unlink(path.c_str()) != 0)
+      return "listen on unix://" + path + ": cannot replace the old socket: " + strerror(errno);
+  }
+  auto l = std::make_unique<UvHandle<uv_pipe_t>>();
+  uv_pipe_init(loop_, l->get(), 0);
+  l->mark_initialized();
+  l->get()->data = this;
+  int rc = uv_pipe_bind(l->get(), path.c_str());
+  if (rc == 0)
+    rc = uv_listen(reinterpret_cast<uv_stream_t*>(l->get()), 1024, [](uv_stream_t* s, int status) {
+      if (status == 0 && s->data) static_cast<Server*>(s->data)->on_unix_connection(s);
+    });
+  if (rc != 0) return "listen on unix://" + path + ": " + uv_strerror(rc);
+  unix_listeners_.push_back(std::move(l));
+  unix_paths_.push_back(path);
+  return {};
+}
+
 int Server::bound_port() const {
   if (listeners_.empty()) return 0;
   sockaddr_storage ss{};
@@ -402,6 +449,32 @@ int Server::bound_port() const {
   return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
 }
 
+bool Server::admit(uv_stream_t* client, const std::string& ip) {
+  size_t count = 0;
+  if (!ip.empty()) {
+    auto from_ip = per_ip_.find(ip);
+    count = from_ip == per_ip_.end() ? 0 : from_ip->second;
+  }
+  bool over_total = connections_.size() >= limits_.max_connections;
+  if (!over_total && (ip.empty() || count < limits_.max_connections_per_ip)) return true;
+  stats_.connections_rejected++;
+  (over_total ? stats_.rejected_max_connections : stats_.rejected_per_ip)++;
+  // Tell the client why before hanging up, as Consul's limiter does with 429.
+  static constexpr char kBusy[] =
+      "HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+  uv_buf_t b = uv_buf_init(const_cast<char*>(kBusy), sizeof kBusy - 1);
+  uv_try_write(client, &b, 1);
+  return false;
+}
+
+void Server::add_connection(std::shared_ptr<Connection> conn, const std::string& ip) {
+  if (!ip.empty()) per_ip_[ip]++;
+  stats_.connections_accepted++;
+  stats_.connections_open++;
+  connections_.emplace(conn.get(), conn);
+  conn->start();
+}
+
 void Server::on_connection(uv_stream_t* listener) {
   UvHandle<uv_tcp_t> tcp;
   uv_tcp_init(loop_, tcp.get());
@@ -409,31 +482,25 @@ void Server::on_connection(uv_stream_t* listener) {
   if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(tcp.get())) != 0) return;
   uv_tcp_nodelay(tcp.get(), 1);
   std::string ip = peer_ip(tcp.get());
-  auto from_ip = per_ip_.find(ip);
-  size_t count = from_ip == per_ip_.end() ? 0 : from_ip->second;
-  bool over_total = connections_.size() >= limits_.max_connections;
-  if (over_total || count >= limits_.max_connections_per_ip) {
-    stats_.connections_rejected++;
-    (over_total ? stats_.rejected_max_connections : stats_.rejected_per_ip)++;
-    // Tell the client why before hanging up, as Consul's limiter does with 429.
-    static constexpr char kBusy[] =
-        "HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-    uv_buf_t b = uv_buf_init(const_cast<char*>(kBusy), sizeof kBusy - 1);
-    uv_try_write(reinterpret_cast<uv_stream_t*>(tcp.get()), &b, 1);
-    return;  // tcp's destructor closes the socket
-  }
-  per_ip_[ip]++;
-  auto conn = std::make_shared<Connection>(*this, ip, std::move(tcp));
-  stats_.connections_accepted++;
-  stats_.connections_open++;
-  connections_.emplace(conn.get(), conn);
-  conn->start();
+  // A peer whose address cannot be read still counts against a per-client slot.
+  if (ip.empty()) ip = "?";
+  if (!admit(reinterpret_cast<uv_stream_t*>(tcp.get()), ip)) return;  // tcp's destructor closes it
+  add_connection(std::make_shared<Connection>(*this, ip, StreamHandle(std::move(tcp))), ip);
+}
+
+void Server::on_unix_connection(uv_stream_t* listener) {
+  UvHandle<uv_pipe_t> pipe;
+  uv_pipe_init(loop_, pipe.get(), 0);
+  pipe.mark_initialized();
+  if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(pipe.get())) != 0) return;
+  if (!admit(reinterpret_cast<uv_stream_t*>(pipe.get()), "")) return;
+  add_connection(std::make_shared<Connection>(*this, "", StreamHandle(std::move(pipe))), "");
 }
 
 void Server::remove(Connection* c) {
   auto it = connections_.find(c);
   if (it == connections_.end()) return;
-  auto ip = per_ip_.find(c->ip());
+  auto ip = c->ip().empty() ? per_ip_.end() : per_ip_.find(c->ip());
   if (ip != per_ip_.end() && --ip->second == 0) per_ip_.erase(ip);
   stats_.connections_open--;
   // The caller may be running inside this connection (a timer or read callback):
@@ -445,6 +512,10 @@ void Server::remove(Connection* c) {
 
 void Server::close() {
   listeners_.clear();
+  unix_listeners_.clear();
+  // The sockets' files go with the listeners, as Go's do when Consul stops.
+  for (const auto& path : unix_paths_) unlink(path.c_str());
+  unix_paths_.clear();
   std::vector<std::shared_ptr<Connection>> all;
   for (auto& [_, c] : connections_) all.push_back(c);
   for (auto& c : all) c->close();

@@ -99,6 +99,10 @@ class Server {
 
   // Binds host:port (IPv4 or IPv6 literal). Returns an error message, empty on success.
   std::string listen(const std::string& host, int port);
+  // Binds a unix socket at path, replacing a socket an earlier run left there
+  // (never another kind of file); close() removes it. Its connections count
+  // against max_connections only: they have no client address.
+  std::string listen_unix(const std::string& path);
   // Stops accepting and closes every connection.
   void close();
   // Port actually bound (after listen with port 0).
@@ -113,12 +117,19 @@ class Server {
  private:
   friend class Connection;
   void on_connection(uv_stream_t* listener);
+  void on_unix_connection(uv_stream_t* listener);
+  // Whether the limits let one more connection in (ip "" is a unix socket's);
+  // else answers 429 on client and counts the refusal.
+  bool admit(uv_stream_t* client, const std::string& ip);
+  void add_connection(std::shared_ptr<Connection> conn, const std::string& ip);
   void remove(Connection* c);
 
   uv_loop_t* loop_;
   ServerLimits limits_;
   Handler handler_;
   std::vector<std::unique_ptr<UvHandle<uv_tcp_t>>> listeners_;
+  std::vector<std::unique_ptr<UvHandle<uv_pipe_t>>> unix_listeners_;
+  std::vector<std::string> unix_paths_;
   std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
   std::unordered_map<std::string, size_t> per_ip_;
   std::vector<std::shared_ptr<Connection>> graveyard_;

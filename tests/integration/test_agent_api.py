@@ -237,7 +237,7 @@ def test_pretty_and_errors_are_plain_text(agent):
     ('{"Name": "x", "Check": {"Notes": "no type"}}', "exactly one of"),
     ('{"Name": "x", "Check": {"HTTP": "http://x"}}', "Interval"),
     ('{"Name": "x", "Meta": {"bad key!": "v"}}', "Meta"),
-    ('{"Name": "x", "Weights": {"Passing": 0}}', "Weights.Passing"),
+    ('{"Name": "x", "Weights": {"Passing": 0}}', "Invalid Weights: Passing must be greater than 0"),
     ('{"Port": 80}', "Missing service name"),
     ('{"Name": "x", "Port": 99999}', "Port"),
     ('{"Name": "x",', "Request decode failed"),

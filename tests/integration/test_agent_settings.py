@@ -68,8 +68,9 @@ def test_each_no_effect_setting_is_named_in_one_startup_warning(daemons, tmp_pat
         (conf / f"{i:02d}.yaml").write_text(k["example"] + "\n")
         expected.append(k["name"])
     flags = []
-    for f in (s for s in table["flags"] if s["class"] == "no_effect"):
-        flags.append("-" + f["name"])
+    for i, f in enumerate(s for s in table["flags"] if s["class"] == "no_effect"):
+        # A value any of them takes (ports, sizes, paths): distinct, so no two ports clash.
+        flags.append("-" + f["name"] + (f"={20000 + i}" if f["takes_value"] else ""))
         expected.append(f["example"])  # a flag's example is the name the warning gives
     flags.append("-disable-host-node-id=false")
     expected.append("disable_host_node_id")
@@ -129,10 +130,21 @@ def test_each_rejected_setting_refuses_to_start_and_validate_says_why(tmp_path):
         assert p.returncode != 0, f"{k['name']}: the agent started\n{p.stdout}"
         err = p.stderr.strip().splitlines()
         assert len(err) == 1 and leaf in err[0], f"{k['name']}: {p.stderr}"
-        assert "ACLs are not built yet" in err[0] or "TLS" in err[0], err[0]
+        assert k["why"] and k["why"] in err[0], err[0]  # the table's reason, word for word
         v = subprocess.run([binary("cairn"), "validate", str(f)], capture_output=True, text=True,
                            timeout=10)
         assert v.returncode == 1 and leaf in v.stderr, f"{k['name']}: {v.stderr}"
+
+
+def test_each_rejected_flag_refuses_to_start_with_its_reason(tmp_path):
+    table = settings_table()
+    rejected = [s for s in table["flags"] if s["class"] == "rejected"]
+    assert rejected
+    for f in rejected:
+        p = subprocess.run(agent_args(tmp_path, f["example"]), capture_output=True, text=True,
+                           timeout=20)
+        assert p.returncode == 1, f"{f['name']}: the agent started\n{p.stdout}"
+        assert f"-{f['name']}: {f['why']}" in p.stderr, p.stderr
 
 
 def test_acl_default_deny_never_runs_open(tmp_path):
@@ -289,3 +301,11 @@ def test_quickstart_example_web_is_healthy(daemons, tmp_path):
         return r.status == 200 and len(r.json()) == 1
     wait_for(web_passing, 10, "the example web service to be healthy")
     http.close()
+
+
+def test_the_settings_reference_in_the_docs_is_the_agents_table():
+    import settings_doc
+    section = settings_doc.current_section(settings_doc.DOC.read_text())
+    assert section is not None, "docs/compatibility.md lost its generated settings section"
+    assert section == settings_doc.render(settings_table()), \
+        "docs/compatibility.md is out of date: run python3 tests/integration/settings_doc.py --write"

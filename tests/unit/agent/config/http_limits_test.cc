@@ -56,7 +56,7 @@ TEST_CASE("bad limits are refused with the file and key") {
   };
   fails_with("limits:\n  http_idle_timeout: 0s\n", "at least 1ms");
   fails_with("limits:\n  http_max_conns: 0\n", "http_max_conns");
-  fails_with("limits:\n  rpc_rate: 10\n", "rpc_rate");  // not until RPC exists
+  fails_with("limits:\n  rpc_rates: 10\n", "rpc_rates");  // not a Consul key
   fails_with("http_config:\n  response_headers:\n    X-A: \"a\\r\\nSet-Cookie: b\"\n", "CR, LF");
   fails_with("http_config:\n  response_headers:\n    \"X A\": b\n", "valid HTTP token");
   fails_with("http_config:\n  max_body_bytes: -1\n", "max_body_bytes");

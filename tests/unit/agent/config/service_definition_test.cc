@@ -152,3 +152,30 @@ TEST_CASE("service definitions are bounded wherever they come from (issue 12)") 
   CHECK(validate_check(standalone, true) ==
         "CheckID: 1025 bytes is too long, max size: 1024 bytes");
 }
+
+TEST_CASE("weights: Consul's ValidateWeights words; an HTTP body's missing weight is 0") {
+  // Agent registrations refuse what Consul's agent endpoint refuses.
+  auto zero = from_json(R"({"Name":"x","Weights":{"Passing":0,"Warning":0}})");
+  CHECK(validate_service(zero) == "Invalid Weights: Passing must be greater than 0");
+  auto negative = from_json(R"({"Name":"x","Weights":{"Passing":1,"Warning":-1}})");
+  CHECK(validate_service(negative) == "Invalid Weights: Warning must be greater or equal than 0");
+  auto huge = from_json(R"({"Name":"x","Weights":{"Passing":70000}})");
+  CHECK(validate_service(huge) == "Invalid Weights: DNS Weight must be between 0 and 65535");
+  // Go decodes {"Passing": 3} into a struct: Warning is 0.
+  auto partial = from_json(R"({"Name":"x","Weights":{"Passing":3}})");
+  REQUIRE(validate_service(partial) == "");
+  CHECK(partial.service.weights == state::Weights{3, 0});
+  auto null_weights = from_json(R"({"Name":"x","Weights":null})");
+  REQUIRE(validate_service(null_weights) == "");
+  CHECK(null_weights.service.weights == state::Weights{1, 1});
+  // Config files: Consul's builder defaults each missing weight to 1.
+  Config cfg;
+  merge_file(cfg, "w.yaml", "service:\n  name: w\n  weights:\n    passing: 3\n");
+  CHECK(cfg.services.at(0).service.weights == state::Weights{3, 1});
+  try {
+    merge_file(cfg, "z.yaml", "service:\n  name: z\n  weights: {passing: 0}\n");
+    FAIL("Passing 0 was accepted");
+  } catch (const DecodeError& e) {
+    CHECK(e.message() == "Invalid Weights: Passing must be greater than 0");
+  }
+}
