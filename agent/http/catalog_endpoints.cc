@@ -34,6 +34,7 @@ state::Service decode_catalog_service(Decoder& d, const Value& v) {
     else if (k == "port") s.port = static_cast<int>(d.integer(f, 0, 65535));
     else if (k == "enabletagoverride") s.enable_tag_override = d.boolean(f);
     else if (k == "socketpath") s.socket_path = d.str(f);
+    else if (k == "locality") s.locality = config::decode_locality(d, f);
     else if (k == "weights") {
       d.object(f, [&](std::string_view wk, const Value& wv) {
         if (wk == "passing") s.weights.passing = static_cast<int>(d.integer(wv, 1, 65535));
