@@ -4,7 +4,7 @@ namespace cairn::http_api {
 
 namespace {
 
-bool starts_with(std::string_view s, std::string_view prefix) {
+bool path_starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
@@ -21,9 +21,9 @@ bool consul_caches(std::string_view path) {
   };
   if (path == "/v1/catalog/services" || path == "/v1/agent/connect/ca/roots") return true;
   for (std::string_view p : kPrefixes)
-    if (starts_with(path, p) && path.size() > p.size()) return true;
+    if (path_starts_with(path, p) && path.size() > p.size()) return true;
   constexpr std::string_view kQuery = "/v1/query/", kExecute = "/execute";
-  return starts_with(path, kQuery) && path.size() > kQuery.size() + kExecute.size() &&
+  return path_starts_with(path, kQuery) && path.size() > kQuery.size() + kExecute.size() &&
          path.substr(path.size() - kExecute.size()) == kExecute;
 }
 

@@ -38,8 +38,8 @@ std::vector<std::string> listener_urls(const std::vector<std::string>& hosts, in
   return out;
 }
 
-void write_string_map(JsonWriter& w, std::string_view name,
-                      const std::map<std::string, std::string>& m) {
+void write_flat_map(JsonWriter& w, std::string_view name,
+                    const std::map<std::string, std::string>& m) {
   w.key(name);
   w.begin_object();
   for (const auto& [k, v] : m) w.field(k, v);
@@ -86,7 +86,7 @@ void write_debug_config(JsonWriter& w, const Agent& agent) {
   w.field("HTTPSPort", -1);
   w.field("LeaveOnTerm", cfg.leave_on_terminate.value_or(!server));
   w.field("NodeID", id.id);
-  write_string_map(w, "NodeMeta", id.meta);
+  write_flat_map(w, "NodeMeta", id.meta);
   w.field("NodeName", id.name);
   w.field("PrimaryDatacenter", cfg.datacenter);
   w.field("RPCAdvertiseAddr", address_url("tcp", advertise, cfg.ports.server));
@@ -107,7 +107,7 @@ void write_debug_config(JsonWriter& w, const Agent& agent) {
   w.field("SkipLeaveOnInt", server);
   w.string_array("StartJoinAddrsLAN", cfg.start_join);
   w.string_array("StartJoinAddrsWAN", cfg.start_join_wan);
-  write_string_map(w, "TaggedAddresses", id.tagged_addresses);
+  write_flat_map(w, "TaggedAddresses", id.tagged_addresses);
   w.field("Version", kConsulCompatVersion);
   w.field("VersionPrerelease", "");
   w.end_object();
@@ -235,7 +235,7 @@ void agent_self(Agent& agent, const ExchangePtr& ex, const std::string&) {
   w.field("cairn", CAIRN_VERSION);
   w.end_object();
   w.end_object();
-  write_string_map(w, "Meta", agent.identity().meta);
+  write_flat_map(w, "Meta", agent.identity().meta);
   w.end_object();
   respond_json(ex, std::move(body));
 }

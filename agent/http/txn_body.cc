@@ -12,7 +12,7 @@ namespace cairn::http_api {
 namespace {
 
 // The index a cas or delete-cas compares with: the row's ModifyIndex field.
-uint64_t modify_index(Decoder& d, const Value& row) {
+uint64_t row_modify_index(Decoder& d, const Value& row) {
   uint64_t index = 0;
   if (row.is_object())
     d.object(row, [&](std::string_view k, const Value& f) {
@@ -67,7 +67,7 @@ state::NodeTxnOp decode_node_op(Decoder& d, const Value& f, const std::string& d
         else if (nk == "meta") op.node.meta = d.string_map(nv);
         return true;
       });
-      op.node.raft.modify_index = modify_index(d, v);
+      op.node.raft.modify_index = row_modify_index(d, v);
     }
     return true;
   });
@@ -86,7 +86,7 @@ state::ServiceTxnOp decode_service_op(Decoder& d, const Value& f) {
     else if (k == "service") {
       Decoder::Scope s(d, "Service");
       op.service = config::decode_service(d, v).service;
-      op.service.raft.modify_index = modify_index(d, v);
+      op.service.raft.modify_index = row_modify_index(d, v);
     }
     return true;
   });
@@ -121,7 +121,7 @@ state::CheckTxnOp decode_check_op(Decoder& d, const Value& f) {
       c.definition = spec.def;
       // Consul fills the type of a catalog check from its definition.
       if (c.type.empty()) c.type = spec.type();
-      c.raft.modify_index = modify_index(d, v);
+      c.raft.modify_index = row_modify_index(d, v);
     }
     return true;
   });
@@ -184,8 +184,10 @@ bool parse_txn_body(const std::string& body, TxnBody& out, ops::OpError& err,
       out.ops.push_back(std::move(*op));
     });
   } catch (const DecodeError& e) {
-    if (refused) err = std::move(*refused);
-    else err = ops::invalid_input("Failed to parse body: " + format_decode_error(e));
+    if (refused)
+      err = std::move(*refused);
+    else
+      err = ops::invalid_input("Failed to parse body: " + format_decode_error(e));
     return false;
   }
   out.read_only = state::txn_reads_only(out.ops);
