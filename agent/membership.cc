@@ -170,7 +170,7 @@ gossip::Tags lan_tags(const config::Config& cfg, const local::NodeIdentity& self
     tags["port"] = std::to_string(cfg.ports.server);
     if (cfg.bootstrap_expect == 1) tags["bootstrap"] = "1";
     if (cfg.bootstrap_expect > 1) tags["expect"] = std::to_string(cfg.bootstrap_expect);
-    tags["wan_join_port"] = std::to_string(cfg.ports.serf_wan);
+    if (cfg.ports.serf_wan > 0) tags["wan_join_port"] = std::to_string(cfg.ports.serf_wan);
   }
   return tags;
 }

@@ -6,6 +6,7 @@
 
 #include "agent/agent.h"
 #include "agent/consul_version.h"
+#include "agent/gossip/coordinate.h"
 #include "agent/http/endpoints.h"
 #include "agent/http/reply.h"
 #include "agent/membership.h"
@@ -183,8 +184,8 @@ void write_agent_stats(JsonWriter& w, const Agent& agent) {
   w.end_object();
 }
 
-// The agent's own LAN Vivaldi coordinate, as Consul serves it; null only
-// while gossip is off, when there is none.
+// The agent's own LAN Vivaldi coordinate, as Consul serves it. With gossip
+// off there are no probes to move it: it stays where every agent starts.
 void write_self_coord(JsonWriter& w, const Agent& agent) {
   w.key("Coord");
   const gossip::GossipAgent* lan = agent.membership().lan();
@@ -192,7 +193,7 @@ void write_self_coord(JsonWriter& w, const Agent& agent) {
   if (c)
     c->write_json(w);
   else
-    w.null();
+    gossip::Coordinate::fresh(gossip::CoordinateConfig{}).write_json(w);
 }
 
 // This agent's gossip member: the very entry /v1/agent/members lists for it.

@@ -5,8 +5,9 @@ up with a writer on a server."""
 import base64
 import json
 import os
+import selectors
 import signal
-import threading
+import socket
 import time
 
 import pytest
@@ -62,6 +63,16 @@ def test_agent_self_member_is_the_members_entry_and_coord_is_set(agent):
     assert self_["Member"] == mine
     coord = self_["Coord"]
     assert coord is not None and len(coord["Vec"]) == 8 and coord["Height"] > 0
+
+
+def test_agent_self_with_gossip_off_still_has_a_coord_and_the_same_member(make_agent):
+    a = make_agent(name="quiet", extra_args=["-serf-lan-port", "-1", "-serf-wan-port", "-1"])
+    a.start()
+    self_ = a.http.get("/v1/agent/self").json()
+    assert self_["Coord"] == {"Vec": [0] * 8, "Error": 1.5, "Adjustment": 0, "Height": 1e-05}
+    assert self_["Member"] == a.http.get("/v1/agent/members").json()[0]
+    assert self_["Member"]["Tags"]["acls"] == "0"
+    assert "wan_join_port" not in self_["Member"]["Tags"]
 
 
 def test_agent_self_stats_consul_as_consul_reports_it(agent, make_agent):
@@ -309,35 +320,82 @@ def test_a_blocking_read_behind_the_cache_answers_without_waiting_for_etcd(make_
     assert took < 0.5, f"a read behind the cache took {took:.2f}s"
 
 
+class LoopConnection:
+    """One keep-alive HTTP/1.1 connection driven by a single-threaded event loop, as
+    node-consul's client is: a request is sent at once, its answer handled when complete."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.sock.setblocking(False)
+        self.buf = b""
+
+    def send(self, method, path, body=b""):
+        head = (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n").encode()
+        self.sock.sendall(head + body)
+
+    def answer(self):
+        """(status, headers, body) once a whole answer is buffered, else None."""
+        try:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise AssertionError("connection closed")
+            self.buf += chunk
+        except BlockingIOError:
+            pass
+        end = self.buf.find(b"\r\n\r\n")
+        if end < 0:
+            return None
+        lines = self.buf[:end].decode().split("\r\n")
+        headers = {k.lower(): v.strip() for k, v in (l.split(":", 1) for l in lines[1:])}
+        size = int(headers.get("content-length", "0"))
+        if len(self.buf) < end + 4 + size:
+            return None
+        body = self.buf[end + 4:end + 4 + size]
+        self.buf = self.buf[end + 4 + size:]
+        return int(lines[0].split()[1]), headers, body
+
+
 def test_a_watch_with_a_short_wait_sees_every_value_a_writer_puts(make_agent):
-    """node-consul's watch test on a server: a watch on a key with wait=1ms while a writer puts
-    values one after the other must see each of them. Each put waits for etcd's fsync; the
-    watch's requests must not (they used to take a barrier each, queued behind those fsyncs,
-    and fell behind the writer)."""
+    """node-consul's watch test against a server: in one event loop, a watch on a key with
+    wait=1ms and a writer that puts values one after the other, each as soon as the last was
+    acknowledged; the watch must see every value. Each put waits for etcd's fsync; the watch's
+    requests must not (they used to take a barrier each, queued behind those fsyncs, and fell
+    behind the writer). (In -dev a put is applied the moment it arrives, so a watch whose
+    1 ms wait runs out just then can miss a value with Consul's own -dev too: not tested.)"""
     a = start_server(make_agent, "watch-server")
-    writer, reader = Http("127.0.0.1", a.port), Http("127.0.0.1", a.port)
-    r = reader.get("/v1/kv/watched?index=0&wait=1ms")
-    index = int(r.headers["x-consul-index"])
-    seen, stop = [], threading.Event()
-
-    def watch():
-        nonlocal index
-        while not stop.is_set():
-            r = reader.get(f"/v1/kv/watched?index={index}&wait=1ms")
-            got = int(r.headers["x-consul-index"])
-            if got != index:
-                index = got
-                seen.append(base64.b64decode(r.json()[0]["Value"]).decode() if r.status == 200
-                            else None)
-
-    t = threading.Thread(target=watch)
-    t.start()
-    try:
-        for n in range(60):
-            assert writer.put("/v1/kv/watched", body=str(n)).text == "true"
-        wait_for(lambda: seen and seen[-1] == "59", 10, "the watch to see the last value")
-    finally:
-        stop.set()
-        t.join()
-    missed = [str(n) for n in range(60) if str(n) not in seen]
-    assert not missed, f"the watch missed {missed}"
+    writes = 200
+    watch, writer = LoopConnection(a.port), LoopConnection(a.port)
+    sel = selectors.DefaultSelector()
+    sel.register(watch.sock, selectors.EVENT_READ, watch)
+    sel.register(writer.sock, selectors.EVENT_READ, writer)
+    index, seen, written = 0, [], 0
+    watch.send("GET", "/v1/kv/watched?index=0&wait=1ms")
+    writer.send("PUT", "/v1/kv/watched", b"0")
+    deadline = time.monotonic() + 30
+    while (written < writes or not seen or seen[-1] != str(writes - 1)) \
+            and time.monotonic() < deadline:
+        for key, _ in sel.select(timeout=1):
+            conn = key.data
+            got = conn.answer()
+            while got is not None:
+                status, headers, body = got
+                if conn is writer:
+                    assert status == 200 and body == b"true", (status, body)
+                    written += 1
+                    if written < writes:
+                        writer.send("PUT", "/v1/kv/watched", str(written).encode())
+                else:
+                    new = int(headers["x-consul-index"])
+                    if new != index:
+                        index = new
+                        seen.append(base64.b64decode(json.loads(body)[0]["Value"]).decode()
+                                    if status == 200 else None)
+                    watch.send("GET", f"/v1/kv/watched?index={index}&wait=1ms")
+                got = conn.answer() if conn.buf else None
+    for c in (watch, writer):
+        sel.unregister(c.sock)
+        c.sock.close()
+    assert written == writes
+    missed = [str(n) for n in range(writes) if str(n) not in seen]
+    assert not missed, f"the watch missed {missed} of {writes} values (saw {seen})"
