@@ -1,7 +1,5 @@
 #include "agent/ops/txn_result.h"
 
-#include <algorithm>
-
 #include "agent/state/encode.h"
 
 namespace cairn::ops {
@@ -90,15 +88,6 @@ TxnOutcome write_txn_result(JsonWriter& w, const state::Store& store, const stat
   w.null();
   w.end_object();
   return TxnOutcome::committed;
-}
-
-bool txn_reads_only(const std::vector<state::KVOp>& ops) {
-  return std::all_of(ops.begin(), ops.end(), [](const state::KVOp& op) {
-    using V = state::KVVerb;
-    return op.verb == V::get || op.verb == V::get_tree || op.verb == V::get_or_empty ||
-           op.verb == V::check_index || op.verb == V::check_session ||
-           op.verb == V::check_not_exists;
-  });
 }
 
 }  // namespace cairn::ops

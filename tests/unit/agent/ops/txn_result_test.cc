@@ -89,6 +89,7 @@ TEST_CASE("a failed transaction reports its errors and no results") {
 }
 
 TEST_CASE("only gets and checks make a read-only transaction") {
+  using state::txn_reads_only;
   CHECK(txn_reads_only({}));
   CHECK(txn_reads_only({op(KVVerb::get, "a"), op(KVVerb::get_tree, "b"),
                         op(KVVerb::get_or_empty, "c"), op(KVVerb::check_index, "d"),
