@@ -15,6 +15,7 @@
 
 #include "agent/config/identity.h"
 #include "agent/config/listen_addresses.h"
+#include "agent/consul_version.h"
 #include "agent/dns/dns_loops.h"
 #include "agent/dns/dns_server.h"
 #include "agent/http/read_cache.h"
@@ -76,6 +77,8 @@ Agent::Agent(uv_loop_t* loop, config::AgentFlags flags, config::Config cfg)
       {"lan", addr}, {"lan_ipv4", addr}, {"wan", addr}, {"wan_ipv4", addr}};
   identity_.meta = cfg_.node_meta;
   identity_.meta["consul-network-segment"] = "";
+  // Consul records its version in its own node's meta; clients read it there.
+  identity_.meta["consul-version"] = kConsulCompatVersion;
 }
 
 Agent::~Agent() = default;

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <limits>
 
+#include "agent/consul_version.h"
 #include "agent/server/leader.h"
 #include "agent/state/catalog_ops.h"
 #include "cairn_version.h"
@@ -19,15 +20,6 @@ namespace {
 constexpr const char* kEventPrefix = "consul:event:";
 constexpr size_t kMaxEvents = 256;  // Consul keeps the last 256 per agent
 constexpr uint64_t kRetryJoinMinMs = 1000;
-
-uint64_t fnv(std::string_view s) {
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h ? h : 1;
-}
 
 }  // namespace
 
@@ -167,27 +159,32 @@ std::string Membership::start_pool(Pool& pool, gossip::GossipConfig g,
   return "";
 }
 
+gossip::Tags lan_tags(const config::Config& cfg, const local::NodeIdentity& self, bool is_server) {
+  gossip::Tags tags = {{"role", is_server ? "consul" : "node"},
+                       {"dc", cfg.datacenter},
+                       {"id", self.id},
+                       {"segment", ""},
+                       {"vsn", "2"},
+                       {"vsn_min", "2"},
+                       {"vsn_max", "3"},
+                       // ACLs are not enforced yet: Consul's "disabled" mode.
+                       {"acls", "0"},
+                       {"build", std::string(kConsulCompatVersion) + ":cairn-" + CAIRN_VERSION}};
+  if (is_server) {
+    tags["port"] = std::to_string(cfg.ports.server);
+    if (cfg.bootstrap_expect == 1) tags["bootstrap"] = "1";
+    if (cfg.bootstrap_expect > 1) tags["expect"] = std::to_string(cfg.bootstrap_expect);
+    if (cfg.ports.serf_wan > 0) tags["wan_join_port"] = std::to_string(cfg.ports.serf_wan);
+  }
+  return tags;
+}
+
 std::string Membership::start() {
   if (cfg_.ports.serf_lan <= 0) return "";
   gossip::GossipConfig g;
   g.node_name = self_.name;
   g.profile = "lan";
-  g.tags = {{"role", is_server_ ? "consul" : "node"},
-            {"dc", cfg_.datacenter},
-            {"id", self_.id},
-            {"segment", ""},
-            {"vsn", "2"},
-            {"vsn_min", "2"},
-            {"vsn_max", "3"},
-            {"build", std::string("1.17.0:cairn-") + CAIRN_VERSION}};
-  gossip::Tags server_tags;
-  if (is_server_) {
-    server_tags["port"] = std::to_string(cfg_.ports.server);
-    if (cfg_.bootstrap_expect == 1) server_tags["bootstrap"] = "1";
-    if (cfg_.bootstrap_expect > 1) server_tags["expect"] = std::to_string(cfg_.bootstrap_expect);
-    g.tags.insert(server_tags.begin(), server_tags.end());
-    g.tags["wan_join_port"] = std::to_string(cfg_.ports.serf_wan);
-  }
+  g.tags = lan_tags(cfg_, self_, is_server_);
   gossip::Tags wan_tags = g.tags;
   if (std::string err =
           start_pool(lan_, std::move(g), [this](const gossip::SerfEvent& ev) { on_event(ev); });
@@ -509,7 +506,6 @@ std::string Membership::fire(UserEvent ev) {
 void Membership::record(UserEvent ev) {
   for (const auto& e : events_)
     if (e.id == ev.id) return;  // gossip may deliver an event more than once
-  events_index_ = fnv(ev.id);
   events_.push_back(std::move(ev));
   while (events_.size() > kMaxEvents) events_.pop_front();
   auto waiting = std::move(waiters_);

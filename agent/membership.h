@@ -36,6 +36,10 @@ struct UserEvent {
   uint64_t ltime = 0;
 };
 
+// Consul's LAN gossip tags for this agent, as /v1/agent/members and the
+// Member of /v1/agent/self show them (servers add etcd's later).
+gossip::Tags lan_tags(const config::Config& cfg, const local::NodeIdentity& self, bool is_server);
+
 class Membership {
  public:
   // Filters an incoming user event against this agent (node name, local services and tags).
@@ -108,7 +112,6 @@ class Membership {
   // User events.
   std::string fire(UserEvent ev);  // "" or an error
   const std::deque<UserEvent>& events() const { return events_; }
-  uint64_t events_index() const { return events_index_; }
   // Runs once at the next event (blocking /v1/event/list).
   uint64_t on_next_event(std::function<void()> fn);
   void cancel_wait(uint64_t id);
@@ -154,7 +157,6 @@ class Membership {
   Pool wan_;
   std::deque<UserEvent> events_;
   std::map<std::string, gossip::Coordinate> updated_coordinates_;
-  uint64_t events_index_ = 0;
   uint64_t next_waiter_ = 1;
   std::vector<std::pair<uint64_t, std::function<void()>>> waiters_;
   bool left_ = false;

@@ -170,6 +170,9 @@ Nanos Decoder::duration(const Value& v) const {
       auto r = std::from_chars(v.s.data(), v.s.data() + v.s.size(), n);
       if (r.ec == std::errc() && r.ptr == v.s.data() + v.s.size()) return n;
     }
+    // HTTP bodies are Consul's JSON: its decoders answer with Go's own text,
+    // which clients match on; files keep the hint below.
+    if (!strict_) fail(v, duration_error(v.s));
   }
   fail(v, "expected a duration like \"10s\" or \"1m30s\", got " + describe(v));
 }

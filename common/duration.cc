@@ -68,6 +68,66 @@ std::optional<Nanos> parse_duration(std::string_view s) {
 
 namespace {
 
+// Go's time.quote: bytes outside printable ASCII become \xNN, '"' and '\\' are escaped.
+std::string go_time_quote(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c >= 0x80 || c < ' ') {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+      continue;
+    }
+    if (c == '"' || c == '\\') out += '\\';
+    out += static_cast<char>(c);
+  }
+  return out + "\"";
+}
+
+bool is_duration_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+bool is_known_duration_unit(std::string_view u) {
+  return u == "ns" || u == "us" || u == "\xC2\xB5s" || u == "\xCE\xBCs" || u == "ms" || u == "s" ||
+         u == "m" || u == "h";
+}
+
+}  // namespace
+
+std::string duration_error(std::string_view orig) {
+  // Walks the text as Go's ParseDuration does and names the first fault it
+  // would report; anything else (overflow) is Go's generic "invalid duration".
+  const std::string invalid = "time: invalid duration " + go_time_quote(orig);
+  std::string_view s = orig;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
+  if (s.empty()) return invalid;
+  while (!s.empty()) {
+    if (!(s[0] == '.' || is_duration_digit(s[0]))) return invalid;
+    size_t i = 0;
+    while (i < s.size() && is_duration_digit(s[i])) ++i;
+    bool pre = i > 0;
+    bool post = false;
+    if (i < s.size() && s[i] == '.') {
+      size_t f = ++i;
+      while (i < s.size() && is_duration_digit(s[i])) ++i;
+      post = i > f;
+    }
+    if (!pre && !post) return invalid;
+    size_t u = i;
+    while (u < s.size() && s[u] != '.' && !is_duration_digit(s[u])) ++u;
+    if (u == i) return "time: missing unit in duration " + go_time_quote(orig);
+    std::string_view unit = s.substr(i, u - i);
+    if (!is_known_duration_unit(unit))
+      return "time: unknown unit " + go_time_quote(unit) + " in duration " + go_time_quote(orig);
+    s.remove_prefix(u);
+  }
+  return invalid;
+}
+
+namespace {
+
 // Writes v/10^prec with trailing zeros of the fraction removed, like Go's fmtFrac+fmtInt.
 void append_frac(std::string& out, uint64_t& v, int prec) {
   std::string digits;

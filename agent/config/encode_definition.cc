@@ -62,6 +62,7 @@ void write_service_definition(JsonWriter& w, const ServiceDefinition& def) {
     w.key("Connect");
     w.raw(s.connect_json);
   }
+  state::write_locality(w, "Locality", s.locality);
   if (!def.token.empty()) w.field("Token", def.token);
   w.key("Checks");
   w.begin_array();

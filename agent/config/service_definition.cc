@@ -164,6 +164,18 @@ CheckSpec decode_check(Decoder& d, const Value& v) {
   return c;
 }
 
+state::Locality decode_locality(Decoder& d, const Value& v) {
+  state::Locality l;
+  if (v.is_null()) return l;
+  d.object(v, [&](std::string_view k, const Value& f) {
+    if (k == "region") l.region = d.str(f);
+    else if (k == "zone") l.zone = d.str(f);
+    else return false;
+    return true;
+  });
+  return l;
+}
+
 ServiceDefinition decode_service(Decoder& d, const Value& v) {
   ServiceDefinition def;
   def.file = d.file();
@@ -184,6 +196,7 @@ ServiceDefinition decode_service(Decoder& d, const Value& v) {
     else if (k == "enabletagoverride") s.enable_tag_override = d.boolean(f);
     else if (k == "proxy") s.proxy_json = to_json(d, f);
     else if (k == "connect") s.connect_json = to_json(d, f);
+    else if (k == "locality") s.locality = decode_locality(d, f);
     else if (k == "token") def.token = d.str(f);
     else if (k == "check") {
       if (!f.is_null()) {
@@ -192,7 +205,7 @@ ServiceDefinition decode_service(Decoder& d, const Value& v) {
       }
     } else if (k == "checks") {
       d.array(f, [&](const Value& item) { def.checks.push_back(decode_check(d, item)); });
-    } else if (k == "namespace" || k == "partition" || k == "locality" || k == "enabletagoverrides" ||
+    } else if (k == "namespace" || k == "partition" || k == "enabletagoverrides" ||
                k == "datacenter" || k == "contenthash" || k == "createindex" ||
                k == "modifyindex" || k == "peername")
       return !d.strict();

@@ -45,6 +45,8 @@ using state::kMaxMetaValueLength;
 
 // Decodes one service object. Throws DecodeError naming the field.
 ServiceDefinition decode_service(Decoder& d, const Value& v);
+// A service's Locality object ({Region, Zone}); null is none.
+state::Locality decode_locality(Decoder& d, const Value& v);
 // Decodes one check object (standalone or embedded in a service).
 CheckSpec decode_check(Decoder& d, const Value& v);
 

@@ -3,9 +3,7 @@
 #include <ctime>
 
 #include "agent/agent.h"
-#include "agent/forward/catalog_push.h"
-#include "agent/forward/catalog_stream.h"
-#include "agent/forward/forwarder.h"
+#include "agent/consul_version.h"
 #include "agent/http/blocking.h"
 #include "agent/http/decode_body.h"
 #include "agent/http/endpoints.h"
@@ -19,9 +17,6 @@
 namespace cairn::http_api {
 
 namespace {
-
-// The Consul version cairn answers as: clients gate features on it.
-constexpr const char* kConsulCompatVersion = CAIRN_CONSUL_API_VERSION;
 
 std::string content_hash(std::string_view s) {
   // FNV-1a, 64 bit: the hash only has to change when the content does.
@@ -63,104 +58,6 @@ int status_code_for(const std::string& aggregated) {
 }
 
 }  // namespace
-
-namespace {
-
-// Stats.consul as Consul's servers report it, and Stats.etcd: cairn's own
-// view of its member (what `cairn status` shows, including why a server
-// that has not formed a cluster yet is waiting).
-void write_server_stats(JsonWriter& w, const Agent& agent) {
-  const server::ReplicatedState* rs = agent.replicated();
-  std::string leader = agent.leader_address();
-  bool is_leader = rs ? rs->is_leader() : agent.is_server();
-  w.key("consul");
-  w.begin_object();
-  w.field("bootstrap", agent.config().bootstrap_expect == 1 ? "true" : "false");
-  w.field("known_datacenters", std::to_string(agent.membership().datacenters().size()));
-  w.field("leader", is_leader ? "true" : "false");
-  w.field("leader_addr", leader);
-  w.field("server", "true");
-  w.end_object();
-  if (rs == nullptr) return;
-  w.key("etcd");
-  w.begin_object();
-  const char* member = "waiting";
-  if (rs->ready())
-    member = "running";
-  else if (rs->member_running())
-    member = "starting";
-  w.field("member", member);
-  w.field("waiting_for", rs->waiting_for());
-  w.field("alarm", rs->store_full() ? "NOSPACE" : "");
-  w.field("applied_revision", std::to_string(rs->applied_revision()));
-  w.field("last_contact_ms", std::to_string(rs->last_contact_age_ms()));
-  w.field("peer_url", rs->peer_url());
-  w.end_object();
-}
-
-// A client agent: Stats.consul as Consul's clients report it, and
-// Stats.rpc: the server it forwards to and whether its catalog push is done.
-void write_client_stats(JsonWriter& w, const Agent& agent) {
-  const forward::Forwarder* f = agent.forwarder();
-  if (f == nullptr) return;
-  const forward::ServerEntry* server = f->current_server();
-  uint64_t now = uv_now(agent.loop());
-  w.key("consul");
-  w.begin_object();
-  w.field("known_servers", std::to_string(agent.membership().seen_servers().size()));
-  w.field("server", "false");
-  w.end_object();
-  w.key("rpc");
-  w.begin_object();
-  w.field("server", server ? server->name : "");
-  w.field("server_addr", server ? server->address + ":" + std::to_string(server->port) : "");
-  w.field("last_contact_ms",
-          f->last_contact_ms() ? std::to_string(now - f->last_contact_ms()) : std::string());
-  w.field("forwarded", std::to_string(f->forwarded()));
-  w.field("failovers", std::to_string(f->failovers()));
-  const forward::CatalogPush* push = agent.catalog_push();
-  w.field("catalog_in_sync", push && push->in_sync() ? "true" : "false");
-  const forward::CatalogMirror* mirror = agent.catalog_mirror();
-  w.field("local_view", mirror && mirror->current() ? "current" : "stale");
-  w.end_object();
-}
-
-}  // namespace
-
-void write_self_member(JsonWriter& w, const Agent& agent) {
-  const auto& cfg = agent.config();
-  const auto& id = agent.identity();
-  w.begin_object();
-  w.field("Name", id.name);
-  w.field("Addr", id.address);
-  w.field("Port", cfg.ports.serf_lan);
-  w.key("Tags");
-  w.begin_object();
-  w.field("acls", "0");
-  w.field("build", std::string(kConsulCompatVersion) + ":cairn-" + CAIRN_VERSION);
-  w.field("dc", cfg.datacenter);
-  w.field("id", id.id);
-  if (agent.is_server()) {
-    if (cfg.bootstrap_expect == 1) w.field("bootstrap", "1");
-    if (cfg.bootstrap_expect > 1) w.field("expect", std::to_string(cfg.bootstrap_expect));
-    w.field("port", std::to_string(cfg.ports.server));
-    w.field("wan_join_port", std::to_string(cfg.ports.serf_wan));
-  }
-  w.field("role", agent.is_server() ? "consul" : "node");
-  w.field("segment", "");
-  w.field("vsn", "2");
-  w.field("vsn_max", "3");
-  w.field("vsn_min", "2");
-  w.end_object();
-  w.field("Status", 1);
-  w.field("ProtocolMin", 1);
-  w.field("ProtocolMax", 5);
-  w.field("ProtocolCur", 2);
-  w.field("DelegateMin", 2);
-  w.field("DelegateMax", 5);
-  w.field("DelegateCur", 4);
-  w.end_object();
-}
 
 namespace {
 
@@ -223,85 +120,6 @@ bool parse_enable(const ExchangePtr& ex, bool& enable) {
     return false;
   }
   return true;
-}
-
-// The agent's own network coordinate (its LAN Vivaldi estimate) as Consul's
-// /v1/agent/self "Coord"; null while gossip is off and there is none.
-void write_self_coord(JsonWriter& w, const Agent& agent) {
-  w.key("Coord");
-  const gossip::GossipAgent* lan = agent.membership().lan();
-  const gossip::Coordinate* c = lan ? lan->local_coordinate() : nullptr;
-  if (c)
-    c->write_json(w);
-  else
-    w.null();
-}
-
-void agent_self(Agent& agent, const ExchangePtr& ex, const std::string&) {
-  const auto& cfg = agent.config();
-  std::string body;
-  JsonWriter w(body, ex->request.has_param("pretty"));
-  w.begin_object();
-  w.key("Config");
-  w.begin_object();
-  w.field("Datacenter", cfg.datacenter);
-  w.field("PrimaryDatacenter", config::primary_datacenter(cfg));
-  w.field("NodeName", agent.identity().name);
-  w.field("NodeID", agent.identity().id);
-  w.field("Revision", CAIRN_REVISION);
-  w.field("Server", agent.is_server());
-  w.field("Version", kConsulCompatVersion);
-  w.field("BuildDate", "");
-  w.field("CairnVersion", CAIRN_VERSION);
-  w.end_object();
-  w.key("DebugConfig");
-  w.begin_object();
-  w.field("Datacenter", cfg.datacenter);
-  w.field("NodeName", agent.identity().name);
-  w.field("DataDir", cfg.data_dir);
-  w.field("DevMode", cfg.dev);
-  w.field("ClientAddrs", cfg.client_addr);
-  w.field("HTTPPort", cfg.ports.http);
-  w.field("DNSPort", cfg.ports.dns);
-  w.field("DNSDomain", cfg.domain);
-  w.field("EnableScriptChecks", cfg.enable_script_checks);
-  w.field("EnableLocalScriptChecks", cfg.enable_local_script_checks);
-  w.end_object();
-  write_self_coord(w, agent);
-  w.key("Member");
-  write_self_member(w, agent);
-  w.key("Stats");
-  w.begin_object();
-  w.key("agent");
-  w.begin_object();
-  // Consul's check monitors are its script checks; check_ttls its TTL checks.
-  size_t scripts = 0, ttls = 0;
-  for (const auto& entry : agent.local().checks()) {
-    scripts += entry.second.check.type == "script";
-    ttls += entry.second.check.type == "ttl";
-  }
-  w.field("check_monitors", std::to_string(scripts));
-  w.field("check_ttls", std::to_string(ttls));
-  w.field("checks", std::to_string(agent.local().checks().size()));
-  w.field("services", std::to_string(agent.local().services().size()));
-  w.end_object();
-  if (agent.is_server())
-    write_server_stats(w, agent);
-  else
-    write_client_stats(w, agent);
-  w.key("build");
-  w.begin_object();
-  w.field("version", kConsulCompatVersion);
-  w.field("revision", CAIRN_REVISION);
-  w.field("cairn", CAIRN_VERSION);
-  w.end_object();
-  w.end_object();
-  w.key("Meta");
-  w.begin_object();
-  for (const auto& [k, v] : agent.identity().meta) w.field(k, v);
-  w.end_object();
-  w.end_object();
-  respond_json(ex, std::move(body));
 }
 
 void agent_version(Agent&, const ExchangePtr& ex, const std::string&) {
@@ -377,6 +195,7 @@ void agent_service(Agent& agent, const ExchangePtr& ex, const std::string& id) {
     w.field("Warning", svc.weights.warning);
     w.end_object();
     w.field("EnableTagOverride", svc.enable_tag_override);
+    state::write_locality(w, "Locality", svc.locality);
     w.field("ContentHash", hash);
     w.field("Datacenter", agent.config().datacenter);
     w.end_object();
@@ -543,7 +362,6 @@ void agent_metrics(Agent& agent, const ExchangePtr& ex, const std::string&) {
 }  // namespace
 
 void add_agent_routes(Router& r, Agent& agent) {
-  r.add("GET", "/v1/agent/self", bind_endpoint(agent, agent_self));
   r.add("GET", "/v1/agent/version", bind_endpoint(agent, agent_version));
   r.add("GET", "/v1/agent/services", bind_endpoint(agent, agent_services));
   r.add("GET", "/v1/agent/service/", bind_endpoint(agent, agent_service));

@@ -43,6 +43,7 @@ Api::Api(Agent& agent)
       client_errors_(
           agent.metrics().counter("consul.http.bad_requests", "HTTP requests answered with 400")) {
   add_agent_routes(router_, agent);
+  add_agent_self_routes(router_, agent);
   add_catalog_routes(router_, agent);
   add_health_routes(router_, agent);
   add_status_routes(router_, agent);

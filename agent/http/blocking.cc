@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "agent/agent.h"
+#include "agent/http/agent_cache.h"
 #include "agent/http/read_cache.h"
 #include "agent/http/reply.h"
 #include "common/random.h"
@@ -38,16 +39,29 @@ void finish(const ExchangePtr& ex, const QueryOptions& opts, ReadResult& r, cons
   resp.set_header("X-Consul-Lastcontact", std::to_string(c.last_contact_ms));
   resp.set_header("X-Consul-Effective-Consistency",
                   opts.stale ? "stale" : (opts.consistent ? "consistent" : "leader"));
+  add_agent_cache_headers(ex->request, resp);
   respond(ex, std::move(resp));
+}
+
+// Confirms that this server's cache holds every write committed so far (the
+// barrier of a server over etcd), then runs done(true), or done(false) when
+// it cannot (no quorum).
+using Confirm = std::function<void(std::function<void(bool ok)> done)>;
+
+void respond_no_leader(const ExchangePtr& ex) {
+  respond_error(ex, 500, "No cluster leader");
 }
 
 class ParkedQuery : public std::enable_shared_from_this<ParkedQuery> {
  public:
-  ParkedQuery(Agent& agent, ExchangePtr ex, QueryOptions opts, ReadFn read)
+  // confirm (may be empty) runs before an answer that the wait ran out: the
+  // cache must not call "nothing new" what etcd already committed.
+  ParkedQuery(Agent& agent, ExchangePtr ex, QueryOptions opts, ReadFn read, Confirm confirm)
       : agent_(agent),
         ex_(std::move(ex)),
         opts_(std::move(opts)),
         read_(std::move(read)),
+        confirm_(std::move(confirm)),
         timer_(agent.loop()),
         // Consul's gauge of blocking queries in flight; tests wait on it
         // instead of sleeping until a query has parked.
@@ -96,6 +110,28 @@ class ParkedQuery : public std::enable_shared_from_this<ParkedQuery> {
 
   void on_timeout() {
     if (done_) return;
+    if (!confirm_) {
+      ReadResult r = read_();
+      complete(r);
+      return;
+    }
+    if (confirming_) return;
+    // The watch stays armed meanwhile: a change the cache applies before the
+    // barrier returns is answered at once, so no value is skipped.
+    confirming_ = true;
+    std::weak_ptr<ParkedQuery> weak = shared_from_this();
+    confirm_([weak](bool ok) {
+      if (auto p = weak.lock()) p->on_confirmed(ok);
+    });
+  }
+
+  void on_confirmed(bool ok) {
+    if (done_) return;
+    if (!ok) {
+      cancel();
+      respond_no_leader(ex_);
+      return;
+    }
     ReadResult r = read_();
     complete(r);
   }
@@ -117,6 +153,8 @@ class ParkedQuery : public std::enable_shared_from_this<ParkedQuery> {
   ExchangePtr ex_;
   QueryOptions opts_;
   ReadFn read_;
+  Confirm confirm_;
+  bool confirming_ = false;
   Timer timer_;
   state::Store::WatchId watch_ = 0;
   Gauge& parked_;
@@ -141,8 +179,8 @@ ReadResult cached_read(Agent& agent, const std::string& key, const ReadFn& read)
   return r;
 }
 
-void serve_read_now(Agent& agent, const ExchangePtr& ex, const QueryOptions& opts,
-                    ReadFn read_fn) {
+void serve_read_now(Agent& agent, const ExchangePtr& ex, const QueryOptions& opts, ReadFn read_fn,
+                    Confirm confirm) {
   // Only reads with the default rendering are shared; ?filter= results are cached too,
   // since the filter text is part of the key.
   // ?near= orders by coordinates, which change without a store index: not cached.
@@ -152,13 +190,26 @@ void serve_read_now(Agent& agent, const ExchangePtr& ex, const QueryOptions& opt
       return cached_read(agent, key, fn);
     };
   ReadResult r = read();
-  if (opts.index == 0 || r.index > opts.index || opts.wait <= 0 || r.watch.empty()) {
+  // Not blocking, or the client is behind what this server holds: answer now.
+  if (opts.index == 0 || r.index > opts.index) {
     finish(ex, opts, r, agent);
+    return;
+  }
+  if (opts.wait <= 0 || r.watch.empty()) {
+    if (!confirm) {
+      finish(ex, opts, r, agent);
+      return;
+    }
+    confirm([&agent, ex, opts, read = std::move(read)](bool ok) {
+      if (!ok) return respond_no_leader(ex);
+      ReadResult now = read();
+      finish(ex, opts, now, agent);
+    });
     return;
   }
   uint64_t wait_ms = static_cast<uint64_t>(opts.wait / kMillisecond);
   wait_ms += random_below(wait_ms / 16 + 1);
-  auto parked = std::make_shared<ParkedQuery>(agent, ex, opts, std::move(read));
+  auto parked = std::make_shared<ParkedQuery>(agent, ex, opts, std::move(read), std::move(confirm));
   parked->park(r.watch, wait_ms);
 }
 
@@ -175,18 +226,34 @@ bool stale_allowed(const server::ReplicatedState& rs, const QueryOptions& opts) 
 void serve_read(Agent& agent, const ExchangePtr& ex, const QueryOptions& opts, ReadFn read_fn) {
   server::ReplicatedState* rs = agent.replicated();
   if (rs == nullptr || stale_allowed(*rs, opts)) {
-    serve_read_now(agent, ex, opts, std::move(read_fn));
+    serve_read_now(agent, ex, opts, std::move(read_fn), nullptr);
+    return;
+  }
+  // A blocking query is served by this server's cache while the cache is in
+  // touch with the quorum (a leader is known): at once when the cache holds
+  // something newer than the client's index, else at the cache's next change.
+  // A barrier (an etcd linearizable read) waits behind the writes etcd is
+  // syncing to disk, so a watch that took one per request fell behind a
+  // writer and skipped values; the barrier now only confirms the answer that
+  // nothing changed, when the wait runs out.
+  if (opts.index > 0 && !opts.consistent && !rs->leader_value().empty()) {
+    Confirm confirm = [&agent](std::function<void(bool)> done) {
+      if (server::ReplicatedState* r = agent.replicated())
+        r->barrier(std::move(done));
+      else
+        done(true);
+    };
+    serve_read_now(agent, ex, opts, std::move(read_fn), std::move(confirm));
     return;
   }
   // Default and ?consistent reads see every write committed before they
-  // arrived, on whichever server they land (the barrier only for the first
-  // evaluation: later wake-ups come from the cache).
+  // arrived, on whichever server they land.
   rs->barrier([&agent, ex, opts, read_fn = std::move(read_fn)](bool ok) mutable {
     if (!ok) {
-      respond_error(ex, 500, "No cluster leader");
+      respond_no_leader(ex);
       return;
     }
-    serve_read_now(agent, ex, opts, std::move(read_fn));
+    serve_read_now(agent, ex, opts, std::move(read_fn), nullptr);
   });
 }
 

@@ -2,6 +2,11 @@
 // park until a watched key changes or the wait (plus up to wait/16 of jitter)
 // runs out, then answer with the current result. Parked queries cost a store
 // watch and a timer each; a disconnecting client releases both.
+//
+// On a server over etcd, default-consistency reads without an index wait for
+// a barrier first (they see every write committed before they arrived); a
+// blocking query is answered from the server's cache, never queued behind
+// etcd's writes, and only its "nothing changed" answer waits for a barrier.
 #pragma once
 
 #include <functional>

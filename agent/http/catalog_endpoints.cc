@@ -51,6 +51,7 @@ state::Service decode_catalog_service(Decoder& d, const Value& v) {
     else if (k == "port") s.port = static_cast<int>(d.integer(f, 0, 65535));
     else if (k == "enabletagoverride") s.enable_tag_override = d.boolean(f);
     else if (k == "socketpath") s.socket_path = d.str(f);
+    else if (k == "locality") s.locality = config::decode_locality(d, f);
     else if (k == "weights") s.weights = decode_catalog_weights(d, f);
     else if (k == "taggedaddresses") {
       if (f.is_object())

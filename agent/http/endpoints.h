@@ -1,6 +1,7 @@
 // Route tables of the HTTP API, one function per Consul endpoint family.
 #pragma once
 
+#include "agent/gossip/serf.h"
 #include "agent/http/router.h"
 #include "agent/ops/op_error.h"
 #include "agent/state/input_limits.h"
@@ -30,6 +31,10 @@ void add_gossip_routes(Router& r, Agent& agent);
 void add_coordinate_routes(Router& r, Agent& agent);
 // This agent as a /v1/agent/members entry (when gossip is off).
 void write_self_member(JsonWriter& w, const Agent& agent);
+// A gossip member as /v1/agent/members lists it.
+void write_member(JsonWriter& w, const gossip::Member& m);
+// GET /v1/agent/self.
+void add_agent_self_routes(Router& r, Agent& agent);
 void add_query_routes(Router& r, Agent& agent);
 
 // Answers 500 "No path to datacenter" for a ?dc= that is not ours.

@@ -5,15 +5,15 @@
 #include "agent/http/endpoints.h"
 #include "agent/http/query_options.h"
 #include "agent/http/reply.h"
+#include "agent/http/result_filter.h"
 #include "agent/membership.h"
 #include "agent/user_event_filter.h"
+#include "agent/user_event_index.h"
 #include "common/base64.h"
 #include "common/random.h"
 #include "common/uv_handle.h"
 
 namespace cairn::http_api {
-
-namespace {
 
 void write_member(JsonWriter& w, const gossip::Member& m) {
   w.begin_object();
@@ -30,6 +30,8 @@ void write_member(JsonWriter& w, const gossip::Member& m) {
   for (size_t i = 0; i < 6; ++i) w.field(names[i], static_cast<int>(m.vsn[i]));
   w.end_object();
 }
+
+namespace {
 
 void write_event(JsonWriter& w, const UserEvent& e) {
   w.begin_object();
@@ -48,38 +50,48 @@ void write_event(JsonWriter& w, const UserEvent& e) {
   w.end_object();
 }
 
-std::string event_list_body(const Agent& agent, Membership& m, const std::string& name,
-                            bool pretty) {
-  (void)agent;
+// The listed events (all, or those named name) and Consul's index of the list:
+// the last listed event's ID as a number, 1 when none is listed.
+struct EventList {
+  std::vector<const UserEvent*> events;
+  uint64_t index = 1;
+};
+
+EventList list_events(const Membership& m, const std::string& name) {
+  EventList out;
+  for (const auto& e : m.events())
+    if (name.empty() || e.name == name) out.events.push_back(&e);
+  if (!out.events.empty()) out.index = user_event_index(out.events.back()->id);
+  return out;
+}
+
+http::Response event_list_response(const EventList& list, bool pretty) {
   std::string body;
   JsonWriter w(body, pretty);
   w.begin_array();
-  for (const auto& e : m.events())
-    if (name.empty() || e.name == name) write_event(w, e);
+  for (const UserEvent* e : list.events) write_event(w, *e);
   w.end_array();
-  return body;
-}
-
-http::Response event_list(Agent& agent, const std::string& name, bool pretty) {
-  Membership& m = agent.membership();
-  http::Response r = http::Response::json(event_list_body(agent, m, name, pretty));
-  r.set_header("X-Consul-Index", std::to_string(m.events_index() ? m.events_index() : 1));
+  http::Response r = http::Response::json(std::move(body));
+  r.set_header("X-Consul-Index", std::to_string(list.index));
   return r;
 }
 
-// A parked /v1/event/list: answers at the next event or when the wait ends.
+// A parked /v1/event/list: answers once the list's index differs from the
+// client's (an event of another name does not count) or when the wait ends.
 struct ParkedEventList : std::enable_shared_from_this<ParkedEventList> {
-  ParkedEventList(Agent& a, ExchangePtr e, std::string n, bool p)
-      : agent(a), ex(std::move(e)), name(std::move(n)), pretty(p), timer(a.loop()) {}
+  ParkedEventList(Agent& a, ExchangePtr e, std::string n, bool p, uint64_t i)
+      : agent(a),
+        ex(std::move(e)),
+        name(std::move(n)),
+        pretty(p),
+        client_index(i),
+        timer(a.loop()) {}
   ~ParkedEventList() {
     if (wait_id) agent.membership().cancel_wait(wait_id);
   }
   void park(uint64_t ms) {
     auto self = shared_from_this();
-    wait_id = agent.membership().on_next_event([self] {
-      self->wait_id = 0;
-      self->finish();
-    });
+    wait_next();
     std::weak_ptr<ParkedEventList> weak = self;
     timer.start(ms, 0, [weak] {
       if (auto p = weak.lock()) p->finish();
@@ -91,36 +103,62 @@ struct ParkedEventList : std::enable_shared_from_this<ParkedEventList> {
       self->wait_id = 0;
     });
   }
+  void wait_next() {
+    std::weak_ptr<ParkedEventList> weak = shared_from_this();
+    wait_id = agent.membership().on_next_event([weak] {
+      auto self = weak.lock();
+      if (!self) return;
+      self->wait_id = 0;
+      if (self->done) return;
+      if (list_events(self->agent.membership(), self->name).index == self->client_index)
+        self->wait_next();
+      else
+        self->finish();
+    });
+  }
   void finish() {
     if (done) return;
     done = true;
     timer.stop();
     if (wait_id) agent.membership().cancel_wait(wait_id);
     wait_id = 0;
-    respond(ex, event_list(agent, name, pretty));
+    respond(ex, event_list_response(list_events(agent.membership(), name), pretty));
   }
   Agent& agent;
   ExchangePtr ex;
   std::string name;
   bool pretty;
+  uint64_t client_index;
   Timer timer;
   uint64_t wait_id = 0;
   bool done = false;
 };
 
 void agent_members(Agent& agent, const ExchangePtr& ex, const std::string&) {
-  std::string body;
-  JsonWriter w(body, ex->request.has_param("pretty"));
-  w.begin_array();
-  bool wan = ex->request.has_param("wan");
-  if (wan && agent.membership().wan()) {
-    for (const auto& m : agent.membership().wan_members()) write_member(w, m);
-  } else if (!wan && agent.membership().enabled()) {
-    for (const auto& m : agent.membership().members()) write_member(w, m);
-  } else if (!wan && !agent.membership().enabled()) {
-    write_self_member(w, agent);
+  QueryOptions o;
+  std::unique_ptr<ResultFilter> filter;
+  std::string err = parse_query_options(ex->request, o);
+  if (err.empty()) err = ResultFilter::compile(o.filter, filter);
+  if (!err.empty()) {
+    respond_error(ex, 400, err);
+    return;
   }
-  w.end_array();
+  std::string body;
+  ResultWriter out(body, o.pretty, filter.get());
+  out.json().begin_array();
+  bool wan = ex->request.has_param("wan");
+  Membership& m = agent.membership();
+  auto member = [&](const gossip::Member& g) {
+    out.element([&](JsonWriter& w) { write_member(w, g); });
+  };
+  if (wan && m.wan()) {
+    for (const auto& g : m.wan_members()) member(g);
+  } else if (!wan && m.enabled()) {
+    for (const auto& g : m.members()) member(g);
+  } else if (!wan) {
+    out.element([&](JsonWriter& w) { write_self_member(w, agent); });
+  }
+  out.json().end_array();
   respond_json(ex, std::move(body));
 }
 
@@ -206,12 +244,14 @@ void event_list_endpoint(Agent& agent, const ExchangePtr& ex, const std::string&
   }
   std::string name;
   if (const std::string* n = ex->request.param("name")) name = *n;
-  uint64_t current = agent.membership().events_index();
-  if (o.index == 0 || o.index != (current ? current : 1) || o.wait <= 0) {
-    respond(ex, event_list(agent, name, o.pretty));
+  EventList list = list_events(agent.membership(), name);
+  // Consul's events blocking: the index is not monotonic, so only an exact
+  // match with the client's index waits.
+  if (o.index == 0 || o.index != list.index || o.wait <= 0) {
+    respond(ex, event_list_response(list, o.pretty));
     return;
   }
-  auto parked = std::make_shared<ParkedEventList>(agent, ex, name, o.pretty);
+  auto parked = std::make_shared<ParkedEventList>(agent, ex, name, o.pretty, o.index);
   parked->park(static_cast<uint64_t>(o.wait / kMillisecond));
 }
 

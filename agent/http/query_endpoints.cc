@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "agent/agent.h"
+#include "agent/http/agent_cache.h"
 #include "agent/http/blocking.h"
 #include "agent/http/decode_body.h"
 #include "agent/http/endpoints.h"
@@ -190,6 +191,7 @@ void respond_query_meta(const ExchangePtr& ex, std::string body) {
   r.set_header("X-Consul-Index", "1");
   r.set_header("X-Consul-Knownleader", "true");
   r.set_header("X-Consul-Lastcontact", "0");
+  add_agent_cache_headers(ex->request, r);
   respond(ex, std::move(r));
 }
 

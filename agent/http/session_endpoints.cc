@@ -46,7 +46,7 @@ void decode_session(Decoder& d, const Value& body, state::Session& s, bool& chec
       std::string t = d.str(f);
       if (!t.empty()) {
         auto parsed = parse_duration(t);
-        if (!parsed) d.fail(f, "invalid duration \"" + t + "\"");
+        if (!parsed) d.fail(f, duration_error(t));
         s.ttl = *parsed;
       }
     } else if (k == "checks" || k == "nodechecks") {

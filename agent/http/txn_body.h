@@ -8,17 +8,20 @@
 #include <vector>
 
 #include "agent/ops/op_error.h"
-#include "agent/state/kv_ops.h"
+#include "agent/state/txn_ops.h"
 
 namespace cairn::http_api {
 
 inline constexpr size_t kTxnMaxBodyBytes = 512 * 1024;  // txn_max_req_len
 
 struct TxnBody {
-  std::vector<state::KVOp> ops;
-  bool read_only = true;  // ops::txn_reads_only(ops)
+  std::vector<state::TxnOp> ops;
+  bool read_only = true;  // state::txn_reads_only(ops)
 };
 
-bool parse_txn_body(const std::string& body, TxnBody& out, ops::OpError& err);
+// default_datacenter fills a Node operation's empty Datacenter, as Consul's
+// agent does with its own.
+bool parse_txn_body(const std::string& body, TxnBody& out, ops::OpError& err,
+                    const std::string& default_datacenter = "");
 
 }  // namespace cairn::http_api

@@ -1,4 +1,5 @@
-// PUT /v1/txn: several KV operations applied all or nothing (reference section 7).
+// PUT /v1/txn: KV, Node, Service and Check operations applied all or nothing
+// (reference section 7).
 #include "agent/agent.h"
 #include "agent/http/endpoints.h"
 #include "agent/http/reply.h"
@@ -30,14 +31,14 @@ void respond_txn(Agent& agent, const ExchangePtr& ex, const state::TxnPlan& plan
 void txn_apply(Agent& agent, const ExchangePtr& ex, const std::string&) {
   TxnBody txn;
   ops::OpError err;
-  if (!parse_txn_body(ex->request.body, txn, err)) {
+  if (!parse_txn_body(ex->request.body, txn, err, agent.config().datacenter)) {
     respond_op_error(ex, agent, err);
     return;
   }
   auto plan = std::make_shared<state::TxnPlan>();
   agent.writer().write(
       [ops = txn.ops, plan](const state::Store& store, int64_t now, state::Batch& out) {
-        *plan = state::plan_kv_txn(store, ops, now);
+        *plan = state::plan_txn(store, ops, now);
         if (plan->ok()) out = std::move(plan->batch);
         return std::string();
       },

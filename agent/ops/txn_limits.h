@@ -7,6 +7,7 @@
 
 #include "agent/ops/op_error.h"
 #include "agent/state/kv_ops.h"
+#include "agent/state/txn_ops.h"
 
 namespace cairn::ops {
 
@@ -19,5 +20,8 @@ OpCheck check_txn_op_count(size_t count);
 // message): its key and session against the input limits, its value against
 // kv_max_value_size (413).
 OpCheck check_txn_kv_op(size_t index, const state::KVOp& op);
+// Any operation: KV ones as above; a Node, Service or Check operation's
+// names, IDs, tags and meta against the input limits a registration meets.
+OpCheck check_txn_op(size_t index, const state::TxnOp& op);
 
 }  // namespace cairn::ops

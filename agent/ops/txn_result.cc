@@ -1,7 +1,5 @@
 #include "agent/ops/txn_result.h"
 
-#include <algorithm>
-
 #include "agent/state/encode.h"
 
 namespace cairn::ops {
@@ -26,11 +24,35 @@ void write_kv_result(JsonWriter& w, const state::KVEntry& e, bool with_value) {
   w.end_object();
 }
 
+// {"Node": ...}, {"Service": ...} (a NodeService) or {"Check": ...}, as the
+// row stands after the transaction; nothing when a later operation removed it.
+void write_catalog_result(JsonWriter& w, const state::Store& store,
+                          const state::TxnPlan::Report& rep) {
+  using Kind = state::TxnPlan::Report::Kind;
+  auto result = [&w](const char* name, auto write) {
+    w.begin_object();
+    w.key(name);
+    write();
+    w.end_object();
+  };
+  if (rep.kind == Kind::node) {
+    if (const state::Node* n = store.node(rep.node))
+      result("Node", [&] { state::write_node(w, *n, state::Empties::as_null); });
+  } else if (rep.kind == Kind::service) {
+    if (const state::Service* s = store.service(rep.node, rep.key))
+      result("Service", [&] { state::write_service(w, *s); });
+  } else if (const state::Check* c = store.check(rep.node, rep.key)) {
+    result("Check", [&] { state::write_check(w, *c, state::Empties::as_null); });
+  }
+}
+
 void write_results(JsonWriter& w, const state::Store& store,
                    const std::vector<state::TxnPlan::Report>& reports) {
   w.begin_array();
   for (const auto& rep : reports) {
-    if (rep.tree) {
+    if (rep.kind != state::TxnPlan::Report::Kind::kv) {
+      write_catalog_result(w, store, rep);
+    } else if (rep.tree) {
       const auto& kvs = store.kvs();
       for (auto it = kvs.lower_bound(rep.key);
            it != kvs.end() && it->first.compare(0, rep.key.size(), rep.key) == 0; ++it)
@@ -66,15 +88,6 @@ TxnOutcome write_txn_result(JsonWriter& w, const state::Store& store, const stat
   w.null();
   w.end_object();
   return TxnOutcome::committed;
-}
-
-bool txn_reads_only(const std::vector<state::KVOp>& ops) {
-  return std::all_of(ops.begin(), ops.end(), [](const state::KVOp& op) {
-    using V = state::KVVerb;
-    return op.verb == V::get || op.verb == V::get_tree || op.verb == V::get_or_empty ||
-           op.verb == V::check_index || op.verb == V::check_session ||
-           op.verb == V::check_not_exists;
-  });
 }
 
 }  // namespace cairn::ops

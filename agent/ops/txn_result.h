@@ -21,8 +21,4 @@ enum class TxnOutcome {
 // the transaction's own writes, with their indexes.
 TxnOutcome write_txn_result(JsonWriter& w, const state::Store& store, const state::TxnPlan& plan);
 
-// Whether a transaction only reads (gets and checks): Consul answers those
-// with the leader headers of a read.
-bool txn_reads_only(const std::vector<state::KVOp>& ops);
-
 }  // namespace cairn::ops

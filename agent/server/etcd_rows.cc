@@ -221,6 +221,12 @@ RowStatus read_service(const etcd::KeyValue& kv, const RowKey& key, state::Mutat
     r.boolean(o, "EnableTagOverride", s.enable_tag_override);
     raw_json(r, o, "Proxy", s.proxy_json);
     raw_json(r, o, "Connect", s.connect_json);
+    // Added with Consul 1.17's Locality: rows written before it have none.
+    object locality;
+    if (r.sub_object(o, "Locality", locality)) {
+      r.text(locality, "Region", s.locality.region);
+      r.text(locality, "Zone", s.locality.zone);
+    }
   });
   if (!st.ok()) return st;
   if (lower(s.node) != key.node) return malformed(kv.key + ": the row names another node");
@@ -465,6 +471,13 @@ std::string encode_row(const state::Service& s) {
   flag(w, "EnableTagOverride", s.enable_tag_override);
   raw_json(w, "Proxy", s.proxy_json);
   raw_json(w, "Connect", s.connect_json);
+  if (!s.locality.empty()) {
+    w.key("Locality");
+    w.begin_object();
+    text(w, "Region", s.locality.region);
+    text(w, "Zone", s.locality.zone);
+    w.end_object();
+  }
   w.end_object();
   return out;
 }

@@ -49,8 +49,13 @@ void write_session(JsonWriter& w, const Session& s) {
 
 namespace {
 
-void string_map(JsonWriter& w, std::string_view key, const std::map<std::string, std::string>& m) {
+void string_map(JsonWriter& w, std::string_view key, const std::map<std::string, std::string>& m,
+                Empties empties = Empties::as_empty) {
   w.key(key);
+  if (m.empty() && empties == Empties::as_null) {
+    w.null();
+    return;
+  }
   w.begin_object();
   for (const auto& [k, v] : m) w.field(k, v);
   w.end_object();
@@ -77,14 +82,23 @@ void weights(JsonWriter& w, const Weights& wt) {
 
 }  // namespace
 
-void write_node(JsonWriter& w, const Node& n) {
+void write_locality(JsonWriter& w, std::string_view name, const Locality& l) {
+  if (l.empty()) return;
+  w.key(name);
+  w.begin_object();
+  if (!l.region.empty()) w.field("Region", l.region);
+  if (!l.zone.empty()) w.field("Zone", l.zone);
+  w.end_object();
+}
+
+void write_node(JsonWriter& w, const Node& n, Empties empties) {
   w.begin_object();
   w.field("ID", n.id);
   w.field("Node", n.name);
   w.field("Address", n.address);
   w.field("Datacenter", n.datacenter);
-  string_map(w, "TaggedAddresses", n.tagged_addresses);
-  string_map(w, "Meta", n.meta);
+  string_map(w, "TaggedAddresses", n.tagged_addresses, empties);
+  string_map(w, "Meta", n.meta, empties);
   w.field("CreateIndex", n.raft.create_index);
   w.field("ModifyIndex", n.raft.modify_index);
   w.end_object();
@@ -116,6 +130,7 @@ void write_service(JsonWriter& w, const Service& s, const std::string& datacente
     w.key("Connect");
     w.raw(s.connect_json);
   }
+  write_locality(w, "Locality", s.locality);
   if (!datacenter.empty()) w.field("Datacenter", datacenter);
   if (with_indexes) {
     w.field("CreateIndex", s.raft.create_index);
@@ -166,7 +181,7 @@ void write_check_definition(JsonWriter& w, const CheckDefinition& d) {
   w.end_object();
 }
 
-void write_check(JsonWriter& w, const Check& c) {
+void write_check(JsonWriter& w, const Check& c, Empties empties) {
   w.begin_object();
   w.field("Node", c.node);
   w.field("CheckID", c.check_id);
@@ -176,7 +191,12 @@ void write_check(JsonWriter& w, const Check& c) {
   w.field("Output", c.output);
   w.field("ServiceID", c.service_id);
   w.field("ServiceName", c.service_name);
-  w.string_array("ServiceTags", c.service_tags);
+  if (c.service_tags.empty() && empties == Empties::as_null) {
+    w.key("ServiceTags");
+    w.null();
+  } else {
+    w.string_array("ServiceTags", c.service_tags);
+  }
   w.field("Type", c.type);
   w.field("Interval", c.definition->interval ? format_duration(c.definition->interval) : "");
   w.field("Timeout", c.definition->timeout ? format_duration(c.definition->timeout) : "");
@@ -223,6 +243,7 @@ void write_service_node(JsonWriter& w, const Node& n, const Service& s) {
   } else {
     w.raw(s.connect_json);
   }
+  write_locality(w, "ServiceLocality", s.locality);
   w.field("CreateIndex", s.raft.create_index);
   w.field("ModifyIndex", s.raft.modify_index);
   w.end_object();

@@ -72,6 +72,8 @@ LimitCheck check_service(const Service& s) {
                                      kMaxTaggedAddresses)};
   for (const auto& entry : s.tagged_addresses)
     if (auto e = check_identifier("TaggedAddresses", entry.first)) return e;
+  if (auto e = check_identifier("Locality.Region", s.locality.region)) return e;
+  if (auto e = check_identifier("Locality.Zone", s.locality.zone)) return e;
   return std::nullopt;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,15 +58,39 @@ struct TxnPlan {
   // its value), a prefix for get-tree, or nothing (deletes).
   struct Report {
     size_t op_index;
-    std::string key;
+    std::string key;  // KV: the key or prefix; catalog: the service or check ID
     bool with_value;
     bool tree;
     bool may_be_missing;  // get-or-empty
+    // Catalog operations (catalog_txn.h) report the row they read or wrote.
+    enum class Kind : uint8_t { kv, node, service, check };
+    Kind kind = Kind::kv;
+    std::string node = {};  // node, service and check rows: the node's name
   };
   std::vector<Report> reports;
   bool ok() const { return errors.empty(); }
 };
 
+// Plans KV operations one at a time, each against the store and the writes
+// of the operations planned before it, appending to a plan that may also hold
+// catalog operations (txn_ops.h). now_ms is compared with lock delays.
+class KVTxnPlanner {
+ public:
+  KVTxnPlanner(const Store& store, int64_t now_ms);
+  ~KVTxnPlanner();
+  KVTxnPlanner(const KVTxnPlanner&) = delete;
+  KVTxnPlanner& operator=(const KVTxnPlanner&) = delete;
+  void plan(size_t op_index, const KVOp& op, TxnPlan& plan);
+
+ private:
+  class View;
+  const Store& store_;
+  int64_t now_ms_;
+  std::unique_ptr<View> view_;
+};
+
+// A transaction of KV operations only: all or nothing (an error anywhere
+// leaves the batch and the reports empty).
 TxnPlan plan_kv_txn(const Store& store, const std::vector<KVOp>& ops, int64_t now_ms);
 
 }  // namespace cairn::state

@@ -12,7 +12,7 @@ bool Service::same_content(const Service& o) const {
          address == o.address && tagged_addresses == o.tagged_addresses && meta == o.meta &&
          port == o.port && socket_path == o.socket_path && weights == o.weights &&
          enable_tag_override == o.enable_tag_override && proxy_json == o.proxy_json &&
-         connect_json == o.connect_json;
+         connect_json == o.connect_json && locality == o.locality;
 }
 
 SharedCheckDefinition::SharedCheckDefinition() {

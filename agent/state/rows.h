@@ -44,6 +44,15 @@ struct Weights {
   bool operator==(const Weights&) const = default;
 };
 
+// Where an instance runs (Consul 1.17's Locality): a region and a zone,
+// both optional; an empty one is Consul's nil.
+struct Locality {
+  std::string region;
+  std::string zone;
+  bool empty() const { return region.empty() && zone.empty(); }
+  bool operator==(const Locality&) const = default;
+};
+
 // A service instance on a node (Consul's NodeService).
 struct Service {
   std::string node;  // owning node's name
@@ -60,6 +69,7 @@ struct Service {
   bool enable_tag_override = false;
   std::string proxy_json;    // opaque mesh configuration, echoed as given ("" = none)
   std::string connect_json;
+  Locality locality;
   RaftIndex raft;
 
   bool same_content(const Service& o) const;

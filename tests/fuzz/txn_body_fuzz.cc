@@ -1,10 +1,10 @@
-// /v1/txn bodies through the parser and, when they parse, the KV planner
+// /v1/txn bodies through the parser and, when they parse, the planner
 // against a small store: bad input must end in a clear error, never a crash.
 #include <cstdint>
 #include <string>
 
 #include "agent/http/txn_body.h"
-#include "agent/state/kv_ops.h"
+#include "agent/state/txn_ops.h"
 
 using namespace cairn;
 
@@ -14,7 +14,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     state::KVEntry e;
     e.key = "a";
     e.value = "1";
-    s.apply(std::vector<state::Mutation>{state::PutKV{e}}, 1);
+    state::Node n;
+    n.name = "web-1";
+    n.address = "10.0.0.1";
+    state::Service svc;
+    svc.node = "web-1";
+    svc.id = svc.name = "web";
+    state::Check c;
+    c.node = "web-1";
+    c.check_id = "web-check";
+    c.service_id = "web";
+    c.status = state::kPassing;
+    s.apply(std::vector<state::Mutation>{state::PutKV{e}, state::PutNode{n}, state::PutService{svc},
+                                         state::PutCheck{c}},
+            1);
     return s;
   }();
   http_api::TxnBody body;
@@ -25,7 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       __builtin_trap();
     return 0;
   }
-  state::TxnPlan plan = state::plan_kv_txn(store, body.ops, 0);
+  state::TxnPlan plan = state::plan_txn(store, body.ops, 0);
   if (!plan.ok() && !plan.batch.empty()) __builtin_trap();  // all or nothing
   return 0;
 }

@@ -86,3 +86,20 @@ TEST_CASE("durations decode from strings and nanosecond numbers") {
   CHECK(d.duration(*v.find("b")) == kSecond);
   CHECK_THROWS_AS(d.duration(*v.find("c")), DecodeError);
 }
+
+TEST_CASE("a bad duration in an HTTP body is refused in Go's words, in a file with a hint") {
+  Value v;
+  ParseError err;
+  REQUIRE(parse_json(R"({"TTL":"5x"})", v, err));
+  auto message = [&](bool strict) {
+    Decoder d(strict ? "web.json" : "", strict);
+    try {
+      d.duration(*v.find("ttl"));
+    } catch (const DecodeError& e) {
+      return e.message();
+    }
+    return std::string("accepted");
+  };
+  CHECK(message(false) == "time: unknown unit \"x\" in duration \"5x\"");
+  CHECK(message(true) == "expected a duration like \"10s\" or \"1m30s\", got \"5x\"");
+}

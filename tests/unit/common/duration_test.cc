@@ -38,3 +38,20 @@ TEST_CASE("format_duration matches Go's Duration.String") {
   CHECK(format_duration(15 * kSecond) == "15s");
   CHECK(format_duration(72 * kHour) == "72h0m0s");
 }
+
+TEST_CASE("duration_error words refusals as Go's time.ParseDuration") {
+  CHECK(duration_error("x") == "time: invalid duration \"x\"");
+  CHECK(duration_error("") == "time: invalid duration \"\"");
+  CHECK(duration_error("-") == "time: invalid duration \"-\"");
+  CHECK(duration_error(".s") == "time: invalid duration \".s\"");
+  CHECK(duration_error("10") == "time: missing unit in duration \"10\"");
+  CHECK(duration_error("1s5") == "time: missing unit in duration \"1s5\"");
+  CHECK(duration_error("1d") == "time: unknown unit \"d\" in duration \"1d\"");
+  CHECK(duration_error("5sec") == "time: unknown unit \"sec\" in duration \"5sec\"");
+  CHECK(duration_error("99999999999999999999h") ==
+        "time: invalid duration \"99999999999999999999h\"");
+  // Go escapes what is not printable ASCII, byte by byte.
+  CHECK(duration_error("1\xC3\xA9") ==
+        "time: unknown unit \"\\xc3\\xa9\" in duration \"1\\xc3\\xa9\"");
+  CHECK(duration_error("\"q") == "time: invalid duration \"\\\"q\"");
+}

@@ -179,3 +179,24 @@ TEST_CASE("weights: Consul's ValidateWeights words; an HTTP body's missing weigh
     CHECK(e.message() == "Invalid Weights: Passing must be greater than 0");
   }
 }
+
+TEST_CASE("a service's Locality is read from JSON and files, and persisted") {
+  auto def = from_json(R"({"Name":"web","Locality":{"Region":"us-east-1","Zone":"us-east-1a"}})");
+  CHECK(def.service.locality.region == "us-east-1");
+  CHECK(def.service.locality.zone == "us-east-1a");
+  auto snake = from_json(R"({"name":"web","locality":{"region":"eu"}})");
+  CHECK(snake.service.locality == state::Locality{"eu", ""});
+  CHECK(from_json(R"({"Name":"web","Locality":null})").service.locality.empty());
+
+  std::string out;
+  JsonWriter w(out);
+  write_service_definition(w, def);
+  CHECK(from_json(out).service.locality == def.service.locality);
+
+  // In a config file (strict) an unknown key inside it is an error, as elsewhere.
+  Value v;
+  ParseError err;
+  REQUIRE(parse_json(R"({"name":"web","locality":{"regoin":"eu"}})", v, err));
+  Decoder strict("web.json", true);
+  CHECK_THROWS_AS(decode_service(strict, v), DecodeError);
+}

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "agent/state/txn_ops.h"
+
 using namespace cairn;
 using namespace cairn::ops;
 using state::KVVerb;
@@ -87,6 +89,7 @@ TEST_CASE("a failed transaction reports its errors and no results") {
 }
 
 TEST_CASE("only gets and checks make a read-only transaction") {
+  using state::txn_reads_only;
   CHECK(txn_reads_only({}));
   CHECK(txn_reads_only({op(KVVerb::get, "a"), op(KVVerb::get_tree, "b"),
                         op(KVVerb::get_or_empty, "c"), op(KVVerb::check_index, "d"),
@@ -94,4 +97,49 @@ TEST_CASE("only gets and checks make a read-only transaction") {
   for (KVVerb write : {KVVerb::set, KVVerb::cas, KVVerb::lock, KVVerb::unlock, KVVerb::del,
                        KVVerb::delete_tree, KVVerb::delete_cas})
     CHECK_FALSE(txn_reads_only({op(KVVerb::get, "a"), op(write, "b")}));
+}
+
+TEST_CASE("catalog results: Node, Service (a NodeService) and Check, empty maps and lists null") {
+  state::Store store;
+  state::Node n;
+  n.name = "foo";
+  n.address = "2.2.2.2";
+  n.datacenter = "dc1";
+  state::Service s;
+  s.node = "foo";
+  s.id = "foo1";
+  s.name = "foo";
+  state::Check c;
+  c.node = "foo";
+  c.check_id = "bar";
+  c.status = state::kCritical;
+  c.type = "tcp";
+  store.apply(
+      std::vector<state::Mutation>{state::PutNode{n}, state::PutService{s}, state::PutCheck{c}}, 1);
+  state::NodeTxnOp get_node;
+  get_node.node.name = "foo";
+  state::ServiceTxnOp get_service;
+  get_service.node = "foo";
+  get_service.service.id = "foo1";
+  state::CheckTxnOp get_check;
+  get_check.check.node = "foo";
+  get_check.check.check_id = "bar";
+  state::TxnPlan plan = state::plan_txn(store, {get_node, get_service, get_check}, 0);
+  REQUIRE(plan.ok());
+  std::string body;
+  JsonWriter w(body);
+  CHECK(write_txn_result(w, store, plan) == TxnOutcome::committed);
+  // The Go client compares these with nil maps and slices: null, not {} or [].
+  CHECK(body ==
+        R"({"Results":[)"
+        R"({"Node":{"ID":"","Node":"foo","Address":"2.2.2.2","Datacenter":"dc1",)"
+        R"("TaggedAddresses":null,"Meta":null,"CreateIndex":1,"ModifyIndex":1}},)"
+        R"({"Service":{"ID":"foo1","Service":"foo","Tags":[],"Meta":{},"Port":0,"Address":"",)"
+        R"("Weights":{"Passing":1,"Warning":1},"EnableTagOverride":false,)"
+        R"("CreateIndex":1,"ModifyIndex":1}},)"
+        R"({"Check":{"Node":"foo","CheckID":"bar","Name":"","Status":"critical","Notes":"",)"
+        R"("Output":"","ServiceID":"","ServiceName":"","ServiceTags":null,"Type":"tcp",)"
+        R"("Interval":"","Timeout":"","ExposedPort":0,"Definition":{},)"
+        R"("CreateIndex":1,"ModifyIndex":1}})"
+        R"(],"Errors":null})");
 }
