@@ -180,7 +180,7 @@ def test_agent_self_members_and_status(agent):
     members = agent.http.get("/v1/agent/members").json()
     assert members[0]["Name"] == "agent" and members[0]["Status"] == 1
     assert members[0]["Tags"]["role"] == "consul"
-    assert agent.http.get("/v1/status/leader").json().endswith(":8300")
+    assert agent.http.get("/v1/status/leader").json().endswith(f":{agent.server_port}")
     assert len(agent.http.get("/v1/status/peers").json()) == 1
     assert agent.http.get("/v1/catalog/datacenters").json() == ["dc1"]
 
