@@ -45,7 +45,7 @@ void start_message(std::string& out, CatalogMessageKind kind, uint64_t index, si
   put_be(out, rows, 4);
 }
 
-EnvelopeStatus bad(EnvelopeStatus::Code code, std::string message) {
+EnvelopeStatus stream_error(EnvelopeStatus::Code code, std::string message) {
   return {code, "catalog stream: " + std::move(message)};
 }
 
@@ -85,14 +85,16 @@ std::vector<std::string> encode_catalog_messages(CatalogMessageKind kind, uint64
 
 EnvelopeStatus decode_catalog_message(std::string_view in, CatalogMessage& out) {
   uint64_t version = 0, kind = 0, index = 0, n = 0;
-  if (!take_be(in, 1, version)) return bad(EnvelopeStatus::Code::truncated, "empty message");
+  if (!take_be(in, 1, version))
+    return stream_error(EnvelopeStatus::Code::truncated, "empty message");
   if (version != kEnvelopeVersion)
-    return bad(EnvelopeStatus::Code::bad_version, "version " + std::to_string(version));
+    return stream_error(EnvelopeStatus::Code::bad_version, "version " + std::to_string(version));
   if (!take_be(in, 1, kind) || !take_be(in, 8, index) || !take_be(in, 4, n))
-    return bad(EnvelopeStatus::Code::truncated, "truncated header");
-  if (kind < 1 || kind > 3) return bad(EnvelopeStatus::Code::bad_field, "unknown kind");
+    return stream_error(EnvelopeStatus::Code::truncated, "truncated header");
+  if (kind < 1 || kind > 3) return stream_error(EnvelopeStatus::Code::bad_field, "unknown kind");
   // Each row takes at least 25 bytes: a count beyond that is a lie.
-  if (n > in.size() / 25) return bad(EnvelopeStatus::Code::bad_field, "row count too large");
+  if (n > in.size() / 25)
+    return stream_error(EnvelopeStatus::Code::bad_field, "row count too large");
   out.kind = static_cast<CatalogMessageKind>(kind);
   out.index = index;
   out.rows.clear();
@@ -102,7 +104,7 @@ EnvelopeStatus decode_catalog_message(std::string_view in, CatalogMessage& out) 
     etcd::KeyValue kv;
     if (!take_be(in, 1, is_delete) || !take_str(in, kv.key) || !take_str(in, kv.value) ||
         !take_be(in, 8, create) || !take_be(in, 8, modify))
-      return bad(EnvelopeStatus::Code::truncated, "truncated row");
+      return stream_error(EnvelopeStatus::Code::truncated, "truncated row");
     kv.create_revision = static_cast<int64_t>(std::max<uint64_t>(create, 1));
     kv.mod_revision = static_cast<int64_t>(std::max<uint64_t>(modify, 1));
     kv.version = 1;
@@ -110,12 +112,13 @@ EnvelopeStatus decode_catalog_message(std::string_view in, CatalogMessage& out) 
     server::RowStatus rs =
         is_delete ? server::decode_row_delete(kv.key, m) : server::decode_row(kv, m);
     if (rs.code == server::RowStatus::Code::ignored) continue;
-    if (!rs.ok()) return bad(EnvelopeStatus::Code::bad_field, "row " + kv.key + ": " + rs.error);
+    if (!rs.ok())
+      return stream_error(EnvelopeStatus::Code::bad_field, "row " + kv.key + ": " + rs.error);
     if (!state::is_catalog_mutation(m))
-      return bad(EnvelopeStatus::Code::bad_field, "not a catalog row: " + kv.key);
+      return stream_error(EnvelopeStatus::Code::bad_field, "not a catalog row: " + kv.key);
     out.rows.push_back(std::move(m));
   }
-  if (!in.empty()) return bad(EnvelopeStatus::Code::bad_field, "bytes after the rows");
+  if (!in.empty()) return stream_error(EnvelopeStatus::Code::bad_field, "bytes after the rows");
   return {};
 }
 

@@ -22,11 +22,7 @@ bool take_u32(std::string_view& in, size_t& v) {
   return true;
 }
 
-bool take_str(std::string_view& in, std::string& v) {
-  return wire::take_str(in, v);
-}
-
-EnvelopeStatus bad(EnvelopeStatus::Code code, std::string message) {
+EnvelopeStatus sync_error(EnvelopeStatus::Code code, std::string message) {
   return {code, "node sync: " + std::move(message)};
 }
 
@@ -35,14 +31,14 @@ EnvelopeStatus add_row(state::Mutation&& m, bool first, local::NodeIdentity& nod
                        local::LocalState& local) {
   if (first) {
     auto* put = std::get_if<state::PutNode>(&m);
-    if (!put) return bad(EnvelopeStatus::Code::bad_field, "the first row must be the node");
+    if (!put) return sync_error(EnvelopeStatus::Code::bad_field, "the first row must be the node");
     node = local::identity_of(put->node);
     local = local::LocalState(node.name);
     return {};
   }
   if (auto* s = std::get_if<state::PutService>(&m)) {
     if (s->service.node != node.name)
-      return bad(EnvelopeStatus::Code::bad_field, "a service of another node");
+      return sync_error(EnvelopeStatus::Code::bad_field, "a service of another node");
     local::LocalService ls;
     ls.service = std::move(s->service);
     local.put_service(std::move(ls));
@@ -50,13 +46,14 @@ EnvelopeStatus add_row(state::Mutation&& m, bool first, local::NodeIdentity& nod
   }
   if (auto* c = std::get_if<state::PutCheck>(&m)) {
     if (c->check.node != node.name)
-      return bad(EnvelopeStatus::Code::bad_field, "a check of another node");
+      return sync_error(EnvelopeStatus::Code::bad_field, "a check of another node");
     local::LocalCheck lc;
     lc.check = std::move(c->check);
     local.put_check(std::move(lc));
     return {};
   }
-  return bad(EnvelopeStatus::Code::bad_field, "only service and check rows may follow the node");
+  return sync_error(EnvelopeStatus::Code::bad_field,
+                    "only service and check rows may follow the node");
 }
 
 void answer_sync(rpc::Responder responder, const server::WriteResult& r) {
@@ -103,25 +100,27 @@ void encode_node_sync(const local::NodeIdentity& ident, const local::LocalState&
 
 EnvelopeStatus decode_node_sync(std::string_view in, local::NodeIdentity& node,
                                 local::LocalState& local) {
-  if (in.empty()) return bad(EnvelopeStatus::Code::truncated, "empty");
+  if (in.empty()) return sync_error(EnvelopeStatus::Code::truncated, "empty");
   if (static_cast<uint8_t>(in[0]) != kEnvelopeVersion)
-    return bad(EnvelopeStatus::Code::bad_version, "version " + std::to_string(uint8_t(in[0])));
+    return sync_error(EnvelopeStatus::Code::bad_version,
+                      "version " + std::to_string(uint8_t(in[0])));
   in.remove_prefix(1);
   size_t n = 0;
-  if (!take_u32(in, n)) return bad(EnvelopeStatus::Code::truncated, "no row count");
+  if (!take_u32(in, n)) return sync_error(EnvelopeStatus::Code::truncated, "no row count");
   if (n == 0 || n > kMaxSyncRows)
-    return bad(EnvelopeStatus::Code::bad_field, std::to_string(n) + " rows");
+    return sync_error(EnvelopeStatus::Code::bad_field, std::to_string(n) + " rows");
   for (size_t i = 0; i < n; ++i) {
     etcd::KeyValue kv;
     kv.create_revision = kv.mod_revision = kv.version = 1;  // the server's plan sets the real ones
-    if (!take_str(in, kv.key) || !take_str(in, kv.value))
-      return bad(EnvelopeStatus::Code::truncated, "truncated row");
+    if (!wire::take_str(in, kv.key) || !wire::take_str(in, kv.value))
+      return sync_error(EnvelopeStatus::Code::truncated, "truncated row");
     state::Mutation m;
     server::RowStatus rs = server::decode_row(kv, m);
-    if (!rs.ok()) return bad(EnvelopeStatus::Code::bad_field, "row " + kv.key + ": " + rs.error);
+    if (!rs.ok())
+      return sync_error(EnvelopeStatus::Code::bad_field, "row " + kv.key + ": " + rs.error);
     if (EnvelopeStatus st = add_row(std::move(m), i == 0, node, local); !st.ok()) return st;
   }
-  if (!in.empty()) return bad(EnvelopeStatus::Code::bad_field, "bytes after the rows");
+  if (!in.empty()) return sync_error(EnvelopeStatus::Code::bad_field, "bytes after the rows");
   return {};
 }
 

@@ -10,10 +10,10 @@ namespace cairn::server {
 
 namespace {
 
-constexpr uint64_t kCallTimeoutMs = 5000;
+constexpr uint64_t kAlarmCallTimeoutMs = 5000;
 constexpr uint64_t kDefragTimeoutMs = 60000;  // defragmenting blocks the member meanwhile
 
-std::string failure_text(const etcd::CallResult& r) {
+std::string alarm_failure_text(const etcd::CallResult& r) {
   return r.detail.empty() ? r.body : r.detail;
 }
 
@@ -50,7 +50,7 @@ void SpaceAlarm::poll() {
   busy_ = true;
   std::string body;
   etcd::encode_alarm_get(body);
-  client_.call("/v3/maintenance/alarm", std::move(body), kCallTimeoutMs,
+  client_.call("/v3/maintenance/alarm", std::move(body), kAlarmCallTimeoutMs,
                [this, alive = alive_](etcd::CallResult r) {
                  if (!*alive) return;
                  on_alarms(r);
@@ -80,7 +80,7 @@ void SpaceAlarm::on_alarms(const etcd::CallResult& r) {
   }
   if (hooks_.is_leader() && hooks_.applied_revision() > compacted_to_) return compact();
   std::string body = "{}";
-  client_.call("/v3/maintenance/status", std::move(body), kCallTimeoutMs,
+  client_.call("/v3/maintenance/status", std::move(body), kAlarmCallTimeoutMs,
                [this, alive = alive_](etcd::CallResult s) {
                  if (!*alive) return;
                  on_status(s);
@@ -92,7 +92,7 @@ void SpaceAlarm::compact() {
   std::string body;
   etcd::encode_compaction(body, static_cast<int64_t>(target));
   client_.call(
-      "/v3/kv/compaction", std::move(body), kCallTimeoutMs,
+      "/v3/kv/compaction", std::move(body), kAlarmCallTimeoutMs,
       [this, target, alive = alive_](etcd::CallResult r) {
         if (!*alive) return;
         if (r.ok() || r.body.find("compacted") != std::string::npos) {
@@ -100,7 +100,7 @@ void SpaceAlarm::compact() {
           log::info("server", "compacted etcd history to free space",
                     {{"revision", std::to_string(target)}});
         } else {
-          log::warn("server", "compacting etcd history failed", {{"error", failure_text(r)}});
+          log::warn("server", "compacting etcd history failed", {{"error", alarm_failure_text(r)}});
         }
         busy_ = false;
         schedule();
@@ -130,7 +130,7 @@ void SpaceAlarm::defragment() {
         if (r.ok())
           log::info("server", "defragmented the etcd member to free space");
         else
-          log::warn("server", "defragmenting the etcd member failed", {{"error", failure_text(r)}});
+          log::warn("server", "defragmenting the etcd member failed", {{"error", alarm_failure_text(r)}});
         busy_ = false;
         schedule();
       });
@@ -141,12 +141,12 @@ void SpaceAlarm::disarm() {
   for (uint64_t member : alarmed_members_) {
     std::string body;
     etcd::encode_alarm_disarm(body, member, "NOSPACE");
-    client_.call("/v3/maintenance/alarm", std::move(body), kCallTimeoutMs,
+    client_.call("/v3/maintenance/alarm", std::move(body), kAlarmCallTimeoutMs,
                  [member, alive = alive_](etcd::CallResult r) {
                    if (!*alive) return;
                    if (!r.ok())
                      log::warn("server", "disarming the etcd NOSPACE alarm failed",
-                               {{"member", std::to_string(member)}, {"error", failure_text(r)}});
+                               {{"member", std::to_string(member)}, {"error", alarm_failure_text(r)}});
                  });
   }
   busy_ = false;
