@@ -169,7 +169,7 @@ void CatalogPublisher::on_snapshot() {
 // Client side.
 
 CatalogMirror::CatalogMirror(uv_loop_t* loop, Forwarder& forwarder, state::Store& store)
-    : loop_(loop), forwarder_(forwarder), store_(store), rewatch_timer_(loop) {}
+    : forwarder_(forwarder), store_(store), rewatch_timer_(loop) {}
 
 CatalogMirror::~CatalogMirror() {
   *alive_ = false;

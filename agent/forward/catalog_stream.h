@@ -89,7 +89,6 @@ class CatalogMirror {
   void on_message(std::string_view message);
   void on_end(const rpc::Status& status);
 
-  uv_loop_t* loop_;
   Forwarder& forwarder_;
   state::Store& store_;
   rpc::Stream stream_;

@@ -21,8 +21,7 @@ std::string alarm_failure_text(const etcd::CallResult& r) {
 
 SpaceAlarm::SpaceAlarm(uv_loop_t* loop, etcd::GatewayClient& client, int64_t quota_bytes,
                        Hooks hooks)
-    : loop_(loop),
-      client_(client),
+    : client_(client),
       quota_(quota_bytes > 0 ? quota_bytes : kEtcdDefaultQuota),
       hooks_(std::move(hooks)),
       timer_(loop) {}

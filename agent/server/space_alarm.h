@@ -52,7 +52,6 @@ class SpaceAlarm {
   void defragment();
   void disarm();
 
-  uv_loop_t* loop_;
   etcd::GatewayClient& client_;
   int64_t quota_;
   Hooks hooks_;
