@@ -71,25 +71,6 @@ state::Service decode_catalog_service(Decoder& d, const Value& v) {
   return s;
 }
 
-state::Check decode_catalog_check(Decoder& d, const Value& v) {
-  state::Check c;
-  c.status.clear();
-  config::CheckSpec spec = config::decode_check(d, v);
-  d.object(v, [&](std::string_view k, const Value& f) {
-    if (k == "checkid") c.check_id = d.str(f);
-    else if (k == "output") c.output = d.str(f);
-    else if (k == "type") c.type = d.str(f);
-    return true;
-  });
-  if (c.check_id.empty()) c.check_id = spec.id;
-  c.name = spec.name;
-  c.notes = spec.notes;
-  c.status = spec.status;
-  c.service_id = spec.service_id;
-  c.definition = spec.def;
-  if (c.type.empty()) c.type = spec.type();
-  return c;
-}
 
 state::LimitCheck register_request_limits(const state::RegisterRequest& req) {
   if (auto e = state::check_identifier("Node", req.node)) return e;
@@ -327,6 +308,28 @@ void add_catalog_routes(Router& r, Agent& agent) {
   add_scoped_read(r, "/v1/catalog/node/", agent, ReadScope::node, catalog_node_read);
   add_scoped_read(r, "/v1/catalog/node-services/", agent, ReadScope::node,
                   catalog_node_services_read);
+}
+
+// A check in a catalog registration (or a txn Check operation): its
+// definition as a HealthCheckDefinition, and the catalog row's own fields.
+state::Check decode_catalog_check(Decoder& d, const Value& v) {
+  state::Check c;
+  c.status.clear();
+  config::CheckSpec spec = config::decode_check(d, v);
+  d.object(v, [&](std::string_view k, const Value& f) {
+    if (k == "checkid") c.check_id = d.str(f);
+    else if (k == "output") c.output = d.str(f);
+    else if (k == "type") c.type = d.str(f);
+    return true;
+  });
+  if (c.check_id.empty()) c.check_id = spec.id;
+  c.name = spec.name;
+  c.notes = spec.notes;
+  c.status = spec.status;
+  c.service_id = spec.service_id;
+  c.definition = spec.def;
+  if (c.type.empty()) c.type = spec.type();
+  return c;
 }
 
 }  // namespace cairn::http_api

@@ -5,6 +5,8 @@
 #include "agent/http/router.h"
 #include "agent/ops/op_error.h"
 #include "agent/state/input_limits.h"
+#include "agent/state/rows.h"
+#include "common/decode.h"
 #include "common/json_writer.h"
 #include "common/value.h"
 
@@ -19,6 +21,9 @@ namespace cairn::http_api {
 using Endpoint = void (*)(Agent& agent, const ExchangePtr& ex, const std::string& rest);
 // The route handler that calls the endpoint for this agent.
 RouteHandler bind_endpoint(Agent& agent, Endpoint endpoint);
+
+// A catalog check body (catalog register, txn Check operations).
+state::Check decode_catalog_check(Decoder& d, const Value& v);
 
 void add_agent_routes(Router& r, Agent& agent);
 void add_catalog_routes(Router& r, Agent& agent);

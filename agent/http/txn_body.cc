@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "agent/config/service_definition.h"
+#include "agent/http/endpoints.h"
 #include "agent/ops/txn_limits.h"
 #include "common/base64.h"
 #include "common/decode.h"
@@ -102,25 +103,14 @@ state::CheckTxnOp decode_check_op(Decoder& d, const Value& f) {
     if (k == "verb") verb = d.str(v);
     else if (k == "check") {
       Decoder::Scope s(d, "Check");
-      config::CheckSpec spec = config::decode_check(d, v);
       state::Check& c = op.check;
+      c = decode_catalog_check(d, v);
       d.object(v, [&](std::string_view ck, const Value& cv) {
         if (ck == "node") c.node = d.str(cv);
-        else if (ck == "checkid") c.check_id = d.str(cv);
-        else if (ck == "output") c.output = d.str(cv);
-        else if (ck == "type") c.type = d.str(cv);
         else if (ck == "servicename") c.service_name = d.str(cv);
         else if (ck == "servicetags") c.service_tags = d.strings(cv);
         return true;
       });
-      if (c.check_id.empty()) c.check_id = spec.id;
-      c.name = spec.name;
-      c.notes = spec.notes;
-      c.status = spec.status;
-      c.service_id = spec.service_id;
-      c.definition = spec.def;
-      // Consul fills the type of a catalog check from its definition.
-      if (c.type.empty()) c.type = spec.type();
       c.raft.modify_index = row_modify_index(d, v);
     }
     return true;

@@ -3,6 +3,7 @@
 Server i binds 127.0.0.(i+2), so etcd's peer port is the same number on every server and
 nothing clashes; the etcd client endpoint is a unix socket in each data dir."""
 import json
+import os
 import pathlib
 
 from harness import Agent, free_port, wait_for
@@ -136,3 +137,18 @@ def etcd_raft_leader(servers):
         if st.get("leader") and st["leader"] == st.get("header", {}).get("member_id"):
             return s
     return None
+
+
+def etcd_children(server):
+    """pids of etcd processes whose data dir is this server's."""
+    out = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmd = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+        except OSError:
+            continue
+        if cmd and cmd[0].endswith(b"etcd") and f"{server.data_dir}/etcd".encode() in cmd:
+            out.append(int(pid))
+    return out

@@ -13,6 +13,7 @@ import time
 import pytest
 
 from harness import Http, wait_for
+from servers import etcd_children
 
 SERVER_ARGS = ["-server", "-bootstrap-expect", "1"]
 
@@ -282,16 +283,10 @@ def test_bad_durations_are_refused_in_gos_words(agent):
 
 
 def etcd_member_pid(server):
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            cmd = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
-        except OSError:
-            continue
-        if cmd and cmd[0].endswith(b"etcd") and f"{server.data_dir}/etcd".encode() in cmd:
-            return int(pid)
-    raise AssertionError(f"no etcd member for {server.name}")
+    pids = etcd_children(server)
+    if not pids:
+        raise AssertionError(f"no etcd member for {server.name}")
+    return pids[0]
 
 
 def kv_index(http, key):

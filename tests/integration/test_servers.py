@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from harness import Http, wait_for
-from servers import Datacenter, kv_get_raw, kv_put, register
+from servers import Datacenter, etcd_children, kv_get_raw, kv_put, register
 
 
 @pytest.fixture
@@ -16,21 +16,6 @@ def dc3(daemons, tmp_path):
     dc = Datacenter(daemons, tmp_path, 3)
     dc.start()
     return dc
-
-
-def etcd_children(server):
-    """pids of etcd processes whose data dir is this server's."""
-    out = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            cmd = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
-        except OSError:
-            continue
-        if cmd and cmd[0].endswith(b"etcd") and f"{server.data_dir}/etcd".encode() in cmd:
-            out.append(int(pid))
-    return out
 
 
 def test_three_servers_elect_one_leader_and_share_one_catalog(dc3):
