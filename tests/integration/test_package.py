@@ -438,8 +438,11 @@ def test_install_run_upgrade_purge(debs):
         # Set the host up as README says: a bind address (this namespace has
         # only loopback), the site's resolver in resolv.upstream (what
         # `cairn-dnsfwd setup-resolv` saves), a service in services.d.
+        # One host is a one-server datacenter: a client agent alone has no catalog (it
+        # forwards to servers, as Consul's do), and the server runs etcd from etcd-server.
         with open("/etc/cairn/cairn.yaml", "a") as f:
-            f.write("\n# Added by the package test.\nbind_addr: 127.0.0.1\n")
+            f.write("\n# Added by the package test.\nbind_addr: 127.0.0.1\n"
+                    "server: true\nbootstrap_expect: 1\n")
         pathlib.Path("/etc/cairn/resolv.upstream").write_text(f"nameserver {UPSTREAM}\n")
         pathlib.Path("/etc/cairn/services.d/web.yaml").write_text(
             "service:\n  name: web\n  port: 8080\n  tags: [v1]\n"

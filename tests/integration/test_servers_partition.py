@@ -34,6 +34,7 @@ class NsServer(ServerAgent):
                          extra_args=["-server", "-bootstrap-expect", str(expect),
                                      "-bind", self.ip, "-client", self.ip])
         self.http = NetnsHttp(lab.hosts[index], self.ip, self.port)
+        self.server_port = SERVER_RPC_PORT  # each namespace has its own ports
 
     @property
     def address(self) -> str:
