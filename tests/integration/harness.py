@@ -10,6 +10,7 @@ import os
 import pathlib
 import resource
 import signal
+import random
 import socket
 import subprocess
 import time
@@ -47,17 +48,26 @@ def binary(name: str) -> str:
     raise FileNotFoundError(f"{name} not built in {BUILD}")
 
 
+_HANDED_OUT: set = set()
+
+
 def free_port(host: str = "127.0.0.1", kind=socket.SOCK_STREAM) -> int:
-    """A port free for both TCP and UDP on host."""
-    for _ in range(100):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.bind((host, 0))
-            port = s.getsockname()[1]
+    """A port free for both TCP and UDP on host, below the kernel's ephemeral range: a port
+    the kernel handed out for bind(0) could be handed out again as the source port of an
+    outgoing connection (an RPC client, an etcd client) before the daemon binds it."""
+    low, _ = (int(x) for x in open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
+    for _ in range(1000):
+        port = random.randrange(max(1024, low - 20000), low)
+        if port in _HANDED_OUT:  # picked for a daemon that may not have bound it yet
+            continue
         try:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                s.bind((host, port))
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
                 u.bind((host, port))
         except OSError:
             continue
+        _HANDED_OUT.add(port)
         return port
     raise RuntimeError("no free port")
 
