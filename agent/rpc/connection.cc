@@ -301,8 +301,10 @@ Connection::~Connection() {
   impl_->detach();
 }
 
-void Connection::call(std::string_view method, std::string body, uint64_t timeout_ms,
-                      CallCallback done, std::string token) {
+namespace {
+
+// A call or stream's request, ready to send (and to resend once if refused unrun).
+std::shared_ptr<ClientCall> new_call(std::string_view method, std::string body, std::string token) {
   auto call = std::make_shared<ClientCall>();
   call->method = method;
   call->token = std::move(token);
@@ -310,20 +312,22 @@ void Connection::call(std::string_view method, std::string body, uint64_t timeou
   call->request.assign(std::move(body));
   call->request.finish();
   call->request.keep_for_retry();
+  return call;
+}
+
+}  // namespace
+
+void Connection::call(std::string_view method, std::string body, uint64_t timeout_ms,
+                      CallCallback done, std::string token) {
+  auto call = new_call(method, std::move(body), std::move(token));
   call->on_done = std::move(done);
   impl_->add(std::move(call), timeout_ms);
 }
 
 Stream Connection::open_stream(std::string_view method, std::string body,
                                MessageCallback on_message, EndCallback on_end, std::string token) {
-  auto call = std::make_shared<ClientCall>();
+  auto call = new_call(method, std::move(body), std::move(token));
   call->streaming = true;
-  call->method = method;
-  call->token = std::move(token);
-  call->body_size = body.size();
-  call->request.assign(std::move(body));
-  call->request.finish();
-  call->request.keep_for_retry();
   call->on_message = std::move(on_message);
   call->on_end = std::move(on_end);
   uint64_t id = impl_->add(std::move(call), 0);
