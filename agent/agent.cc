@@ -5,6 +5,7 @@
 #include "agent/forward/forward_service.h"
 #include "agent/forward/forwarder.h"
 #include "agent/forward/node_sync.h"
+#include "agent/forward/remote_datacenters.h"
 #include "agent/rpc/server.h"
 
 #include <malloc.h>
@@ -373,6 +374,9 @@ std::string Agent::start_rpc() {
     forward::serve_node_sync(*rpc_server_, *writer_);
     catalog_publisher_ = std::make_unique<forward::CatalogPublisher>(store_);
     catalog_publisher_->attach(*rpc_server_);
+    if (membership_->wan())
+      remote_datacenters_ = std::make_unique<forward::RemoteDatacenters>(loop_, cfg_.datacenter,
+                                                                         identity_.name);
     // Where gossip binds: the address other agents learn for this server.
     std::string ip = cfg_.bind_addr == "0.0.0.0" && cfg_.dev ? "127.0.0.1" : cfg_.bind_addr;
     if (rpc::Status st = rpc_server_->listen(ip, static_cast<uint16_t>(cfg_.ports.server)); !st.ok())
@@ -409,6 +413,31 @@ void Agent::update_rpc_servers() {
   if (catalog_mirror_) catalog_mirror_->servers_changed();
 }
 
+forward::Forwarder* Agent::route_to_datacenter(std::string_view datacenter) {
+  if (forwarder_) return forwarder_.get();
+  if (!remote_datacenters_) return nullptr;
+  std::map<std::string, std::vector<forward::ServerEntry>> by_datacenter;
+  for (const auto& s : membership_->wan_servers())
+    if (s.alive && !s.address.empty())
+      by_datacenter[s.datacenter].push_back({s.name, s.address, s.rpc_port, -1});
+  remote_datacenters_->update(std::move(by_datacenter));
+  return remote_datacenters_->find(datacenter);
+}
+
+std::vector<std::string> Agent::failover_datacenters(int nearest_n,
+                                                     const std::vector<std::string>& listed) const {
+  std::vector<std::string> known = membership_ ? membership_->datacenters() : std::vector<std::string>{};
+  std::vector<std::string> out;
+  // datacenters() lists this one first, then the others by median RTT.
+  for (size_t i = 1; i < known.size() && static_cast<int>(out.size()) < nearest_n; ++i)
+    out.push_back(known[i]);
+  for (const std::string& dc : listed) {
+    bool is_known = std::find(known.begin() + (known.empty() ? 0 : 1), known.end(), dc) != known.end();
+    if (is_known && std::find(out.begin(), out.end(), dc) == out.end()) out.push_back(dc);
+  }
+  return out;
+}
+
 void Agent::shutdown() {
   // The member stops after this server resigns leadership; the loop runs until it has exited.
   if (replicated_) replicated_->shutdown([] { log::info("server", "etcd member stopped"); });
@@ -428,6 +457,7 @@ void Agent::shutdown() {
   catalog_mirror_.reset();
   catalog_push_.reset();
   forwarder_.reset();
+  remote_datacenters_.reset();
 }
 
 std::string Agent::reload() {

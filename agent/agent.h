@@ -48,6 +48,7 @@ class Forwarder;
 class CatalogPush;
 class CatalogMirror;
 class CatalogPublisher;
+class RemoteDatacenters;
 }  // namespace forward
 namespace rpc {
 class Server;
@@ -102,6 +103,15 @@ class Agent {
   // servers and -dev, which answer them themselves.
   forward::Forwarder* forwarder() { return forwarder_.get(); }
   const forward::Forwarder* forwarder() const { return forwarder_.get(); }
+  // Where a request for another datacenter goes: on a client agent its
+  // server (which passes it on), on a server that datacenter's servers from
+  // the WAN pool. Null when there is no path to datacenter.
+  forward::Forwarder* route_to_datacenter(std::string_view datacenter);
+  // Other datacenters to try for a prepared query's failover, in Consul's
+  // order: the NearestN nearest by WAN round trip, then the listed ones
+  // that are known and not yet picked.
+  std::vector<std::string> failover_datacenters(int nearest_n,
+                                                const std::vector<std::string>& listed) const;
   const forward::CatalogPush* catalog_push() const { return catalog_push_.get(); }
   const forward::CatalogMirror* catalog_mirror() const { return catalog_mirror_.get(); }
   std::string leader_address() const;
@@ -158,6 +168,7 @@ class Agent {
   std::unique_ptr<forward::CatalogPush> catalog_push_;
   std::unique_ptr<forward::CatalogMirror> catalog_mirror_;  // client agents
   std::unique_ptr<forward::CatalogPublisher> catalog_publisher_;  // servers and -dev
+  std::unique_ptr<forward::RemoteDatacenters> remote_datacenters_;  // servers in a WAN pool
   // telemetry.statsd_address and dogstatsd_addr.
   std::vector<std::unique_ptr<StatsdSink>> metric_sinks_;
   uint64_t started_ms_ = 0;

@@ -354,11 +354,14 @@ void Membership::set_lan_tags(const gossip::Tags& extra) {
     log::warn("agent", "could not update gossip tags", {{"error", err}});
 }
 
-std::vector<server::SeenServer> Membership::seen_servers() const {
+namespace {
+
+// A pool's servers other than self (alive or failed), as the role, dc and port tags say.
+std::vector<server::SeenServer> servers_among(const std::vector<gossip::Member>& members,
+                                              const std::string& self) {
   std::vector<server::SeenServer> out;
-  if (!lan_.gossip) return out;
-  for (const gossip::Member& m : lan_.gossip->members()) {
-    if (m.name == self_.name) continue;
+  for (const gossip::Member& m : members) {
+    if (m.name == self) continue;
     auto tag = [&](const char* k) {
       auto it = m.tags.find(k);
       return it == m.tags.end() ? std::string() : it->second;
@@ -378,6 +381,17 @@ std::vector<server::SeenServer> Membership::seen_servers() const {
     out.push_back(std::move(s));
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<server::SeenServer> Membership::seen_servers() const {
+  if (!lan_.gossip) return {};
+  return servers_among(lan_.gossip->members(), self_.name);
+}
+
+std::vector<server::SeenServer> Membership::wan_servers() const {
+  return servers_among(wan_members(), self_.name + "." + cfg_.datacenter);
 }
 
 void Membership::on_event(const gossip::SerfEvent& ev) {

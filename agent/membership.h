@@ -104,6 +104,8 @@ class Membership {
   // The alive and failed servers of this agent's LAN pool, other than itself,
   // as the bootstrap plan reads them.
   std::vector<server::SeenServer> seen_servers() const;
+  // The same for the WAN pool: every datacenter's servers but this one.
+  std::vector<server::SeenServer> wan_servers() const;
 
   // Adds each pool's gossip counters (inbound TCP streams accepted, refused
   // by the limits, timed out) to into, labelled network="lan" or "wan".

@@ -34,7 +34,10 @@ void run_forwarded(const http::Handler& dispatch, rpc::Request&& call, rpc::Resp
     responder.fail({rpc::Status::Code::bad_request, "forwarded request: " + st.message});
     return;
   }
-  if (!forwarded_path(request.path)) {
+  // A user event for another datacenter reaches a server of this one first.
+  bool event_for_datacenter =
+      request.has_param("dc") && request.path.starts_with("/v1/event/fire/");
+  if (!forwarded_path(request.path) && !event_for_datacenter) {
     responder.fail({rpc::Status::Code::not_found, "not forwarded: " + request.path});
     return;
   }

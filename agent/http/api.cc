@@ -15,9 +15,12 @@ RouteHandler bind_endpoint(Agent& agent, Endpoint endpoint) {
   };
 }
 
-bool check_datacenter(const ExchangePtr& ex, const Agent& agent, const std::string& dc) {
+bool check_datacenter(const ExchangePtr& ex, Agent& agent, const std::string& dc) {
   if (dc.empty() || dc == agent.config().datacenter) return true;
-  respond_error(ex, 500, "No path to datacenter");
+  if (forward::Forwarder* way = agent.route_to_datacenter(dc))
+    way->forward(ex);
+  else
+    respond_error(ex, 500, "No path to datacenter");
   return false;
 }
 

@@ -1,7 +1,9 @@
 #include "agent/http/datacenter_scope.h"
 
 #include "agent/agent.h"
+#include "agent/forward/forwarder.h"
 #include "agent/http/endpoints.h"
+#include "agent/http/reply.h"
 
 namespace cairn::http_api {
 
@@ -49,13 +51,25 @@ bool route_takes_datacenter(std::string_view pattern) {
   return false;
 }
 
-Router::Guard datacenter_guard(const Agent& agent) {
+namespace {
+
+bool route_by_datacenter(Agent& agent, const ExchangePtr& ex, const std::string& pattern) {
+  if (!route_takes_datacenter(pattern)) return true;
+  const std::string* dc = ex->request.param("dc");
+  if (dc == nullptr || dc->empty() || *dc == agent.config().datacenter) return true;
+  if (forward::Forwarder* way = agent.route_to_datacenter(*dc)) {
+    way->forward(ex);
+    return false;
+  }
+  respond_error(ex, 500, "No path to datacenter");
+  return false;
+}
+
+}  // namespace
+
+Router::Guard datacenter_guard(Agent& agent) {
   return [&agent](const ExchangePtr& ex, const std::string& pattern) {
-    if (!route_takes_datacenter(pattern)) return true;
-    const std::string* dc = ex->request.param("dc");
-    // Known datacenters (the WAN pool's) are not forwarded yet either: they
-    // answer as unknown ones do until the server RPC forwards them.
-    return dc == nullptr || check_datacenter(ex, agent, *dc);
+    return route_by_datacenter(agent, ex, pattern);
   };
 }
 

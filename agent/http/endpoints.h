@@ -42,8 +42,9 @@ void write_member(JsonWriter& w, const gossip::Member& m);
 void add_agent_self_routes(Router& r, Agent& agent);
 void add_query_routes(Router& r, Agent& agent);
 
-// Answers 500 "No path to datacenter" for a ?dc= that is not ours.
-bool check_datacenter(const ExchangePtr& ex, const Agent& agent, const std::string& dc);
+// For a datacenter that is not ours: forwards the request there (false), or
+// answers 500 "No path to datacenter" (false). True for ours.
+bool check_datacenter(const ExchangePtr& ex, Agent& agent, const std::string& dc);
 // Answers 400 with the limit's message and counts the refusal in
 // consul.http.limit_rejections{limit=...}.
 void respond_limit_error(const ExchangePtr& ex, Agent& agent, const state::LimitError& e);

@@ -1,0 +1,59 @@
+"""Other datacenters (issue 15): a server forwards `?dc=` requests, DNS names with a datacenter
+label and prepared-query failover to a server of that datacenter from the WAN pool; a client
+agent sends them to its own server, which does the same."""
+import json
+
+import pytest
+
+from dns_helpers import ask, rcode, texts
+from harness import wait_for
+from test_client_agents import client_of
+from test_wan_gossip import server
+
+
+@pytest.fixture
+def federation(make_agent):
+    """dc1 (server s1 and client c1) and dc2 (server s2), s1 and s2 joined over the WAN."""
+    s1 = server(make_agent, "s1", "dc1").start()
+    s2 = server(make_agent, "s2", "dc2").start()
+    r = s2.cli("join", "-wan", f"127.0.0.1:{s1.serf_wan_port}")
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    for a in (s1, s2):
+        wait_for(lambda a=a: a.http.get("/v1/catalog/datacenters").json() in (["dc1", "dc2"], ["dc2", "dc1"]),
+                 20, f"{a.name} to know both datacenters")
+    c1 = client_of(make_agent, s1, name="c1")
+    return s1, s2, c1
+
+
+def register_web(agent, node, address, port=80, tags=()):
+    body = {"Node": node, "Address": address,
+            "Service": {"Service": "web", "ID": f"web-{node}", "Port": port, "Tags": list(tags)},
+            "Check": {"CheckID": f"web-{node}", "Name": "web", "Status": "passing", "ServiceID": f"web-{node}"}}
+    assert agent.http.put("/v1/catalog/register", body).status == 200
+
+
+def test_dc_parameter_reaches_the_other_datacenter_from_servers_and_clients(federation):
+    s1, s2, c1 = federation
+    register_web(s2, "n2", "10.2.0.1")
+    assert s2.http.put("/v1/kv/where", "dc2").text == "true"
+    for a in (s1, c1):
+        r = a.http.get("/v1/kv/where?raw&dc=dc2")
+        assert r.status == 200 and r.text == "dc2", (a.name, r)
+        # The headers are the other datacenter's truth.
+        assert r.headers["x-consul-knownleader"] == "true"
+        nodes = a.http.get("/v1/health/service/web?dc=dc2&passing").json()
+        assert [n["Node"]["Node"] for n in nodes] == ["n2"], (a.name, nodes)
+        assert a.http.get("/v1/catalog/service/web").json() == [], "dc1 has no web"
+        # A write goes there too, and the local datacenter does not see it.
+        assert a.http.put(f"/v1/kv/from-{a.name}?dc=dc2", "x").text == "true"
+        assert s2.http.get(f"/v1/kv/from-{a.name}?raw").text == "x"
+        assert s1.http.get(f"/v1/kv/from-{a.name}").status == 404
+    # A blocking query on the other datacenter wakes on its writes.
+    index = int(c1.http.get("/v1/kv/where?dc=dc2").headers["x-consul-index"])
+    assert s2.http.put("/v1/kv/where", "again").text == "true"
+    r = c1.http.get(f"/v1/kv/where?dc=dc2&index={index}&wait=10s", timeout=20)
+    assert int(r.headers["x-consul-index"]) > index and json.loads(r.text)[0]["Value"] == "YWdhaW4="
+    # Unknown datacenters are still Consul's error, on servers and clients alike.
+    for a in (s1, c1):
+        r = a.http.get("/v1/kv/where?dc=dc9")
+        assert r.status == 500 and "No path to datacenter" in r.text, (a.name, r)
