@@ -2,6 +2,7 @@
 
 #include "agent/forward/catalog_push.h"
 #include "agent/forward/catalog_stream.h"
+#include "agent/forward/datacenter_rows.h"
 #include "agent/forward/forward_service.h"
 #include "agent/forward/forwarder.h"
 #include "agent/forward/node_sync.h"
@@ -248,6 +249,9 @@ std::string Agent::start(const HttpHandlerFactory& make_http_handler) {
     dns_ = std::make_unique<dns::DnsServer>(loop_, store_, metrics_);
     std::string e = dns_->start(cfg_);
     if (!e.empty()) return "DNS: " + e;
+    datacenter_rows_ = std::make_unique<forward::DatacenterRows>(
+        store_, cfg_.datacenter, [this](std::string_view dc) { return route_to_datacenter(dc); });
+    dns_->set_remote(datacenter_rows_.get());
     if (cfg_.dns_config.udp_loops > 1) {
       dns_loops_ = dns::DnsLoops::start(store_, cfg_, dns_->port(), cfg_.dns_config.udp_loops - 1, e);
       if (!dns_loops_) return "DNS: " + e;
@@ -374,6 +378,8 @@ std::string Agent::start_rpc() {
     forward::serve_node_sync(*rpc_server_, *writer_);
     catalog_publisher_ = std::make_unique<forward::CatalogPublisher>(store_);
     catalog_publisher_->attach(*rpc_server_);
+    forward::serve_datacenter_rows(*rpc_server_, store_, cfg_.datacenter,
+                                   [this](std::string_view dc) { return route_to_datacenter(dc); });
     if (membership_->wan())
       remote_datacenters_ = std::make_unique<forward::RemoteDatacenters>(loop_, cfg_.datacenter,
                                                                          identity_.name);

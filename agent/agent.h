@@ -49,6 +49,7 @@ class CatalogPush;
 class CatalogMirror;
 class CatalogPublisher;
 class RemoteDatacenters;
+class DatacenterRows;
 }  // namespace forward
 namespace rpc {
 class Server;
@@ -169,6 +170,7 @@ class Agent {
   std::unique_ptr<forward::CatalogMirror> catalog_mirror_;  // client agents
   std::unique_ptr<forward::CatalogPublisher> catalog_publisher_;  // servers and -dev
   std::unique_ptr<forward::RemoteDatacenters> remote_datacenters_;  // servers in a WAN pool
+  std::unique_ptr<forward::DatacenterRows> datacenter_rows_;  // DNS names of other datacenters
   // telemetry.statsd_address and dogstatsd_addr.
   std::vector<std::unique_ptr<StatsdSink>> metric_sinks_;
   uint64_t started_ms_ = 0;

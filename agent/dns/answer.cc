@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/random.h"
+
 namespace cairn::dns {
 
 namespace {
@@ -243,6 +245,7 @@ Outcome AnswerBuilder::answer(std::span<const uint8_t> packet, Transport transpo
 
   lookups_.sync(store, settings_generation_);
   parse_qname(q_, settings_, name_);
+  remote_pending_ = false;
   uint8_t rcode = kRcodeNoError;
   switch (name_.kind) {
     case NameKind::outside:
@@ -285,6 +288,10 @@ Outcome AnswerBuilder::answer(std::span<const uint8_t> packet, Transport transpo
         bool client_specific = false;
         rcode = dispatch(store, name_, client, client_specific);
         client_specific_ = client_specific;
+        if (remote_pending_) {
+          o.action = Outcome::Action::remote;
+          return o;
+        }
       }
       break;
   }
@@ -302,7 +309,21 @@ uint8_t AnswerBuilder::dispatch(const state::Store& store, const ParsedName& nam
   if (name.kind == NameKind::invalid) return nxdomain();
   // One datacenter is served; another one has no path (Consul: NXDOMAIN).
   if (name.peer) return nxdomain();
-  if (!name.datacenter.empty() && name.datacenter != settings_.datacenter_lc) return nxdomain();
+  if (!name.datacenter.empty() && name.datacenter != settings_.datacenter_lc) {
+    // Another datacenter: its servers know; the shell asks them.
+    RemoteKind kind = name.kind == NameKind::service ? RemoteKind::service
+                      : name.kind == NameKind::node  ? RemoteKind::node
+                      : name.kind == NameKind::query ? RemoteKind::query
+                                                     : RemoteKind::none;
+    if (!remote_enabled_ || kind == RemoteKind::none) return nxdomain();
+    remote_pending_ = true;
+    remote_.datacenter.assign(name.datacenter);
+    remote_.kind = kind;
+    remote_.name.assign(kind == RemoteKind::service ? name.service
+                        : kind == RemoteKind::node  ? name.node
+                                                    : name.query);
+    return kRcodeNoError;
+  }
 
   switch (name.kind) {
     case NameKind::node:
@@ -325,6 +346,45 @@ uint8_t AnswerBuilder::dispatch(const state::Store& store, const ParsedName& nam
       // connect, ingress, virtual: no service mesh in cairn yet.
       return nxdomain();
   }
+}
+
+Outcome AnswerBuilder::answer_remote(const Settings& settings, std::span<const uint8_t> packet,
+                                     Transport transport, const IpAddr& client,
+                                     const state::Store& store, uint32_t now,
+                                     std::span<uint8_t> out) {
+  AnswerBuilder remote(random_u64());
+  Settings there = settings;
+  ParsedName name;
+  Query q;
+  if (parse_query(packet, q) == ParseStatus::ok) {
+    parse_qname(q, settings, name);
+    there.datacenter.assign(name.datacenter);
+    there.datacenter_lc.assign(name.datacenter);
+  }
+  remote.set_settings(there);
+  return remote.answer(packet, transport, client, store, now, out);
+}
+
+Outcome AnswerBuilder::remote_failed(std::span<const uint8_t> packet, Transport transport,
+                                     bool no_path, uint32_t now, std::span<uint8_t> out) {
+  if (no_path) {
+    // What a datacenter without a path gets: NXDOMAIN with the SOA.
+    static const state::Store kNothing;
+    bool enabled = remote_enabled_;
+    remote_enabled_ = false;
+    Outcome o = answer(packet, transport, {}, kNothing, now, out);
+    remote_enabled_ = enabled;
+    return o;
+  }
+  Outcome o;
+  reset_records();
+  if (parse_query(packet, q_) != ParseStatus::ok) return o;
+  o.action = Outcome::Action::reply;
+  o.zone = Outcome::Zone::domain;
+  o.qtype = q_.qtype;
+  o.rcode = kRcodeServFail;
+  o.size = write_error(out, kRcodeServFail, ra_, false);
+  return o;
 }
 
 uint8_t AnswerBuilder::node_lookup(const state::Store& store, const ParsedName& name) {

@@ -22,6 +22,7 @@
 
 #include "agent/dns/lookup.h"
 #include "agent/dns/qname.h"
+#include "agent/dns/remote_records.h"
 #include "agent/dns/settings.h"
 #include "agent/state/store.h"
 #include "common/dns/name.h"
@@ -34,7 +35,9 @@ enum class Transport : uint8_t { udp, tcp };
 
 // What became of one packet: what the shell does next and what it counts.
 struct Outcome {
-  enum class Action : uint8_t { reply, drop, recurse };
+  // remote: the name is in another datacenter; the shell fetches its rows
+  // (remote_question()) and answers with answer_remote().
+  enum class Action : uint8_t { reply, drop, recurse, remote };
   enum class Zone : uint8_t { domain, reverse, outside, none };
   Action action = Action::drop;
   Zone zone = Zone::none;
@@ -74,6 +77,22 @@ class AnswerBuilder {
   // (the SOA serial).
   Outcome answer(std::span<const uint8_t> packet, Transport transport, const IpAddr& client,
                  const state::Store& store, uint32_t now, std::span<uint8_t> out);
+
+  // Whether names in other datacenters come back as Action::remote (the
+  // shell can fetch them) or NXDOMAIN (no path to datacenter).
+  void set_remote_enabled(bool enabled) { remote_enabled_ = enabled; }
+  // After Action::remote: what to fetch from which datacenter.
+  const RemoteQuestion& remote_question() const { return remote_; }
+  // Answers packet (a question for another datacenter) from rows of that
+  // datacenter, as its own servers would: names in it are `<dc>` names.
+  // A fresh builder is used per answer (store is a one-off).
+  static Outcome answer_remote(const Settings& settings, std::span<const uint8_t> packet,
+                               Transport transport, const IpAddr& client,
+                               const state::Store& store, uint32_t now, std::span<uint8_t> out);
+  // NXDOMAIN (no path to the datacenter) or SERVFAIL (it did not answer)
+  // for a question that went to another datacenter.
+  Outcome remote_failed(std::span<const uint8_t> packet, Transport transport, bool no_path,
+                        uint32_t now, std::span<uint8_t> out);
 
   // SERVFAIL with RA set for a query no recursor answered. Returns the size,
   // 0 if the packet is not a query.
@@ -135,6 +154,9 @@ class AnswerBuilder {
   std::vector<uint32_t> order_;
   SeenSet seen_;
   IpAddr addr_ip_;  // <hex>.addr answers point into this
+  bool remote_enabled_ = false;
+  bool remote_pending_ = false;
+  RemoteQuestion remote_;
 };
 
 }  // namespace cairn::dns

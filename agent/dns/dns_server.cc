@@ -72,7 +72,13 @@ DnsServer::DnsServer(uv_loop_t* loop, const state::Store& store, MetricsRegistry
       recursor_(loop, counters_) {}
 
 DnsServer::~DnsServer() {
+  *alive_ = false;
   close();
+}
+
+void DnsServer::set_remote(RemoteRecords* remote) {
+  remote_ = remote;
+  builder_.set_remote_enabled(remote != nullptr);
 }
 
 std::string DnsServer::configure(const config::Config& cfg, bool) {
@@ -184,6 +190,8 @@ Outcome DnsServer::answer(std::span<const uint8_t> packet, Transport transport,
   Outcome o = builder_.answer(
       packet, transport, net::ip_of(reinterpret_cast<const sockaddr*>(&peer)), store_, now_, out);
   if (o.no_recursors) log_all_failed(builder_.query(), peer, transport);
+  // A question for another datacenter is counted once answered.
+  if (o.action == Outcome::Action::remote) return o;
   counters_.record(o, static_cast<double>(uv_hrtime() - t0) / 1e6);
   return o;
 }
@@ -197,26 +205,26 @@ void DnsServer::on_datagram(net::UdpListener& from, std::span<const uint8_t> pac
     from.commit(peer, peer_len, o.size);
     return;
   }
-  if (o.action != Outcome::Action::recurse) return;
+  if (o.action != Outcome::Action::recurse && o.action != Outcome::Action::remote) return;
   std::vector<uint8_t> query(packet.begin(), packet.end());
   net::UdpListener* listener = &from;
-  bool started = recursor_.resolve(
-      packet, Transport::udp,
-      [this, listener, peer, peer_len, query](std::span<const uint8_t> reply) {
-        size_t room = 0;
-        uint8_t* slot = listener->reply_slot(room);
-        if (!reply.empty()) {
-          if (reply.size() <= room) {
-            std::memcpy(slot, reply.data(), reply.size());
-            listener->commit(peer, peer_len, reply.size());
-          }
-          return;
-        }
-        size_t n = builder_.recursion_failed(query, std::span<uint8_t>(slot, room));
-        log_all_failed(builder_.query(), peer, Transport::udp);
-        listener->commit(peer, peer_len, n);
-      });
-  if (started) return;
+  Recursor::Done deliver = [this, listener, peer, peer_len, query](std::span<const uint8_t> reply) {
+    size_t room = 0;
+    uint8_t* slot = listener->reply_slot(room);
+    if (!reply.empty()) {
+      if (reply.size() <= room) {
+        std::memcpy(slot, reply.data(), reply.size());
+        listener->commit(peer, peer_len, reply.size());
+      }
+      return;
+    }
+    size_t n = builder_.recursion_failed(query, std::span<uint8_t>(slot, room));
+    log_all_failed(builder_.query(), peer, Transport::udp);
+    listener->commit(peer, peer_len, n);
+  };
+  if (o.action == Outcome::Action::remote)
+    return resolve_remote(packet, Transport::udp, peer, std::move(deliver));
+  if (recursor_.resolve(packet, Transport::udp, std::move(deliver))) return;
   from.commit(peer, peer_len, builder_.recursion_failed(packet, std::span<uint8_t>(out, cap)));
 }
 
@@ -231,24 +239,57 @@ bool DnsServer::on_message(net::TcpListener& from, std::span<const uint8_t> mess
     return true;
   }
   // Garbage on a stream: the framing cannot be trusted either; close.
-  if (o.action != Outcome::Action::recurse) return false;
+  if (o.action != Outcome::Action::recurse && o.action != Outcome::Action::remote) return false;
   std::vector<uint8_t> query(message.begin(), message.end());
   net::TcpListener* listener = &from;
-  bool started = recursor_.resolve(
-      message, Transport::tcp, [this, listener, conn, peer, query](std::span<const uint8_t> reply) {
-        size_t room = 0;
-        uint8_t* slot = listener->reply_slot(room);
-        if (!reply.empty()) {
-          if (reply.size() > room) return listener->skip(conn);
-          std::memcpy(slot, reply.data(), reply.size());
-          return listener->commit(conn, reply.size());
-        }
-        size_t n = builder_.recursion_failed(query, std::span<uint8_t>(slot, room));
-        log_all_failed(builder_.query(), peer, Transport::tcp);
-        listener->commit(conn, n);
-      });
-  if (!started) from.commit(conn, builder_.recursion_failed(message, std::span<uint8_t>(out, cap)));
+  Recursor::Done deliver = [this, listener, conn, peer, query](std::span<const uint8_t> reply) {
+    size_t room = 0;
+    uint8_t* slot = listener->reply_slot(room);
+    if (!reply.empty()) {
+      if (reply.size() > room) return listener->skip(conn);
+      std::memcpy(slot, reply.data(), reply.size());
+      return listener->commit(conn, reply.size());
+    }
+    size_t n = builder_.recursion_failed(query, std::span<uint8_t>(slot, room));
+    log_all_failed(builder_.query(), peer, Transport::tcp);
+    listener->commit(conn, n);
+  };
+  if (o.action == Outcome::Action::remote) {
+    resolve_remote(message, Transport::tcp, peer, std::move(deliver));
+    return true;
+  }
+  if (!recursor_.resolve(message, Transport::tcp, std::move(deliver)))
+    from.commit(conn, builder_.recursion_failed(message, std::span<uint8_t>(out, cap)));
   return true;
+}
+
+// A question for another datacenter: its rows are fetched (over the server
+// RPC), then answered as that datacenter's servers would, from a store that
+// holds only them. The reply goes out through deliver, as a recursor's does.
+void DnsServer::resolve_remote(std::span<const uint8_t> packet, Transport transport,
+                               const sockaddr_storage& peer, Recursor::Done deliver) {
+  uint64_t t0 = uv_hrtime();
+  auto answer_fetched = [this, alive = alive_, query = std::vector<uint8_t>(packet.begin(), packet.end()),
+                         transport, peer, t0, deliver = std::move(deliver)](RemoteRows fetched) {
+    if (!*alive) return;
+    remote_out_.resize(kMaxMessage);
+    std::span<uint8_t> out(remote_out_.data(), remote_out_.size());
+    Outcome o;
+    if (fetched.result == RemoteRows::Result::found) {
+      state::Store rows;
+      rows.apply(fetched.rows, 1);
+      o = AnswerBuilder::answer_remote(builder_.settings(), query, transport,
+                                       net::ip_of(reinterpret_cast<const sockaddr*>(&peer)), rows,
+                                       now_, out);
+    } else {
+      o = builder_.remote_failed(query, transport, fetched.result == RemoteRows::Result::no_path,
+                                 now_, out);
+    }
+    counters_.record(o, static_cast<double>(uv_hrtime() - t0) / 1e6);
+    deliver(o.action == Outcome::Action::reply ? std::span<const uint8_t>(remote_out_.data(), o.size)
+                                               : std::span<const uint8_t>());
+  };
+  remote_->fetch(builder_.remote_question(), std::move(answer_fetched));
 }
 
 }  // namespace cairn::dns

@@ -15,6 +15,7 @@
 #include "agent/dns/answer.h"
 #include "agent/dns/counters.h"
 #include "agent/dns/recursor.h"
+#include "agent/dns/remote_records.h"
 #include "agent/state/store.h"
 #include "common/metrics.h"
 #include "common/net/tcp_listener.h"
@@ -38,6 +39,9 @@ class DnsServer : public net::UdpListener::Handler, public net::TcpListener::Han
   // "" or an error (the running settings are kept).
   std::string reload(const config::Config& cfg);
   void close();
+  // Where names of other datacenters are fetched; null (the default):
+  // they are NXDOMAIN, as for a datacenter there is no path to.
+  void set_remote(RemoteRecords* remote);
   // The bound port (UDP and TCP share it), 0 before start.
   int port() const;
 
@@ -54,6 +58,8 @@ class DnsServer : public net::UdpListener::Handler, public net::TcpListener::Han
   std::string configure(const config::Config& cfg, bool start);
   Outcome answer(std::span<const uint8_t> packet, Transport transport, const sockaddr_storage& peer,
                  std::span<uint8_t> out);
+  void resolve_remote(std::span<const uint8_t> packet, Transport transport,
+                      const sockaddr_storage& peer, Recursor::Done deliver);
   void log_all_failed(const Query& q, const sockaddr_storage& peer, Transport transport);
 
   uv_loop_t* loop_;
@@ -71,6 +77,9 @@ class DnsServer : public net::UdpListener::Handler, public net::TcpListener::Han
   uint64_t log_window_ms_ = 0;
   int log_lines_ = 0;
   uint64_t log_suppressed_ = 0;
+  RemoteRecords* remote_ = nullptr;
+  std::vector<uint8_t> remote_out_;  // answers for other datacenters, reused
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace cairn::dns

@@ -57,3 +57,26 @@ def test_dc_parameter_reaches_the_other_datacenter_from_servers_and_clients(fede
     for a in (s1, c1):
         r = a.http.get("/v1/kv/where?dc=dc9")
         assert r.status == 500 and "No path to datacenter" in r.text, (a.name, r)
+
+
+def test_dns_names_with_another_datacenter_are_answered_by_its_servers(federation):
+    s1, s2, c1 = federation
+    register_web(s2, "n2", "10.2.0.1", port=8080, tags=["v1"])
+    register_web(s1, "n1", "10.1.0.1")
+    for a in (s1, c1):
+        wait_for(lambda a=a: texts(ask(a, "web.service.dc2.consul", "A").answer, "A") == ["10.2.0.1"], 10,
+                 f"dc2's instance in DNS on {a.name}")
+        # The local datacenter's answer is its own.
+        assert texts(ask(a, "web.service.consul", "A").answer, "A") == ["10.1.0.1"]
+        srv = ask(a, "v1.web.service.dc2.consul", "SRV", tcp=True)
+        assert texts(srv.answer, "SRV") == ["1 1 8080 n2.node.dc2.consul."], srv
+        assert texts(srv.additional, "A") == ["10.2.0.1"]
+        assert rcode(ask(a, "v2.web.service.dc2.consul", "A")) == "NXDOMAIN"
+        assert texts(ask(a, "n2.node.dc2.consul", "A").answer, "A") == ["10.2.0.1"]
+        # A datacenter nobody knows is NXDOMAIN, as Consul answers it.
+        assert rcode(ask(a, "web.service.dc9.consul", "A")) == "NXDOMAIN"
+    # A check going critical in dc2 takes the instance out of dc1's answers at once.
+    body = {"Node": "n2", "Address": "10.2.0.1",
+            "Check": {"CheckID": "web-n2", "Name": "web", "Status": "critical", "ServiceID": "web-n2"}}
+    assert s2.http.put("/v1/catalog/register", body).status == 200
+    assert rcode(ask(c1, "web.service.dc2.consul", "A")) == "NXDOMAIN"
