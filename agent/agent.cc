@@ -6,6 +6,7 @@
 #include "agent/forward/forward_service.h"
 #include "agent/forward/forwarder.h"
 #include "agent/forward/node_sync.h"
+#include "agent/forward/query_failover.h"
 #include "agent/forward/remote_datacenters.h"
 #include "agent/rpc/server.h"
 
@@ -249,8 +250,7 @@ std::string Agent::start(const HttpHandlerFactory& make_http_handler) {
     dns_ = std::make_unique<dns::DnsServer>(loop_, store_, metrics_);
     std::string e = dns_->start(cfg_);
     if (!e.empty()) return "DNS: " + e;
-    datacenter_rows_ = std::make_unique<forward::DatacenterRows>(
-        store_, cfg_.datacenter, [this](std::string_view dc) { return route_to_datacenter(dc); });
+    datacenter_rows_ = std::make_unique<forward::DatacenterRows>(store_, datacenter_ways());
     dns_->set_remote(datacenter_rows_.get());
     if (cfg_.dns_config.udp_loops > 1) {
       dns_loops_ = dns::DnsLoops::start(store_, cfg_, dns_->port(), cfg_.dns_config.udp_loops - 1, e);
@@ -378,8 +378,8 @@ std::string Agent::start_rpc() {
     forward::serve_node_sync(*rpc_server_, *writer_);
     catalog_publisher_ = std::make_unique<forward::CatalogPublisher>(store_);
     catalog_publisher_->attach(*rpc_server_);
-    forward::serve_datacenter_rows(*rpc_server_, store_, cfg_.datacenter,
-                                   [this](std::string_view dc) { return route_to_datacenter(dc); });
+    forward::serve_datacenter_rows(*rpc_server_, store_, datacenter_ways());
+    forward::serve_remote_queries(*rpc_server_, store_, cfg_.datacenter);
     if (membership_->wan())
       remote_datacenters_ = std::make_unique<forward::RemoteDatacenters>(loop_, cfg_.datacenter,
                                                                          identity_.name);
@@ -428,6 +428,17 @@ forward::Forwarder* Agent::route_to_datacenter(std::string_view datacenter) {
       by_datacenter[s.datacenter].push_back({s.name, s.address, s.rpc_port, -1});
   remote_datacenters_->update(std::move(by_datacenter));
   return remote_datacenters_->find(datacenter);
+}
+
+forward::DatacenterWays Agent::datacenter_ways() {
+  forward::DatacenterWays ways;
+  ways.local_datacenter = cfg_.datacenter;
+  ways.route = [this](std::string_view dc) { return route_to_datacenter(dc); };
+  if (is_server())
+    ways.plan_failover = [this](const state::QueryFailover& f) {
+      return failover_datacenters(f.nearest_n, f.datacenters);
+    };
+  return ways;
 }
 
 std::vector<std::string> Agent::failover_datacenters(int nearest_n,

@@ -50,6 +50,7 @@ class CatalogMirror;
 class CatalogPublisher;
 class RemoteDatacenters;
 class DatacenterRows;
+struct DatacenterWays;
 }  // namespace forward
 namespace rpc {
 class Server;
@@ -142,6 +143,7 @@ class Agent {
   std::string start_rpc();
   void listen_to_store();
   void update_rpc_servers();
+  forward::DatacenterWays datacenter_ways();
 
   uv_loop_t* loop_;
   config::AgentFlags flags_;

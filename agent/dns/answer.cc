@@ -337,6 +337,14 @@ uint8_t AnswerBuilder::dispatch(const state::Store& store, const ParsedName& nam
       const EndpointSet& set = lookups_.prepared_query(store, name.query, name.domain);
       client_specific = true;
       if (set.failed) return kRcodeServFail;
+      if (!set.found && set.may_fail_over && remote_enabled_) {
+        // No healthy instance here: a server runs the query's failover.
+        remote_pending_ = true;
+        remote_.datacenter = settings_.datacenter_lc;
+        remote_.kind = RemoteKind::failover;
+        remote_.name.assign(name.query);
+        return kRcodeNoError;
+      }
       if (!set.found) return nxdomain();
       return service_records(set, client);
     }
@@ -348,18 +356,15 @@ uint8_t AnswerBuilder::dispatch(const state::Store& store, const ParsedName& nam
   }
 }
 
-Outcome AnswerBuilder::answer_remote(const Settings& settings, std::span<const uint8_t> packet,
-                                     Transport transport, const IpAddr& client,
-                                     const state::Store& store, uint32_t now,
-                                     std::span<uint8_t> out) {
+Outcome AnswerBuilder::answer_remote(const Settings& settings, std::string_view datacenter,
+                                     std::span<const uint8_t> packet, Transport transport,
+                                     const IpAddr& client, const state::Store& store,
+                                     uint32_t now, std::span<uint8_t> out) {
   AnswerBuilder remote(random_u64());
   Settings there = settings;
-  ParsedName name;
-  Query q;
-  if (parse_query(packet, q) == ParseStatus::ok) {
-    parse_qname(q, settings, name);
-    there.datacenter.assign(name.datacenter);
-    there.datacenter_lc.assign(name.datacenter);
+  if (!datacenter.empty()) {
+    there.datacenter.assign(datacenter);
+    there.datacenter_lc = state::lower(datacenter);
   }
   remote.set_settings(there);
   return remote.answer(packet, transport, client, store, now, out);

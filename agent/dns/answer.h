@@ -83,10 +83,12 @@ class AnswerBuilder {
   void set_remote_enabled(bool enabled) { remote_enabled_ = enabled; }
   // After Action::remote: what to fetch from which datacenter.
   const RemoteQuestion& remote_question() const { return remote_; }
-  // Answers packet (a question for another datacenter) from rows of that
-  // datacenter, as its own servers would: names in it are `<dc>` names.
-  // A fresh builder is used per answer (store is a one-off).
-  static Outcome answer_remote(const Settings& settings, std::span<const uint8_t> packet,
+  // Answers packet (a question for another datacenter, or a prepared query
+  // that failed over) from rows of datacenter, as its own servers would:
+  // names in it are `<datacenter>` names. A fresh builder is used per answer
+  // (store is a one-off).
+  static Outcome answer_remote(const Settings& settings, std::string_view datacenter,
+                               std::span<const uint8_t> packet,
                                Transport transport, const IpAddr& client,
                                const state::Store& store, uint32_t now, std::span<uint8_t> out);
   // NXDOMAIN (no path to the datacenter) or SERVFAIL (it did not answer)

@@ -278,7 +278,7 @@ void DnsServer::resolve_remote(std::span<const uint8_t> packet, Transport transp
     if (fetched.result == RemoteRows::Result::found) {
       state::Store rows;
       rows.apply(fetched.rows, 1);
-      o = AnswerBuilder::answer_remote(builder_.settings(), query, transport,
+      o = AnswerBuilder::answer_remote(builder_.settings(), fetched.datacenter, query, transport,
                                        net::ip_of(reinterpret_cast<const sockaddr*>(&peer)), rows,
                                        now_, out);
     } else {

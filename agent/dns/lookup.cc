@@ -220,6 +220,7 @@ const EndpointSet& Lookups::prepared_query(const state::Store& store, std::strin
   else
     set.near_node = state::lower(q->service.near);
   set.found = !set.endpoints.empty();
+  set.may_fail_over = q->service.failover.nearest_n > 0 || !q->service.failover.datacenters.empty();
   return queries_.emplace(key_, std::move(set)).first->second;
 }
 

@@ -54,6 +54,7 @@ struct EndpointSet {
   std::vector<Endpoint> endpoints;
   std::string near_node;  // prepared queries: instance to put first, lower-cased ("" = none)
   bool near_ip = false;   // prepared queries with `Near: _ip`: the client's node goes first
+  bool may_fail_over = false;  // prepared queries: Failover names other datacenters
 };
 
 struct NodeRecords {

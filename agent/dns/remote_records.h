@@ -13,10 +13,12 @@
 
 namespace cairn::dns {
 
-enum class RemoteKind : uint8_t { none = 0, service = 1, node = 2, query = 3 };
+// failover: a prepared query of this datacenter with no healthy instance
+// here, run in the other datacenters its Failover names (Consul's rules).
+enum class RemoteKind : uint8_t { none = 0, service = 1, node = 2, query = 3, failover = 4 };
 
 struct RemoteQuestion {
-  std::string datacenter;  // lower-cased, as asked
+  std::string datacenter;  // lower-cased, as asked; failover: this datacenter
   RemoteKind kind = RemoteKind::none;
   std::string name;  // service, node or prepared query name, lower-cased
 };
@@ -24,7 +26,8 @@ struct RemoteQuestion {
 struct RemoteRows {
   enum class Result : uint8_t { found, no_path, failed };
   Result result = Result::failed;
-  state::Batch rows;  // Result::found: rows to answer from
+  std::string datacenter;  // whose rows these are (the failover's answer)
+  state::Batch rows;       // Result::found: rows to answer from
 };
 
 class RemoteRecords {

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "agent/forward/catalog_stream.h"
+#include "agent/forward/query_failover.h"
 #include "agent/forward/wire_bytes.h"
 #include "agent/state/prepared_query.h"
 
@@ -37,31 +38,93 @@ void add_service_rows(const state::Store& store, std::string_view service,
   }
 }
 
-// Answers a question about this datacenter, or passes it on.
-void answer_question(const state::Store& store, const std::string& local_datacenter,
-                     const RouteToDatacenter& route, rpc::Request&& call, rpc::Responder responder) {
+// Asks a server (of that datacenter, or the client's own) for a question's rows.
+void ask_datacenter(Forwarder& way, const dns::RemoteQuestion& q, uint64_t timeout_ms,
+                    std::function<void(dns::RemoteRows)> done) {
+  std::string body;
+  encode_rows_question(q, body);
+  way.call(kDatacenterRowsMethod, std::move(body), timeout_ms, true,
+           [done = std::move(done)](const rpc::Status& status, std::string answer) {
+             dns::RemoteRows rows;
+             if (!status.ok() || !decode_rows_answer(answer, rows).ok())
+               rows.result = dns::RemoteRows::Result::failed;
+             done(std::move(rows));
+           });
+}
+
+void add_query_row(const state::Store& store, std::string_view id, state::Batch& out) {
+  if (const state::PreparedQuery* stored = store.prepared_query(id))
+    out.insert(out.begin(), state::PutPreparedQuery{*stored});
+}
+
+// A server: the rows that answer question, here or from the datacenter
+// that has them; done runs once.
+void answer_rows(const state::Store& store, const DatacenterWays& ways,
+                 const dns::RemoteQuestion& q, uint64_t timeout_ms,
+                 std::function<void(dns::RemoteRows)> done);
+
+void relay_answer(rpc::Responder responder, const rpc::Status& status, std::string body) {
+  if (status.ok())
+    responder.reply(std::move(body));
+  else
+    responder.fail(status);
+}
+
+// The failover question: this datacenter's instances of the query, or the
+// first other datacenter's that has some.
+void answer_failover(const state::Store& store, const DatacenterWays& ways,
+                     const dns::RemoteQuestion& q, std::function<void(dns::RemoteRows)> done) {
+  dns::RemoteRows rows{dns::RemoteRows::Result::found, ways.local_datacenter, {}};
+  std::optional<state::PreparedQuery> query = state::resolve_query(store, q.name);
+  if (!query) return done(std::move(rows));
+  rows.rows = query_result_rows(store, query->service, 0);
+  if (!rows.rows.empty() || !ways.plan_failover) {
+    add_query_row(store, query->id, rows.rows);
+    return done(std::move(rows));
+  }
+  std::string id = query->id;
+  fail_over(ways.route, ways.plan_failover(query->service.failover), *query, 0,
+            [&store, id, done = std::move(done)](FailoverResult result) {
+              add_query_row(store, id, result.rows.rows);
+              result.rows.result = dns::RemoteRows::Result::found;
+              done(std::move(result.rows));
+            });
+}
+
+void answer_rows(const state::Store& store, const DatacenterWays& ways,
+                 const dns::RemoteQuestion& q, uint64_t timeout_ms,
+                 std::function<void(dns::RemoteRows)> done) {
+  if (q.kind == dns::RemoteKind::failover) return answer_failover(store, ways, q, std::move(done));
+  if (q.datacenter == ways.local_datacenter)
+    return done({dns::RemoteRows::Result::found, ways.local_datacenter, rows_for(store, q)});
+  Forwarder* way = ways.route(q.datacenter);
+  if (way == nullptr) return done({dns::RemoteRows::Result::no_path, {}, {}});
+  ask_datacenter(*way, q, timeout_ms, std::move(done));
+}
+
+// The RPC: answers a question about this datacenter, runs a failover, or
+// passes the question on.
+void answer_question(const state::Store& store, const DatacenterWays& ways, rpc::Request&& call,
+                     rpc::Responder responder) {
   dns::RemoteQuestion q;
   if (EnvelopeStatus st = decode_rows_question(call.body, q); !st.ok())
     return responder.fail({rpc::Status::Code::bad_request, "datacenter rows: " + st.message});
-  if (q.datacenter == local_datacenter) {
-    dns::RemoteRows rows{dns::RemoteRows::Result::found, rows_for(store, q)};
-    std::string body;
-    encode_rows_answer(rows, store.index(), body);
-    return responder.reply(std::move(body));
+  if (q.kind != dns::RemoteKind::failover && q.datacenter != ways.local_datacenter) {
+    // Passed on as it came, so the answer is relayed unread.
+    Forwarder* way = ways.route(q.datacenter);
+    if (way != nullptr)
+      return way->call(kDatacenterRowsMethod, std::string(call.body), DatacenterRows::kTimeoutMs,
+                       true, [responder](const rpc::Status& status, std::string body) {
+                         relay_answer(responder, status, std::move(body));
+                       });
   }
-  Forwarder* way = route(q.datacenter);
-  if (way == nullptr) {
-    std::string body;
-    encode_rows_answer({dns::RemoteRows::Result::no_path, {}}, 0, body);
-    return responder.reply(std::move(body));
-  }
-  way->call(kDatacenterRowsMethod, std::string(call.body), DatacenterRows::kTimeoutMs, true,
-            [responder](const rpc::Status& status, std::string body) mutable {
-              if (status.ok())
+  uint64_t index = store.index();
+  answer_rows(store, ways, q, DatacenterRows::kTimeoutMs,
+              [responder, index](dns::RemoteRows rows) mutable {
+                std::string body;
+                encode_rows_answer(rows, index, body);
                 responder.reply(std::move(body));
-              else
-                responder.fail(status);
-            });
+              });
 }
 
 }  // namespace
@@ -80,7 +143,7 @@ EnvelopeStatus decode_rows_question(std::string_view in, dns::RemoteQuestion& ou
   if (version != kRowsVersion)
     return rows_error(EnvelopeStatus::Code::bad_version,
                       "question version " + std::to_string(version) + " is not 1");
-  if (kind < 1 || kind > 3) return rows_error(EnvelopeStatus::Code::bad_field, "unknown kind");
+  if (kind < 1 || kind > 4) return rows_error(EnvelopeStatus::Code::bad_field, "unknown kind");
   out.kind = static_cast<dns::RemoteKind>(kind);
   if (!wire::take_str(in, out.datacenter) || !wire::take_str(in, out.name))
     return rows_error(EnvelopeStatus::Code::truncated, "truncated question");
@@ -95,6 +158,7 @@ void encode_rows_answer(const dns::RemoteRows& rows, uint64_t index, std::string
   out.push_back(static_cast<char>(kRowsVersion));
   out.push_back(rows.result == dns::RemoteRows::Result::found ? 0 : 1);
   if (rows.result != dns::RemoteRows::Result::found) return;
+  wire::put_str(out, rows.datacenter);
   // One message: the rows of one name fit the RPC's message bound or the call fails.
   for (std::string& m :
        encode_catalog_messages(CatalogMessageKind::snapshot_end, index, rows.rows, SIZE_MAX))
@@ -113,6 +177,8 @@ EnvelopeStatus decode_rows_answer(std::string_view in, dns::RemoteRows& out) {
     return in.empty() ? EnvelopeStatus{} : rows_error(EnvelopeStatus::Code::bad_field, "trailing bytes");
   }
   if (result != 0) return rows_error(EnvelopeStatus::Code::bad_field, "unknown result");
+  if (!wire::take_str(in, out.datacenter) || out.datacenter.size() > kMaxRowsField)
+    return rows_error(EnvelopeStatus::Code::bad_field, "bad datacenter");
   CatalogMessage msg;
   if (EnvelopeStatus st = decode_catalog_message(in, msg); !st.ok()) return st;
   out.result = dns::RemoteRows::Result::found;
@@ -146,36 +212,29 @@ state::Batch rows_for(const state::Store& store, const dns::RemoteQuestion& q) {
         add_service_rows(store, resolved->service.service, nodes_seen, out);
       }
       break;
+    case dns::RemoteKind::failover:  // runs on a server: answer_failover
     case dns::RemoteKind::none:
       break;
   }
   return out;
 }
 
-void serve_datacenter_rows(rpc::Server& server, const state::Store& store,
-                           std::string local_datacenter, RouteToDatacenter route) {
+void serve_datacenter_rows(rpc::Server& server, const state::Store& store, DatacenterWays ways) {
   server.handle(std::string(kDatacenterRowsMethod),
-                [&store, local = std::move(local_datacenter), route = std::move(route)](
-                    rpc::Request&& call, rpc::Responder responder) {
-                  answer_question(store, local, route, std::move(call), std::move(responder));
+                [&store, ways = std::move(ways)](rpc::Request&& call, rpc::Responder responder) {
+                  answer_question(store, ways, std::move(call), std::move(responder));
                 });
 }
 
 void DatacenterRows::fetch(const dns::RemoteQuestion& question,
                            std::function<void(dns::RemoteRows)> done) {
-  if (question.datacenter == local_datacenter_)
-    return done({dns::RemoteRows::Result::found, rows_for(store_, question)});
-  Forwarder* way = route_(question.datacenter);
-  if (way == nullptr) return done({dns::RemoteRows::Result::no_path, {}});
-  std::string body;
-  encode_rows_question(question, body);
-  way->call(kDatacenterRowsMethod, std::move(body), kTimeoutMs, true,
-            [done = std::move(done)](const rpc::Status& status, std::string answer) {
-              dns::RemoteRows rows;
-              if (!status.ok() || !decode_rows_answer(answer, rows).ok())
-                rows.result = dns::RemoteRows::Result::failed;
-              done(std::move(rows));
-            });
+  uint64_t timeout =
+      question.kind == dns::RemoteKind::failover ? kFailoverTimeoutMs : kTimeoutMs;
+  if (ways_.plan_failover) return answer_rows(store_, ways_, question, timeout, std::move(done));
+  // A client agent: its server knows the other datacenters and runs failovers.
+  Forwarder* way = ways_.route(question.datacenter);
+  if (way == nullptr) return done({dns::RemoteRows::Result::no_path, {}, {}});
+  ask_datacenter(*way, question, timeout, std::move(done));
 }
 
 }  // namespace cairn::forward

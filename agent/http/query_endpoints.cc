@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "agent/agent.h"
+#include "agent/forward/query_failover.h"
 #include "agent/http/agent_cache.h"
 #include "agent/http/blocking.h"
 #include "agent/http/decode_body.h"
@@ -306,6 +307,69 @@ bool resolve(Agent& agent, const ExchangePtr& ex, const std::string& id_or_name,
   return true;
 }
 
+void shuffle(std::vector<state::QueryResultNode>& nodes) {
+  for (size_t i = nodes.size(); i > 1; --i) std::swap(nodes[i - 1], nodes[random_below(i)]);
+}
+
+// An execution's answer: the instances found in datacenter after failovers tries elsewhere.
+void respond_execution(const ExchangePtr& ex, const PreparedQuery& q,
+                       const std::vector<state::QueryResultNode>& nodes,
+                       const std::string& datacenter, int failovers) {
+  std::string body;
+  JsonWriter w(body, ex->request.has_param("pretty"));
+  w.begin_object();
+  w.field("Service", q.service.service);
+  w.key("Nodes");
+  w.begin_array();
+  for (const auto& r : nodes) {
+    w.begin_object();
+    w.key("Node");
+    state::write_node(w, *r.node);
+    w.key("Service");
+    state::write_service(w, *r.service);
+    w.key("Checks");
+    w.begin_array();
+    for (const state::Check* c : r.checks) state::write_check(w, *c);
+    w.end_array();
+    w.end_object();
+  }
+  w.end_array();
+  w.key("DNS");
+  w.begin_object();
+  w.field("TTL", q.dns_ttl);
+  w.end_object();
+  w.field("Datacenter", datacenter);
+  w.field("Failovers", failovers);
+  w.end_object();
+  respond_query_meta(ex, std::move(body));
+}
+
+// The failover's answer, from the rows of the datacenter that had instances
+// (the same query run over them selects them again).
+void answer_failed_over(Agent& agent, const ExchangePtr& ex, const PreparedQuery& q,
+                        forward::FailoverResult result) {
+  if (ex->closed()) return;
+  state::Store rows;
+  rows.apply(result.rows.rows, 1);
+  std::vector<state::QueryResultNode> nodes = state::execute_query(rows, q.service);
+  shuffle(nodes);
+  const std::string& dc =
+      result.rows.datacenter.empty() ? agent.config().datacenter : result.rows.datacenter;
+  respond_execution(ex, q, nodes, dc, result.failovers);
+}
+
+// No healthy instance here: the query runs in the datacenters its Failover
+// names, as Consul's queryFailover (agent/forward/query_failover.h).
+void fail_over_query(Agent& agent, const ExchangePtr& ex, PreparedQuery q, int limit) {
+  std::vector<std::string> datacenters =
+      agent.failover_datacenters(q.service.failover.nearest_n, q.service.failover.datacenters);
+  auto route = [&agent](std::string_view dc) { return agent.route_to_datacenter(dc); };
+  forward::fail_over(route, std::move(datacenters), q, static_cast<uint32_t>(limit),
+                     [&agent, ex, q](forward::FailoverResult result) {
+                       answer_failed_over(agent, ex, q, std::move(result));
+                     });
+}
+
 void execute_query(Agent& agent, const ExchangePtr& ex, const std::string& id_or_name) {
   const http::Request& req = ex->request;
   int limit = 0;
@@ -330,7 +394,11 @@ void execute_query(Agent& agent, const ExchangePtr& ex, const std::string& id_or
   }
   const state::Store& st = agent.store();
   std::vector<state::QueryResultNode> nodes = state::execute_query(st, q.service);
-  for (size_t i = nodes.size(); i > 1; --i) std::swap(nodes[i - 1], nodes[random_below(i)]);
+  const state::QueryFailover& failover = q.service.failover;
+  if (nodes.empty() && agent.is_server() &&
+      (failover.nearest_n > 0 || !failover.datacenters.empty()))
+    return fail_over_query(agent, ex, std::move(q), limit);
+  shuffle(nodes);
 
   // The request's ?near wins over the query's Near; "_agent" is this agent's
   // node, "_ip" the node whose address is the client's.
@@ -353,36 +421,7 @@ void execute_query(Agent& agent, const ExchangePtr& ex, const std::string& id_or
   NearOrder(agent, near).sort(nodes, [](const state::QueryResultNode& r) -> const std::string& { return r.node->name; });
   state::move_node_first(nodes, near);
   if (limit > 0 && nodes.size() > static_cast<size_t>(limit)) nodes.resize(limit);
-
-  std::string body;
-  JsonWriter w(body, req.has_param("pretty"));
-  w.begin_object();
-  w.field("Service", q.service.service);
-  w.key("Nodes");
-  w.begin_array();
-  for (const auto& r : nodes) {
-    w.begin_object();
-    w.key("Node");
-    state::write_node(w, *r.node);
-    w.key("Service");
-    state::write_service(w, *r.service);
-    w.key("Checks");
-    w.begin_array();
-    for (const state::Check* c : r.checks) state::write_check(w, *c);
-    w.end_array();
-    w.end_object();
-  }
-  w.end_array();
-  w.key("DNS");
-  w.begin_object();
-  w.field("TTL", q.dns_ttl);
-  w.end_object();
-  w.field("Datacenter", agent.config().datacenter);
-  // Failover needs other datacenters (servers and WAN gossip); with one
-  // datacenter there is never anywhere else to look.
-  w.field("Failovers", 0);
-  w.end_object();
-  respond_query_meta(ex, std::move(body));
+  respond_execution(ex, q, nodes, agent.config().datacenter, 0);
 }
 
 void explain_query(Agent& agent, const ExchangePtr& ex, const std::string& id_or_name) {

@@ -80,3 +80,43 @@ def test_dns_names_with_another_datacenter_are_answered_by_its_servers(federatio
             "Check": {"CheckID": "web-n2", "Name": "web", "Status": "critical", "ServiceID": "web-n2"}}
     assert s2.http.put("/v1/catalog/register", body).status == 200
     assert rcode(ask(c1, "web.service.dc2.consul", "A")) == "NXDOMAIN"
+
+
+def test_a_prepared_query_fails_over_to_the_other_datacenter(federation):
+    s1, s2, c1 = federation
+    register_web(s1, "n1", "10.1.0.1")
+    register_web(s2, "n2", "10.2.0.1")
+    q = {"Name": "geo-web", "Service": {"Service": "web", "Failover": {"Datacenters": ["dc9", "dc2"]}}}
+    r = s1.http.request("POST", "/v1/query", q)
+    assert r.status == 200, r
+    near = {"Name": "near-web", "Service": {"Service": "web", "Failover": {"NearestN": 1}}}
+    assert s1.http.request("POST", "/v1/query", near).status == 200
+    for a in (s1, c1):
+        got = a.http.get("/v1/query/geo-web/execute").json()
+        assert got["Datacenter"] == "dc1" and got["Failovers"] == 0, got
+        assert [n["Node"]["Node"] for n in got["Nodes"]] == ["n1"]
+        assert texts(ask(a, "geo-web.query.consul", "A").answer, "A") == ["10.1.0.1"]
+    # dc1's instance goes critical: the query answers with dc2's.
+    body = {"Node": "n1", "Address": "10.1.0.1",
+            "Check": {"CheckID": "web-n1", "Name": "web", "Status": "critical", "ServiceID": "web-n1"}}
+    assert s1.http.put("/v1/catalog/register", body).status == 200
+    for a in (s1, c1):
+        wait_for(lambda a=a: a.http.get("/v1/query/geo-web/execute").json()["Datacenter"] == "dc2", 10,
+                 f"the query to fail over on {a.name}")
+        got = a.http.get("/v1/query/geo-web/execute").json()
+        # dc9 is unknown and skipped, as Consul skips it: one datacenter tried.
+        assert got["Failovers"] == 1 and [n["Node"]["Node"] for n in got["Nodes"]] == ["n2"], got
+        got = a.http.get("/v1/query/near-web/execute").json()
+        assert got["Datacenter"] == "dc2" and got["Failovers"] == 1, got
+        # DNS fails over too, with dc2's names.
+        wait_for(lambda a=a: texts(ask(a, "geo-web.query.consul", "A").answer, "A") == ["10.2.0.1"], 10,
+                 f"DNS on {a.name} to fail over")
+        srv = ask(a, "near-web.query.consul", "SRV", tcp=True)
+        assert texts(srv.answer, "SRV") == ["1 1 80 n2.node.dc2.consul."], srv
+    # Both critical: nothing anywhere, and every datacenter was tried.
+    body["Node"], body["Address"], body["Check"]["CheckID"], body["Check"]["ServiceID"] = \
+        "n2", "10.2.0.1", "web-n2", "web-n2"
+    assert s2.http.put("/v1/catalog/register", body).status == 200
+    got = c1.http.get("/v1/query/geo-web/execute").json()
+    assert got["Nodes"] == [] and got["Failovers"] == 1, got
+    assert rcode(ask(c1, "geo-web.query.consul", "A")) == "NXDOMAIN"
