@@ -41,6 +41,8 @@ void write_member(JsonWriter& w, const gossip::Member& m);
 // GET /v1/agent/self.
 void add_agent_self_routes(Router& r, Agent& agent);
 void add_query_routes(Router& r, Agent& agent);
+// GET and PUT /v1/snapshot.
+void add_snapshot_routes(Router& r, Agent& agent);
 
 // Answers 500 "No path to datacenter" for a ?dc= that is not ours.
 bool check_datacenter(const ExchangePtr& ex, const Agent& agent, const std::string& dc);
