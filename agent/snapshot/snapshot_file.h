@@ -28,8 +28,8 @@ inline constexpr size_t kChecksumBytes = 32;  // SHA-256
 // A snapshot is held in memory twice while it is written or read (rows and
 // bytes): the cap keeps one request from taking the agent's memory.
 inline constexpr size_t kDefaultMaxBytes = 256u << 20;
-// Longer than any row key cairn writes (KV keys are capped at 512 bytes by
-// input_limits; node and service names far shorter).
+// Longer than any row key cairn writes (KV keys are capped at 8 KiB and
+// identifiers at 1 KiB by state/input_limits.h).
 inline constexpr size_t kMaxKeyBytes = 64u << 10;
 
 enum class ErrorCode : uint8_t {
