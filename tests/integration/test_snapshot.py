@@ -201,3 +201,19 @@ def test_three_servers_save_on_one_restore_read_on_another(dc3, tmp_path):
     r = s2.http.put("/v1/snapshot", body=bytes(data))
     assert r.status == 400 and "checksum" in r.text, r
     assert kv_get_raw(s0, "app/config") == "v1"
+
+
+def test_a_client_agent_forwards_snapshots_to_its_server(make_agent, tmp_path):
+    """Consul's client agents forward /v1/snapshot to a server; so do cairn's (binary bytes
+    through the RPC envelope, both ways)."""
+    from test_client_agents import client_of
+    srv = make_agent(name="srv").start()
+    c = client_of(make_agent, srv)
+    session = fill(srv)
+    path = tmp_path / "via-client.snap"
+    index = save(c, path)
+    assert index > 1
+    change(srv, session)
+    p = c.cli("snapshot", "restore", path, check=True)
+    assert p.stdout.strip() == "Restored snapshot", p.stdout
+    assert_restored(srv, session)
