@@ -17,8 +17,7 @@ PlanStatus plan_write(const Plan& plan, const state::Store& store, int64_t now_m
 }
 
 void CatalogWriter::restore(state::Batch, WriteDone done) {
-  if (done)
-    done(WriteResult::failure(WriteCode::invalid, "this agent cannot restore snapshots"));
+  if (done) done(WriteResult::failure(WriteCode::invalid, "this agent cannot restore snapshots"));
 }
 
 void stamp_rows(state::Batch& rows, uint64_t index) {
