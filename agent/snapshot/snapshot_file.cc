@@ -14,6 +14,7 @@ namespace {
 // string lengths and the record count.
 constexpr size_t kFixedHeaderBytes = 8 + 4 + 8 + 8 + 8 + 2 + 2 + 4;
 constexpr size_t kMinRecordBytes = 8;  // two empty lengths
+constexpr uint64_t kInitialRecords = 4096;
 
 using Digest = std::array<unsigned char, kChecksumBytes>;
 
@@ -150,7 +151,9 @@ Status decode(std::string_view bytes, const Limits& limits, Snapshot& out) {
   // hold is refused before anything is reserved for it.
   if (count > r.left() / kMinRecordBytes)
     return Status::error(ErrorCode::malformed, "snapshot claims more records than it holds");
-  s.records.reserve(count);
+  // Reserve only a little up front: the vector grows with the records that
+  // actually parse, so a lying count costs nothing.
+  s.records.reserve(std::min<uint64_t>(count, kInitialRecords));
   for (uint64_t i = 0; i < count; ++i) {
     uint64_t key_len = r.number(4);
     if (key_len > kMaxKeyBytes)
