@@ -351,6 +351,7 @@ Available commands:
     reload         Re-reads the agent's configuration files
     rtt            Estimates the network round trip time between nodes
     services       register FILE / deregister ID
+    snapshot       save|restore|inspect snapshots of the replicated state
     status         One screen: agent, node, members, local services and checks
     validate       Validates config files or directories
     version        Prints the version
@@ -383,6 +384,7 @@ int run_command(const std::string& command, Args args) {
   if (command == "operator") return cmd_operator(std::move(args));
   if (command == "rtt") return cmd_rtt(std::move(args));
   if (command == "event") return cmd_event(std::move(args));
+  if (command == "snapshot") return cmd_snapshot(std::move(args));
   return -1;
 }
 

@@ -29,6 +29,7 @@ int cmd_keyring(Args args);
 int cmd_operator(Args args);
 int cmd_rtt(Args args);
 int cmd_event(Args args);
+int cmd_snapshot(Args args);
 
 // Dispatches `cairn <command> ...`; returns -1 for an unknown command.
 int run_command(const std::string& command, Args args);

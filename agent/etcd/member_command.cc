@@ -60,6 +60,8 @@ std::vector<std::string> member_command_line(const MemberConfig& c) {
       "1s",
       "--snapshot-count",
       "10000",
+      "--max-txn-ops",
+      std::to_string(kMemberMaxTxnOps),
   };
   if (c.pre_vote) args.emplace_back("--pre-vote");
   if (c.quota_backend_bytes > 0) {

@@ -27,6 +27,11 @@ inline constexpr std::string_view kClientSocketName = "etcd-client.sock:0";
 
 inline constexpr int kHeartbeatMs = 100;
 inline constexpr int kElectionMs = 500;
+// --max-txn-ops: a snapshot restore replaces every row in one transaction
+// (agent/server/etcd_restore.h), so no reader sees half of it. etcd only
+// compares the count; cairn's own writes stay within 128 (etcd_txn.h), and
+// etcd's request-size cap still bounds the transaction's bytes.
+inline constexpr int kMemberMaxTxnOps = 1 << 20;
 
 struct MemberConfig {
   std::string etcd_binary = "etcd";

@@ -56,6 +56,7 @@ Api::Api(Agent& agent)
   add_gossip_routes(router_, agent);
   add_coordinate_routes(router_, agent);
   add_query_routes(router_, agent);
+  add_snapshot_routes(router_, agent);
   router_.set_guard(datacenter_guard(agent));
 }
 

@@ -41,6 +41,8 @@ void write_member(JsonWriter& w, const gossip::Member& m);
 // GET /v1/agent/self.
 void add_agent_self_routes(Router& r, Agent& agent);
 void add_query_routes(Router& r, Agent& agent);
+// GET and PUT /v1/snapshot.
+void add_snapshot_routes(Router& r, Agent& agent);
 
 // For a datacenter that is not ours: forwards the request there (false), or
 // answers 500 "No path to datacenter" (false). True for ours.

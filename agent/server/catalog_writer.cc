@@ -16,6 +16,32 @@ PlanStatus plan_write(const Plan& plan, const state::Store& store, int64_t now_m
   return status;
 }
 
+void CatalogWriter::restore(state::Batch, WriteDone done) {
+  if (done) done(WriteResult::failure(WriteCode::invalid, "this agent cannot restore snapshots"));
+}
+
+void stamp_rows(state::Batch& rows, uint64_t index) {
+  for (auto& m : rows)
+    std::visit(
+        [index](auto& op) {
+          if constexpr (requires { op.node.raft; }) op.node.raft = {index, index};
+          if constexpr (requires { op.service.raft; }) op.service.raft = {index, index};
+          if constexpr (requires { op.check.raft; }) op.check.raft = {index, index};
+          if constexpr (requires { op.entry.raft; }) op.entry.raft = {index, index};
+          if constexpr (requires { op.session.raft; }) op.session.raft = {index, index};
+          if constexpr (requires { op.query.raft; }) op.query.raft = {index, index};
+        },
+        m);
+}
+
+void DevWriter::restore(state::Batch rows, WriteDone done) {
+  // The store swaps its tables in one step on the loop: nothing reads between.
+  uint64_t index = store_.index() + 1;
+  stamp_rows(rows, index);
+  store_.load_snapshot(rows, index);
+  if (done) done(WriteResult::success(store_.index()));
+}
+
 void DevWriter::write(Plan plan, WriteDone done) {
   state::Batch batch;
   PlanStatus status = plan_write(plan, store_, now_ms_(), batch);

@@ -24,10 +24,19 @@ using WriteDone = std::function<void(const WriteResult&)>;
 PlanStatus plan_write(const Plan& plan, const state::Store& store, int64_t now_ms,
                       state::Batch& out);
 
+// Sets every Put row's CreateIndex and ModifyIndex to index (a restore).
+void stamp_rows(state::Batch& rows, uint64_t index);
+
 class CatalogWriter {
  public:
   virtual ~CatalogWriter() = default;
   virtual void write(Plan plan, WriteDone done) = 0;
+  // Replaces every replicated table with rows (the Put mutations of a
+  // snapshot, agent/snapshot/) at one new index, all or nothing: readers see
+  // the old tables or the new ones, never a mix. Every row gets the new
+  // index as its CreateIndex and ModifyIndex, so indexes only move forward.
+  // Writers that hold no authoritative copy refuse (the default).
+  virtual void restore(state::Batch rows, WriteDone done);
 };
 
 // -dev: the store numbers its own changes.
@@ -38,6 +47,7 @@ class DevWriter : public CatalogWriter {
       : store_(store), now_ms_(std::move(wall_clock_ms)) {}
   // CatalogWriter
   void write(Plan plan, WriteDone done) override;
+  void restore(state::Batch rows, WriteDone done) override;
 
  private:
   state::Store& store_;

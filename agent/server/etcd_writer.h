@@ -27,6 +27,7 @@
 #include "agent/etcd/gateway_client.h"
 #include "agent/etcd/gateway_types.h"
 #include "agent/server/catalog_writer.h"
+#include "agent/server/etcd_restore.h"
 #include "agent/server/etcd_txn.h"
 
 namespace cairn::server {
@@ -76,9 +77,20 @@ class EtcdWriter : public CatalogWriter {
   void write_fenced(Plan plan, WriteDone done, etcd::LeaderKey fence,
                     std::function<bool()> still_leader);
 
+  // Snapshot restore as one guarded transaction (etcd_restore.h, etcd_restore.cc).
+  void restore(state::Batch rows, WriteDone done) override;
+
   const EtcdWriterCounters& counters() const { return counters_; }
 
  private:
+  struct RestoreAttempt;
+  void restore_run(std::shared_ptr<RestoreAttempt> a);
+  void restore_grant(std::shared_ptr<RestoreAttempt> a, std::vector<RestoreLease> leases,
+                     std::shared_ptr<std::string> body, std::vector<int64_t> revoke);
+  void restore_commit(std::shared_ptr<RestoreAttempt> a, std::shared_ptr<std::string> body,
+                      std::vector<int64_t> revoke);
+  void restore_finish(const std::shared_ptr<RestoreAttempt>& a, WriteResult r);
+
   struct Attempt {
     Plan plan;
     WriteDone done;

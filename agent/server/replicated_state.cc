@@ -704,4 +704,14 @@ void ReplicatedState::GateWriter::write(Plan plan, WriteDone done) {
                                [owner = &owner_] { return owner->is_leader(); });
 }
 
+void ReplicatedState::GateWriter::restore(state::Batch rows, WriteDone done) {
+  if (!owner_.ready_ || !owner_.writer_ || leader_only_) {
+    if (done)
+      done(
+          WriteResult::failure(WriteCode::unavailable, "No cluster leader", owner_.store_.index()));
+    return;
+  }
+  owner_.writer_->restore(std::move(rows), std::move(done));
+}
+
 }  // namespace cairn::server

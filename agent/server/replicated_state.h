@@ -165,6 +165,7 @@ class ReplicatedState : public AppliedRevision {
     GateWriter(ReplicatedState& owner, bool leader_only)
         : owner_(owner), leader_only_(leader_only) {}
     void write(Plan plan, WriteDone done) override;
+    void restore(state::Batch rows, WriteDone done) override;
 
    private:
     ReplicatedState& owner_;

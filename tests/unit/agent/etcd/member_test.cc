@@ -182,5 +182,7 @@ TEST_CASE("the command line: unix client socket, peer URL on the LAN, the tuned 
   CHECK(value_of("--initial-cluster") == "s1=http://10.0.0.1:8380,s2=http://10.0.0.2:8380");
   CHECK(value_of("--initial-cluster-state") == "new");
   CHECK(value_of("--election-timeout") == "500");
+  // A snapshot restore is one transaction of every row (server/etcd_restore.h).
+  CHECK(value_of("--max-txn-ops") == std::to_string(kMemberMaxTxnOps));
   CHECK(client_socket_path("/var/lib/cairn") == "/var/lib/cairn/etcd-client.sock:0");
 }
