@@ -27,6 +27,7 @@ if [ -z "$cairn" ]; then
   ninja -C build-bench agent/cairn >build-bench/ninja.log 2>&1 || { tail -30 build-bench/ninja.log; exit 1; }
   cairn=build-bench/agent/cairn
 fi
+cc -O2 -Wall -Wextra -o build-bench/fixed_responder tests/bench/dns/fixed_responder.c
 work=$(mktemp -d /tmp/cairn-clientbench.XXXXXX)
 # Every process the driver starts dies with it (parent-death signal); this is the
 # backstop: whatever still runs from the work dir is killed by pid, and the dir removed.
@@ -40,4 +41,5 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-/usr/bin/python3 tests/bench/client/bench_client.py --cairn "$cairn" --work "$work" "$@"
+/usr/bin/python3 tests/bench/client/bench_client.py --cairn "$cairn" --work "$work" \
+  --responder build-bench/fixed_responder "$@"
