@@ -864,6 +864,8 @@ def main():
     a.fullsync_window = 4 if a.quick else 15
     a.http_conns = 16
     a.rss_services = 100
+    if a.perf and not shutil.which("perf"):
+        sys.exit("--perf: perf is not installed (Debian linux-perf)")
     if a.clients < 5 or a.clients > 240:
         sys.exit("--clients: between 5 and 240 (one 127.0.6.x address each)")
     work = a.work or tempfile.mkdtemp(prefix="cairn-clientbench-")
