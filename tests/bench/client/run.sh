@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Client agents (issue 15, "Performance"), one command:
-#   bash tests/bench/client/run.sh [--quick] [--no-fsync] [--clients N]
+#   bash tests/bench/client/run.sh [--quick] [--perf] [--no-fsync] [--clients N]
 # In one run, on loopback: 3 `cairn agent -server` (each with its own etcd member, on
 # 127.0.5.x) and client agents (same binary, each on its own 127.0.6.x address):
 #   1. DNS `web.service.consul` SRV at a client (its streamed view) vs at a server:
@@ -15,7 +15,8 @@
 #      extrapolation to 5,000 clients
 #   5. RSS of a client with 100 local services after 20 services looked up (DNS + HTTP),
 #      of the lightweight clients, and of the servers
-# --quick: a smoke run (few seconds per figure, 10 clients). CAIRN_BIN=path skips the build.
+# --quick: a smoke run (few seconds per figure, 10 clients). --perf: perf profiles of the
+# health reads and of the servers in steady state. CAIRN_BIN=path skips the build.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../../.." && pwd)
 cd "$root"
