@@ -4,9 +4,10 @@
 # In one run, on loopback: 3 `cairn agent -server` (each with its own etcd member, on
 # 127.0.5.x) and client agents (same binary, each on its own 127.0.6.x address):
 #   1. DNS `web.service.consul` SRV at a client (its streamed view) vs at a server:
-#      queries/s (dnsperf), ratio, p99 at one fixed rate
-#   2. /v1/health/service/web?passing at a client (forwarded) vs at a server: wrk
-#      requests/s, ratio, CPU per request of each process
+#      queries/s (dnsperf), ratio, p99 at two fixed rates, with the DNS benchmark's
+#      fixed-answer responder as the loopback ceiling
+#   2. /v1/health/service/web?passing (and &stale) at a client (forwarded) vs at its
+#      server: wrk requests/s, ratio, CPU per request of each process
 #   3. propagation: a TTL check flipped on client A, time until DNS on client B reflects
 #      it (B polled every 1 ms), p50/p99, with 4 clients and again with the whole datacenter
 #   4. the datacenter with --clients (default 50): steady-state server CPU (cairn and
