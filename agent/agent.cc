@@ -443,16 +443,9 @@ forward::DatacenterWays Agent::datacenter_ways() {
 
 std::vector<std::string> Agent::failover_datacenters(int nearest_n,
                                                      const std::vector<std::string>& listed) const {
-  std::vector<std::string> known = membership_ ? membership_->datacenters() : std::vector<std::string>{};
-  std::vector<std::string> out;
-  // datacenters() lists this one first, then the others by median RTT.
-  for (size_t i = 1; i < known.size() && static_cast<int>(out.size()) < nearest_n; ++i)
-    out.push_back(known[i]);
-  for (const std::string& dc : listed) {
-    bool is_known = std::find(known.begin() + (known.empty() ? 0 : 1), known.end(), dc) != known.end();
-    if (is_known && std::find(out.begin(), out.end(), dc) == out.end()) out.push_back(dc);
-  }
-  return out;
+  std::vector<std::string> others = membership_ ? membership_->datacenters() : std::vector<std::string>{};
+  if (!others.empty()) others.erase(others.begin());  // this one comes first
+  return forward::plan_failover(others, nearest_n, listed);
 }
 
 void Agent::shutdown() {

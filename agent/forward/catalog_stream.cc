@@ -169,7 +169,13 @@ void CatalogPublisher::on_snapshot() {
 // Client side.
 
 CatalogMirror::CatalogMirror(uv_loop_t* loop, Forwarder& forwarder, state::Store& store)
-    : forwarder_(forwarder), store_(store), rewatch_timer_(loop) {}
+    : loop_(loop), forwarder_(forwarder), store_(store), rewatch_timer_(loop) {}
+
+uint64_t CatalogMirror::age_ms() const {
+  if (current()) return 0;
+  if (ended_at_ms_ == 0) return 0;
+  return uv_now(loop_) - ended_at_ms_;
+}
 
 CatalogMirror::~CatalogMirror() {
   *alive_ = false;
@@ -211,6 +217,7 @@ void CatalogMirror::on_message(std::string_view message) {
       pending_snapshot_.clear();
       pending_snapshot_.shrink_to_fit();
       loaded_ = true;
+      ended_at_ms_ = 0;
       ++snapshots_;
       return;
     case CatalogMessageKind::batch:
@@ -223,6 +230,7 @@ void CatalogMirror::on_end(const rpc::Status& status) {
   log::warn("agent", "the catalog stream from the server ended; watching again",
             {{"status", status.to_string()}});
   if (!status.ok()) forwarder_.server_failed();
+  if (ended_at_ms_ == 0) ended_at_ms_ = uv_now(loop_);
   rewatch_timer_.start(kRewatchMs, 0, [this] { watch(); });
 }
 

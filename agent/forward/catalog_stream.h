@@ -82,6 +82,11 @@ class CatalogMirror {
   void servers_changed();
   // The store holds a whole snapshot and the stream is open.
   bool current() const { return stream_.active() && loaded_; }
+  // The store has held a snapshot (maybe no longer current).
+  bool loaded() const { return loaded_; }
+  // How old the view may be: 0 while current, else the time (ms) since the
+  // stream that fed it ended (what X-Consul-LastContact then says).
+  uint64_t age_ms() const;
   uint64_t snapshots() const { return snapshots_; }
 
  private:
@@ -89,9 +94,11 @@ class CatalogMirror {
   void on_message(std::string_view message);
   void on_end(const rpc::Status& status);
 
+  uv_loop_t* loop_;
   Forwarder& forwarder_;
   state::Store& store_;
   rpc::Stream stream_;
+  uint64_t ended_at_ms_ = 0;  // loop time the last stream ended; 0 while one is open
   Timer rewatch_timer_;
   state::Batch pending_snapshot_;
   bool loaded_ = false;

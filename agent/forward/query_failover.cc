@@ -1,5 +1,6 @@
 #include "agent/forward/query_failover.h"
 
+#include <algorithm>
 #include <memory>
 #include <set>
 
@@ -119,6 +120,20 @@ void serve_remote_queries(rpc::Server& server, const state::Store& store,
                                                               rpc::Responder responder) {
                   execute_here(store, local, std::move(call), std::move(responder));
                 });
+}
+
+std::vector<std::string> plan_failover(const std::vector<std::string>& known, int nearest_n,
+                                       const std::vector<std::string>& listed) {
+  std::vector<std::string> out;
+  for (const std::string& dc : known) {
+    if (static_cast<int>(out.size()) >= nearest_n) break;
+    out.push_back(dc);
+  }
+  for (const std::string& dc : listed)
+    if (std::find(known.begin(), known.end(), dc) != known.end() &&
+        std::find(out.begin(), out.end(), dc) == out.end())
+      out.push_back(dc);
+  return out;
 }
 
 void fail_over(RouteToDatacenter route, std::vector<std::string> datacenters,

@@ -41,6 +41,12 @@ state::Batch query_result_rows(const state::Store& store, const state::ServiceQu
 void serve_remote_queries(rpc::Server& server, const state::Store& store,
                           std::string local_datacenter);
 
+// The datacenters to try, in order: the nearest_n first of known (the other
+// datacenters, nearest first), then the listed ones that are known and not
+// picked yet; unknown ones are skipped, as Consul skips them.
+std::vector<std::string> plan_failover(const std::vector<std::string>& known, int nearest_n,
+                                       const std::vector<std::string>& listed);
+
 struct FailoverResult {
   dns::RemoteRows rows;  // found: the first datacenter with instances, and their rows
   int failovers = 0;     // datacenters tried, Consul's Failovers

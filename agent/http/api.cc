@@ -1,6 +1,7 @@
 #include "agent/http/api.h"
 
 #include "agent/agent.h"
+#include "agent/forward/catalog_stream.h"
 #include "agent/forward/forward_service.h"
 #include "agent/forward/forwarder.h"
 #include "agent/http/datacenter_scope.h"
@@ -60,12 +61,29 @@ Api::Api(Agent& agent)
   router_.set_guard(datacenter_guard(agent));
 }
 
+// A client agent answers service health and catalog reads of its own
+// datacenter from its streamed view of the catalog (no round trip; blocking
+// queries wake from the stream), once it holds one: while its servers are
+// gone too, with X-Consul-LastContact saying how old the view is. A
+// ?consistent read, and everything else, goes to a server.
+bool Api::answers_from_view(const http::Request& r) const {
+  const forward::CatalogMirror* view = agent_.catalog_mirror();
+  if (view == nullptr || !view->loaded() || (r.method != "GET" && r.method != "HEAD")) return false;
+  if (r.has_param("consistent")) return false;
+  if (const std::string* dc = r.param("dc"); dc && !dc->empty() && *dc != agent_.config().datacenter)
+    return false;
+  for (std::string_view prefix : {"/v1/health/service/", "/v1/catalog/service/"})
+    if (r.path.starts_with(prefix)) return true;
+  return false;
+}
+
 void Api::handle(const ExchangePtr& ex) {
   requests_.inc();
   const std::string& path = ex->request.path;
   if (path.rfind("/v1/", 0) == 0) {
     // A client agent holds no catalog of the datacenter: a server answers.
-    if (forward::Forwarder* f = agent_.forwarder(); f && forward::forwarded_path(path))
+    if (forward::Forwarder* f = agent_.forwarder();
+        f && forward::forwarded_path(path) && !answers_from_view(ex->request))
       return f->forward(ex);
     router_.dispatch(ex);
     return;

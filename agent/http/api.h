@@ -16,6 +16,7 @@ class Api {
   void handle(const ExchangePtr& ex);
 
  private:
+  bool answers_from_view(const http::Request& r) const;
   Agent& agent_;
   Router router_;
   Counter& requests_;

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "agent/agent.h"
+#include "agent/forward/catalog_stream.h"
 #include "agent/http/agent_cache.h"
 #include "agent/http/read_cache.h"
 #include "agent/http/reply.h"
@@ -15,7 +16,9 @@ namespace {
 
 // What X-Consul-KnownLeader and X-Consul-LastContact say: on a server over
 // etcd, whether a cairn leader is known and how long ago the watch cache last
-// heard from etcd (a consistent read has just heard: 0); in -dev, this agent.
+// heard from etcd (a consistent read has just heard: 0); in -dev, this agent;
+// on a client answering from its streamed view, how old that view may be
+// (0 while the stream from its server is open).
 struct ContactState {
   bool known_leader = true;
   uint64_t last_contact_ms = 0;
@@ -26,6 +29,9 @@ ContactState contact_state(const Agent& agent, const QueryOptions& opts) {
   if (const server::ReplicatedState* rs = agent.replicated()) {
     c.known_leader = !rs->leader_value().empty();
     if (opts.stale) c.last_contact_ms = rs->last_contact_age_ms();
+  } else if (const forward::CatalogMirror* view = agent.catalog_mirror()) {
+    c.known_leader = view->current();
+    c.last_contact_ms = view->age_ms();
   }
   return c;
 }

@@ -136,3 +136,42 @@ def test_a_clients_dns_answers_from_the_streamed_catalog(make_agent):
     # The status says the local view is current.
     wait_for(lambda: json.loads(b.cli("status", "-json").stdout)["Agent"].get("LocalView")
              == "current", 10, "the status to call the view current")
+
+
+def test_a_client_answers_health_reads_from_its_streamed_view(make_agent):
+    """Health and catalog service reads on a client come from its own memory: blocking queries wake
+    from the stream, and when the servers are gone the client still answers, with
+    X-Consul-LastContact saying how old its view is."""
+    srv = make_agent(name="srv").start()
+    c = client_of(make_agent, srv, "cv")
+    body = {"Node": "ext", "Address": "10.9.9.9", "Service": {"Service": "api", "Port": 7}}
+    assert srv.http.put("/v1/catalog/register", body).status == 200
+    wait_for(lambda: [h["Node"]["Node"] for h in c.http.get("/v1/health/service/api").json()] == ["ext"],
+             10, "the instance in the client's view")
+    r = c.http.get("/v1/health/service/api")
+    assert r.headers["x-consul-knownleader"] == "true" and r.headers["x-consul-lastcontact"] == "0"
+    index = int(r.headers["x-consul-index"])
+    got = {}
+
+    def block():
+        got["r"] = c.http.get(f"/v1/health/service/api?index={index}&wait=20s", timeout=30)
+    t = threading.Thread(target=block)
+    t.start()
+    # The server's RPC counters show the read never reached it: only the stream and pushes did.
+    body["Service"]["Port"] = 8
+    assert srv.http.put("/v1/catalog/register", body).status == 200
+    t.join(30)
+    assert not t.is_alive(), "the blocking query on the client did not wake from the stream"
+    assert got["r"].json()[0]["Service"]["Port"] == 8
+    assert int(got["r"].headers["x-consul-index"]) > index
+    # ?consistent still goes to the server, with its own headers.
+    assert c.http.get("/v1/health/service/api?consistent").json()[0]["Service"]["Port"] == 8
+    # The server dies: the client keeps answering from what it knew, saying how old it is.
+    srv.kill9()
+    wait_for(lambda: c.http.get("/v1/health/service/api").headers["x-consul-knownleader"] == "false",
+             10, "the client to notice its view is no longer current")
+    wait_for(lambda: int(c.http.get("/v1/health/service/api").headers["x-consul-lastcontact"]) > 0, 10,
+             "LastContact to tell the view's age")
+    r = c.http.get("/v1/health/service/api")
+    assert r.status == 200 and r.json()[0]["Service"]["Port"] == 8
+    assert c.http.get("/v1/kv/x").status == 500, "KV has no local view: it needs a server"

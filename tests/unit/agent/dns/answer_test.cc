@@ -484,3 +484,35 @@ TEST_CASE_FIXTURE(AnswerFixture,
   const uint8_t* d = ldns_rdf_data(data);
   CHECK(d[7] == 24);
 }
+
+TEST_CASE_FIXTURE(AnswerFixture, "names of another datacenter go to the shell, then answer from its rows") {
+  // Without a way to other datacenters: NXDOMAIN, as for no path.
+  CHECK(ask("web.service.dc2.consul", kTypeA)->rcode() == LDNS_RCODE_NXDOMAIN);
+  builder.set_remote_enabled(true);
+  auto p = test::make_query("v1.web.service.dc2.consul", kTypeSRV, {});
+  Outcome o = builder.answer(p, Transport::udp, {}, store, 1700000000, out);
+  REQUIRE(o.action == Outcome::Action::remote);
+  CHECK(builder.remote_question().datacenter == "dc2");
+  CHECK(builder.remote_question().kind == RemoteKind::service);
+  CHECK(builder.remote_question().name == "web");
+  // The local datacenter still answers at once.
+  CHECK(ask("web.service.dc1.consul", kTypeA)->answer().size() == 2);
+
+  // dc2's rows, answered with dc2's names.
+  state::Store there;
+  Batch b;
+  b.push_back(state::PutNode{node("far-01", "10.2.0.1")});
+  b.push_back(state::PutService{service("far-01", "web1", "web", 9090, {"v1"})});
+  there.apply(b, 1);
+  o = AnswerBuilder::answer_remote(settings, "dc2", p, Transport::udp, {}, there, 1700000000, out);
+  REQUIRE(o.action == Outcome::Action::reply);
+  test::Response r(out.data(), o.size);
+  CHECK(r.answer() == std::vector<std::string>{
+                          "v1.web.service.dc2.consul. 5 IN SRV 1 1 9090 far-01.node.dc2.consul."});
+  // No path: NXDOMAIN with the SOA; no answer from there: SERVFAIL.
+  o = builder.remote_failed(p, Transport::udp, true, 1700000000, out);
+  CHECK(test::Response(out.data(), o.size).rcode() == LDNS_RCODE_NXDOMAIN);
+  CHECK(test::Response(out.data(), o.size).authority().size() == 1);
+  o = builder.remote_failed(p, Transport::udp, false, 1700000000, out);
+  CHECK(test::Response(out.data(), o.size).rcode() == LDNS_RCODE_SERVFAIL);
+}
