@@ -40,6 +40,14 @@ struct UserEvent {
 // Member of /v1/agent/self show them (servers add etcd's later).
 gossip::Tags lan_tags(const config::Config& cfg, const local::NodeIdentity& self, bool is_server);
 
+// Serf's member events in one pool, as Consul counts them (consul.serf.*).
+struct SerfEventCounts {
+  uint64_t join = 0, left = 0, failed = 0, update = 0, reap = 0, flap = 0;
+  uint64_t user_events = 0, queries = 0;
+};
+// Serf's FlapTimeout: a member back this soon after failing flapped.
+inline constexpr uint64_t kSerfFlapTimeoutMs = 60'000;
+
 class Membership {
  public:
   // Filters an incoming user event against this agent (node name, local services and tags).
@@ -105,8 +113,11 @@ class Membership {
   // as the bootstrap plan reads them.
   std::vector<server::SeenServer> seen_servers() const;
 
-  // Adds each pool's gossip counters (inbound TCP streams accepted, refused
-  // by the limits, timed out) to into, labelled network="lan" or "wan".
+  // Adds each pool's gossip counters to into under Consul's names, labelled
+  // network="lan" or "wan": Serf's member events (consul.serf.member.*),
+  // memberlist's traffic, probes and health score (consul.memberlist.*),
+  // inbound TCP streams accepted, refused by the limits, timed out; and the
+  // LAN pool's alive agents by role (consul.members.clients/servers).
   void add_metrics_to(MetricsRegistry& into) const;
 
   // User events.
@@ -139,7 +150,12 @@ class Membership {
     std::unique_ptr<gossip::GossipAgent> gossip;
     Timer retry_timer;
     int retry_attempts = 0;
+    SerfEventCounts counts;
+    // Members that failed, with when (loop ms): one back within Serf's flap
+    // timeout counts as a flap. Forgotten when they leave or are reaped.
+    std::map<std::string, uint64_t> failed_at;
   };
+  void count_event(Pool& pool, const gossip::SerfEvent& ev);
   // Binds the pool with what both pools share (addresses, keys, tuning),
   // starts it with handler and begins its -join and -retry-join.
   std::string start_pool(Pool& pool, gossip::GossipConfig g, gossip::GossipAgent::EventFn handler);

@@ -16,10 +16,13 @@ class Api {
   void handle(const ExchangePtr& ex);
 
  private:
+  void add_server_timers();
+
   Agent& agent_;
   Router router_;
   Counter& requests_;
   Counter& client_errors_;
+  Counter& rpc_queries_;
 };
 
 }  // namespace cairn::http_api
