@@ -21,8 +21,8 @@
 #include "agent/http/read_cache.h"
 #include "agent/membership.h"
 #include "agent/server/etcd_writer.h"
-#include "agent/telemetry.h"
 #include "agent/server/leader.h"
+#include "agent/telemetry.h"
 #include "agent/unix_socket_owner.h"
 #include "common/log.h"
 #include "common/regex.h"
@@ -322,8 +322,9 @@ void Agent::add_server_metrics() {
     const rpc::ServerStats& st = rpc_server_->stats();
     metrics_.counter("consul.rpc.request", "RPC requests this server received").value =
         st.calls + st.rejected_calls;
-    metrics_.counter("consul.rpc.request_error",
-                     "RPC requests refused before a handler (bad, unknown, too large...)")
+    metrics_
+        .counter("consul.rpc.request_error",
+                 "RPC requests refused before a handler (bad, unknown, too large...)")
         .value = st.rejected_calls;
   }
   if (!replicated_) return;
@@ -412,7 +413,9 @@ std::string Agent::start_rpc() {
     if (cfg_.ports.server <= 0) return "";
     rpc_server_ = std::make_unique<rpc::Server>(loop_);
     forward::serve_forwarded_requests(*rpc_server_, http_handler_);
-    forward::serve_node_sync(*rpc_server_, *writer_);
+    forward::serve_node_sync(*rpc_server_, *writer_,
+                             &metrics_.summary("consul.catalog.register",
+                                               "Milliseconds to apply a catalog registration"));
     catalog_publisher_ = std::make_unique<forward::CatalogPublisher>(store_);
     catalog_publisher_->attach(*rpc_server_);
     // Where gossip binds: the address other agents learn for this server.

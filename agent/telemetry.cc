@@ -6,9 +6,7 @@ namespace cairn {
 
 void add_runtime_metrics(MetricsRegistry& into, const ProcessStats& p, double uptime_seconds,
                          double start_time_unix) {
-  auto gauge = [&](const char* name, const char* help, double v) {
-    into.gauge(name, help).set(v);
-  };
+  auto gauge = [&](const char* name, const char* help, double v) { into.gauge(name, help).set(v); };
   // What malloc has handed out and not had back: the nearest to Go's
   // HeapAlloc. mallinfo2 walks the arenas: fine on a scrape.
   struct mallinfo2 mi = mallinfo2();

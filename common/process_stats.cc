@@ -43,7 +43,8 @@ std::string read_small_file(const char* path) {
   if (FILE* f = std::fopen(path, "re")) {
     char buf[4096];
     size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0 && out.size() < (1 << 20)) out.append(buf, n);
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0 && out.size() < (1 << 20))
+      out.append(buf, n);
     std::fclose(f);
   }
   return out;

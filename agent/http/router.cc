@@ -10,8 +10,8 @@ std::string route_metric_path(std::string_view pattern) {
   size_t start = 0;
   while (start <= pattern.size()) {
     size_t slash = pattern.find('/', start);
-    std::string_view part =
-        pattern.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    std::string_view part = pattern.substr(
+        start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
     if (!(start == 0 && part.empty())) {  // the leading '/'
       if (!first) out += '.';
       first = false;

@@ -213,6 +213,9 @@ def test_a_client_agent_counts_its_rpcs_and_the_server_its_requests(make_agent):
     assert counter(after_s, "consul.rpc.request") - counter(before_s, "consul.rpc.request") >= 3
     assert counter(after_s, "consul.rpc.query") - counter(before_s, "consul.rpc.query") >= 2
     assert counter(after_s, "consul.client.rpc") is None  # servers make no client RPCs
+    # The client's anti-entropy registers it on the server: Consul's Catalog.Register.
+    wait_for(lambda: sample(metrics_json(srv), "consul.catalog.register") >= 1, 10,
+             "the server to time the client's catalog sync")
     # Gossip: the server saw the client join its LAN pool.
     assert counter(after_s, "consul.serf.member.join", network="lan") >= 1
     assert gauge(after_s, "consul.members.clients") >= 1

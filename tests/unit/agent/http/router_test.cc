@@ -42,8 +42,9 @@ TEST_CASE("a dispatched request is timed under both of Consul's names and an end
   r.dispatch(request("GET", "/v1/agent/services", &answer));
   CHECK(answer.status == 200);
   CHECK(m.summary("consul.http.GET.v1.agent.services", "").count == 1);
-  CHECK(m.summary("consul.api.http", "", {{"method", "GET"}, {"path", "v1.agent.services"}})
-            .count == 1);
+  CHECK(
+      m.summary("consul.api.http", "", {{"method", "GET"}, {"path", "v1.agent.services"}}).count ==
+      1);
 
   // Timed when the answer goes out, not when the handler returns.
   r.dispatch(request("PUT", "/v1/kv/a/b", &answer));
