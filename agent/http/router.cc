@@ -98,7 +98,13 @@ void Router::dispatch(const ExchangePtr& ex) const {
     for (size_t i = 0; i < r.methods.size(); ++i) {
       const std::string& m = r.methods[i];
       if (m == ex->request.method) {
-        ex->time_response(r.timers[i]);
+        // A client agent timed a request it forwarded under the HTTP names
+        // already; here it counts only as the endpoint it runs, as in Consul,
+        // where it arrives as an RPC.
+        if (ex->request.origin_node.empty())
+          ex->time_response(r.timers[i]);
+        else
+          ex->time_response({nullptr, nullptr, r.timers[i][2]});
         if (guard_ && !guard_(ex, r.pattern)) return;
         std::string rest = r.prefix ? path.substr(r.pattern.size()) : std::string();
         r.handler(ex, rest);

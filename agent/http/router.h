@@ -38,6 +38,8 @@ class Router {
   void register_timers(MetricsRegistry& metrics);
   // One more timer for a route's method (a server's consul.catalog.register).
   void add_timer(std::string_view method, std::string_view pattern, Summary& timer);
+  // dispatch() starts the matched route's timers; a request a client agent
+  // forwarded here (origin_node set) gets only the endpoint timer.
   // Starts ex's timers as dispatch() would, without dispatching (a client
   // agent forwards the request to a server but times it like Consul does).
   void time(const ExchangePtr& ex) const;

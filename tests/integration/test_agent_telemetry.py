@@ -210,6 +210,8 @@ def test_a_client_agent_counts_its_rpcs_and_the_server_its_requests(make_agent):
     assert sample(after_c, "consul.http.PUT.v1.kv._") - sample(before_c, "consul.http.PUT.v1.kv._") == 1
     assert sample(after_c, "consul.kvs.apply") == 0
     assert sample(after_s, "consul.kvs.apply") - sample(before_s, "consul.kvs.apply") == 1
+    # ...but not under the HTTP names: Consul's server sees an RPC, not an HTTP request.
+    assert sample(after_s, "consul.http.PUT.v1.kv._") == sample(before_s, "consul.http.PUT.v1.kv._")
     assert counter(after_s, "consul.rpc.request") - counter(before_s, "consul.rpc.request") >= 3
     assert counter(after_s, "consul.rpc.query") - counter(before_s, "consul.rpc.query") >= 2
     assert counter(after_s, "consul.client.rpc") is None  # servers make no client RPCs

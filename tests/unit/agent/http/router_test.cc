@@ -63,6 +63,14 @@ TEST_CASE("a dispatched request is timed under both of Consul's names and an end
   CHECK_FALSE(parked);
   CHECK(m.summary("consul.http.GET.v1.kv._", "").count == 1);
   CHECK(apply.count == 1);
+
+  // On the server, a forwarded request counts only as the endpoint it runs.
+  auto forwarded = request("PUT", "/v1/kv/y", &answer);
+  forwarded->request.origin_node = "client-1";
+  r.dispatch(forwarded);
+  parked->respond(http::Response::text(200, "true"));
+  CHECK(apply.count == 2);
+  CHECK(m.summary("consul.http.PUT.v1.kv._", "").count == 1);
 }
 
 TEST_CASE("404 and 405 answers are not timed under a route") {
