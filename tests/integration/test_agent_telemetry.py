@@ -5,6 +5,7 @@ import re
 import socket
 
 from harness import dns_query, wait_for
+from servers import Datacenter, kv_put
 from test_client_agents import client_of
 
 
@@ -231,3 +232,22 @@ def test_a_client_agent_counts_its_rpcs_and_the_server_its_requests(make_agent):
     assert "# TYPE consul_client_rpc counter" in text
     assert prom_value(text, "consul_client_rpc") >= 3
     assert prom_value(text, 'consul_serf_member_join{network="lan"}') >= 1
+
+
+def test_a_server_over_etcd_reports_leadership_commits_and_autopilot(daemons, tmp_path):
+    dc = Datacenter(daemons, tmp_path, 1)
+    dc.start()
+    s0 = dc.servers[0]
+    before = metrics_json(s0)
+    assert kv_put(s0, "committed", "1").text == "true"
+    m = metrics_json(s0)
+    assert gauge(m, "consul.server.isLeader") == 1
+    assert counter(m, "consul.raft.state.leader") == 1
+    assert counter(m, "consul.raft.apply") - counter(before, "consul.raft.apply") >= 1
+    assert gauge(m, "consul.autopilot.healthy") == 1
+    assert gauge(m, "consul.autopilot.failure_tolerance") == 0
+    assert sample(m, "consul.kvs.apply") - sample(before, "consul.kvs.apply") == 1
+    assert gauge(m, "consul.state.kv_entries") >= 1
+    text = s0.http.get("/v1/agent/metrics?format=prometheus").text
+    assert prom_value(text, "consul_raft_state_leader") == 1
+    assert prom_value(text, "consul_autopilot_healthy") == 1
