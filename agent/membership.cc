@@ -146,7 +146,7 @@ void Membership::add_metrics_to(MetricsRegistry& into) const {
   for (const Pool* pool : {&lan_, &wan_}) {
     if (!pool->gossip) continue;
     add_stream_metrics(into, pool->name, pool->gossip->stream_stats());
-    add_serf_metrics(into, pool->name, pool->counts);
+    add_serf_metrics(into, pool->name, pool->events.counts());
     add_memberlist_metrics(into, pool->name, *pool->gossip);
   }
   if (!lan_.gossip) return;
@@ -432,39 +432,9 @@ std::vector<server::SeenServer> Membership::seen_servers() const {
   return out;
 }
 
-void Membership::count_event(Pool& pool, const gossip::SerfEvent& ev) {
-  using K = gossip::SerfEvent::Kind;
-  SerfEventCounts& c = pool.counts;
-  switch (ev.kind) {
-    case K::member_join: {
-      ++c.join;
-      auto it = pool.failed_at.find(ev.member.name);
-      if (it == pool.failed_at.end()) break;
-      if (uv_now(loop_) - it->second < kSerfFlapTimeoutMs) ++c.flap;
-      pool.failed_at.erase(it);
-      break;
-    }
-    case K::member_failed:
-      ++c.failed;
-      pool.failed_at[ev.member.name] = uv_now(loop_);
-      break;
-    case K::member_leave:
-      ++c.left;
-      pool.failed_at.erase(ev.member.name);
-      break;
-    case K::member_reap:
-      ++c.reap;
-      pool.failed_at.erase(ev.member.name);
-      break;
-    case K::member_update: ++c.update; break;
-    case K::user: ++c.user_events; break;
-    case K::query: ++c.queries; break;
-  }
-}
-
 void Membership::on_event(const gossip::SerfEvent& ev) {
   using K = gossip::SerfEvent::Kind;
-  count_event(lan_, ev);
+  lan_.events.count(ev, uv_now(loop_));
   if (member_listener_ && ev.kind != K::user && ev.kind != K::query) member_listener_();
   switch (ev.kind) {
     case K::member_join:
@@ -516,7 +486,7 @@ bool Membership::ask(std::string_view name, std::string_view payload,
 
 void Membership::on_wan_event(const gossip::SerfEvent& ev) {
   using K = gossip::SerfEvent::Kind;
-  count_event(wan_, ev);
+  wan_.events.count(ev, uv_now(loop_));
   const char* what = nullptr;
   switch (ev.kind) {
     case K::member_join: what = "WAN member joined"; break;

@@ -19,6 +19,7 @@
 #include "agent/config/config.h"
 #include "agent/gossip/gossip_agent.h"
 #include "agent/local/anti_entropy.h"
+#include "agent/serf_event_counts.h"
 #include "agent/server/bootstrap_plan.h"
 #include "agent/server/catalog_writer.h"
 #include "common/metrics.h"
@@ -39,14 +40,6 @@ struct UserEvent {
 // Consul's LAN gossip tags for this agent, as /v1/agent/members and the
 // Member of /v1/agent/self show them (servers add etcd's later).
 gossip::Tags lan_tags(const config::Config& cfg, const local::NodeIdentity& self, bool is_server);
-
-// Serf's member events in one pool, as Consul counts them (consul.serf.*).
-struct SerfEventCounts {
-  uint64_t join = 0, left = 0, failed = 0, update = 0, reap = 0, flap = 0;
-  uint64_t user_events = 0, queries = 0;
-};
-// Serf's FlapTimeout: a member back this soon after failing flapped.
-inline constexpr uint64_t kSerfFlapTimeoutMs = 60'000;
 
 class Membership {
  public:
@@ -150,12 +143,8 @@ class Membership {
     std::unique_ptr<gossip::GossipAgent> gossip;
     Timer retry_timer;
     int retry_attempts = 0;
-    SerfEventCounts counts;
-    // Members that failed, with when (loop ms): one back within Serf's flap
-    // timeout counts as a flap. Forgotten when they leave or are reaped.
-    std::map<std::string, uint64_t> failed_at;
+    SerfEventCounter events;  // consul.serf.member.*
   };
-  void count_event(Pool& pool, const gossip::SerfEvent& ev);
   // Binds the pool with what both pools share (addresses, keys, tuning),
   // starts it with handler and begins its -join and -retry-join.
   std::string start_pool(Pool& pool, gossip::GossipConfig g, gossip::GossipAgent::EventFn handler);
