@@ -23,7 +23,9 @@
 #include "agent/dns/dns_server.h"
 #include "agent/http/read_cache.h"
 #include "agent/membership.h"
+#include "agent/server/etcd_writer.h"
 #include "agent/server/leader.h"
+#include "agent/telemetry.h"
 #include "agent/unix_socket_owner.h"
 #include "common/log.h"
 #include "common/regex.h"
@@ -159,6 +161,7 @@ void Agent::on_replicated_ready() {
 }
 
 void Agent::on_leadership_changed(bool gained) {
+  if (gained) raft_leader_.inc();
   // A new leader owes the catalog a full reconciliation of gossip's view.
   if (gained && membership_) membership_->reconcile_all();
 }
@@ -294,13 +297,53 @@ void Agent::collect_metrics(MetricsRegistry& into) {
       .set(static_cast<double>(store_.index()));
   metrics_.gauge("consul.catalog.watches", "Blocking queries waiting on the state store")
       .set(static_cast<double>(store_.watch_count()));
-  metrics_.gauge("consul.runtime.uptime_seconds", "Seconds since the agent started")
-      .set(static_cast<double>(uptime_ms()) / 1000.0);
+  double uptime_s = static_cast<double>(uptime_ms()) / 1000.0;
+  add_runtime_metrics(metrics_, read_process_stats(), uptime_s,
+                      static_cast<double>(time(nullptr)) - uptime_s);
+  add_server_metrics();
   report_regex_refusals(metrics_);
   into.add_from(metrics_);
   // The extra DNS loops count in registries of their own: add them up.
   add_dns_loop_metrics(into);
   if (membership_) membership_->add_metrics_to(into);
+}
+
+// What a server (or -dev) reports of its state, its consensus and the RPCs it
+// serves, and what a client agent reports of the RPCs it makes.
+void Agent::add_server_metrics() {
+  if (forwarder_) {
+    metrics_.counter("consul.client.rpc", "RPCs this client agent made to servers").value =
+        forwarder_->rpcs();
+    metrics_.counter("consul.client.rpc.failed", "RPCs to servers that failed").value =
+        forwarder_->rpc_failures();
+  }
+  if (!is_server()) return;
+  add_state_metrics(metrics_, store_);
+  metrics_.gauge("consul.session_ttl.active", "Sessions with a TTL this leader is timing")
+      .set(static_cast<double>(session_timers_.armed()));
+  bool leader = replicated_ ? replicated_->is_leader() : true;
+  metrics_.gauge("consul.server.isLeader", "1 on the datacenter's leader").set(leader ? 1 : 0);
+  if (rpc_server_) {
+    const rpc::ServerStats& st = rpc_server_->stats();
+    metrics_.counter("consul.rpc.request", "RPC requests this server received").value =
+        st.calls + st.rejected_calls;
+    metrics_
+        .counter("consul.rpc.request_error",
+                 "RPC requests refused before a handler (bad, unknown, too large...)")
+        .value = st.rejected_calls;
+  }
+  if (!replicated_) return;
+  if (const server::EtcdWriter* w = replicated_->etcd_writer())
+    metrics_.counter("consul.raft.apply", "Transactions this server committed to etcd").value =
+        w->counters().commits;
+  if (leader && membership_) {
+    ServerHealth h{1, 1};  // this one
+    for (const server::SeenServer& s : membership_->seen_servers()) {
+      ++h.servers;
+      if (s.alive) ++h.alive;
+    }
+    add_autopilot_metrics(metrics_, h);
+  }
 }
 
 // Consul's telemetry sinks: statsd (labels in the name, the host in gauge
@@ -375,7 +418,9 @@ std::string Agent::start_rpc() {
     if (cfg_.ports.server <= 0) return "";
     rpc_server_ = std::make_unique<rpc::Server>(loop_);
     forward::serve_forwarded_requests(*rpc_server_, http_handler_);
-    forward::serve_node_sync(*rpc_server_, *writer_);
+    forward::serve_node_sync(*rpc_server_, *writer_,
+                             &metrics_.summary("consul.catalog.register",
+                                               "Milliseconds to apply a catalog registration"));
     catalog_publisher_ = std::make_unique<forward::CatalogPublisher>(store_);
     catalog_publisher_->attach(*rpc_server_);
     forward::serve_datacenter_rows(*rpc_server_, store_, datacenter_ways());

@@ -138,6 +138,8 @@ class Agent {
   // Frees this Agent's copy of the service and check definitions once applied.
   void release_config_definitions();
   std::string start_metric_sinks();
+  // Server, RPC and consensus figures into metrics_ (collect_metrics).
+  void add_server_metrics();
   // Servers and -dev: the RPC listener; client agents: forwarding and the
   // push of their local state to the servers.
   std::string start_rpc();
@@ -160,6 +162,9 @@ class Agent {
   server::TombstoneGC tombstone_gc_;
   LocalAgent local_agent_;
   MetricsRegistry metrics_;
+  // consul.raft.state.leader: times this server became the leader.
+  Counter& raft_leader_ = metrics_.counter("consul.raft.state.leader",
+                                           "Times this server became the datacenter's leader");
   std::unique_ptr<http::Server> http_;
   std::unique_ptr<dns::DnsServer> dns_;  // after store_ and metrics_, which it reads
   std::unique_ptr<dns::DnsLoops> dns_loops_;  // extra UDP loops with catalog replicas

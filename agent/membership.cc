@@ -101,11 +101,63 @@ void add_stream_metrics(MetricsRegistry& into, const char* network, const gossip
       .set(double(s.buffered_bytes));
 }
 
+void add_serf_metrics(MetricsRegistry& into, const char* network, const SerfEventCounts& c) {
+  const Labels net = {{"network", network}};
+  into.counter("consul.serf.member.join", "Members that joined the pool", net).inc(c.join);
+  into.counter("consul.serf.member.left", "Members that left the pool gracefully", net)
+      .inc(c.left);
+  into.counter("consul.serf.member.failed", "Members marked failed", net).inc(c.failed);
+  into.counter("consul.serf.member.update", "Members whose tags changed", net).inc(c.update);
+  into.counter("consul.serf.member.flap",
+               "Members that came back within 60 s of being marked failed", net)
+      .inc(c.flap);
+  into.counter("consul.serf.events", "Serf user events received", net).inc(c.user_events);
+  into.counter("consul.serf.queries", "Serf queries received", net).inc(c.queries);
+}
+
+// Memberlist's own counters: bytes over UDP and TCP, probes, suspicions.
+void add_memberlist_metrics(MetricsRegistry& into, const char* network,
+                            const gossip::GossipAgent& g) {
+  const Labels net = {{"network", network}};
+  const gossip::MemberlistStats& s = g.stats();
+  into.counter("consul.memberlist.udp.sent", "Gossip bytes sent over UDP", net).inc(s.bytes_out);
+  into.counter("consul.memberlist.udp.received", "Gossip bytes received over UDP", net)
+      .inc(s.bytes_in);
+  into.counter("consul.memberlist.tcp.sent", "Gossip bytes sent over TCP streams", net)
+      .inc(s.stream_bytes_out);
+  into.counter("consul.memberlist.tcp.connect", "Outbound gossip TCP streams opened", net)
+      .inc(s.streams_out);
+  into.counter("consul.memberlist.msg.suspect", "Members this agent suspected", net)
+      .inc(s.suspicions);
+  into.counter("consul.memberlist.probes", "Failure-detector probes sent (cairn)", net)
+      .inc(s.probes);
+  into.counter("consul.memberlist.probe_failures", "Probes that got no ack in time (cairn)", net)
+      .inc(s.probe_failures);
+  into.counter("consul.memberlist.push_pulls", "Full state exchanges (cairn)", net)
+      .inc(s.push_pulls);
+  into.gauge("consul.memberlist.health.score",
+             "Local health (Lifeguard awareness): 0 is healthy, higher is worse", net)
+      .set(g.health_score());
+}
+
 }  // namespace
 
 void Membership::add_metrics_to(MetricsRegistry& into) const {
-  if (lan_.gossip) add_stream_metrics(into, "lan", lan_.gossip->stream_stats());
-  if (wan_.gossip) add_stream_metrics(into, "wan", wan_.gossip->stream_stats());
+  for (const Pool* pool : {&lan_, &wan_}) {
+    if (!pool->gossip) continue;
+    add_stream_metrics(into, pool->name, pool->gossip->stream_stats());
+    add_serf_metrics(into, pool->name, pool->events.counts());
+    add_memberlist_metrics(into, pool->name, *pool->gossip);
+  }
+  if (!lan_.gossip) return;
+  double servers = 0, clients = 0;
+  for (const gossip::Member& m : lan_.gossip->members()) {
+    if (m.status != gossip::MemberStatus::alive) continue;
+    auto role = m.tags.find("role");
+    (role != m.tags.end() && role->second == "consul" ? servers : clients) += 1;
+  }
+  into.gauge("consul.members.servers", "Alive servers in the LAN pool").set(servers);
+  into.gauge("consul.members.clients", "Alive client agents in the LAN pool").set(clients);
 }
 
 std::string Membership::start_pool(Pool& pool, gossip::GossipConfig g,
@@ -396,6 +448,7 @@ std::vector<server::SeenServer> Membership::wan_servers() const {
 
 void Membership::on_event(const gossip::SerfEvent& ev) {
   using K = gossip::SerfEvent::Kind;
+  lan_.events.count(ev, uv_now(loop_));
   if (member_listener_ && ev.kind != K::user && ev.kind != K::query) member_listener_();
   switch (ev.kind) {
     case K::member_join:
@@ -447,6 +500,7 @@ bool Membership::ask(std::string_view name, std::string_view payload,
 
 void Membership::on_wan_event(const gossip::SerfEvent& ev) {
   using K = gossip::SerfEvent::Kind;
+  wan_.events.count(ev, uv_now(loop_));
   const char* what = nullptr;
   switch (ev.kind) {
     case K::member_join: what = "WAN member joined"; break;

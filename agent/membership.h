@@ -19,6 +19,7 @@
 #include "agent/config/config.h"
 #include "agent/gossip/gossip_agent.h"
 #include "agent/local/anti_entropy.h"
+#include "agent/serf_event_counts.h"
 #include "agent/server/bootstrap_plan.h"
 #include "agent/server/catalog_writer.h"
 #include "common/metrics.h"
@@ -107,8 +108,11 @@ class Membership {
   // The same for the WAN pool: every datacenter's servers but this one.
   std::vector<server::SeenServer> wan_servers() const;
 
-  // Adds each pool's gossip counters (inbound TCP streams accepted, refused
-  // by the limits, timed out) to into, labelled network="lan" or "wan".
+  // Adds each pool's gossip counters to into under Consul's names, labelled
+  // network="lan" or "wan": Serf's member events (consul.serf.member.*),
+  // memberlist's traffic, probes and health score (consul.memberlist.*),
+  // inbound TCP streams accepted, refused by the limits, timed out; and the
+  // LAN pool's alive agents by role (consul.members.clients/servers).
   void add_metrics_to(MetricsRegistry& into) const;
 
   // User events.
@@ -141,6 +145,7 @@ class Membership {
     std::unique_ptr<gossip::GossipAgent> gossip;
     Timer retry_timer;
     int retry_attempts = 0;
+    SerfEventCounter events;  // consul.serf.member.*
   };
   // Binds the pool with what both pools share (addresses, keys, tuning),
   // starts it with handler and begins its -join and -retry-join.

@@ -72,13 +72,14 @@ Summary& MetricsRegistry::summary(const std::string& name, const std::string& he
   return *static_cast<Summary*>(find(name, Type::summary, help, l));
 }
 
-namespace {
-std::string prom_name(const std::string& name) {
-  std::string out = name;
+std::string prometheus_name(std::string_view name) {
+  std::string out(name);
   for (auto& c : out)
-    if (c == '.' || c == '-') c = '_';
+    if (c == '.' || c == '-' || c == ' ' || c == '=' || c == '/') c = '_';
   return out;
 }
+
+namespace {
 
 std::string prom_labels(const Labels& labels, const char* extra_key = nullptr,
                         const char* extra_val = nullptr) {
@@ -104,6 +105,13 @@ std::string prom_labels(const Labels& labels, const char* extra_key = nullptr,
   return out + "}";
 }
 
+template <class Family>
+bool any_observed(const Family& fam) {
+  for (const auto& [l, p] : fam.series)
+    if (static_cast<const Summary*>(p)->count > 0) return true;
+  return false;
+}
+
 std::string num(double v) {
   char buf[40];
   std::snprintf(buf, sizeof buf, "%.17g", v);
@@ -114,7 +122,10 @@ std::string num(double v) {
 std::string MetricsRegistry::prometheus() const {
   std::string out;
   for (const auto& [name, fam] : families_) {
-    std::string n = prom_name(name);
+    // A timer nothing has observed yet is left out, as Consul's sinks leave
+    // out what was never measured (every HTTP route has timers registered).
+    if (fam.type == Type::summary && !any_observed(fam)) continue;
+    std::string n = prometheus_name(name);
     out += "# HELP " + n + " " + fam.help + "\n";
     switch (fam.type) {
       case Type::counter:
@@ -131,6 +142,7 @@ std::string MetricsRegistry::prometheus() const {
         out += "# TYPE " + n + " summary\n";
         for (const auto& [l, p] : fam.series) {
           auto* s = static_cast<Summary*>(p);
+          if (s->count == 0) continue;
           out += n + "_sum" + prom_labels(l) + " " + num(s->sum) + "\n";
           out += n + "_count" + prom_labels(l) + " " + std::to_string(s->count) + "\n";
         }
@@ -185,6 +197,7 @@ void MetricsRegistry::write_json(JsonWriter& w, int64_t now_unix) const {
           mn = mx = v;
         } else {
           auto* s = static_cast<Summary*>(p);
+          if (s->count == 0) continue;
           count = static_cast<double>(s->count);
           sum = s->sum;
           mn = s->min;

@@ -8,6 +8,7 @@
 #include <deque>
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -33,6 +34,10 @@ struct Summary {
   double sum = 0, min = 0, max = 0;
   void observe(double v);
 };
+
+// A dotted name as Consul's Prometheus sink exposes it: '.', '-', ' ', '='
+// and '/' become '_' ("consul.http.GET.v1.kv._" -> "consul_http_GET_v1_kv__").
+std::string prometheus_name(std::string_view name);
 
 class MetricsRegistry {
  public:

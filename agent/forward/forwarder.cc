@@ -121,6 +121,7 @@ rpc::Stream Forwarder::open_stream(std::string_view method, std::string body,
                                    rpc::Connection::EndCallback on_end) {
   const ServerEntry* server = servers_.current();
   if (server == nullptr) return {};
+  ++rpcs_;
   return connection_to(*server).open_stream(method, std::move(body), std::move(on_message),
                                             std::move(on_end));
 }
@@ -134,6 +135,7 @@ void Forwarder::server_failed() {
 
 void Forwarder::call(std::string_view method, std::string body, uint64_t timeout_ms,
                      bool idempotent, Done done) {
+  ++rpcs_;
   auto c = std::make_shared<Call>();
   c->method = std::string(method);
   c->body = std::move(body);
@@ -166,6 +168,7 @@ void Forwarder::on_answer(const std::shared_ptr<Call>& call, const std::string& 
   }
   bool retry =
       status.not_sent() || (status.code == rpc::Status::Code::unknown_outcome && call->idempotent);
+  ++rpc_failures_;  // each failed attempt, retried or not, as Consul counts them
   if (!retry) return call->done(status, std::move(body));
   log::warn("agent", "a server did not answer; trying another",
             {{"server", server}, {"error", status.to_string()}});

@@ -64,6 +64,10 @@ class Forwarder {
   uint64_t last_contact_ms() const { return last_contact_ms_; }
   uint64_t forwarded() const { return forwarded_; }
   uint64_t failovers() const { return failovers_; }
+  // RPCs made to servers (calls and streams; a retried call counts once) and
+  // attempts that failed: Consul's consul.client.rpc and consul.client.rpc.failed.
+  uint64_t rpcs() const { return rpcs_; }
+  uint64_t rpc_failures() const { return rpc_failures_; }
 
  private:
   struct Call;
@@ -83,6 +87,8 @@ class Forwarder {
   uint64_t last_contact_ms_ = 0;
   uint64_t forwarded_ = 0;
   uint64_t failovers_ = 0;
+  uint64_t rpcs_ = 0;
+  uint64_t rpc_failures_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -1,5 +1,7 @@
 #include "agent/forward/node_sync.h"
 
+#include <uv.h>
+
 #include <memory>
 
 #include "agent/forward/wire_bytes.h"
@@ -60,7 +62,9 @@ void answer_sync(rpc::Responder responder, const server::WriteResult& r) {
   responder.reply(encode_write_result(r));
 }
 
-void run_node_sync(server::CatalogWriter& writer, rpc::Request&& call, rpc::Responder responder) {
+void run_node_sync(server::CatalogWriter& writer, Summary* timer, rpc::Request&& call,
+                   rpc::Responder responder) {
+  uint64_t started_ns = uv_hrtime();
   auto node = std::make_shared<local::NodeIdentity>();
   auto local = std::make_shared<local::LocalState>("");
   EnvelopeStatus st = decode_node_sync(call.body, *node, *local);
@@ -72,7 +76,10 @@ void run_node_sync(server::CatalogWriter& writer, rpc::Request&& call, rpc::Resp
       [node, local](const state::Store& store, int64_t, state::Batch& out) {
         return server::PlanStatus(local::plan_sync(store, *node, *local, out));
       },
-      [responder](const server::WriteResult& r) { answer_sync(responder, r); });
+      [responder, timer, started_ns](const server::WriteResult& r) {
+        if (timer) timer->observe(static_cast<double>(uv_hrtime() - started_ns) / 1e6);
+        answer_sync(responder, r);
+      });
 }
 
 }  // namespace
@@ -124,10 +131,11 @@ EnvelopeStatus decode_node_sync(std::string_view in, local::NodeIdentity& node,
   return {};
 }
 
-void serve_node_sync(rpc::Server& server, server::CatalogWriter& writer) {
-  server.handle(std::string(kSyncNodeMethod), [&writer](rpc::Request&& call, rpc::Responder r) {
-    run_node_sync(writer, std::move(call), std::move(r));
-  });
+void serve_node_sync(rpc::Server& server, server::CatalogWriter& writer, Summary* timer) {
+  server.handle(std::string(kSyncNodeMethod),
+                [&writer, timer](rpc::Request&& call, rpc::Responder r) {
+                  run_node_sync(writer, timer, std::move(call), std::move(r));
+                });
 }
 
 std::string encode_write_result(const server::WriteResult& r) {

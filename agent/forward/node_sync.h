@@ -17,6 +17,7 @@
 #include "agent/local/local_state.h"
 #include "agent/rpc/server.h"
 #include "agent/server/catalog_writer.h"
+#include "common/metrics.h"
 
 namespace cairn::forward {
 
@@ -29,8 +30,10 @@ void encode_node_sync(const local::NodeIdentity& node, const local::LocalState& 
 EnvelopeStatus decode_node_sync(std::string_view in, local::NodeIdentity& node,
                                 local::LocalState& local);
 
-// Registers kSyncNodeMethod: each call is planned and written through writer.
-void serve_node_sync(rpc::Server& server, server::CatalogWriter& writer);
+// Registers kSyncNodeMethod: each call is planned and written through writer,
+// and timed into timer when given (Consul's consul.catalog.register: the
+// Catalog.Register RPCs of its agents' anti-entropy).
+void serve_node_sync(rpc::Server& server, server::CatalogWriter& writer, Summary* timer = nullptr);
 
 // A write result as the RPC reply carries it: "<code name>\n<message>".
 std::string encode_write_result(const server::WriteResult& r);

@@ -45,7 +45,9 @@ Api::Api(Agent& agent)
     : agent_(agent),
       requests_(agent.metrics().counter("consul.http.requests", "HTTP requests served")),
       client_errors_(
-          agent.metrics().counter("consul.http.bad_requests", "HTTP requests answered with 400")) {
+          agent.metrics().counter("consul.http.bad_requests", "HTTP requests answered with 400")),
+      rpc_queries_(agent.metrics().counter(
+          "consul.rpc.query", "Reads of the datacenter's state served by this server")) {
   add_agent_routes(router_, agent);
   add_agent_self_routes(router_, agent);
   add_catalog_routes(router_, agent);
@@ -59,6 +61,41 @@ Api::Api(Agent& agent)
   add_query_routes(router_, agent);
   add_snapshot_routes(router_, agent);
   router_.set_guard(datacenter_guard(agent));
+  router_.register_timers(agent.metrics());
+  if (agent.is_server()) add_server_timers();
+}
+
+// Consul times these RPC endpoints on the server that runs them; cairn's
+// servers run them as the HTTP routes below (a client agent forwards them).
+void Api::add_server_timers() {
+  struct EndpointTimer {
+    const char* method;
+    const char* pattern;
+    const char* name;
+    const char* help;
+  };
+  static constexpr EndpointTimer kTimers[] = {
+      {"PUT", "/v1/catalog/register", "consul.catalog.register",
+       "Milliseconds to apply a catalog registration"},
+      {"PUT", "/v1/catalog/deregister", "consul.catalog.deregister",
+       "Milliseconds to apply a catalog deregistration"},
+      {"PUT", "/v1/kv/", "consul.kvs.apply", "Milliseconds to apply a KV write"},
+      {"DELETE", "/v1/kv/", "consul.kvs.apply", "Milliseconds to apply a KV write"},
+      {"PUT", "/v1/txn", "consul.txn.apply", "Milliseconds to apply a transaction"},
+      {"PUT", "/v1/session/create", "consul.session.apply",
+       "Milliseconds to create or destroy a session"},
+      {"PUT", "/v1/session/destroy/", "consul.session.apply",
+       "Milliseconds to create or destroy a session"},
+      {"PUT", "/v1/session/renew/", "consul.session.renew", "Milliseconds to renew a session"},
+      {"POST", "/v1/query", "consul.prepared-query.apply",
+       "Milliseconds to create, update or delete a prepared query"},
+      {"PUT", "/v1/query/", "consul.prepared-query.apply",
+       "Milliseconds to create, update or delete a prepared query"},
+      {"DELETE", "/v1/query/", "consul.prepared-query.apply",
+       "Milliseconds to create, update or delete a prepared query"},
+  };
+  for (const EndpointTimer& t : kTimers)
+    router_.add_timer(t.method, t.pattern, agent_.metrics().summary(t.name, t.help));
 }
 
 // A client agent answers service health and catalog reads of its own
@@ -81,10 +118,15 @@ void Api::handle(const ExchangePtr& ex) {
   requests_.inc();
   const std::string& path = ex->request.path;
   if (path.rfind("/v1/", 0) == 0) {
+    bool datacenter_path = forward::forwarded_path(path);
     // A client agent holds no catalog of the datacenter: a server answers.
     if (forward::Forwarder* f = agent_.forwarder();
-        f && forward::forwarded_path(path) && !answers_from_view(ex->request))
+        f && datacenter_path && !answers_from_view(ex->request)) {
+      router_.time(ex);
       return f->forward(ex);
+    }
+    // A read of the replicated state, as Consul's servers count their read RPCs.
+    if (datacenter_path && ex->request.method == "GET" && agent_.is_server()) rpc_queries_.inc();
     router_.dispatch(ex);
     return;
   }

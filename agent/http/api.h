@@ -17,10 +17,13 @@ class Api {
 
  private:
   bool answers_from_view(const http::Request& r) const;
+  void add_server_timers();
+
   Agent& agent_;
   Router router_;
   Counter& requests_;
   Counter& client_errors_;
+  Counter& rpc_queries_;
 };
 
 }  // namespace cairn::http_api

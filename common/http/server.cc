@@ -373,10 +373,20 @@ class Connection : public std::enable_shared_from_this<Connection> {
   static constexpr size_t kMaxDrainBytes = 64 * 1024 * 1024;
 };
 
+void Exchange::time_response(const std::array<Summary*, kMaxTimers>& timers) {
+  timers_ = timers;
+  timed_from_ns_ = uv_hrtime();
+}
+
 void Exchange::respond(Response response) {
   if (responded_) return;
   responded_ = true;
   close_hook_ = nullptr;
+  if (timers_[0] || timers_[1] || timers_[2]) {
+    double ms = static_cast<double>(uv_hrtime() - timed_from_ns_) / 1e6;
+    for (Summary* t : timers_)
+      if (t) t->observe(ms);
+  }
   if (sink_) {
     auto sink = std::move(sink_);
     sink(std::move(response));

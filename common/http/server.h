@@ -15,6 +15,7 @@
 
 #include <uv.h>
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "common/http/message.h"
+#include "common/metrics.h"
 #include "common/uv_handle.h"
 
 namespace cairn::http {
@@ -76,6 +78,12 @@ class Exchange {
   bool closed() const { return closed_; }
   // Runs once if the client disconnects before the answer.
   void on_close(std::function<void()> hook) { close_hook_ = std::move(hook); }
+  // Times the answer: respond() gives each summary the milliseconds since
+  // this call (Consul's consul.http.* and consul.api.http timers). Handles
+  // are registered once, so timing a request allocates nothing; they must
+  // outlive the exchange. Null entries are skipped.
+  static constexpr size_t kMaxTimers = 3;
+  void time_response(const std::array<Summary*, kMaxTimers>& timers);
   // The client went away: runs the close hook. The server calls it; a fuzzer
   // driving handlers without sockets calls it to release parked requests.
   void client_gone();
@@ -84,6 +92,8 @@ class Exchange {
   std::weak_ptr<Connection> conn_;
   ResponseSink sink_;
   std::function<void()> close_hook_;
+  std::array<Summary*, kMaxTimers> timers_{};
+  uint64_t timed_from_ns_ = 0;
   bool responded_ = false;
   bool closed_ = false;
 };

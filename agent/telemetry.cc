@@ -1,0 +1,56 @@
+#include "agent/telemetry.h"
+
+#include <malloc.h>
+
+namespace cairn {
+
+void add_runtime_metrics(MetricsRegistry& into, const ProcessStats& p, double uptime_seconds,
+                         double start_time_unix) {
+  auto gauge = [&](const char* name, const char* help, double v) { into.gauge(name, help).set(v); };
+  // What malloc has handed out and not had back: the nearest to Go's
+  // HeapAlloc. mallinfo2 walks the arenas: fine on a scrape.
+  struct mallinfo2 mi = mallinfo2();
+  gauge("consul.runtime.alloc_bytes", "Bytes allocated by malloc and not yet freed",
+        static_cast<double>(mi.uordblks + mi.hblkhd));
+  gauge("consul.runtime.sys_bytes", "Resident memory of the process (VmRSS)",
+        static_cast<double>(p.resident_bytes));
+  gauge("consul.runtime.num_goroutines", "Threads of the process (cairn has no goroutines)",
+        static_cast<double>(p.threads));
+  gauge("consul.runtime.uptime_seconds", "Seconds since the agent started", uptime_seconds);
+  // Prometheus' process collector, which a Consul agent's /metrics also carries.
+  gauge("process.resident_memory_bytes", "Resident memory size in bytes",
+        static_cast<double>(p.resident_bytes));
+  gauge("process.virtual_memory_bytes", "Virtual memory size in bytes",
+        static_cast<double>(p.virtual_bytes));
+  gauge("process.open_fds", "Number of open file descriptors", static_cast<double>(p.open_fds));
+  gauge("process.max_fds", "Maximum number of open file descriptors",
+        static_cast<double>(p.max_fds));
+  gauge("process.start_time_seconds", "Start time of the process since unix epoch in seconds",
+        start_time_unix);
+  gauge("process.cpu_seconds_total", "Total user and system CPU time spent in seconds",
+        p.cpu_seconds);
+}
+
+void add_state_metrics(MetricsRegistry& into, const state::Store& store) {
+  uint64_t instances = 0;
+  for (const auto& [name, keys] : store.services_by_name()) instances += keys.size();
+  auto gauge = [&](const char* name, const char* help, size_t v) {
+    into.gauge(name, help).set(static_cast<double>(v));
+  };
+  gauge("consul.state.nodes", "Nodes in the catalog", store.nodes().size());
+  gauge("consul.state.services", "Distinct service names in the catalog",
+        store.services_by_name().size());
+  gauge("consul.state.service_instances", "Service instances in the catalog", instances);
+  gauge("consul.state.kv_entries", "Keys in the KV store", store.kvs().size());
+}
+
+void add_autopilot_metrics(MetricsRegistry& into, const ServerHealth& h) {
+  uint64_t quorum = h.servers / 2 + 1;
+  into.gauge("consul.autopilot.healthy", "1 when every server of the datacenter is alive")
+      .set(h.servers > 0 && h.alive == h.servers ? 1 : 0);
+  into.gauge("consul.autopilot.failure_tolerance",
+             "Servers that can fail with the datacenter keeping a quorum")
+      .set(h.alive > quorum ? static_cast<double>(h.alive - quorum) : 0);
+}
+
+}  // namespace cairn
