@@ -55,7 +55,10 @@ std::string plan_sync(const state::Store& store, const NodeIdentity& ident, cons
   state::plan_put_node(store, node_row(ident), out);
 
   // Catalog rows the batch will hold after the service puts (for check copies).
+  // A local registration under a leader-owned ID (a client's own "serfHealth"
+  // check, say) never replaces the leader's row.
   for (const auto& [id, ls] : local.services()) {
+    if (leader_owned_service(id)) continue;
     state::Service svc = ls.service;
     svc.node = ident.name;
     const state::Service* cur = store.service(ident.name, id);
@@ -69,6 +72,7 @@ std::string plan_sync(const state::Store& store, const NodeIdentity& ident, cons
   }
 
   for (const auto& [id, lc] : local.checks()) {
+    if (leader_owned_check(id)) continue;
     state::Check c;
     if (!catalog_check(store, ident, local, lc, c)) continue;
     const state::Check* existing = store.check(ident.name, id);
@@ -88,7 +92,7 @@ std::string plan_sync(const state::Store& store, const NodeIdentity& ident, cons
 bool plan_sync_check(const state::Store& store, const NodeIdentity& ident, const LocalState& local,
                      const std::string& check_id, state::Batch& out) {
   const LocalCheck* lc = local.check(check_id);
-  if (!lc) return true;  // gone: its removal syncs on its own
+  if (!lc || leader_owned_check(check_id)) return true;  // gone: its removal syncs on its own
   if (!store.node(ident.name)) return false;
   if (!lc->check.service_id.empty() && !store.service(ident.name, lc->check.service_id))
     return false;

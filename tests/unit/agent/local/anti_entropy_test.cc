@@ -165,3 +165,31 @@ TEST_CASE("check updates change only status and output of checks the catalog hol
   CHECK_FALSE(plan_check_updates(store, "n2", {{"c1", state::kPassing, ""}}, b));
   CHECK(b.empty());
 }
+
+TEST_CASE("a local registration under a leader-owned ID never replaces the leader's row") {
+  state::Store store;
+  LocalState local("n1");
+  sync(store, local);
+  state::Check serf;
+  serf.node = "n1";
+  serf.check_id = serf.name = "serfHealth";
+  serf.status = state::kPassing;
+  state::Service consul;
+  consul.node = "n1";
+  consul.id = consul.name = "consul";
+  consul.port = 8300;
+  store.apply(std::vector<state::Mutation>{state::PutCheck{serf}, state::PutService{consul}},
+              store.index() + 1);
+  LocalCheck mine = check("serfHealth", "");
+  mine.check.status = state::kCritical;
+  local.put_check(mine);
+  LocalService fake = svc("consul");
+  fake.service.port = 1;
+  local.put_service(fake);
+  CHECK(sync(store, local) == 0);
+  CHECK(store.check("n1", "serfHealth")->status == state::kPassing);
+  CHECK(store.service("n1", "consul")->port == 8300);
+  state::Batch b;
+  CHECK(plan_sync_check(store, ident(), local, "serfHealth", b));
+  CHECK(b.empty());
+}
