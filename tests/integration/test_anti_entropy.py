@@ -130,3 +130,34 @@ def test_check_update_interval_zero_syncs_every_output_change(make_agent):
     wait_for(lambda: catalog_check(srv, "c1", "web-ttl")["Output"] == "now", 5,
              "the output in the server's catalog")
     assert pushes(c)[0] == full0 and pushes(c)[1] > checks0
+
+
+def test_check_pushes_reach_an_etcd_backed_servers_catalog(daemons, tmp_path, make_agent):
+    """Catalog.SyncChecks through a real server's writer (etcd), and the full sync after a
+    server the client talks to is gone."""
+    from servers import Datacenter
+    dc = Datacenter(daemons, tmp_path, 1)
+    dc.start()
+    srv = dc.servers[0]
+    c = make_agent(name="c1", dev=False)
+    c.write_config("anti-entropy.json", json.dumps({"check_update_interval": "4s"}))
+    c.start()
+    assert c.http.put(f"/v1/agent/join/{srv.ip}:{srv.serf_port}").status == 200
+    wait_for(lambda: c.http.get("/v1/kv/x").status == 404, 30, "the client to reach the server")
+    register_ttl(c, srv, "c1")
+    full0, checks0 = pushes(c)
+    put(c, "/v1/agent/check/fail/web-ttl?note=down")
+    wait_for(lambda: catalog_check(srv, "c1", "web-ttl")["Status"] == "critical", 10,
+             "the critical status in the etcd-backed catalog")
+    assert pushes(c) == (full0, checks0 + 1)
+    # The leader's serfHealth for the client is untouched by the client's pushes.
+    wait_for(lambda: (catalog_check(srv, "c1", "serfHealth") or {}).get("Status") == "passing",
+             10, "the leader's serfHealth for the client")
+    # A check the servers lost (removed behind the client's back) comes back with the next
+    # result: the check push answers not_found and the client sends its whole state.
+    r = srv.http.put("/v1/catalog/deregister", {"Node": "c1", "CheckID": "web-ttl"})
+    assert r.status == 200, r
+    put(c, "/v1/agent/check/pass/web-ttl?note=back")
+    wait_for(lambda: (catalog_check(srv, "c1", "web-ttl") or {}).get("Status") == "passing", 10,
+             "the check restored by a full sync")
+    assert pushes(c)[0] == full0 + 1
