@@ -87,6 +87,10 @@ void LocalAgent::full_sync_pass() {
   sync_catalog();
 }
 
+local::OutputDeferred LocalAgent::deferred_outputs() const {
+  return [this](const std::string& id) { return deferred_.pending(id); };
+}
+
 double LocalAgent::random_draw() {
   return std::uniform_real_distribution<double>(0.0, 1.0)(random_);
 }
@@ -127,8 +131,7 @@ void LocalAgent::sync_check(const std::string& id) {
   writer_.write(
       [this, id](const state::Store& store, int64_t, state::Batch& out) {
         if (!local::plan_sync_check(store, identity_, local_, id, out))
-          return local::plan_sync(store, identity_, local_, out,
-                                  [this](const std::string& c) { return deferred_.pending(c); });
+          return local::plan_sync(store, identity_, local_, out, deferred_outputs());
         return std::string();
       },
       [](const server::WriteResult& r) {
@@ -142,9 +145,7 @@ void LocalAgent::sync_catalog() {
   local::NodeIdentity ident = identity_;
   writer_.write(
       [this, ident](const state::Store& store, int64_t, state::Batch& out) {
-        return server::PlanStatus(
-            local::plan_sync(store, ident, local_, out,
-                             [this](const std::string& c) { return deferred_.pending(c); }));
+        return server::PlanStatus(local::plan_sync(store, ident, local_, out, deferred_outputs()));
       },
       [this](const server::WriteResult& r) {
         if (!r.ok()) {

@@ -96,6 +96,8 @@ class LocalAgent {
   void sync_due_checks();
   void full_sync_pass();
   uint64_t check_update_interval_ms() const;
+  // What plan_sync asks: whether a check's output waits (deferred_).
+  local::OutputDeferred deferred_outputs() const;
   double random_draw();
   void persist_service(const local::LocalService& svc, OpDone done);
   void persist_check(const local::LocalCheck& check, OpDone done);
