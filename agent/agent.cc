@@ -264,7 +264,9 @@ std::string Agent::start(const HttpHandlerFactory& make_http_handler) {
 
   if (std::string e = start_metric_sinks(); !e.empty()) return e;
 
-  local_agent_.start_periodic_sync();
+  // Consul's ae scales its stagger with the LAN pool (LANMembersInAgentPartition).
+  local_agent_.start_periodic_sync(
+      [this] { return membership_ ? membership_->members().size() : size_t{1}; });
   release_config_definitions();
   return "";
 }
@@ -436,14 +438,25 @@ std::string Agent::start_rpc() {
   }
   forwarder_ = std::make_unique<forward::Forwarder>(
       loop_, forward::Forwarder::Settings{identity_.name, 15'000, uv_hrtime()});
-  catalog_push_ = std::make_unique<forward::CatalogPush>(loop_, *forwarder_, [this] {
-    std::string body;
-    forward::encode_node_sync(identity_, local(), body);
-    return body;
-  });
-  local_agent_.set_sync_listener([this] {
-    if (catalog_push_) catalog_push_->changed();
-  });
+  catalog_push_ = std::make_unique<forward::CatalogPush>(
+      loop_, *forwarder_,
+      [this] {
+        std::string body;
+        forward::encode_node_sync(identity_, local(), body, [this](const std::string& id) {
+          return local_agent_.output_deferred(id);
+        });
+        return body;
+      },
+      [this](const std::vector<std::string>& ids, std::string& out) {
+        return forward::encode_check_sync(identity_.name, local(), ids, out);
+      });
+  local_agent_.set_sync_listener(
+      [this] {
+        if (catalog_push_) catalog_push_->changed();
+      },
+      [this](const std::string& id) {
+        if (catalog_push_) catalog_push_->check_changed(id);
+      });
   catalog_mirror_ = std::make_unique<forward::CatalogMirror>(loop_, *forwarder_, store_);
   membership_->set_member_listener([this] { update_rpc_servers(); });
   update_rpc_servers();

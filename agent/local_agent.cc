@@ -4,6 +4,7 @@
 #include <set>
 
 #include "agent/config/encode_definition.h"
+#include "agent/local/sync_timing.h"
 #include "agent/server/leader.h"
 #include "agent/user_event_filter.h"
 #include "cairn_version.h"
@@ -25,8 +26,6 @@ constexpr const char* kDefaultNodeMaintReason =
 constexpr const char* kDefaultServiceMaintReason =
     "Maintenance mode is enabled for this service, but no reason was provided. This is a default "
     "message.";
-// Full anti-entropy pass, as Consul's for clusters of up to 128 nodes.
-constexpr uint64_t kFullSyncIntervalMs = 60'000;
 
 std::string services_path(const std::string& id) {
   return "services/" + local::persisted_name(id);
@@ -61,7 +60,8 @@ LocalAgent::LocalAgent(uv_loop_t* loop, const config::Config& cfg,
             // deregister_critical_service_after: the reaper's verdict.
             deregister_service(service_id, [](OpResult) {});
           }),
-      sync_timer_(loop) {}
+      sync_timer_(loop),
+      deferred_timer_(loop) {}
 
 std::string LocalAgent::load() {
   restore_persisted();
@@ -71,13 +71,39 @@ std::string LocalAgent::load() {
   return "";
 }
 
-void LocalAgent::start_periodic_sync() {
-  sync_timer_.start(kFullSyncIntervalMs, kFullSyncIntervalMs, [this] { sync_catalog(); });
+void LocalAgent::start_periodic_sync(std::function<size_t()> cluster_size) {
+  cluster_size_ = std::move(cluster_size);
+  size_t nodes = cluster_size_ ? cluster_size_() : 1;
+  sync_timer_.start(local::full_sync_delay_ms(local::kFullSyncIntervalMs, nodes, random_draw()), 0,
+                    [this] { full_sync_pass(); });
   sync_timer_.unref();
+}
+
+// Consul's StateSyncer: the next full sync is drawn when this one starts.
+void LocalAgent::full_sync_pass() {
+  size_t nodes = cluster_size_ ? cluster_size_() : 1;
+  sync_timer_.start(local::full_sync_delay_ms(local::kFullSyncIntervalMs, nodes, random_draw()), 0,
+                    [this] { full_sync_pass(); });
+  sync_catalog();
+}
+
+local::OutputDeferred LocalAgent::deferred_outputs() const {
+  return [this](const std::string& id) { return deferred_.pending(id); };
+}
+
+double LocalAgent::random_draw() {
+  return std::uniform_real_distribution<double>(0.0, 1.0)(random_);
+}
+
+uint64_t LocalAgent::check_update_interval_ms() const {
+  return cfg_.check_update_interval > 0
+             ? static_cast<uint64_t>(cfg_.check_update_interval / kMillisecond)
+             : 0;
 }
 
 void LocalAgent::shutdown() {
   sync_timer_.stop();
+  deferred_timer_.stop();
   checks_.stop_all();
   persister_.flush();
 }
@@ -101,11 +127,11 @@ bool LocalAgent::event_matches_this_agent(const UserEvent& ev) const {
 // change reaches it before the API answers.
 
 void LocalAgent::sync_check(const std::string& id) {
-  if (sync_listener_) sync_listener_();
+  if (check_sync_listener_) check_sync_listener_(id);
   writer_.write(
       [this, id](const state::Store& store, int64_t, state::Batch& out) {
         if (!local::plan_sync_check(store, identity_, local_, id, out))
-          return local::plan_sync(store, identity_, local_, out);
+          return local::plan_sync(store, identity_, local_, out, deferred_outputs());
         return std::string();
       },
       [](const server::WriteResult& r) {
@@ -115,11 +141,11 @@ void LocalAgent::sync_check(const std::string& id) {
 }
 
 void LocalAgent::sync_catalog() {
-  if (sync_listener_) sync_listener_();
+  if (full_sync_listener_) full_sync_listener_();
   local::NodeIdentity ident = identity_;
   writer_.write(
       [this, ident](const state::Store& store, int64_t, state::Batch& out) {
-        return server::PlanStatus(local::plan_sync(store, ident, local_, out));
+        return server::PlanStatus(local::plan_sync(store, ident, local_, out, deferred_outputs()));
       },
       [this](const server::WriteResult& r) {
         if (!r.ok()) {
@@ -202,6 +228,7 @@ OpResult LocalAgent::add_service_locally(config::ServiceDefinition def, local::S
       if (new_ids.count(c->check.check_id) || c->check.check_id.rfind("_", 0) == 0) continue;
       std::string cid = c->check.check_id;
       checks_.stop(cid);
+      deferred_.cancel(cid);
       local_.remove_check(cid);
       persister_.remove(checks_path(cid), nullptr);
       persister_.remove(check_state_path(cid), nullptr);
@@ -294,6 +321,7 @@ void LocalAgent::deregister_service(const std::string& id, OpDone done) {
   bool persisted = svc->source == local::Source::api;
   for (const std::string& cid : local_.remove_service(id)) {
     checks_.stop(cid);
+    deferred_.cancel(cid);
     persister_.remove(checks_path(cid), nullptr);
     persister_.remove(check_state_path(cid), nullptr);
   }
@@ -345,6 +373,7 @@ void LocalAgent::deregister_check(const std::string& id, OpDone done) {
     return;
   }
   checks_.stop(id);
+  deferred_.cancel(id);
   local_.remove_check(id);
   sync_catalog();
   persister_.remove(check_state_path(id), nullptr);
@@ -362,11 +391,24 @@ void LocalAgent::on_check_result(const std::string& id, std::string_view status,
   if (output.size() > 2 * max + 1024) output = output.substr(0, 2 * max + 1024);
   if (c->check.status == status && c->check.output == output) return;  // the common case
   std::string old_status = c->check.status;
+  bool status_changed = old_status != status;
   local_.update_check(id, std::string(status), std::string(output));
-  if (old_status == status) {
-    // Output-only changes reach the catalog with the next full sync, as
-    // Consul defers them (check_update_interval): a check whose output
-    // changes every run must not rewrite the catalog every run.
+  switch (local::check_sync_action(status_changed, true, check_update_interval_ms(),
+                                   deferred_.pending(id))) {
+    case local::CheckSync::none:
+      return;  // already waiting: the deferred sync carries the latest output
+    case local::CheckSync::defer:
+      // Output-only changes wait (Consul's check_update_interval): a check whose
+      // output changes every run must not rewrite the catalog every run.
+      defer_check_sync(id);
+      return;
+    case local::CheckSync::sync_now:
+      break;
+  }
+  // The row goes out whole now: a pending output deferral has nothing left to do.
+  if (deferred_.cancel(id)) arm_deferred_timer();
+  if (!status_changed) {
+    sync_check(id);  // check_update_interval 0: every output change syncs
     return;
   }
   // A status change is logged once and synced at once.
@@ -378,6 +420,29 @@ void LocalAgent::on_check_result(const std::string& id, std::string_view status,
               {{"check", id}, {"from", old_status}, {"to", status}});
   persist_check_state(id);
   sync_check(id);
+}
+
+void LocalAgent::defer_check_sync(const std::string& id) {
+  uint64_t due = uv_now(loop_) + local::output_defer_ms(check_update_interval_ms(), random_draw());
+  if (deferred_.schedule(id, due)) arm_deferred_timer();
+}
+
+// One timer for every deferred check, armed for the earliest.
+void LocalAgent::arm_deferred_timer() {
+  std::optional<uint64_t> next = deferred_.next_due();
+  if (!next) {
+    deferred_timer_.stop();
+    return;
+  }
+  uint64_t now = uv_now(loop_);
+  deferred_timer_.start(*next > now ? *next - now : 0, 0, [this] { sync_due_checks(); });
+  deferred_timer_.unref();
+}
+
+void LocalAgent::sync_due_checks() {
+  for (const std::string& id : deferred_.take_due(uv_now(loop_)))
+    if (local_.check(id)) sync_check(id);
+  arm_deferred_timer();
 }
 
 OpResult LocalAgent::ttl_update(const std::string& id, const std::string& status,

@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <map>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "agent/checks/check_manager.h"
 #include "agent/config/config.h"
 #include "agent/local/anti_entropy.h"
+#include "agent/local/deferred_checks.h"
 #include "agent/local/local_state.h"
 #include "agent/local/persister.h"
 #include "agent/op_result.h"
@@ -41,8 +43,10 @@ class LocalAgent {
   // starts their checks and pushes the result to the catalog. "" or the error
   // that should stop the process.
   std::string load();
-  // The periodic full anti-entropy pass.
-  void start_periodic_sync();
+  // The periodic full anti-entropy pass: every minute plus a random stagger
+  // that grows with the cluster (local/sync_timing.h), re-drawn each pass.
+  // cluster_size gives the LAN member count at each pass.
+  void start_periodic_sync(std::function<size_t()> cluster_size);
   // Stops the checks and the sync timer; flushes persistence.
   void shutdown();
 
@@ -68,9 +72,16 @@ class LocalAgent {
   std::string apply_config_definitions(const config::Config& next);
   // Pushes all local services and checks to the catalog (anti-entropy).
   void sync_catalog();
-  // Runs after every sync to the local catalog: a client agent then pushes
-  // the same state to the servers (agent/forward/catalog_push.h).
-  void set_sync_listener(std::function<void()> listener) { sync_listener_ = std::move(listener); }
+  // Run after every sync to the local catalog, so that a client agent pushes
+  // the same to the servers (agent/forward/catalog_push.h): full after a full
+  // sync, check(id) after a sync of one check's result.
+  void set_sync_listener(std::function<void()> full,
+                         std::function<void(const std::string&)> check) {
+    full_sync_listener_ = std::move(full);
+    check_sync_listener_ = std::move(check);
+  }
+  // Whether check id's output is waiting for check_update_interval.
+  bool output_deferred(const std::string& id) const { return deferred_.pending(id); }
   // Whether a user event's node, service and tag filters select this agent.
   bool event_matches_this_agent(const UserEvent& ev) const;
 
@@ -79,6 +90,15 @@ class LocalAgent {
   void on_check_result(const std::string& id, std::string_view status, std::string_view output);
   // Pushes one check's row at once (a status change); falls back to a full sync.
   void sync_check(const std::string& id);
+  // Output-only changes: hold id back for check_update_interval, then sync it.
+  void defer_check_sync(const std::string& id);
+  void arm_deferred_timer();
+  void sync_due_checks();
+  void full_sync_pass();
+  uint64_t check_update_interval_ms() const;
+  // What plan_sync asks: whether a check's output waits (deferred_).
+  local::OutputDeferred deferred_outputs() const;
+  double random_draw();
   void persist_service(const local::LocalService& svc, OpDone done);
   void persist_check(const local::LocalCheck& check, OpDone done);
   void persist_check_state(const std::string& id);
@@ -100,7 +120,12 @@ class LocalAgent {
   local::Persister persister_;
   checks::CheckManager checks_;
   Timer sync_timer_;
-  std::function<void()> sync_listener_;
+  std::function<size_t()> cluster_size_;
+  local::DeferredChecks deferred_;
+  Timer deferred_timer_;
+  std::mt19937_64 random_{std::random_device{}()};
+  std::function<void()> full_sync_listener_;
+  std::function<void(const std::string&)> check_sync_listener_;
   std::map<std::string, uint64_t> restored_ttl_ms_;  // TTL deadlines read at start
 };
 

@@ -318,6 +318,7 @@ void merge_file(Config& cfg, const std::string& path, const std::string& content
     else if (k == "enablelocalscriptchecks") cfg.enable_local_script_checks = d.boolean(f);
     else if (k == "checkoutputmaxsize")
       cfg.check_output_max_size = static_cast<int>(d.integer(f, 1, 1 << 20));
+    else if (k == "checkupdateinterval") cfg.check_update_interval = d.duration(f);
     else if (k == "sessionttlmin") cfg.session_ttl_min = d.duration(f);
     else if (k == "telemetry") decode_telemetry(d, f, cfg.telemetry);
     else if (k == "performance") decode_performance(d, f, cfg.performance);

@@ -166,6 +166,9 @@ struct Config {
   bool enable_script_checks = false;
   bool enable_local_script_checks = false;
   int check_output_max_size = 4096;
+  // Output-only check changes wait this long (d/2 + up to d) before they are
+  // synced to the catalog; 0 syncs them at once. Status changes never wait.
+  Nanos check_update_interval = 5 * 60 * kSecond;
   Nanos session_ttl_min = 10 * kSecond;
 
   Performance performance;

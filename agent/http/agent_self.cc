@@ -150,6 +150,9 @@ void write_client_rpc_stats(JsonWriter& w, const Agent& agent) {
   w.field("failovers", std::to_string(f->failovers()));
   const forward::CatalogPush* push = agent.catalog_push();
   w.field("catalog_in_sync", push && push->in_sync() ? "true" : "false");
+  // Anti-entropy calls sent: full syncs, and pushes of changed check results.
+  w.field("catalog_full_pushes", std::to_string(push ? push->full_pushes() : 0));
+  w.field("catalog_check_pushes", std::to_string(push ? push->check_pushes() : 0));
   const forward::CatalogMirror* mirror = agent.catalog_mirror();
   w.field("local_view", mirror && mirror->current() ? "current" : "stale");
   w.end_object();

@@ -5,8 +5,19 @@
 namespace cairn::local {
 
 namespace {
-bool leader_owned_check(const std::string& id) { return id == "serfHealth"; }
-bool leader_owned_service(const std::string& id) { return id == "consul"; }
+bool leader_owned_check(const std::string& id) {
+  return id == "serfHealth";
+}
+bool leader_owned_service(const std::string& id) {
+  return id == "consul";
+}
+
+// Consul's updateSyncState compares a check whose output is deferred without
+// its output: any other difference sends the whole row, output included.
+bool differs_only_in_output(const state::Check& catalog, state::Check local) {
+  local.output = catalog.output;
+  return catalog.same_content(local);
+}
 
 // The catalog row for a local check; false for an orphan whose service is going.
 bool catalog_check(const state::Store& store, const NodeIdentity& ident, const LocalState& local,
@@ -40,11 +51,14 @@ NodeIdentity identity_of(const state::Node& n) {
 }
 
 std::string plan_sync(const state::Store& store, const NodeIdentity& ident, const LocalState& local,
-                      state::Batch& out) {
+                      state::Batch& out, const OutputDeferred& deferred) {
   state::plan_put_node(store, node_row(ident), out);
 
   // Catalog rows the batch will hold after the service puts (for check copies).
+  // A local registration under a leader-owned ID (a client's own "serfHealth"
+  // check, say) never replaces the leader's row.
   for (const auto& [id, ls] : local.services()) {
+    if (leader_owned_service(id)) continue;
     state::Service svc = ls.service;
     svc.node = ident.name;
     const state::Service* cur = store.service(ident.name, id);
@@ -58,10 +72,12 @@ std::string plan_sync(const state::Store& store, const NodeIdentity& ident, cons
   }
 
   for (const auto& [id, lc] : local.checks()) {
+    if (leader_owned_check(id)) continue;
     state::Check c;
     if (!catalog_check(store, ident, local, lc, c)) continue;
     const state::Check* existing = store.check(ident.name, id);
     if (existing && existing->same_content(c)) continue;
+    if (existing && deferred && deferred(id) && differs_only_in_output(*existing, c)) continue;
     // plan_put_service may already have queued this check with new tag copies:
     // the later put wins when the batch is applied in order.
     out.push_back(state::PutCheck{std::move(c)});
@@ -76,7 +92,7 @@ std::string plan_sync(const state::Store& store, const NodeIdentity& ident, cons
 bool plan_sync_check(const state::Store& store, const NodeIdentity& ident, const LocalState& local,
                      const std::string& check_id, state::Batch& out) {
   const LocalCheck* lc = local.check(check_id);
-  if (!lc) return true;  // gone: its removal syncs on its own
+  if (!lc || leader_owned_check(check_id)) return true;  // gone: its removal syncs on its own
   if (!store.node(ident.name)) return false;
   if (!lc->check.service_id.empty() && !store.service(ident.name, lc->check.service_id))
     return false;
@@ -85,6 +101,26 @@ bool plan_sync_check(const state::Store& store, const NodeIdentity& ident, const
   const state::Check* existing = store.check(ident.name, check_id);
   if (existing && existing->same_content(c)) return true;
   out.push_back(state::PutCheck{std::move(c)});
+  return true;
+}
+
+bool plan_check_updates(const state::Store& store, const std::string& node,
+                        const std::vector<CheckUpdate>& updates, state::Batch& out) {
+  if (!store.node(node)) return false;
+  size_t first = out.size();
+  for (const CheckUpdate& u : updates) {
+    if (leader_owned_check(u.check_id)) continue;
+    const state::Check* existing = store.check(node, u.check_id);
+    if (!existing) {
+      out.erase(out.begin() + static_cast<std::ptrdiff_t>(first), out.end());
+      return false;
+    }
+    if (existing->status == u.status && existing->output == u.output) continue;
+    state::Check c = *existing;
+    c.status = u.status;
+    c.output = u.output;
+    out.push_back(state::PutCheck{std::move(c)});
+  }
   return true;
 }
 
