@@ -106,7 +106,9 @@ void run_node_sync(server::CatalogWriter& writer, Summary* timer, rpc::Request&&
       });
 }
 
-void run_check_sync(server::CatalogWriter& writer, rpc::Request&& call, rpc::Responder responder) {
+void run_check_sync(server::CatalogWriter& writer, Summary* timer, rpc::Request&& call,
+                    rpc::Responder responder) {
+  uint64_t started_ns = uv_hrtime();
   auto sync = std::make_shared<CheckSync>();
   EnvelopeStatus st = decode_check_sync(call.body, *sync);
   if (!st.ok()) {
@@ -240,9 +242,10 @@ void serve_node_sync(rpc::Server& server, server::CatalogWriter& writer, Summary
                 [&writer, timer](rpc::Request&& call, rpc::Responder r) {
                   run_node_sync(writer, timer, std::move(call), std::move(r));
                 });
-  server.handle(std::string(kSyncChecksMethod), [&writer](rpc::Request&& call, rpc::Responder r) {
-    run_check_sync(writer, std::move(call), std::move(r));
-  });
+  server.handle(std::string(kSyncChecksMethod),
+                [&writer, timer](rpc::Request&& call, rpc::Responder r) {
+                  run_check_sync(writer, timer, std::move(call), std::move(r));
+                });
 }
 
 std::string encode_write_result(const server::WriteResult& r) {

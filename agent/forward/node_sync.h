@@ -72,7 +72,7 @@ bool encode_check_sync(const std::string& node, const local::LocalState& local,
 EnvelopeStatus decode_check_sync(std::string_view in, CheckSync& out);
 
 // Registers kSyncNodeMethod and kSyncChecksMethod: each call is planned and
-// written through writer, and a SyncNode timed into timer when given (Consul's
+// written through writer, and timed into timer when given (Consul's
 // consul.catalog.register: the Catalog.Register RPCs of its agents' anti-entropy).
 void serve_node_sync(rpc::Server& server, server::CatalogWriter& writer, Summary* timer = nullptr);
 
