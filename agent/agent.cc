@@ -256,7 +256,8 @@ std::string Agent::start(const HttpHandlerFactory& make_http_handler) {
     datacenter_rows_ = std::make_unique<forward::DatacenterRows>(store_, datacenter_ways());
     dns_->set_remote(datacenter_rows_.get());
     if (cfg_.dns_config.udp_loops > 1) {
-      dns_loops_ = dns::DnsLoops::start(store_, cfg_, dns_->port(), cfg_.dns_config.udp_loops - 1, e);
+      dns_loops_ = dns::DnsLoops::start(store_, cfg_, dns_->port(), cfg_.dns_config.udp_loops - 1, e,
+                                        loop_, datacenter_rows_.get());
       if (!dns_loops_) return "DNS: " + e;
     }
   }

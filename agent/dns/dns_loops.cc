@@ -2,6 +2,7 @@
 
 #include <uv.h>
 
+#include <map>
 #include <mutex>
 #include <thread>
 #include <variant>
@@ -18,6 +19,31 @@ constexpr uint64_t kPublishMetricsMs = 1000;
 
 }  // namespace
 
+// An extra loop's way to other datacenters: through the agent's loop.
+class DnsLoops::Relay : public RemoteRecords {
+ public:
+  Relay(DnsLoops& owner, Loop& loop) : owner_(owner), loop_(loop) {}
+  void fetch(const RemoteQuestion& question, std::function<void(RemoteRows)> done) override {
+    uint64_t id = ++last_id_;
+    pending_.emplace(id, std::move(done));
+    owner_.ask({&loop_, id, question});
+  }
+  // The loop's thread: the rows came back.
+  void fetched(uint64_t id, RemoteRows rows) {
+    auto it = pending_.find(id);
+    if (it == pending_.end()) return;
+    auto done = std::move(it->second);
+    pending_.erase(it);
+    done(std::move(rows));
+  }
+
+ private:
+  DnsLoops& owner_;
+  Loop& loop_;
+  uint64_t last_id_ = 0;
+  std::map<uint64_t, std::function<void(RemoteRows)>> pending_;
+};
+
 struct DnsLoops::Loop {
   // What the agent's loop posts to this one.
   struct Replay {
@@ -29,7 +55,11 @@ struct DnsLoops::Loop {
     config::Config cfg;
   };
   struct Stop {};
-  using Message = std::variant<Replay, Reload, Stop>;
+  struct Fetched {
+    uint64_t id;
+    RemoteRows rows;
+  };
+  using Message = std::variant<Replay, Reload, Stop, Fetched>;
 
   uv_loop_t loop{};
   uv_async_t wake{};
@@ -37,6 +67,7 @@ struct DnsLoops::Loop {
   state::Store replica;
   MetricsRegistry metrics;
   std::unique_ptr<DnsServer> dns;
+  std::unique_ptr<Relay> relay;
   std::thread thread;
 
   std::mutex inbox_mu;
@@ -45,10 +76,14 @@ struct DnsLoops::Loop {
   std::unique_ptr<MetricsRegistry> published = std::make_unique<MetricsRegistry>();
 
   // Main thread, before the loop runs: nothing else touches it yet.
-  std::string start(const state::Store& store, const config::Config& cfg) {
+  std::string start(const state::Store& store, const config::Config& cfg, DnsLoops* relay_to) {
     uv_loop_init(&loop);
     if (store.index() > 0) replica.apply(state::catalog_snapshot(store), store.index());
     dns = std::make_unique<DnsServer>(&loop, replica, metrics, DnsServer::Role::udp_only);
+    if (relay_to) {
+      relay = std::make_unique<Relay>(*relay_to, *this);
+      dns->set_remote(relay.get());
+    }
     std::string err = dns->start(cfg);
     uv_async_init(&loop, &wake, [](uv_async_t* h) { static_cast<Loop*>(h->data)->drain(); });
     wake.data = this;
@@ -100,6 +135,8 @@ struct DnsLoops::Loop {
           replica.apply(r->batch, r->index);
       } else if (auto* c = std::get_if<Reload>(&m)) {
         dns->reload(c->cfg);
+      } else if (auto* f = std::get_if<Fetched>(&m)) {
+        if (relay) relay->fetched(f->id, std::move(f->rows));
       } else {
         publish_metrics();
         shut();
@@ -124,13 +161,25 @@ struct DnsLoops::Loop {
 };
 
 std::unique_ptr<DnsLoops> DnsLoops::start(const state::Store& store, const config::Config& cfg,
-                                          int port, int count, std::string& error) {
+                                          int port, int count, std::string& error,
+                                          uv_loop_t* main_loop, RemoteRecords* remote) {
   std::unique_ptr<DnsLoops> loops(new DnsLoops());
   config::Config loop_cfg = cfg;
   loop_cfg.ports.dns = port;
+  DnsLoops* relay_to = nullptr;
+  if (main_loop && remote) {
+    loops->remote_ = remote;
+    uv_async_init(main_loop, loops->asks_wake_.get(), [](uv_async_t* h) {
+      if (h->data) static_cast<DnsLoops*>(h->data)->answer_asks();
+    });
+    loops->asks_wake_.mark_initialized();
+    loops->asks_wake_.get()->data = loops.get();
+    uv_unref(loops->asks_wake_.base());  // never what keeps the agent running
+    relay_to = loops.get();
+  }
   for (int i = 0; i < count; ++i) {
     auto loop = std::make_unique<Loop>();
-    if (std::string err = loop->start(store, loop_cfg); !err.empty()) {
+    if (std::string err = loop->start(store, loop_cfg, relay_to); !err.empty()) {
       error = "DNS loop " + std::to_string(i + 2) + ": " + err;
       return nullptr;  // the loops already running stop in ~DnsLoops
     }
@@ -141,7 +190,28 @@ std::unique_ptr<DnsLoops> DnsLoops::start(const state::Store& store, const confi
   return loops;
 }
 
+void DnsLoops::ask(Ask ask) {
+  {
+    std::lock_guard lock(asks_mu_);
+    asks_.push_back(std::move(ask));
+  }
+  uv_async_send(asks_wake_.get());
+}
+
+void DnsLoops::answer_asks() {
+  std::vector<Ask> asks;
+  {
+    std::lock_guard lock(asks_mu_);
+    asks.swap(asks_);
+  }
+  for (Ask& a : asks)
+    remote_->fetch(a.question, [from = a.from, id = a.id, alive = alive_](RemoteRows rows) {
+      if (*alive) from->post(Loop::Fetched{id, std::move(rows)});
+    });
+}
+
 DnsLoops::~DnsLoops() {
+  *alive_ = false;
   for (auto& l : loops_) l->post(Loop::Stop{});
   for (auto& l : loops_)
     if (l->thread.joinable()) l->thread.join();

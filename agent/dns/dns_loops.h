@@ -6,18 +6,25 @@
 // it by replaying every batch the store applies. Nothing is shared on the
 // answer path; the only locks guard each loop's inbox (touched once per
 // catalog write or reload, not per query) and its published metrics (once a
-// second). TCP stays on the agent's loop.
+// second). TCP stays on the agent's loop. A question for another datacenter
+// (rare, and a network round trip anyway) is handed to the agent's loop,
+// which fetches its rows and posts them back.
 #pragma once
 
+#include <uv.h>
+
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "agent/config/config.h"
+#include "agent/dns/remote_records.h"
 #include "agent/state/mutation.h"
 #include "agent/state/store.h"
 #include "common/metrics.h"
+#include "common/uv_handle.h"
 
 namespace cairn::dns {
 
@@ -25,8 +32,12 @@ class DnsLoops {
  public:
   // Starts `count` loops answering on `port` at every client_addr. Null and
   // error set when a loop cannot bind.
+  // remote (may be null) answers names of other datacenters on the agent's
+  // loop, main_loop: the loops hand such questions over and get the rows back.
   static std::unique_ptr<DnsLoops> start(const state::Store& store, const config::Config& cfg,
-                                         int port, int count, std::string& error);
+                                         int port, int count, std::string& error,
+                                         uv_loop_t* main_loop = nullptr,
+                                         RemoteRecords* remote = nullptr);
   ~DnsLoops();  // stops every loop and joins its thread
   DnsLoops(const DnsLoops&) = delete;
   DnsLoops& operator=(const DnsLoops&) = delete;
@@ -43,8 +54,24 @@ class DnsLoops {
 
  private:
   struct Loop;
+  class Relay;
+  struct Ask {
+    Loop* from;
+    uint64_t id;
+    RemoteQuestion question;
+  };
   DnsLoops() = default;
+  // Any thread: a loop's question for the agent's loop.
+  void ask(Ask ask);
+  // The agent's loop: fetches what the loops asked for.
+  void answer_asks();
+
   std::vector<std::unique_ptr<Loop>> loops_;
+  RemoteRecords* remote_ = nullptr;
+  UvHandle<uv_async_t> asks_wake_;
+  std::mutex asks_mu_;
+  std::vector<Ask> asks_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace cairn::dns
