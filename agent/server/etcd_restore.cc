@@ -200,12 +200,7 @@ void EtcdWriter::restore_commit(std::shared_ptr<RestoreAttempt> a,
         switch (out.kind) {
           case TxnOutcome::Kind::committed:
             ++counters_.commits;
-            for (int64_t lease : revoke) {
-              std::string b;
-              etcd::encode_lease_revoke(b, lease);
-              client_.call("/v3/lease/revoke", std::move(b), settings_.call_timeout_ms,
-                           [](etcd::CallResult) {});
-            }
+            revoke_leases(revoke);
             applied_.when_applied(out.revision, settings_.catch_up_ms,
                                   [this, a, revision = out.revision, alive = alive_](bool) {
                                     if (*alive) restore_finish(a, WriteResult::success(revision));

@@ -247,19 +247,23 @@ void EtcdWriter::commit(std::shared_ptr<Attempt> a, std::string body,
                });
 }
 
+// The session rows are gone already; their leases would only expire later.
+void EtcdWriter::revoke_leases(const std::vector<int64_t>& leases) {
+  for (int64_t lease : leases) {
+    std::string body;
+    etcd::encode_lease_revoke(body, lease);
+    client_.call("/v3/lease/revoke", std::move(body), settings_.call_timeout_ms,
+                 [](etcd::CallResult) {});
+  }
+}
+
 void EtcdWriter::on_committed(std::shared_ptr<Attempt> a, etcd::CallResult result,
                               std::vector<int64_t> revoke) {
   TxnOutcome out = classify_txn_answer(result);
   switch (out.kind) {
     case TxnOutcome::Kind::committed:
       ++counters_.commits;
-      for (int64_t lease : revoke) {
-        // The session row is gone already; the lease would only expire later.
-        std::string body;
-        etcd::encode_lease_revoke(body, lease);
-        client_.call("/v3/lease/revoke", std::move(body), settings_.call_timeout_ms,
-                     [](etcd::CallResult) {});
-      }
+      revoke_leases(revoke);
       // Read-your-writes: answer once this server's cache holds the write.
       applied_.when_applied(out.revision, settings_.catch_up_ms,
                             [this, a, revision = out.revision, alive = alive_](bool reached) {

@@ -108,6 +108,7 @@ class EtcdWriter : public CatalogWriter {
   void grant_then_commit(std::shared_ptr<Attempt> a, std::vector<Lease> leases, std::string body,
                          std::vector<int64_t> revoke);
   void commit(std::shared_ptr<Attempt> a, std::string body, std::vector<int64_t> revoke);
+  void revoke_leases(const std::vector<int64_t>& leases);
   void on_committed(std::shared_ptr<Attempt> a, etcd::CallResult result,
                     std::vector<int64_t> revoke);
   void finish(const std::shared_ptr<Attempt>& a, WriteResult r);
