@@ -53,6 +53,8 @@ Api::Api(Agent& agent)
   add_gossip_routes(router_, agent);
   add_coordinate_routes(router_, agent);
   add_query_routes(router_, agent);
+  add_operator_routes(router_, agent);
+  add_agent_debug_routes(router_, agent);
   router_.set_guard(datacenter_guard(agent));
 }
 

@@ -41,6 +41,10 @@ void write_member(JsonWriter& w, const gossip::Member& m);
 // GET /v1/agent/self.
 void add_agent_self_routes(Router& r, Agent& agent);
 void add_query_routes(Router& r, Agent& agent);
+// /v1/operator: usage, autopilot, raft transfer-leader (operator_endpoints.cc).
+void add_operator_routes(Router& r, Agent& agent);
+// GET /v1/agent/host (host_info.h) and /v1/agent/monitor (monitor_endpoint.cc).
+void add_agent_debug_routes(Router& r, Agent& agent);
 
 // Answers 500 "No path to datacenter" for a ?dc= that is not ours.
 bool check_datacenter(const ExchangePtr& ex, const Agent& agent, const std::string& dc);

@@ -8,6 +8,7 @@
 #include <variant>
 #include <vector>
 
+#include "agent/state/autopilot_config.h"
 #include "agent/state/prepared_query.h"
 #include "agent/state/rows.h"
 
@@ -65,7 +66,8 @@ struct ReapTombstones {
 
 using Mutation = std::variant<PutNode, DeleteNode, PutService, DeleteService, PutCheck, DeleteCheck,
                               PutKV, DeleteKV, PutSession, DeleteSession, SetLockDelay,
-                              ReapTombstones, PutPreparedQuery, DeletePreparedQuery>;
+                              ReapTombstones, PutPreparedQuery, DeletePreparedQuery,
+                              PutAutopilotConfig>;
 using Batch = std::vector<Mutation>;
 
 }  // namespace cairn::state
