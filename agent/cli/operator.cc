@@ -62,8 +62,10 @@ int raft_transfer_leader(ApiClient& api, Args args) {
   if (!api.request("POST", target, "", resp, err))
     return fail("Error transfering leadership: Failed to transfer leadership " + err);
   if (resp.status != 200)
-    return fail("Error transfering leadership: Failed to transfer leadership Unexpected response "
-                "code: " + std::to_string(resp.status) + " (" + resp.body + ")");
+    return fail(
+        "Error transfering leadership: Failed to transfer leadership Unexpected response "
+        "code: " +
+        std::to_string(resp.status) + " (" + resp.body + ")");
   Value v;
   ParseError perr;
   const Value* ok = parse_json(resp.body, v, perr) ? v.find("success") : nullptr;
@@ -217,7 +219,8 @@ int autopilot_state(ApiClient& api, Args args) {
   }
   Value st;
   ParseError perr;
-  if (!parse_json(resp.body, st, perr)) return fail("Error decoding Autopilot state: " + perr.message);
+  if (!parse_json(resp.body, st, perr))
+    return fail("Error decoding Autopilot state: " + perr.message);
   auto yes = [](const Value* v) { return v && v->b ? "true" : "false"; };
   std::printf("Healthy:                      %s\n", yes(st.find("healthy")));
   std::printf("Failure Tolerance:            %llu\n",

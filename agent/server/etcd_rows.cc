@@ -25,9 +25,8 @@ std::string join_key(std::string_view table, std::string_view a) {
   return k;
 }
 
-constexpr std::string_view kTableNames[] = {"node",      "service", "check",     "kv",
-                                            "session",   "query",   "lockdelay", "leader",
-                                            "autopilot", "handoff"};
+constexpr std::string_view kTableNames[] = {"node",  "service",   "check",  "kv",        "session",
+                                            "query", "lockdelay", "leader", "autopilot", "handoff"};
 
 // ---- writing ---------------------------------------------------------------
 

@@ -509,8 +509,8 @@ void ReplicatedState::transfer_leadership(std::string target_value, uint64_t tar
       [this, target_value, done = std::move(done), alive = alive_](etcd::CallResult r) mutable {
         if (!*alive) return;
         if (!r.ok()) {
-          done(false, "cannot start the leadership transfer: " +
-                          (r.detail.empty() ? r.body : r.detail));
+          done(false,
+               "cannot start the leadership transfer: " + (r.detail.empty() ? r.body : r.detail));
           return;
         }
         leader_waiters_.push_back(

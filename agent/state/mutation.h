@@ -64,10 +64,10 @@ struct ReapTombstones {
   uint64_t up_to_index;
 };
 
-using Mutation = std::variant<PutNode, DeleteNode, PutService, DeleteService, PutCheck, DeleteCheck,
-                              PutKV, DeleteKV, PutSession, DeleteSession, SetLockDelay,
-                              ReapTombstones, PutPreparedQuery, DeletePreparedQuery,
-                              PutAutopilotConfig>;
+using Mutation =
+    std::variant<PutNode, DeleteNode, PutService, DeleteService, PutCheck, DeleteCheck, PutKV,
+                 DeleteKV, PutSession, DeleteSession, SetLockDelay, ReapTombstones,
+                 PutPreparedQuery, DeletePreparedQuery, PutAutopilotConfig>;
 using Batch = std::vector<Mutation>;
 
 }  // namespace cairn::state

@@ -226,8 +226,8 @@ void Store::load_snapshot(std::span<const Mutation> rows, uint64_t revision) {
         *m);
   }
   // Every table has an index now, even an empty one: the floor.
-  for (std::string_view table : {kNodesTable, kServicesTable, kChecksTable, kKVTable,
-                                 kSessionsTable, kAutopilotTable})
+  for (std::string_view table :
+       {kNodesTable, kServicesTable, kChecksTable, kKVTable, kSessionsTable, kAutopilotTable})
     indexes_[std::string(table)] = floor;
   touched_.clear();
   index_ = floor;

@@ -180,9 +180,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     pump();
   }
 
-  size_t backlog() const {
-    return closed_ ? 0 : uv_stream_get_write_queue_size(socket_.stream());
-  }
+  size_t backlog() const { return closed_ ? 0 : uv_stream_get_write_queue_size(socket_.stream()); }
 
   // Called by Exchange::respond, now or later.
   void send(Response&& r) {
@@ -384,18 +382,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
     w->owner = shared_from_this();
     w->req.data = w;
     writes_in_flight_++;
-    int rc = uv_write(&w->req, stream(), bufs, static_cast<unsigned>(nbufs), [](uv_write_t* req, int status) {
-      auto* wr = static_cast<WriteReq*>(req->data);
-      auto conn = std::move(wr->owner);
-      delete wr;
-      conn->writes_in_flight_--;
-      if (conn->closed_) return;
-      if (status < 0 || (conn->close_after_write_ && conn->writes_in_flight_ == 0)) {
-        conn->close();
-        return;
-      }
-      conn->maybe_resume_reading();
-    });
+    int rc = uv_write(
+        &w->req, stream(), bufs, static_cast<unsigned>(nbufs), [](uv_write_t* req, int status) {
+          auto* wr = static_cast<WriteReq*>(req->data);
+          auto conn = std::move(wr->owner);
+          delete wr;
+          conn->writes_in_flight_--;
+          if (conn->closed_) return;
+          if (status < 0 || (conn->close_after_write_ && conn->writes_in_flight_ == 0)) {
+            conn->close();
+            return;
+          }
+          conn->maybe_resume_reading();
+        });
     if (rc != 0) {
       writes_in_flight_--;
       w->owner.reset();

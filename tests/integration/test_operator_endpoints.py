@@ -243,7 +243,7 @@ def dc(tmp_path_factory):
         started.append(d)
         return d
 
-    dc = Datacenter(start, tmp, 3)
+    dc = Datacenter(start, tmp, 3, subnet="127.0.8")
     dc.start()
     yield dc
     for d in started:
