@@ -36,8 +36,16 @@ constexpr std::string_view kConnectKinds[] = {"api-gateway",   "connect-native",
                                               "connect-proxy", "ingress-gateway",
                                               "mesh-gateway",  "terminating-gateway"};
 
+// Connect is kept as the client sent it: look for "Native": true in it.
 bool is_connect_native(const state::Service& s) {
-  return s.connect_json.find("\"Native\":true") != std::string::npos;
+  std::string_view c = s.connect_json;
+  size_t at = c.find("\"Native\"");
+  if (at == std::string_view::npos) return false;
+  c.remove_prefix(at + 8);
+  while (!c.empty() && (c.front() == ' ' || c.front() == ':' || c.front() == '\t' ||
+                        c.front() == '\n' || c.front() == '\r'))
+    c.remove_prefix(1);
+  return c.starts_with("true");
 }
 
 void write_usage(JsonWriter& w, const Agent& agent, const state::Store& st, uint64_t index) {

@@ -71,9 +71,12 @@ def test_agent_host_answers_gopsutil_shape(agent):
 
 def test_operator_usage_counts_the_catalog(agent):
     for i, (name, kind) in enumerate([("web", None), ("web", None), ("api", None),
-                                      ("web-sidecar-proxy", "connect-proxy")]):
+                                      ("web-sidecar-proxy", "connect-proxy"),
+                                      ("native-app", "native")]):
         svc = {"ID": f"{name}-{i}", "Service": name, "Port": 8000 + i}
-        if kind:
+        if kind == "native":
+            svc["Connect"] = {"Native": True}
+        elif kind:
             svc["Kind"] = kind
             svc["Proxy"] = {"DestinationServiceName": "web"}
         r = agent.http.put("/v1/catalog/register",
@@ -84,14 +87,15 @@ def test_operator_usage_counts_the_catalog(agent):
     assert int(r.headers["x-consul-index"]) > 0
     body = r.json()
     dc = body["Usage"]["dc1"]
-    # consul (the -dev server's own service), web, api, web-sidecar-proxy
-    assert dc["Services"] == 4, dc
-    assert dc["ServiceInstances"] == 5, dc
+    # consul (the -dev server's own service), web, api, web-sidecar-proxy, native-app: the
+    # numbers of Consul's own TestOperator_Usage.
+    assert dc["Services"] == 5, dc
+    assert dc["ServiceInstances"] == 6, dc
     assert dc["ConnectServiceInstances"] == {
-        "api-gateway": 0, "connect-native": 0, "connect-proxy": 1, "ingress-gateway": 0,
+        "api-gateway": 0, "connect-native": 1, "connect-proxy": 1, "ingress-gateway": 0,
         "mesh-gateway": 0, "terminating-gateway": 0}, dc
-    # Neither the consul service nor the proxy is billed.
-    assert dc["BillableServiceInstances"] == 3, dc
+    # Neither the consul service nor the proxy is billed; a Connect-native service is.
+    assert dc["BillableServiceInstances"] == 4, dc
     assert dc["Nodes"] == 2, dc
     assert body["Index"] == int(r.headers["x-consul-index"])
     assert body["KnownLeader"] is True
