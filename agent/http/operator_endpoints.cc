@@ -23,7 +23,7 @@ namespace cairn::http_api {
 
 namespace {
 
-int64_t now_unix_ms() {
+int64_t wall_clock_unix_ms() {
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
   return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
@@ -322,7 +322,7 @@ void autopilot_health(Agent& agent, const ExchangePtr& ex, const std::string&) {
           return;
         }
         HealthReport r = assess_servers(std::move(facts), !agent.leader_address().empty(),
-                                        stable_since(), now_unix_ms());
+                                        stable_since(), wall_clock_unix_ms());
         std::string body;
         JsonWriter w(body, ex->request.has_param("pretty"));
         write_health_reply(w, r);
@@ -339,7 +339,7 @@ void autopilot_state(Agent& agent, const ExchangePtr& ex, const std::string&) {
           return;
         }
         HealthReport r = assess_servers(std::move(facts), !agent.leader_address().empty(),
-                                        stable_since(), now_unix_ms());
+                                        stable_since(), wall_clock_unix_ms());
         std::string body;
         JsonWriter w(body, ex->request.has_param("pretty"));
         write_autopilot_state(w, r);

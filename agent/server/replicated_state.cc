@@ -404,8 +404,10 @@ void ReplicatedState::on_leader_rows(std::vector<LeaderRow> rows, bool whole) {
     if (r.key.starts_with(kHandoffPrefix)) {
       if (r.key != kHandoffKey) continue;
       handoff_ = r.deleted ? std::nullopt : decode_handoff(r.value);
-      if (handoff_ && r.create_revision > moved_etcd_for_) {
-        moved_etcd_for_ = r.create_revision;
+      // Once per transfer (each marker has its own deadline), even when a
+      // marker that was never deleted is overwritten.
+      if (handoff_ && handoff_->until_unix_ms != moved_etcd_for_) {
+        moved_etcd_for_ = handoff_->until_unix_ms;
         move_etcd_leader(*handoff_);
       }
       continue;

@@ -239,7 +239,7 @@ class ReplicatedState : public AppliedRevision {
   std::map<std::string, LeaderRow> leader_rows_;
   std::optional<Handoff> handoff_;  // the marker as the watch last showed it
   bool stepping_back_ = false;
-  int64_t moved_etcd_for_ = 0;  // the marker revision etcd leadership was moved for
+  int64_t moved_etcd_for_ = 0;  // the marker (its deadline) etcd leadership was moved for
   void start_barrier();
   void remove_own_member(std::function<void()> done);
   bool barrier_in_flight_ = false;

@@ -71,17 +71,20 @@ def test_agent_host_answers_gopsutil_shape(agent):
 
 def test_operator_usage_counts_the_catalog(agent):
     for i, (name, kind) in enumerate([("web", None), ("web", None), ("api", None),
-                                      ("web-sidecar-proxy", "connect-proxy"),
-                                      ("native-app", "native")]):
+                                      ("web-sidecar-proxy", "connect-proxy")]):
         svc = {"ID": f"{name}-{i}", "Service": name, "Port": 8000 + i}
-        if kind == "native":
-            svc["Connect"] = {"Native": True}
-        elif kind:
+        if kind:
             svc["Kind"] = kind
             svc["Proxy"] = {"DestinationServiceName": "web"}
         r = agent.http.put("/v1/catalog/register",
                            json.dumps({"Node": "n1", "Address": "10.0.0.1", "Service": svc}))
         assert r.status == 200, r
+    # A Connect-native service, through the agent (its Connect block reaches the catalog).
+    r = agent.http.put("/v1/agent/service/register",
+                       json.dumps({"Name": "native-app", "Port": 9000, "Connect": {"Native": True}}))
+    assert r.status == 200, r
+    wait_for(lambda: agent.http.get("/v1/catalog/service/native-app").json(), 10,
+             "the agent's native-app in the catalog")
     r = agent.http.get("/v1/operator/usage")
     assert r.status == 200, r
     assert int(r.headers["x-consul-index"]) > 0
