@@ -461,21 +461,25 @@ void ReplicatedState::move_etcd_leader(const Handoff& h) {
   if (h.target_member == 0 || !client_) return;
   // Only the etcd leader accepts a move: each server asks its own member
   // whether it leads, and the one that does moves it.
-  member_status([this, target = h.target_member, alive = alive_](bool ok,
-                                                                 const etcd::StatusResponse& st) {
-    if (!*alive || !ok || st.leader != st.header.member_id || st.leader == target) return;
-    std::string body;
-    etcd::encode_move_leader(body, target);
-    client_->call("/v3/maintenance/transfer-leadership", std::move(body), kBarrierTimeoutMs,
-                  [target, alive](etcd::CallResult r) {
-                    if (!*alive) return;
-                    if (r.ok())
-                      log::info("server", "moved etcd's raft leadership for a leadership transfer");
-                    else
-                      log::warn("server", "could not move etcd's raft leadership",
-                                {{"error", r.detail.empty() ? r.body : r.detail}});
-                  });
-  });
+  member_status(
+      [this, target = h.target_member, alive = alive_](bool ok, const etcd::StatusResponse& st) {
+        if (!*alive || !ok || st.leader != st.header.member_id || st.leader == target) return;
+        std::string body;
+        etcd::encode_move_leader(body, target);
+        client_->call(
+            "/v3/maintenance/transfer-leadership", std::move(body), kBarrierTimeoutMs,
+            [target, alive](etcd::CallResult r) {
+              if (!*alive) return;
+              char id[17];
+              std::snprintf(id, sizeof id, "%016llx", static_cast<unsigned long long>(target));
+              if (r.ok())
+                log::info("server", "moved etcd's raft leadership for a leadership transfer",
+                          {{"member", id}});
+              else
+                log::warn("server", "could not move etcd's raft leadership",
+                          {{"error", r.detail.empty() ? r.body : r.detail}});
+            });
+      });
 }
 
 void ReplicatedState::member_status(
