@@ -3,17 +3,20 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <ctime>
 
 #include "common/json_writer.h"
+#include "common/log_fanout.h"
 
 namespace cairn::log {
 namespace {
 
 // Atomic: DNS loops on other threads read these while the main loop may reload.
 std::atomic<Level> g_level{Level::info};
+std::atomic<Level> g_capture{Level::info};  // min(g_level, the monitors' lowest level)
 std::atomic<bool> g_json{false};
 void (*g_sink)(std::string_view) = nullptr;
 
@@ -93,9 +96,17 @@ std::string_view level_name(Level l) {
 
 void set_level(Level l) {
   g_level.store(l, std::memory_order_relaxed);
+  refresh_capture_level();
 }
 Level level() {
   return g_level.load(std::memory_order_relaxed);
+}
+Level capture_level() {
+  return g_capture.load(std::memory_order_relaxed);
+}
+void refresh_capture_level() {
+  Level l = std::min(g_level.load(std::memory_order_relaxed), lowest_monitor_level());
+  g_capture.store(l, std::memory_order_relaxed);
 }
 void set_json(bool j) {
   g_json.store(j, std::memory_order_relaxed);
@@ -109,11 +120,11 @@ void write(Level lvl, std::string_view module, std::string_view message,
   write(lvl, module, message, std::span<const Field>(fields.begin(), fields.size()));
 }
 
-void write(Level lvl, std::string_view module, std::string_view message,
-           std::span<const Field> fields) {
+std::string format_line(bool json, Level lvl, std::string_view module, std::string_view message,
+                        std::span<const Field> fields) {
   std::string line;
   line.reserve(128);
-  if (g_json) {
+  if (json) {
     JsonWriter w(line);
     w.begin_object();
     w.field("@level", level_name(lvl));
@@ -154,6 +165,14 @@ void write(Level lvl, std::string_view module, std::string_view message,
       }
     }
   }
+  return line;
+}
+
+void write(Level lvl, std::string_view module, std::string_view message,
+           std::span<const Field> fields) {
+  publish_to_monitors(lvl, module, message, fields);
+  if (lvl < g_level.load(std::memory_order_relaxed)) return;  // only a monitor wanted it
+  std::string line = format_line(g_json, lvl, module, message, fields);
   if (g_sink) {
     g_sink(line);
     return;

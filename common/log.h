@@ -21,6 +21,9 @@ std::string_view level_name(Level level);
 
 void set_level(Level level);
 Level level();
+// The lowest level anything wants: the output's, or a log monitor's
+// (log_fanout.h) that asked for more detail than the output shows.
+Level capture_level();
 void set_json(bool json);
 // Tests capture lines; nullptr restores stderr.
 void set_sink(void (*sink)(std::string_view line));
@@ -33,8 +36,12 @@ void write(Level level, std::string_view module, std::string_view message,
            std::span<const Field> fields);
 
 inline bool enabled(Level l) {
-  return l >= level();
+  return l >= capture_level();
 }
+
+// One event as a line without the newline: hclog's plain form, or JSON.
+std::string format_line(bool json, Level level, std::string_view module, std::string_view message,
+                        std::span<const Field> fields);
 
 inline void trace(std::string_view m, std::string_view msg, std::initializer_list<Field> f = {}) {
   if (enabled(Level::trace)) write(Level::trace, m, msg, f);

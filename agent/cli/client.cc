@@ -100,6 +100,21 @@ bool ApiClient::request(const std::string& method, const std::string& target,
   return http::http_request(address, req, resp, error);
 }
 
+bool ApiClient::stream(const std::string& target,
+                       const std::function<bool(std::string_view)>& on_body,
+                       http::ClientResponse& resp, std::string& error) const {
+  if (!refusal.empty()) {
+    error = refusal;
+    return false;
+  }
+  http::ClientRequest req;
+  req.target = target;
+  req.timeout_ms = 0;
+  req.on_body = on_body;
+  if (!token.empty()) req.headers.emplace_back("X-Consul-Token", token);
+  return http::http_request(address, req, resp, error);
+}
+
 bool ApiClient::get_json(const std::string& target, Value& out) const {
   http::ClientResponse resp;
   std::string err;

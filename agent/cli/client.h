@@ -3,7 +3,9 @@
 // Consul's error handling, and output helpers (colour only on a terminal).
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/http/blocking_client.h"
@@ -26,6 +28,11 @@ struct ApiClient {
   // Performs a request; false (and error) when the agent could not be reached.
   bool request(const std::string& method, const std::string& target, const std::string& body,
                http::ClientResponse& resp, std::string& error, int timeout_ms = 30'000) const;
+  // GET of a streamed answer (/v1/agent/monitor): a 200 body goes to on_body
+  // as it arrives, with no deadline, until the agent ends it or on_body
+  // returns false; any other status leaves its body in resp.
+  bool stream(const std::string& target, const std::function<bool(std::string_view)>& on_body,
+              http::ClientResponse& resp, std::string& error) const;
   // GET that must answer 200 with JSON; prints the error and returns false otherwise.
   bool get_json(const std::string& target, Value& out) const;
 };

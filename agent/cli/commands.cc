@@ -342,7 +342,8 @@ Available commands:
     join           Joins the agent to a cluster
     keygen         Generates a gossip encryption key
     keyring        Lists, installs, uses or removes gossip encryption keys
-    operator       Lists and removes the servers of the consensus (operator raft)
+    monitor        Streams the agent's log lines
+    operator       The servers' consensus (operator raft) and autopilot settings
     kv             get|put|delete|export|import keys in the KV store
     leave          Gracefully leaves and shuts down the agent
     lock           Runs a command while holding a lock (-n N: a semaphore slot)
@@ -382,6 +383,7 @@ int run_command(const std::string& command, Args args) {
   if (command == "keygen") return cmd_keygen(std::move(args));
   if (command == "keyring") return cmd_keyring(std::move(args));
   if (command == "operator") return cmd_operator(std::move(args));
+  if (command == "monitor") return cmd_monitor(std::move(args));
   if (command == "rtt") return cmd_rtt(std::move(args));
   if (command == "event") return cmd_event(std::move(args));
   if (command == "snapshot") return cmd_snapshot(std::move(args));

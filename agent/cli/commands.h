@@ -27,6 +27,7 @@ int cmd_force_leave(Args args);
 int cmd_keygen(Args args);
 int cmd_keyring(Args args);
 int cmd_operator(Args args);
+int cmd_monitor(Args args);
 int cmd_rtt(Args args);
 int cmd_event(Args args);
 int cmd_snapshot(Args args);

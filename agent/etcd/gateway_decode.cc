@@ -169,6 +169,10 @@ void read_status(FieldReader& r, object o, StatusResponse& out) {
   r.int64(o, "dbSize", out.db_size);
   r.int64(o, "dbSizeInUse", out.db_size_in_use);
   r.uint64(o, "leader", out.leader);
+  r.uint64(o, "raftIndex", out.raft_index);
+  r.uint64(o, "raftTerm", out.raft_term);
+  r.uint64(o, "raftAppliedIndex", out.raft_applied_index);
+  r.boolean(o, "isLearner", out.is_learner);
   r.strings(o, "errors", out.errors);
   if (out.db_size < 0 || out.db_size_in_use < 0) r.fail("dbSize", "negative");
 }

@@ -294,4 +294,11 @@ void encode_member_id(std::string& out, uint64_t id) {
   w.end_object();
 }
 
+void encode_move_leader(std::string& out, uint64_t target_member_id) {
+  JsonWriter w(out);
+  w.begin_object();
+  uint_field(w, "targetID", target_member_id);
+  w.end_object();
+}
+
 }  // namespace cairn::etcd

@@ -42,5 +42,7 @@ void encode_resign(std::string& out, const LeaderKey& leader);
 void encode_member_add(std::string& out, const std::vector<std::string>& peer_urls,
                        bool is_learner);
 void encode_member_id(std::string& out, uint64_t id);  // remove and promote
+// maintenance/transfer-leadership (MoveLeader): only the etcd leader accepts it.
+void encode_move_leader(std::string& out, uint64_t target_member_id);
 
 }  // namespace cairn::etcd

@@ -204,7 +204,11 @@ struct StatusResponse {
   Header header;
   int64_t db_size = 0;         // the backend file
   int64_t db_size_in_use = 0;  // what defragmenting would leave
-  uint64_t leader = 0;
+  uint64_t leader = 0;         // the etcd (raft) leader's member ID
+  uint64_t raft_index = 0;
+  uint64_t raft_term = 0;
+  uint64_t raft_applied_index = 0;
+  bool is_learner = false;
   std::vector<std::string> errors;  // "memberID:... alarm:NOSPACE "
 };
 

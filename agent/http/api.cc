@@ -60,6 +60,8 @@ Api::Api(Agent& agent)
   add_coordinate_routes(router_, agent);
   add_query_routes(router_, agent);
   add_snapshot_routes(router_, agent);
+  add_operator_routes(router_, agent);
+  add_agent_debug_routes(router_, agent);
   router_.set_guard(datacenter_guard(agent));
   router_.register_timers(agent.metrics());
   if (agent.is_server()) add_server_timers();

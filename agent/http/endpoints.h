@@ -43,6 +43,10 @@ void add_agent_self_routes(Router& r, Agent& agent);
 void add_query_routes(Router& r, Agent& agent);
 // GET and PUT /v1/snapshot.
 void add_snapshot_routes(Router& r, Agent& agent);
+// /v1/operator: usage, autopilot, raft transfer-leader (operator_endpoints.cc).
+void add_operator_routes(Router& r, Agent& agent);
+// GET /v1/agent/host (host_info.h) and /v1/agent/monitor (monitor_endpoint.cc).
+void add_agent_debug_routes(Router& r, Agent& agent);
 
 // For a datacenter that is not ours: forwards the request there (false), or
 // answers 500 "No path to datacenter" (false). True for ours.

@@ -25,8 +25,8 @@ std::string join_key(std::string_view table, std::string_view a) {
   return k;
 }
 
-constexpr std::string_view kTableNames[] = {"node",    "service", "check",     "kv",
-                                            "session", "query",   "lockdelay", "leader"};
+constexpr std::string_view kTableNames[] = {"node",  "service",   "check",  "kv",        "session",
+                                            "query", "lockdelay", "leader", "autopilot", "handoff"};
 
 // ---- writing ---------------------------------------------------------------
 
@@ -349,7 +349,29 @@ RowStatus read_query(const etcd::KeyValue& kv, const RowKey& key, state::Mutatio
   return {};
 }
 
+RowStatus read_autopilot(const etcd::KeyValue& kv, state::Mutation& out) {
+  state::AutopilotConfig c;
+  RowStatus st = with_object(kv, [&](FieldReader& r, object o) {
+    r.boolean(o, "CleanupDeadServers", c.cleanup_dead_servers);
+    r.int64(o, "LastContactThreshold", c.last_contact_threshold);
+    r.uint64(o, "MaxTrailingLogs", c.max_trailing_logs);
+    r.uint64(o, "MinQuorum", c.min_quorum);
+    r.int64(o, "ServerStabilizationTime", c.server_stabilization_time);
+    r.text(o, "RedundancyZoneTag", c.redundancy_zone_tag);
+    r.boolean(o, "DisableUpgradeMigration", c.disable_upgrade_migration);
+    r.text(o, "UpgradeVersionTag", c.upgrade_version_tag);
+  });
+  if (!st.ok()) return st;
+  c.raft = raft_of(kv);
+  out = state::PutAutopilotConfig{std::move(c)};
+  return {};
+}
+
 }  // namespace
+
+std::string autopilot_row_key() {
+  return join_key("autopilot", "config");
+}
 
 std::string node_row_key(std::string_view node_name) {
   return join_key("node", lower(node_name));
@@ -415,7 +437,7 @@ RowKey parse_row_key(std::string_view etcd_key) {
     if (sep == std::string_view::npos || sep == 0 || sep + 1 == rest.size()) return out;
     out.node = std::string(rest.substr(0, sep));
     rest.remove_prefix(sep + 1);
-  } else if (rest.empty() && t != Table::leader) {
+  } else if (rest.empty() && t != Table::leader && t != Table::handoff) {
     return out;
   }
   out.table = t;
@@ -581,6 +603,22 @@ std::string encode_row(const state::PreparedQuery& q) {
   return out;
 }
 
+std::string encode_row(const state::AutopilotConfig& c) {
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object();
+  w.field("CleanupDeadServers", c.cleanup_dead_servers);
+  w.field("LastContactThreshold", c.last_contact_threshold);
+  w.field("MaxTrailingLogs", c.max_trailing_logs);
+  w.field("MinQuorum", c.min_quorum);
+  w.field("ServerStabilizationTime", c.server_stabilization_time);
+  w.field("RedundancyZoneTag", c.redundancy_zone_tag);
+  w.field("DisableUpgradeMigration", c.disable_upgrade_migration);
+  w.field("UpgradeVersionTag", c.upgrade_version_tag);
+  w.end_object();
+  return out;
+}
+
 RowStatus decode_row(const etcd::KeyValue& kv, state::Mutation& out) {
   RowKey key = parse_row_key(kv.key);
   if (kv.create_revision <= 0 || kv.mod_revision < kv.create_revision)
@@ -600,7 +638,11 @@ RowStatus decode_row(const etcd::KeyValue& kv, state::Mutation& out) {
       return read_query(kv, key, out);
     case Table::lockdelay:
       return read_lock_delay(kv, key, out);
+    case Table::autopilot:
+      if (key.id != "config") break;
+      return read_autopilot(kv, out);
     case Table::leader:
+    case Table::handoff:
       return {RowStatus::Code::ignored, {}};
     case Table::unknown:
       break;
@@ -632,6 +674,8 @@ RowStatus decode_row_delete(std::string_view etcd_key, state::Mutation& out) {
       return {};
     case Table::lockdelay:
     case Table::leader:
+    case Table::autopilot:  // never deleted: the next read answers the defaults
+    case Table::handoff:
       return {RowStatus::Code::ignored, {}};
     case Table::unknown:
       break;

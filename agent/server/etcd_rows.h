@@ -15,6 +15,8 @@
 //   /cairn/query/<id>                         PreparedQuery
 //   /cairn/lockdelay/<key>                    lock-delay marker {"Until": unix ms}
 //   /cairn/leader/...                         the cairn leader election (reference §8.9)
+//   /cairn/autopilot/config                   AutopilotConfig
+//   /cairn/handoff/leader                     a leadership transfer in progress (leader_handoff.h)
 //
 // Decoding turns an etcd row or watch event into the state store's Mutation,
 // so the watch cache applies etcd's changes through the same Store::apply
@@ -32,7 +34,19 @@ namespace cairn::server {
 
 inline constexpr std::string_view kRowPrefix = "/cairn/";
 
-enum class Table : uint8_t { node, service, check, kv, session, query, lockdelay, leader, unknown };
+enum class Table : uint8_t {
+  node,
+  service,
+  check,
+  kv,
+  session,
+  query,
+  lockdelay,
+  leader,
+  autopilot,
+  handoff,
+  unknown
+};
 
 struct RowKey {
   Table table = Table::unknown;
@@ -47,6 +61,7 @@ std::string kv_row_key(std::string_view key);
 std::string session_row_key(std::string_view id);
 std::string query_row_key(std::string_view id);
 std::string lockdelay_row_key(std::string_view key);
+std::string autopilot_row_key();
 
 RowKey parse_row_key(std::string_view etcd_key);
 
@@ -62,6 +77,7 @@ std::string encode_row(const state::Check& c);
 std::string encode_row(const state::KVEntry& e);
 std::string encode_row(const state::Session& s);
 std::string encode_row(const state::PreparedQuery& q);
+std::string encode_row(const state::AutopilotConfig& c);
 // A lock-delay marker: the wall-clock time (ms) until which the key cannot be
 // acquired. Expired markers are harmless (acquire compares with now).
 std::string encode_lock_delay_row(int64_t until_unix_ms);

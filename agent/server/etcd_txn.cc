@@ -35,6 +35,8 @@ bool row_op_of(const state::Mutation& m, RowOp& op) {
           op = {query_row_key(x.query.id), false, encode_row(x.query)};
         } else if constexpr (std::is_same_v<T, state::DeletePreparedQuery>) {
           op = {query_row_key(x.id), true, {}};
+        } else if constexpr (std::is_same_v<T, state::PutAutopilotConfig>) {
+          op = {autopilot_row_key(), false, encode_row(x.config)};
         } else if constexpr (std::is_same_v<T, state::SetLockDelay>) {
           op = {lockdelay_row_key(x.key), false, encode_lock_delay_row(x.until_unix_ms)};
         } else {

@@ -73,6 +73,9 @@ void guard_mutation(const state::Store& store, const state::Mutation& m, GuardSe
           guard(g, query_row_key(x.query.id), store.prepared_query(x.query.id));
         } else if constexpr (std::is_same_v<T, state::DeletePreparedQuery>) {
           guard(g, query_row_key(x.id), store.prepared_query(x.id));
+        } else if constexpr (std::is_same_v<T, state::PutAutopilotConfig>) {
+          // The CAS of ?cas= holds in etcd, not only in this cache.
+          guard(g, autopilot_row_key(), store.autopilot_config());
         }
         // Lock-delay markers are written blind; tombstone reaping is local.
       },

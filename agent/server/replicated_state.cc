@@ -57,13 +57,15 @@ ReplicatedState::ReplicatedState(uv_loop_t* loop, state::Store& store, Replicate
       join_retry_timer_(loop),
       waiter_timer_(loop),
       compact_timer_(loop),
-      quorum_timer_(loop) {}
+      quorum_timer_(loop),
+      leader_poll_(loop) {}
 
 ReplicatedState::~ReplicatedState() {
   *alive_ = false;
   // Parked writes learn that the answer will not come.
   auto waiters = std::move(waiters_);
   for (auto& [rev, w] : waiters) w.done(false);
+  for (auto& w : leader_waiters_) w.done(false, "the server is shutting down");
   if (member_) member_->kill_now();
 }
 
@@ -394,13 +396,152 @@ void ReplicatedState::on_progress(int64_t revision) {
 }
 
 void ReplicatedState::on_leader_rows(std::vector<LeaderRow> rows, bool whole) {
-  if (whole) leader_rows_.clear();
+  if (whole) {
+    leader_rows_.clear();
+    handoff_.reset();
+  }
   for (auto& r : rows) {
+    if (r.key.starts_with(kHandoffPrefix)) {
+      if (r.key != kHandoffKey) continue;
+      handoff_ = r.deleted ? std::nullopt : decode_handoff(r.value);
+      // Once per transfer (each marker has its own deadline), even when a
+      // marker that was never deleted is overwritten.
+      if (handoff_ && handoff_->until_unix_ms != moved_etcd_for_) {
+        moved_etcd_for_ = handoff_->until_unix_ms;
+        move_etcd_leader(*handoff_);
+      }
+      continue;
+    }
     if (r.deleted)
       leader_rows_.erase(r.key);
     else
       leader_rows_[r.key] = std::move(r);
   }
+  follow_handoff();
+}
+
+void ReplicatedState::follow_handoff() {
+  if (!handoff_ || !election_ || stepping_back_ || stopping_) return;
+  if (handoff_->until_unix_ms < wall_clock_ms()) {
+    handoff_.reset();
+    return;
+  }
+  if (handoff_->target == settings_.leader_value) {
+    // Elected: the handoff is over, and the marker goes.
+    if (is_leader() && client_) {
+      etcd::DeleteRangeRequest del;
+      del.key = std::string(kHandoffKey);
+      std::string body;
+      etcd::encode_delete_range(body, del);
+      client_->call("/v3/kv/deleterange", std::move(body), kBarrierTimeoutMs,
+                    [](etcd::CallResult) {});
+    }
+    return;
+  }
+  std::vector<LeaderRow> rows;
+  rows.reserve(leader_rows_.size());
+  for (const auto& [key, row] : leader_rows_) rows.push_back(row);
+  if (handoff_step(rows, settings_.leader_value, handoff_->target) == HandoffStep::step_back)
+    step_back();
+}
+
+void ReplicatedState::step_back() {
+  stepping_back_ = true;
+  log::info("server", "stepping back in the leader election for a leadership transfer",
+            {{"target", handoff_ ? handoff_->target : std::string()}});
+  election_->resign([this, alive = alive_] {
+    if (!*alive) return;
+    stepping_back_ = false;
+    if (stopping_) return;
+    election_->start();
+  });
+}
+
+void ReplicatedState::move_etcd_leader(const Handoff& h) {
+  if (h.target_member == 0 || !client_) return;
+  // Only the etcd leader accepts a move: each server asks its own member
+  // whether it leads, and the one that does moves it.
+  member_status(
+      [this, target = h.target_member, alive = alive_](bool ok, const etcd::StatusResponse& st) {
+        if (!*alive || !ok || st.leader != st.header.member_id || st.leader == target) return;
+        std::string body;
+        etcd::encode_move_leader(body, target);
+        client_->call(
+            "/v3/maintenance/transfer-leadership", std::move(body), kBarrierTimeoutMs,
+            [target, alive](etcd::CallResult r) {
+              if (!*alive) return;
+              char id[17];
+              std::snprintf(id, sizeof id, "%016llx", static_cast<unsigned long long>(target));
+              if (r.ok())
+                log::info("server", "moved etcd's raft leadership for a leadership transfer",
+                          {{"member", id}});
+              else
+                log::warn("server", "could not move etcd's raft leadership",
+                          {{"error", r.detail.empty() ? r.body : r.detail}});
+            });
+      });
+}
+
+void ReplicatedState::member_status(
+    std::function<void(bool ok, const etcd::StatusResponse&)> done) {
+  if (!client_) {
+    done(false, {});
+    return;
+  }
+  client_->call("/v3/maintenance/status", "{}", kBarrierTimeoutMs,
+                [done = std::move(done), alive = alive_](etcd::CallResult r) {
+                  if (!*alive) return;
+                  etcd::StatusResponse st;
+                  bool ok = r.ok() && etcd::decode_status(r.body, st).ok();
+                  done(ok, st);
+                });
+}
+
+void ReplicatedState::transfer_leadership(std::string target_value, uint64_t target_member,
+                                          std::function<void(bool, std::string)> done) {
+  if (!ready_ || !client_) {
+    done(false, "No cluster leader");
+    return;
+  }
+  Handoff h{target_value, target_member, wall_clock_ms() + static_cast<int64_t>(kHandoffTimeoutMs)};
+  etcd::PutRequest put;
+  put.key = std::string(kHandoffKey);
+  put.value = encode_handoff(h);
+  std::string body;
+  etcd::encode_put(body, put);
+  log::info("server", "transferring the cairn leadership", {{"target", target_value}});
+  client_->call(
+      "/v3/kv/put", std::move(body), kBarrierTimeoutMs,
+      [this, target_value, done = std::move(done), alive = alive_](etcd::CallResult r) mutable {
+        if (!*alive) return;
+        if (!r.ok()) {
+          done(false,
+               "cannot start the leadership transfer: " + (r.detail.empty() ? r.body : r.detail));
+          return;
+        }
+        leader_waiters_.push_back(
+            {std::move(target_value), uv_now(loop_) + kHandoffTimeoutMs, std::move(done)});
+        if (!leader_poll_.active()) leader_poll_.start(50, 50, [this] { poll_leader_waiters(); });
+      });
+}
+
+void ReplicatedState::poll_leader_waiters() {
+  std::string leader = leader_value();
+  uint64_t now = uv_now(loop_);
+  std::vector<std::function<void()>> finished;
+  std::erase_if(leader_waiters_, [&](LeaderWaiter& w) {
+    if (leader == w.target) {
+      finished.push_back([done = std::move(w.done)] { done(true, {}); });
+      return true;
+    }
+    if (now < w.deadline_ms) return false;
+    finished.push_back([done = std::move(w.done), target = w.target] {
+      done(false, "the leadership did not move to " + target + " in time");
+    });
+    return true;
+  });
+  if (leader_waiters_.empty()) leader_poll_.stop();
+  for (auto& f : finished) f();
 }
 
 std::string ReplicatedState::leader_value() const {

@@ -28,6 +28,7 @@
 #include "agent/server/etcd_writer.h"
 #include "agent/server/join_request.h"
 #include "agent/server/leader_election.h"
+#include "agent/server/leader_handoff.h"
 #include "agent/server/space_alarm.h"
 #include "agent/server/watch_feed.h"
 #include "common/uv_handle.h"
@@ -146,6 +147,16 @@ class ReplicatedState : public AppliedRevision {
   // remove-peer); done(ok, error).
   void remove_peer(std::string id_or_address, std::function<void(bool, std::string)> done);
 
+  // Moves the cairn leadership (and etcd's raft leadership) to the server
+  // campaigning with target_value, whose etcd member is target_member
+  // (leader_handoff.h); done(ok, error) once this server's cache names the
+  // target as leader, or kHandoffTimeoutMs passed.
+  static constexpr uint64_t kHandoffTimeoutMs = 10'000;
+  void transfer_leadership(std::string target_value, uint64_t target_member,
+                           std::function<void(bool, std::string)> done);
+  // maintenance/status of the local etcd member (raft term and index, the etcd leader).
+  void member_status(std::function<void(bool ok, const etcd::StatusResponse&)> done);
+
   // `cairn leave` on a server: removes this server's own member from the etcd
   // cluster (the others keep their quorum arithmetic right), then moves its
   // etcd data aside, since a removed member can never start again; done runs
@@ -180,6 +191,9 @@ class ReplicatedState : public AppliedRevision {
   void on_batch(int64_t revision, state::Batch batch);
   void on_progress(int64_t revision);
   void on_leader_rows(std::vector<LeaderRow> rows, bool whole);
+  void follow_handoff();
+  void move_etcd_leader(const Handoff& h);
+  void step_back();
   void advance(uint64_t revision);
   // Leader duty: a session's lease expired and etcd deleted its row; its locks
   // are released (or deleted) with its lock-delay, as Consul's invalidation.
@@ -224,6 +238,9 @@ class ReplicatedState : public AppliedRevision {
   std::multimap<uint64_t, Waiter> waiters_;  // by revision
   Timer waiter_timer_;
   std::map<std::string, LeaderRow> leader_rows_;
+  std::optional<Handoff> handoff_;  // the marker as the watch last showed it
+  bool stepping_back_ = false;
+  int64_t moved_etcd_for_ = 0;  // the marker (its deadline) etcd leadership was moved for
   void start_barrier();
   void remove_own_member(std::function<void()> done);
   bool barrier_in_flight_ = false;
@@ -236,6 +253,16 @@ class ReplicatedState : public AppliedRevision {
   Timer quorum_timer_;
   void probe_quorum();
   std::vector<std::function<void(bool)>> next_barrier_;  // election keys by key
+  // Transfers waiting for the cache to name their target as leader, polled
+  // briefly (a handoff completes in a few election round trips).
+  struct LeaderWaiter {
+    std::string target;
+    uint64_t deadline_ms;
+    std::function<void(bool, std::string)> done;
+  };
+  std::vector<LeaderWaiter> leader_waiters_;
+  Timer leader_poll_;
+  void poll_leader_waiters();
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -3,6 +3,7 @@
 #include "agent/etcd/gateway_decode.h"
 #include "agent/etcd/gateway_encode.h"
 #include "agent/server/leader_election.h"
+#include "agent/server/leader_handoff.h"
 #include "common/log.h"
 
 namespace cairn::server {
@@ -10,6 +11,7 @@ namespace cairn::server {
 namespace {
 
 bool is_leader_key(std::string_view key) {
+  if (key.starts_with(kHandoffPrefix)) return true;  // a leadership handoff (leader_handoff.h)
   return key.starts_with(kLeaderElection) && key.size() > kLeaderElection.size() &&
          key[kLeaderElection.size()] == '/';
 }

@@ -62,7 +62,8 @@ class WatchFeed {
     std::function<void(int64_t revision, state::Batch batch)> on_batch;
     // Everything up to revision has been delivered.
     std::function<void(int64_t revision)> on_progress;
-    // Election keys under /cairn/leader/: the whole set after a list
+    // Election keys under /cairn/leader/ and the handoff marker
+    // (leader_handoff.h): the whole set after a list
     // (whole = true, before on_snapshot), else the changes of one revision
     // (before on_batch).
     std::function<void(std::vector<LeaderRow> rows, bool whole)> on_leader_rows;

@@ -8,6 +8,7 @@
 #include <variant>
 #include <vector>
 
+#include "agent/state/autopilot_config.h"
 #include "agent/state/prepared_query.h"
 #include "agent/state/rows.h"
 
@@ -63,9 +64,10 @@ struct ReapTombstones {
   uint64_t up_to_index;
 };
 
-using Mutation = std::variant<PutNode, DeleteNode, PutService, DeleteService, PutCheck, DeleteCheck,
-                              PutKV, DeleteKV, PutSession, DeleteSession, SetLockDelay,
-                              ReapTombstones, PutPreparedQuery, DeletePreparedQuery>;
+using Mutation =
+    std::variant<PutNode, DeleteNode, PutService, DeleteService, PutCheck, DeleteCheck, PutKV,
+                 DeleteKV, PutSession, DeleteSession, SetLockDelay, ReapTombstones,
+                 PutPreparedQuery, DeletePreparedQuery, PutAutopilotConfig>;
 using Batch = std::vector<Mutation>;
 
 }  // namespace cairn::state

@@ -107,6 +107,8 @@ void Store::apply(std::span<const Mutation> batch, uint64_t index) {
           else if constexpr (std::is_same_v<T, PutPreparedQuery>) put_prepared_query(op.query, index);
           else if constexpr (std::is_same_v<T, DeletePreparedQuery>)
             delete_prepared_query(op.id, index);
+          else if constexpr (std::is_same_v<T, PutAutopilotConfig>)
+            put_autopilot_config(op.config, index);
         },
         m);
   }
@@ -176,6 +178,7 @@ void Store::load_snapshot(std::span<const Mutation> rows, uint64_t revision) {
   checks_.clear();
   queries_.clear();
   query_names_.clear();
+  autopilot_ = AutopilotConfig{};
   kvs_.clear();
   tombstones_.clear();
   held_by_session_.clear();
@@ -215,14 +218,16 @@ void Store::load_snapshot(std::span<const Mutation> rows, uint64_t revision) {
             queries_[op.query.id].raft = op.query.raft;
           } else if constexpr (std::is_same_v<T, SetLockDelay>) {
             lock_delays_[op.key] = op.until_unix_ms;
+          } else if constexpr (std::is_same_v<T, PutAutopilotConfig>) {
+            autopilot_ = op.config;  // keeps its own CreateIndex and ModifyIndex
           }
           // Deletes and reaping have nothing to act on in a fresh copy.
         },
         *m);
   }
   // Every table has an index now, even an empty one: the floor.
-  for (std::string_view table : {kNodesTable, kServicesTable, kChecksTable, kKVTable,
-                                 kSessionsTable})
+  for (std::string_view table :
+       {kNodesTable, kServicesTable, kChecksTable, kKVTable, kSessionsTable, kAutopilotTable})
     indexes_[std::string(table)] = floor;
   touched_.clear();
   index_ = floor;
@@ -542,6 +547,13 @@ void Store::put_prepared_query(const PreparedQuery& q, uint64_t index) {
     compile_template(row.tmpl);
   if (!q.name.empty()) query_names_[lower(q.name)] = q.id;
   touch(std::string(kQueriesTable), index);
+}
+
+void Store::put_autopilot_config(const AutopilotConfig& c, uint64_t index) {
+  uint64_t created = autopilot_.raft.create_index == 0 ? index : autopilot_.raft.create_index;
+  autopilot_ = c;
+  autopilot_.raft = {created, index};
+  touch(std::string(kAutopilotTable), index);
 }
 
 void Store::delete_prepared_query(const std::string& id, uint64_t index) {

@@ -138,6 +138,11 @@ class Store {
   // Prepared queries, by ID.
   const PreparedQuery* prepared_query(std::string_view id) const;
   const std::map<std::string, PreparedQuery>& prepared_queries() const { return queries_; }
+  // The autopilot configuration as last written; nullptr when never written
+  // (readers answer Consul's defaults).
+  const AutopilotConfig* autopilot_config() const {
+    return autopilot_.raft.modify_index == 0 ? nullptr : &autopilot_;
+  }
   // The query whose name equals name, compared case-insensitively.
   const PreparedQuery* prepared_query_by_name(std::string_view name) const;
   // The query with the longest (lower-cased) name that is a prefix of lc_name.
@@ -184,6 +189,7 @@ class Store {
   void put_session(const Session& s, uint64_t index);
   void delete_session(const std::string& id, uint64_t index);
   void put_prepared_query(const PreparedQuery& q, uint64_t index);
+  void put_autopilot_config(const AutopilotConfig& c, uint64_t index);
   void delete_prepared_query(const std::string& id, uint64_t index);
 
   uint64_t index_ = 0;
@@ -197,6 +203,7 @@ class Store {
   std::map<std::pair<std::string, std::string>, CheckRowRefs> checks_by_instance_;
   std::unordered_map<std::string, CheckRowRefs> checks_by_name_;  // lc service name
   std::map<std::string, PreparedQuery> queries_;      // by ID
+  AutopilotConfig autopilot_;
   std::map<std::string, std::string> query_names_;    // lower-cased non-empty name -> ID
 
   std::map<std::string, KVEntry> kvs_;

@@ -23,8 +23,10 @@ namespace {
 
 struct ParseState {
   ClientResponse* resp;
+  const ClientRequest* req;
   bool last_was_value = false;
   bool complete = false;
+  bool stopped = false;  // the body reader wanted no more
 };
 
 int connect_to(const std::string& address_in, std::string& host_header, std::string& error) {
@@ -85,6 +87,7 @@ bool http_request(const std::string& address, const ClientRequest& req, ClientRe
   if (fd < 0) return false;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(req.timeout_ms);
   auto remaining_ms = [&] {
+    if (req.timeout_ms <= 0) return -1;  // poll without a deadline
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     return static_cast<int>(std::max<int64_t>(0, left.count()));
@@ -109,7 +112,7 @@ bool http_request(const std::string& address, const ClientRequest& req, ClientRe
   }
 
   resp = ClientResponse{};
-  ParseState st{&resp};
+  ParseState st{&resp, &req};
   llhttp_settings_t settings;
   llhttp_settings_init(&settings);
   settings.on_header_field = [](llhttp_t* p, const char* at, size_t len) {
@@ -129,7 +132,12 @@ bool http_request(const std::string& address, const ClientRequest& req, ClientRe
     return 0;
   };
   settings.on_body = [](llhttp_t* p, const char* at, size_t len) {
-    static_cast<ParseState*>(p->data)->resp->body.append(at, len);
+    auto* s = static_cast<ParseState*>(p->data);
+    if (s->req->on_body && p->status_code == 200) {
+      if (!s->stopped && !s->req->on_body(std::string_view(at, len))) s->stopped = true;
+      return 0;
+    }
+    s->resp->body.append(at, len);
     return 0;
   };
   settings.on_message_complete = [](llhttp_t* p) {
@@ -140,7 +148,7 @@ bool http_request(const std::string& address, const ClientRequest& req, ClientRe
   llhttp_init(&parser, HTTP_RESPONSE, &settings);
   parser.data = &st;
   char buf[16384];
-  while (!st.complete) {
+  while (!st.complete && !st.stopped) {
     pollfd pfd{fd, POLLIN, 0};
     int pr = poll(&pfd, 1, remaining_ms());
     if (pr == 0) {

@@ -3,7 +3,9 @@
 // must not block their loop).
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -21,7 +23,10 @@ struct ClientRequest {
   std::string target = "/";  // path and query, already encoded
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  int timeout_ms = 30'000;
+  int timeout_ms = 30'000;  // for the whole exchange; <= 0: none (a stream read until it ends)
+  // Set: a 200 answer's body goes here as it arrives (`cairn monitor`)
+  // instead of into ClientResponse::body; returning false stops reading.
+  std::function<bool(std::string_view)> on_body;
 };
 
 // address: "host:port", "[v6]:port", "http://host:port" or "unix:///path".

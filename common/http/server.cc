@@ -44,7 +44,9 @@ std::string peer_ip(uv_tcp_t* tcp) {
 
 }  // namespace
 
-void serialize_head(const Response& r, bool keep_alive, std::string& out) {
+namespace {
+
+void serialize_status_and_headers(const Response& r, std::string& out) {
   out += "HTTP/1.1 ";
   out += std::to_string(r.status);
   out += ' ';
@@ -58,9 +60,23 @@ void serialize_head(const Response& r, bool keep_alive, std::string& out) {
   }
   out += "Date: ";
   out += http_date();
-  out += "\r\nContent-Length: ";
+  out += "\r\n";
+}
+
+}  // namespace
+
+void serialize_head(const Response& r, bool keep_alive, std::string& out) {
+  serialize_status_and_headers(r, out);
+  out += "Content-Length: ";
   out += std::to_string(r.body_view().size());
   out += "\r\n";
+  if (!keep_alive) out += "Connection: close\r\n";
+  out += "\r\n";
+}
+
+void serialize_stream_head(const Response& r, bool keep_alive, std::string& out) {
+  serialize_status_and_headers(r, out);
+  out += "Transfer-Encoding: chunked\r\n";
   if (!keep_alive) out += "Connection: close\r\n";
   out += "\r\n";
 }
@@ -126,6 +142,45 @@ class Connection : public std::enable_shared_from_this<Connection> {
     socket_.reset();
     server_.remove(this);
   }
+
+  // A streamed answer (Exchange::start_stream and friends).
+  bool start_stream(Response&& r) {
+    if (closed_) return false;
+    for (const auto& [name, value] : server_.response_headers_)
+      if (!r.header(name)) r.headers.emplace_back(name, value);
+    std::string head;
+    serialize_stream_head(r, keep_alive_, head);
+    write_bytes(std::move(head));
+    return !closed_;
+  }
+
+  bool write_chunk(std::string_view data) {
+    if (closed_) return false;
+    if (data.empty()) return true;  // an empty chunk would end the body
+    char size[24];
+    int n = std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+    std::string chunk;
+    chunk.reserve(static_cast<size_t>(n) + data.size() + 2);
+    chunk.append(size, static_cast<size_t>(n)).append(data).append("\r\n");
+    write_bytes(std::move(chunk));
+    return !closed_;
+  }
+
+  void end_stream() {
+    if (closed_) return;
+    exchange_.reset();
+    write_bytes("0\r\n\r\n");
+    if (closed_) return;
+    if (!keep_alive_) {
+      close_after_write_ = true;
+      if (writes_in_flight_ == 0) close();
+      return;
+    }
+    arm_idle();
+    pump();
+  }
+
+  size_t backlog() const { return closed_ ? 0 : uv_stream_get_write_queue_size(socket_.stream()); }
 
   // Called by Exchange::respond, now or later.
   void send(Response&& r) {
@@ -318,21 +373,28 @@ class Connection : public std::enable_shared_from_this<Connection> {
         }
       }
     }
+    queue_write(w, bufs, nbufs);
+  }
+
+  struct WriteReq;
+  // Queues what uv_try_write did not send; w owns the bytes bufs point into.
+  void queue_write(WriteReq* w, uv_buf_t* bufs, int nbufs) {
     w->owner = shared_from_this();
     w->req.data = w;
     writes_in_flight_++;
-    int rc = uv_write(&w->req, stream(), bufs, nbufs, [](uv_write_t* req, int status) {
-      auto* wr = static_cast<WriteReq*>(req->data);
-      auto conn = std::move(wr->owner);
-      delete wr;
-      conn->writes_in_flight_--;
-      if (conn->closed_) return;
-      if (status < 0 || (conn->close_after_write_ && conn->writes_in_flight_ == 0)) {
-        conn->close();
-        return;
-      }
-      conn->maybe_resume_reading();
-    });
+    int rc = uv_write(
+        &w->req, stream(), bufs, static_cast<unsigned>(nbufs), [](uv_write_t* req, int status) {
+          auto* wr = static_cast<WriteReq*>(req->data);
+          auto conn = std::move(wr->owner);
+          delete wr;
+          conn->writes_in_flight_--;
+          if (conn->closed_) return;
+          if (status < 0 || (conn->close_after_write_ && conn->writes_in_flight_ == 0)) {
+            conn->close();
+            return;
+          }
+          conn->maybe_resume_reading();
+        });
     if (rc != 0) {
       writes_in_flight_--;
       w->owner.reset();
@@ -342,6 +404,25 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     if (uv_stream_get_write_queue_size(stream()) > server_.limits_.max_pending_output)
       stop_reading();
+  }
+
+  // Queues raw bytes (a stream's head or chunks).
+  void write_bytes(std::string bytes) {
+    auto* w = new WriteReq;
+    w->head = std::move(bytes);
+    uv_buf_t buf = uv_buf_init(w->head.data(), static_cast<unsigned>(w->head.size()));
+    if (writes_in_flight_ == 0) {
+      int n = uv_try_write(stream(), &buf, 1);
+      if (n > 0 && static_cast<size_t>(n) == w->head.size()) {
+        delete w;
+        return;
+      }
+      if (n > 0) {
+        buf.base += n;
+        buf.len -= static_cast<unsigned>(n);
+      }
+    }
+    queue_write(w, &buf, 1);
   }
 
   struct WriteReq {
@@ -393,6 +474,30 @@ void Exchange::respond(Response response) {
   } else if (auto c = conn_.lock()) {
     c->send(std::move(response));
   }
+}
+
+bool Exchange::start_stream(Response head) {
+  if (responded_ || sink_) return false;
+  auto c = conn_.lock();
+  if (!c) return false;
+  responded_ = true;
+  return c->start_stream(std::move(head));
+}
+
+bool Exchange::write_chunk(std::string_view data) {
+  if (closed_) return false;
+  auto c = conn_.lock();
+  return c && c->write_chunk(data);
+}
+
+void Exchange::end_stream() {
+  close_hook_ = nullptr;
+  if (auto c = conn_.lock()) c->end_stream();
+}
+
+size_t Exchange::stream_backlog() const {
+  auto c = conn_.lock();
+  return c ? c->backlog() : 0;
 }
 
 void Exchange::client_gone() {

@@ -88,6 +88,18 @@ class Exchange {
   // driving handlers without sockets calls it to release parked requests.
   void client_gone();
 
+  // A streamed answer (/v1/agent/monitor): the head leaves now with chunked
+  // transfer coding, each write() is one chunk, end() sends the last chunk
+  // and the connection goes on with its next request. false when this
+  // exchange cannot stream (a forwarded request has no socket) or the client
+  // is gone; respond() is ignored once a stream started.
+  bool start_stream(Response head);
+  bool write_chunk(std::string_view data);
+  void end_stream();
+  // Bytes written but not yet taken by the socket: a streamer stops writing
+  // while this is large, so a slow reader cannot make the agent buffer.
+  size_t stream_backlog() const;
+
  private:
   std::weak_ptr<Connection> conn_;
   ResponseSink sink_;
@@ -151,5 +163,7 @@ class Server {
 
 // Formats status line and headers (adds Content-Length, Date, Connection when closing).
 void serialize_head(const Response& r, bool keep_alive, std::string& out);
+// The same for a streamed answer: Transfer-Encoding: chunked instead of a length.
+void serialize_stream_head(const Response& r, bool keep_alive, std::string& out);
 
 }  // namespace cairn::http

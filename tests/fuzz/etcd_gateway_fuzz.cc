@@ -4,7 +4,8 @@
 // decoded watch message must hold what the decoder promises; its events go
 // through the row codec as the watch cache would apply them; and each line
 // is also read as one of the etcd member's log lines and as a server's join
-// request and answer (gossip query payloads).
+// request and answer (gossip query payloads), a leadership handoff marker
+// and the autopilot configuration row.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -14,6 +15,7 @@
 #include "agent/etcd/stream_lines.h"
 #include "agent/server/etcd_rows.h"
 #include "agent/server/join_request.h"
+#include "agent/server/leader_handoff.h"
 
 using namespace cairn::etcd;
 
@@ -64,6 +66,14 @@ void decode_line(std::string_view line) {
   cairn::server::JoinAnswer answer;
   std::string answer_err = cairn::server::decode_join_answer(line, answer);
   if (answer_err.empty() && answer.error.empty() && answer.initial_cluster.empty())
+    __builtin_trap();
+  // Rows cairn reads back from etcd outside the catalog's tables.
+  auto handoff = cairn::server::decode_handoff(line);
+  if (handoff && handoff->target.empty()) __builtin_trap();
+  KeyValue autopilot{cairn::server::autopilot_row_key(), std::string(line), 5, 7, 1, 0};
+  cairn::state::Mutation config;
+  auto row = cairn::server::decode_row(autopilot, config);
+  if (row.ok() && !std::holds_alternative<cairn::state::PutAutopilotConfig>(config))
     __builtin_trap();
   // The member's own stderr lines take the same path into cairn's log.
   MemberLogLine logged = parse_member_log_line(line);

@@ -25,8 +25,8 @@ class ServerAgent(Agent):
 
 class Server(ServerAgent):
     def __init__(self, start_daemon, tmp_path: pathlib.Path, index: int, expect: int,
-                 join_port_of=None, extra_args=()):
-        self.ip = f"127.0.0.{index + 2}"
+                 join_port_of=None, extra_args=(), subnet="127.0.0"):
+        self.ip = f"{subnet}.{index + 2}"
         super().__init__(start_daemon, tmp_path, name=f"s{index}", dev=False,
                          extra_args=["-server", "-bootstrap-expect", str(expect),
                                      "-bind", self.ip, *extra_args])
@@ -38,14 +38,17 @@ class Server(ServerAgent):
 class Datacenter:
     """servers[0] is the seed others -retry-join; start() waits for one leader named by all."""
 
-    def __init__(self, make_daemon, tmp_path: pathlib.Path, size: int, expect=None):
+    def __init__(self, make_daemon, tmp_path: pathlib.Path, size: int, expect=None,
+                 subnet="127.0.0"):
+        """subnet: the servers' /24 on loopback; a test module that keeps its datacenter while
+        others run may take its own so that their fixed ports (8300) never meet."""
         expect = expect or size
         self.servers = []
         # One etcd peer port for the datacenter (each server binds its own address), not
         # the default 8380, so that nothing else on the machine can be in the way.
         self.peer_port = free_port()
         for i in range(size):
-            s = Server(make_daemon, tmp_path, i, expect)
+            s = Server(make_daemon, tmp_path, i, expect, subnet=subnet)
             s.write_config("etcd.yaml", f"ports:\n  etcd_peer: {self.peer_port}\n")
             self.servers.append(s)
         seed = self.servers[0]

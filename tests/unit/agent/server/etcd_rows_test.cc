@@ -213,3 +213,35 @@ TEST_CASE("a service's Locality round-trips, and rows from before Locality still
   CHECK(row == R"({"Node":"web-1","Service":"api"})");
   CHECK(round_trip<state::PutService>(service_row_key(s.node, s.id), row).service.locality.empty());
 }
+
+TEST_CASE("the autopilot configuration round-trips; the handoff marker is not a store row") {
+  state::AutopilotConfig c;
+  c.cleanup_dead_servers = false;
+  c.last_contact_threshold = 750 * kMillisecond;
+  c.max_trailing_logs = 1000;
+  c.min_quorum = 3;
+  c.server_stabilization_time = 30 * kSecond;
+  c.redundancy_zone_tag = "zone";
+  c.disable_upgrade_migration = true;
+  c.upgrade_version_tag = "build";
+  CHECK(autopilot_row_key() == "/cairn/autopilot/config");
+  state::Mutation m;
+  REQUIRE(decode_row(stored(autopilot_row_key(), encode_row(c), 4, 9), m).ok());
+  const auto& put = std::get<state::PutAutopilotConfig>(m).config;
+  CHECK(put.cleanup_dead_servers == false);
+  CHECK(put.last_contact_threshold == 750 * kMillisecond);
+  CHECK(put.max_trailing_logs == 1000);
+  CHECK(put.min_quorum == 3);
+  CHECK(put.server_stabilization_time == 30 * kSecond);
+  CHECK(put.redundancy_zone_tag == "zone");
+  CHECK(put.disable_upgrade_migration);
+  CHECK(put.upgrade_version_tag == "build");
+  CHECK(put.raft.create_index == 4);
+  CHECK(put.raft.modify_index == 9);
+  CHECK(decode_row(stored(autopilot_row_key(), "[]", 4, 9), m).code == RowStatus::Code::malformed);
+  CHECK(decode_row(stored("/cairn/autopilot/other", "{}", 4, 9), m).code ==
+        RowStatus::Code::malformed);
+  CHECK(decode_row(stored("/cairn/handoff/leader", "{}", 4, 9), m).code ==
+        RowStatus::Code::ignored);
+  CHECK(decode_row_delete("/cairn/autopilot/config", m).code == RowStatus::Code::ignored);
+}
