@@ -390,7 +390,7 @@ class Bench:
         best = {k: max(rows[k], key=lambda r: r["rps"]) for k in rows}
         ratio = best["client"]["rps"] / best["server"]["rps"]
         print(f"\n## 2. GET {path} (3 instances), wrk -t1 -c{a.http_conns}, best of {a.rounds} x {a.seconds} s; "
-              f"at client {b.name} (forwards to {forwards_to} over the RPC) and at server {srv.name}")
+              f"at client {b.name} (its streamed view; its server is {forwards_to}) and at server {srv.name}")
         print("| asked at | req/s | p50 ms | p99 ms | CPU us/request: client agent | servers' cairn | "
               "servers' etcd | wrk |")
         print("|---|---:|---:|---:|---:|---:|---:|---:|")

@@ -30,18 +30,7 @@ if [ -z "$cairn" ]; then
   cairn=build-bench/agent/cairn
 fi
 cc -O2 -Wall -Wextra -o build-bench/fixed_responder tests/bench/dns/fixed_responder.c
-work=$(mktemp -d /tmp/cairn-clientbench.XXXXXX)
-# Every process the driver starts dies with it (parent-death signal); this is the
-# backstop: whatever still runs from the work dir is killed by pid, and the dir removed.
-cleanup() {
-  local pids=() pid
-  for pid in $(ls /proc | grep -E '^[0-9]+$'); do
-    { tr "\0" " " <"/proc/$pid/cmdline"; } 2>/dev/null | grep -qF "$work/" && pids+=("$pid")
-  done
-  [ ${#pids[@]} -gt 0 ] && kill -9 "${pids[@]}" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+source tests/bench/workdir.sh
+bench_workdir clientbench
 /usr/bin/python3 tests/bench/client/bench_client.py --cairn "$cairn" --work "$work" \
   --responder build-bench/fixed_responder "$@"

@@ -23,17 +23,6 @@ if [ -z "$cairn" ]; then
   ninja -C build-bench agent/cairn >build-bench/ninja.log 2>&1 || { tail -30 build-bench/ninja.log; exit 1; }
   cairn=build-bench/agent/cairn
 fi
-work=$(mktemp -d /tmp/cairn-serverbench.XXXXXX)
-# Every process the driver starts dies with it (parent-death signal); this is the
-# backstop: whatever still runs from the work dir is killed by pid, and the dir removed.
-cleanup() {
-  local pids=() pid
-  for pid in $(ls /proc | grep -E '^[0-9]+$'); do
-    { tr "\0" " " <"/proc/$pid/cmdline"; } 2>/dev/null | grep -qF "$work/" && pids+=("$pid")
-  done
-  [ ${#pids[@]} -gt 0 ] && kill -9 "${pids[@]}" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+source tests/bench/workdir.sh
+bench_workdir serverbench
 /usr/bin/python3 tests/bench/server/bench_server.py --cairn "$cairn" --work "$work" "$@"
