@@ -174,7 +174,8 @@ EnvelopeStatus decode_rows_answer(std::string_view in, dns::RemoteRows& out) {
                       "answer version " + std::to_string(version) + " is not 1");
   if (result == 1) {
     out.result = dns::RemoteRows::Result::no_path;
-    return in.empty() ? EnvelopeStatus{} : rows_error(EnvelopeStatus::Code::bad_field, "trailing bytes");
+    return in.empty() ? EnvelopeStatus{}
+                      : rows_error(EnvelopeStatus::Code::bad_field, "trailing bytes");
   }
   if (result != 0) return rows_error(EnvelopeStatus::Code::bad_field, "unknown result");
   if (!wire::take_str(in, out.datacenter) || out.datacenter.size() > kMaxRowsField)
@@ -228,8 +229,7 @@ void serve_datacenter_rows(rpc::Server& server, const state::Store& store, Datac
 
 void DatacenterRows::fetch(const dns::RemoteQuestion& question,
                            std::function<void(dns::RemoteRows)> done) {
-  uint64_t timeout =
-      question.kind == dns::RemoteKind::failover ? kFailoverTimeoutMs : kTimeoutMs;
+  uint64_t timeout = question.kind == dns::RemoteKind::failover ? kFailoverTimeoutMs : kTimeoutMs;
   if (ways_.plan_failover) return answer_rows(store_, ways_, question, timeout, std::move(done));
   // A client agent: its server knows the other datacenters and runs failovers.
   Forwarder* way = ways_.route(question.datacenter);

@@ -73,8 +73,9 @@ void encode_remote_query(const state::PreparedQuery& q, uint32_t limit, std::str
   out.push_back(static_cast<char>(kRemoteQueryVersion));
   wire::put_be(out, limit, 4);
   state::Mutation row = state::PutPreparedQuery{q};
-  for (std::string& m : encode_catalog_messages(CatalogMessageKind::snapshot_end, 0,
-                                                std::span<const state::Mutation>(&row, 1), SIZE_MAX))
+  for (std::string& m :
+       encode_catalog_messages(CatalogMessageKind::snapshot_end, 0,
+                               std::span<const state::Mutation>(&row, 1), SIZE_MAX))
     out += m;
 }
 
@@ -115,11 +116,11 @@ state::Batch query_result_rows(const state::Store& store, const state::ServiceQu
 
 void serve_remote_queries(rpc::Server& server, const state::Store& store,
                           std::string local_datacenter) {
-  server.handle(std::string(kExecuteRemoteMethod),
-                [&store, local = std::move(local_datacenter)](rpc::Request&& call,
-                                                              rpc::Responder responder) {
-                  execute_here(store, local, std::move(call), std::move(responder));
-                });
+  server.handle(
+      std::string(kExecuteRemoteMethod),
+      [&store, local = std::move(local_datacenter)](rpc::Request&& call, rpc::Responder responder) {
+        execute_here(store, local, std::move(call), std::move(responder));
+      });
 }
 
 std::vector<std::string> plan_failover(const std::vector<std::string>& known, int nearest_n,

@@ -8,7 +8,8 @@ RemoteDatacenters::RemoteDatacenters(uv_loop_t* loop, std::string local_datacent
       local_datacenter_(std::move(local_datacenter)),
       origin_node_(std::move(origin_node)) {}
 
-void RemoteDatacenters::update(std::map<std::string, std::vector<ServerEntry>> servers_by_datacenter) {
+void RemoteDatacenters::update(
+    std::map<std::string, std::vector<ServerEntry>> servers_by_datacenter) {
   servers_by_datacenter.erase(local_datacenter_);
   for (auto it = forwarders_.begin(); it != forwarders_.end();)
     it = servers_by_datacenter.contains(it->first) ? std::next(it) : forwarders_.erase(it);
@@ -16,7 +17,8 @@ void RemoteDatacenters::update(std::map<std::string, std::vector<ServerEntry>> s
     auto& f = forwarders_[dc];
     if (!f)
       f = std::make_unique<Forwarder>(
-          loop_, Forwarder::Settings{origin_node_, 15'000, uv_hrtime() ^ std::hash<std::string>{}(dc)});
+          loop_,
+          Forwarder::Settings{origin_node_, 15'000, uv_hrtime() ^ std::hash<std::string>{}(dc)});
     f->set_servers(std::move(servers));
   }
 }
@@ -24,7 +26,7 @@ void RemoteDatacenters::update(std::map<std::string, std::vector<ServerEntry>> s
 Forwarder* RemoteDatacenters::find(std::string_view datacenter) {
   auto it = forwarders_.find(datacenter);
   return it == forwarders_.end() || it->second->current_server() == nullptr ? nullptr
-                                                                              : it->second.get();
+                                                                            : it->second.get();
 }
 
 }  // namespace cairn::forward

@@ -67,7 +67,8 @@ TEST_CASE("a question and its answer round-trip and refuse what is out of bounds
     CHECK_FALSE(forward::decode_rows_question(std::string_view(wire).substr(0, cut), back).ok());
   std::string bad = wire;
   bad[0] = 2;
-  CHECK(forward::decode_rows_question(bad, back).code == forward::EnvelopeStatus::Code::bad_version);
+  CHECK(forward::decode_rows_question(bad, back).code ==
+        forward::EnvelopeStatus::Code::bad_version);
   bad = wire;
   bad[1] = 9;
   CHECK_FALSE(forward::decode_rows_question(bad, back).ok());
@@ -126,7 +127,8 @@ TEST_CASE("a remote query carries its definition and answers only healthy instan
   CHECK(back.service.service == "web");
   CHECK(back.service.failover.datacenters == std::vector<std::string>{"dc2"});
   for (size_t cut = 0; cut < wire.size(); ++cut)
-    CHECK_FALSE(forward::decode_remote_query(std::string_view(wire).substr(0, cut), back, limit).ok());
+    CHECK_FALSE(
+        forward::decode_remote_query(std::string_view(wire).substr(0, cut), back, limit).ok());
 
   state::Store store = catalog();
   state::Batch rows = forward::query_result_rows(store, q.service, 0);
