@@ -314,37 +314,34 @@ StableSinceTracker& stable_since() {
   return tracker;
 }
 
+// Health and state are two views of one assessment of the servers.
+using WriteReport = void (*)(JsonWriter&, const HealthReport&);
+
+void answer_server_report(Agent& agent, const ExchangePtr& ex, WriteReport write,
+                          bool unhealthy_is_429) {
+  gather_server_facts(agent, [&agent, ex, write, unhealthy_is_429](
+                                 bool ok, const std::string& error,
+                                 std::vector<ServerFacts> facts) {
+    if (!ok) {
+      respond_error(ex, 500, error);
+      return;
+    }
+    HealthReport r = assess_servers(std::move(facts), !agent.leader_address().empty(),
+                                    stable_since(), wall_clock_unix_ms());
+    std::string body;
+    JsonWriter w(body, ex->request.has_param("pretty"));
+    write(w, r);
+    respond_json(ex, std::move(body), unhealthy_is_429 && !r.healthy ? 429 : 200);
+  });
+}
+
+// Consul answers 429 while any server is unhealthy (the body is the same).
 void autopilot_health(Agent& agent, const ExchangePtr& ex, const std::string&) {
-  gather_server_facts(
-      agent, [&agent, ex](bool ok, const std::string& error, std::vector<ServerFacts> facts) {
-        if (!ok) {
-          respond_error(ex, 500, error);
-          return;
-        }
-        HealthReport r = assess_servers(std::move(facts), !agent.leader_address().empty(),
-                                        stable_since(), wall_clock_unix_ms());
-        std::string body;
-        JsonWriter w(body, ex->request.has_param("pretty"));
-        write_health_reply(w, r);
-        // Consul answers 429 while any server is unhealthy (the body is the same).
-        respond_json(ex, std::move(body), r.healthy ? 200 : 429);
-      });
+  answer_server_report(agent, ex, write_health_reply, true);
 }
 
 void autopilot_state(Agent& agent, const ExchangePtr& ex, const std::string&) {
-  gather_server_facts(
-      agent, [&agent, ex](bool ok, const std::string& error, std::vector<ServerFacts> facts) {
-        if (!ok) {
-          respond_error(ex, 500, error);
-          return;
-        }
-        HealthReport r = assess_servers(std::move(facts), !agent.leader_address().empty(),
-                                        stable_since(), wall_clock_unix_ms());
-        std::string body;
-        JsonWriter w(body, ex->request.has_param("pretty"));
-        write_autopilot_state(w, r);
-        respond_json(ex, std::move(body));
-      });
+  answer_server_report(agent, ex, write_autopilot_state, false);
 }
 
 // ---- raft transfer-leader ----------------------------------------------------
