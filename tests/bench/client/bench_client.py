@@ -20,7 +20,7 @@ here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, ".."))
 sys.path.insert(0, os.path.join(here, "..", "server"))
 sys.path.insert(0, os.path.join(here, "..", "dns"))
-from benchlib import free_port, rss_kb  # noqa: E402
+from benchlib import free_port, machine, rss_kb  # noqa: E402
 import cluster  # noqa: E402
 from cluster import Proc, call, wait_until  # noqa: E402
 from bench_dns import dnsperf, percentile  # noqa: E402
@@ -31,18 +31,6 @@ CLIENT_NET = "127.0.6."
 RPC_PORT = 8300
 HTTP_PORT, DNS_PORT = 8500, 8600  # a client's own address: the defaults never clash
 FLIP_CHECK = "web-ttl"
-
-
-def machine():
-    cpu = "?"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    with open("/proc/meminfo") as f:
-        mem_kb = int(f.readline().split()[1])
-    return f"{os.cpu_count()} cpus ({cpu}), {mem_kb / 1024 / 1024:.1f} GiB RAM, {os.uname().release}"
 
 
 def loadavg():
@@ -807,19 +795,7 @@ def poll_until(probe, node, want_present, deadline):
 
 def dnsperf_at(ip, port, qfile, seconds, rate=None, verbose=False):
     """bench_dns.dnsperf, for a server on any loopback address."""
-    if ip == "127.0.0.1":
-        return dnsperf(port, qfile, seconds, rate=rate, verbose=verbose)
-    cmd = ["dnsperf", "-s", ip, "-p", str(port), "-d", qfile, "-l", str(seconds), "-q", "200", "-c", "1"]
-    if rate:
-        cmd += ["-Q", str(rate)]
-    if verbose:
-        cmd.append("-v")
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30).stdout
-    qps = float(re.search(r"Queries per second:\s+([\d.]+)", out).group(1))
-    completed = int(re.search(r"Queries completed:\s+(\d+)", out).group(1))
-    lost = int(re.search(r"Queries lost:\s+(\d+)", out).group(1))
-    lat = [float(m.group(1)) for m in re.finditer(r"^> \S+ \S+ \S+ ([\d.]+)$", out, re.M)] if verbose else []
-    return qps, completed, lost, lat
+    return dnsperf(port, qfile, seconds, rate=rate, verbose=verbose, host=ip)
 
 
 def wrk(url, seconds, conns):

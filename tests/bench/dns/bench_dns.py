@@ -121,8 +121,8 @@ def start_responder(binary):
     return proc, port
 
 
-def dnsperf(port, qfile, seconds, rate=None, verbose=False, clients=1):
-    cmd = ["dnsperf", "-s", "127.0.0.1", "-p", str(port), "-d", qfile, "-l", str(seconds), "-q", "200",
+def dnsperf(port, qfile, seconds, rate=None, verbose=False, clients=1, host="127.0.0.1"):
+    cmd = ["dnsperf", "-s", host, "-p", str(port), "-d", qfile, "-l", str(seconds), "-q", "200",
            "-c", str(clients)]
     if rate:
         cmd += ["-Q", str(rate)]

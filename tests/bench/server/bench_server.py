@@ -5,7 +5,6 @@ import argparse
 import http.client
 import json
 import os
-import platform
 import select
 import shutil
 import socket
@@ -19,6 +18,7 @@ import time
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, ".."))
 sys.path.insert(0, here)
+import benchlib  # noqa: E402
 from benchlib import rss_kb  # noqa: E402
 from cluster import (CairnDatacenter, DevAgent, KeyspaceWatchers, RawCluster, b64, call,  # noqa: E402
                      member_status, wait_until)
@@ -32,17 +32,8 @@ PUT_VARIANTS = ("etcd guarded", "etcd guarded+watch")  # diagnostics, KV PUT onl
 
 
 def machine():
-    cpu = "?"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    with open("/proc/meminfo") as f:
-        mem_kb = int(f.readline().split()[1])
     etcd = subprocess.run(["etcd", "--version"], capture_output=True, text=True).stdout.split("\n")[0]
-    return (f"{os.cpu_count()} cpus ({cpu}), {mem_kb / 1024 / 1024:.1f} GiB RAM, "
-            f"{platform.platform()}, {etcd}")
+    return f"{benchlib.machine()}, {etcd}"
 
 
 def loadavg():
