@@ -1,7 +1,8 @@
 #include "agent/agent.h"
 
 #include "agent/forward/catalog_push.h"
-#include "agent/forward/catalog_stream.h"
+#include "agent/forward/catalog_mirror.h"
+#include "agent/forward/catalog_publisher.h"
 #include "agent/forward/datacenter_rows.h"
 #include "agent/forward/forward_service.h"
 #include "agent/forward/forwarder.h"
@@ -255,10 +256,13 @@ std::string Agent::start(const HttpHandlerFactory& make_http_handler) {
     if (!e.empty()) return "DNS: " + e;
     datacenter_rows_ = std::make_unique<forward::DatacenterRows>(store_, datacenter_ways());
     dns_->set_remote(datacenter_rows_.get());
+    // A client holds the services it was asked about; a server answers the rest.
+    if (catalog_mirror_) dns_->set_view(catalog_mirror_.get());
     if (cfg_.dns_config.udp_loops > 1) {
       dns_loops_ = dns::DnsLoops::start(store_, cfg_, dns_->port(), cfg_.dns_config.udp_loops - 1, e,
                                         loop_, datacenter_rows_.get());
       if (!dns_loops_) return "DNS: " + e;
+      if (catalog_mirror_) dns_loops_->set_coverage(catalog_mirror_->held_services());
     }
   }
   listen_to_store();
@@ -320,6 +324,8 @@ void Agent::add_server_metrics() {
     metrics_.counter("consul.client.rpc.failed", "RPCs to servers that failed").value =
         forwarder_->rpc_failures();
   }
+  if (catalog_mirror_) add_view_metrics(metrics_, *catalog_mirror_);
+  if (catalog_publisher_) add_view_metrics(metrics_, *catalog_publisher_);
   if (!is_server()) return;
   add_state_metrics(metrics_, store_);
   metrics_.gauge("consul.session_ttl.active", "Sessions with a TTL this leader is timing")
@@ -458,7 +464,13 @@ std::string Agent::start_rpc() {
       [this](const std::string& id) {
         if (catalog_push_) catalog_push_->check_changed(id);
       });
-  catalog_mirror_ = std::make_unique<forward::CatalogMirror>(loop_, *forwarder_, store_);
+  forward::CatalogMirror::Settings view;
+  view.subscription_ttl_ms = static_cast<uint64_t>(cfg_.client_view.subscription_ttl / kMillisecond);
+  view.max_subscriptions = static_cast<size_t>(cfg_.client_view.max_subscriptions);
+  catalog_mirror_ = std::make_unique<forward::CatalogMirror>(loop_, *forwarder_, store_, view);
+  catalog_mirror_->set_coverage_listener([this](std::vector<std::string> held) {
+    if (dns_loops_) dns_loops_->set_coverage(held);
+  });
   membership_->set_member_listener([this] { update_rpc_servers(); });
   update_rpc_servers();
   return "";

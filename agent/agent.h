@@ -116,6 +116,7 @@ class Agent {
                                                 const std::vector<std::string>& listed) const;
   const forward::CatalogPush* catalog_push() const { return catalog_push_.get(); }
   const forward::CatalogMirror* catalog_mirror() const { return catalog_mirror_.get(); }
+  forward::CatalogMirror* catalog_mirror() { return catalog_mirror_.get(); }
   std::string leader_address() const;
   uint64_t uptime_ms() const;
   int http_port() const;

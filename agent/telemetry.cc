@@ -2,6 +2,9 @@
 
 #include <malloc.h>
 
+#include "agent/forward/catalog_mirror.h"
+#include "agent/forward/catalog_publisher.h"
+
 // Under AddressSanitizer malloc is the sanitizer's, and mallinfo2 knows
 // nothing of it: its allocator keeps the count.
 #if defined(__SANITIZE_ADDRESS__)
@@ -76,6 +79,35 @@ void add_autopilot_metrics(MetricsRegistry& into, const ServerHealth& h) {
   into.gauge("consul.autopilot.failure_tolerance",
              "Servers that can fail with the datacenter keeping a quorum")
       .set(h.alive > quorum ? static_cast<double>(h.alive - quorum) : 0);
+}
+
+void add_view_metrics(MetricsRegistry& into, const forward::CatalogMirror& view) {
+  into.gauge("cairn.client.view.current", "1 while a server streams the view and it is caught up")
+      .set(view.current() ? 1 : 0);
+  into.gauge("cairn.client.view.age_ms",
+             "Milliseconds since the view's stream ended (0 while current)")
+      .set(static_cast<double>(view.age_ms()));
+  into.gauge("cairn.client.view.services", "Services the view holds")
+      .set(static_cast<double>(view.held_services().size()));
+  into.counter("cairn.client.view.stale_answers",
+               "Reads answered from the view while no server streamed it")
+      .value = view.stale_answers();
+  into.counter("cairn.client.view.snapshots", "Whole snapshots the view loaded").value =
+      view.snapshots();
+  into.counter("cairn.client.view.resumes", "Streams that resumed from the view's index").value =
+      view.resumes();
+  into.counter("cairn.client.view.expired", "Subscriptions dropped after their ttl unused").value =
+      view.expired();
+}
+
+void add_view_metrics(MetricsRegistry& into, const forward::CatalogPublisher& publisher) {
+  into.gauge("cairn.catalog.stream.watchers", "Client views this server streams")
+      .set(static_cast<double>(publisher.watchers()));
+  into.counter("cairn.catalog.stream.snapshots", "Whole snapshots sent to client views").value =
+      publisher.snapshots_sent();
+  into.counter("cairn.catalog.stream.resumes",
+               "Client views resumed from their index without a snapshot")
+      .value = publisher.resumes();
 }
 
 }  // namespace cairn

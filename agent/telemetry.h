@@ -12,6 +12,11 @@
 
 namespace cairn {
 
+namespace forward {
+class CatalogMirror;
+class CatalogPublisher;
+}  // namespace forward
+
 // consul.runtime.* from the process as the kernel and malloc see it, and
 // Prometheus' process_* names for the same figures.
 void add_runtime_metrics(MetricsRegistry& into, const ProcessStats& process, double uptime_seconds,
@@ -30,5 +35,11 @@ struct ServerHealth {
 // consul.autopilot.healthy (1 when every server is alive) and
 // consul.autopilot.failure_tolerance (alive servers beyond a quorum).
 void add_autopilot_metrics(MetricsRegistry& into, const ServerHealth& health);
+
+// cairn.client.view.*: a client agent's streamed view of the catalog (how
+// current it is, what it holds, how it caught up, answers given stale).
+void add_view_metrics(MetricsRegistry& into, const forward::CatalogMirror& view);
+// cairn.catalog.stream.*: a server's side of the clients' views.
+void add_view_metrics(MetricsRegistry& into, const forward::CatalogPublisher& publisher);
 
 }  // namespace cairn

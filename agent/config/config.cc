@@ -221,6 +221,21 @@ void decode_etcd(Decoder& d, const Value& v, EtcdSettings& e) {
   });
 }
 
+void decode_client_view(Decoder& d, const Value& v, ClientView& c) {
+  d.object(v, [&](std::string_view k, const Value& f) {
+    if (k == "subscriptionttl") {
+      c.subscription_ttl = d.duration(f);
+      if (c.subscription_ttl < 100 * kMillisecond)
+        d.fail(f, "client_view.subscription_ttl must be at least 100ms");
+    } else if (k == "maxsubscriptions") {
+      c.max_subscriptions = d.integer(f, 1, 1 << 20);
+    } else {
+      return false;
+    }
+    return true;
+  });
+}
+
 // Consul's web UI is not built yet: the keys are accepted and named in the
 // start-up warning (see settings_support.h), never advertised.
 void decode_ui_config(Decoder& d, const Value& v) {
@@ -323,6 +338,7 @@ void merge_file(Config& cfg, const std::string& path, const std::string& content
     else if (k == "telemetry") decode_telemetry(d, f, cfg.telemetry);
     else if (k == "performance") decode_performance(d, f, cfg.performance);
     else if (k == "etcd") decode_etcd(d, f, cfg.etcd);
+    else if (k == "clientview") decode_client_view(d, f, cfg.client_view);
     // Checked by validate(), so that -raft-protocol is checked the same way.
     else if (k == "raftprotocol") cfg.raft_protocol = static_cast<int>(d.integer(f, 0, 255));
     else if (k == "ui") cfg.ui = d.boolean(f);

@@ -111,6 +111,13 @@ struct EtcdSettings {
   int64_t quota_backend_bytes = 0;  // 0: etcd's 2 GiB; a full backend raises NOSPACE
 };
 
+// client_view: cairn's own settings of a client agent's streamed view of the
+// catalog (agent/forward/catalog_mirror.h).
+struct ClientView {
+  Nanos subscription_ttl = 20 * 60 * kSecond;  // an unused service leaves the view
+  int64_t max_subscriptions = 2048;  // past it, further services are asked of a server
+};
+
 struct Config {
   // Identity.
   std::string datacenter = "dc1";
@@ -173,6 +180,7 @@ struct Config {
 
   Performance performance;
   EtcdSettings etcd;
+  ClientView client_view;
   // Consul's Raft protocol version: cairn's servers replicate through etcd and
   // answer as Consul's protocol 3, the only value accepted.
   int raft_protocol = 3;

@@ -235,6 +235,10 @@ constexpr SettingClass kKeys[] = {
     // cairn's own: the etcd member a server runs.
     {"etcd", kDone, false, ""},
     {"etcd.quota_backend_bytes", kDone, false, "etcd's --quota-backend-bytes"},
+    // cairn's own: a client agent's streamed view of the catalog.
+    {"client_view", kDone, false, ""},
+    {"client_view.subscription_ttl", kDone, false, "an unused service leaves the view (20m)"},
+    {"client_view.max_subscriptions", kDone, false, "services held at once (2048)"},
     {"encrypt", kDone, false, ""},
     {"encrypt_verify_incoming", kDone, false, "false: accept plaintext gossip too"},
     {"encrypt_verify_outgoing", kDone, false, "false: send plaintext gossip"},
@@ -483,7 +487,7 @@ constexpr SettingClass kKeys[] = {
     {"translate_wan_addrs", kIgnored, false, "translate_wan_addrs: true",
      "requests for other datacenters are not forwarded yet"},
     {"use_streaming_backend", kIgnored, false, "use_streaming_backend: true",
-     "client agents always stream the catalog from a server"},
+     "client agents always stream what they are asked about from a server (client_view)"},
     {"rpc", kIgnored, false, "rpc: {enable_streaming: true}",
      "servers always stream the catalog to client agents"},
     {"watches", kIgnored, false, "watches: [{type: key, key: k, args: [/bin/true]}]",

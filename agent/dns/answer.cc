@@ -329,6 +329,7 @@ uint8_t AnswerBuilder::dispatch(const state::Store& store, const ParsedName& nam
     case NameKind::node:
       return node_lookup(store, name);
     case NameKind::service: {
+      if (!holds(name.service)) return ask_server(RemoteKind::service, name.service);
       const EndpointSet& set = lookups_.service(store, name.service, name.tag, name.domain);
       if (!set.found) return nxdomain();
       return service_records(set, client);
@@ -337,6 +338,8 @@ uint8_t AnswerBuilder::dispatch(const state::Store& store, const ParsedName& nam
       const EndpointSet& set = lookups_.prepared_query(store, name.query, name.domain);
       client_specific = true;
       if (set.failed) return kRcodeServFail;
+      if (!set.service_lc.empty() && !holds(set.service_lc))
+        return ask_server(RemoteKind::query, name.query);
       if (!set.found && set.may_fail_over && remote_enabled_) {
         // No healthy instance here: a server runs the query's failover.
         remote_pending_ = true;
@@ -354,6 +357,18 @@ uint8_t AnswerBuilder::dispatch(const state::Store& store, const ParsedName& nam
       // connect, ingress, virtual: no service mesh in cairn yet.
       return nxdomain();
   }
+}
+
+bool AnswerBuilder::holds(std::string_view service_lc) {
+  return view_ == nullptr || !remote_enabled_ || view_->covers(service_lc);
+}
+
+uint8_t AnswerBuilder::ask_server(RemoteKind kind, std::string_view name) {
+  remote_pending_ = true;
+  remote_.datacenter = settings_.datacenter_lc;
+  remote_.kind = kind;
+  remote_.name.assign(name);
+  return kRcodeNoError;
 }
 
 Outcome AnswerBuilder::answer_remote(const Settings& settings, std::string_view datacenter,

@@ -24,6 +24,7 @@
 #include "agent/dns/qname.h"
 #include "agent/dns/remote_records.h"
 #include "agent/dns/settings.h"
+#include "agent/dns/view_coverage.h"
 #include "agent/state/store.h"
 #include "common/dns/name.h"
 #include "common/dns/query.h"
@@ -81,6 +82,10 @@ class AnswerBuilder {
   // Whether names in other datacenters come back as Action::remote (the
   // shell can fetch them) or NXDOMAIN (no path to datacenter).
   void set_remote_enabled(bool enabled) { remote_enabled_ = enabled; }
+  // A client agent's partial view (null: the store holds the whole
+  // catalog). A service it does not hold comes back as Action::remote for
+  // this datacenter: a server answers while the view subscribes to it.
+  void set_view(ViewCoverage* view) { view_ = view; }
   // After Action::remote: what to fetch from which datacenter.
   const RemoteQuestion& remote_question() const { return remote_; }
   // Answers packet (a question for another datacenter, or a prepared query
@@ -123,6 +128,10 @@ class AnswerBuilder {
   uint8_t dispatch(const state::Store& store, const ParsedName& name, const IpAddr& client,
                    bool& client_specific);
   uint8_t node_lookup(const state::Store& store, const ParsedName& name);
+  // Whether the store holds service (always, but for a client's partial view).
+  bool holds(std::string_view service_lc);
+  // Leaves the question to a server of this datacenter (Action::remote).
+  uint8_t ask_server(RemoteKind kind, std::string_view name);
   uint8_t service_records(const EndpointSet& set, const IpAddr& client);
   uint8_t addr_lookup(const ParsedName& name);
   bool reverse_lookup(const state::Store& store);
@@ -157,6 +166,7 @@ class AnswerBuilder {
   SeenSet seen_;
   IpAddr addr_ip_;  // <hex>.addr answers point into this
   bool remote_enabled_ = false;
+  ViewCoverage* view_ = nullptr;
   bool remote_pending_ = false;
   RemoteQuestion remote_;
 };

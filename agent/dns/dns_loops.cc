@@ -4,6 +4,7 @@
 
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <variant>
 
@@ -59,12 +60,28 @@ struct DnsLoops::Loop {
     uint64_t id;
     RemoteRows rows;
   };
-  using Message = std::variant<Replay, Reload, Stop, Fetched>;
+  struct Coverage {
+    std::vector<std::string> held;
+  };
+  using Message = std::variant<Replay, Reload, Stop, Fetched, Coverage>;
+
+  // What the replica holds of a client agent's partial view, as the agent's
+  // loop last said (in order with the rows). Until it says, everything.
+  // Questions answered here do not keep a subscription alive: one asked
+  // only here is dropped after its ttl and subscribed to again.
+  struct HeldServices final : ViewCoverage {
+    bool partial = false;
+    std::set<std::string, std::less<>> held;
+    bool covers(std::string_view service_lc) override {
+      return !partial || held.contains(service_lc);
+    }
+  };
 
   uv_loop_t loop{};
   uv_async_t wake{};
   uv_timer_t publish{};
   state::Store replica;
+  HeldServices held;
   MetricsRegistry metrics;
   std::unique_ptr<DnsServer> dns;
   std::unique_ptr<Relay> relay;
@@ -83,6 +100,7 @@ struct DnsLoops::Loop {
     if (relay_to) {
       relay = std::make_unique<Relay>(*relay_to, *this);
       dns->set_remote(relay.get());
+      dns->set_view(&held);
     }
     std::string err = dns->start(cfg);
     uv_async_init(&loop, &wake, [](uv_async_t* h) { static_cast<Loop*>(h->data)->drain(); });
@@ -131,10 +149,13 @@ struct DnsLoops::Loop {
       if (auto* r = std::get_if<Replay>(&m)) {
         if (r->snapshot)
           replica.load_snapshot(r->batch, r->index);
-        else if (r->index > replica.index())
+        else if (r->index >= replica.index())  // equal: a client's view adding a subscription
           replica.apply(r->batch, r->index);
       } else if (auto* c = std::get_if<Reload>(&m)) {
         dns->reload(c->cfg);
+      } else if (auto* c = std::get_if<Coverage>(&m)) {
+        held.partial = true;
+        held.held = {std::make_move_iterator(c->held.begin()), std::make_move_iterator(c->held.end())};
       } else if (auto* f = std::get_if<Fetched>(&m)) {
         if (relay) relay->fetched(f->id, std::move(f->rows));
       } else {
@@ -231,6 +252,10 @@ void DnsLoops::replace(std::span<const state::Mutation> rows, uint64_t index) {
   for (const auto& m : rows)
     if (state::is_catalog_mutation(m)) catalog.push_back(m);
   for (auto& l : loops_) l->post(Loop::Replay{catalog, index, true});
+}
+
+void DnsLoops::set_coverage(const std::vector<std::string>& held) {
+  for (auto& l : loops_) l->post(Loop::Coverage{held});
 }
 
 void DnsLoops::reload(const config::Config& cfg) {

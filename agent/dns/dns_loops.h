@@ -47,6 +47,9 @@ class DnsLoops {
   void replicate(std::span<const state::Mutation> batch, uint64_t index);
   // Replaces every replica with rows (a server's watch cache re-listed).
   void replace(std::span<const state::Mutation> rows, uint64_t index);
+  // A client agent's partial view: the services the replicas now hold
+  // (in order with the batches replicated before it).
+  void set_coverage(const std::vector<std::string>& held);
   // New dns_config, domains and recursors (already validated by the agent's loop).
   void reload(const config::Config& cfg);
   // Adds every loop's DNS metrics, as each published them (at most 1 s old).

@@ -42,6 +42,8 @@ class DnsServer : public net::UdpListener::Handler, public net::TcpListener::Han
   // Where names of other datacenters are fetched; null (the default):
   // they are NXDOMAIN, as for a datacenter there is no path to.
   void set_remote(RemoteRecords* remote);
+  // A client agent's partial view of the catalog (see AnswerBuilder::set_view).
+  void set_view(ViewCoverage* view) { builder_.set_view(view); }
   // The bound port (UDP and TCP share it), 0 before start.
   int port() const;
 

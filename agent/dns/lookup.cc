@@ -83,14 +83,14 @@ std::string meta_txt_rdata(std::string_view key, std::string_view value) {
 }
 
 void Lookups::sync(const state::Store& store, uint64_t settings_generation) {
-  if (store.index() == store_index_ && settings_generation == settings_generation_) {
+  if (store.generation() == store_generation_ && settings_generation == settings_generation_) {
     if (services_.size() > kMaxCachedResults) services_.clear();
     if (queries_.size() > kMaxCachedResults) queries_.clear();
     if (nodes_.size() > kMaxCachedResults) nodes_.clear();
     if (ptrs_.size() > kMaxCachedResults) ptrs_.clear();
     return;
   }
-  store_index_ = store.index();
+  store_generation_ = store.generation();
   settings_generation_ = settings_generation;
   services_.clear();
   queries_.clear();
@@ -208,6 +208,7 @@ const EndpointSet& Lookups::prepared_query(const state::Store& store, std::strin
     set.failed = !error.empty();
     return queries_.emplace(key_, std::move(set)).first->second;
   }
+  set.service_lc = state::lower(q->service.service);
   auto ttl = q->dns_ttl.empty() ? std::nullopt : parse_duration(q->dns_ttl);
   set.ttl = ttl ? static_cast<uint32_t>(std::clamp<Nanos>(*ttl / kSecond, 0, INT32_MAX))
                 : settings_->service_ttl(state::lower(q->service.service));

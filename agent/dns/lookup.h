@@ -4,7 +4,7 @@
 //
 // Computing a result walks the store (instances, nodes, checks) and builds
 // wire-format names; the result only changes when the store does. Lookups
-// therefore keeps each result until the store's index moves (or the settings
+// therefore keeps each result until the store changes (its generation; or the settings
 // change), so a steady stream of `web.service.consul` questions costs one
 // hash lookup each, with no store walk and no allocation. Reads only; the
 // cache is rebuilt lazily after every change.
@@ -55,6 +55,7 @@ struct EndpointSet {
   std::string near_node;  // prepared queries: instance to put first, lower-cased ("" = none)
   bool near_ip = false;   // prepared queries with `Near: _ip`: the client's node goes first
   bool may_fail_over = false;  // prepared queries: Failover names other datacenters
+  std::string service_lc;      // prepared queries: the service the query reads
 };
 
 struct NodeRecords {
@@ -91,7 +92,7 @@ class Lookups {
   std::vector<std::string> meta_txt(const state::Node& n) const;
 
   const Settings* settings_;
-  uint64_t store_index_ = UINT64_MAX;
+  uint64_t store_generation_ = UINT64_MAX;
   uint64_t settings_generation_ = UINT64_MAX;
   std::string key_;  // reused key buffer
   std::unordered_map<std::string, EndpointSet> services_;

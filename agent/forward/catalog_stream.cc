@@ -5,7 +5,6 @@
 #include "agent/server/etcd_rows.h"
 #include "agent/server/etcd_txn.h"
 #include "agent/state/catalog_replica.h"
-#include "common/log.h"
 
 namespace cairn::forward {
 
@@ -65,7 +64,8 @@ std::vector<std::string> encode_catalog_messages(CatalogMessageKind kind, uint64
     body.clear();
     count = 0;
   };
-  bool snapshot = kind != CatalogMessageKind::batch;
+  bool snapshot =
+      kind == CatalogMessageKind::snapshot_part || kind == CatalogMessageKind::snapshot_end;
   for (const auto& m : rows) {
     server::RowOp op;
     if (!server::row_op_of(m, op)) continue;
@@ -79,7 +79,7 @@ std::vector<std::string> encode_catalog_messages(CatalogMessageKind kind, uint64
     // A change batch stays one message: it must be applied whole, at its index.
     if (snapshot && body.size() >= max_bytes) flush(CatalogMessageKind::snapshot_part);
   }
-  flush(snapshot ? CatalogMessageKind::snapshot_end : CatalogMessageKind::batch);
+  flush(snapshot ? CatalogMessageKind::snapshot_end : kind);
   return out;
 }
 
@@ -91,7 +91,7 @@ EnvelopeStatus decode_catalog_message(std::string_view in, CatalogMessage& out) 
     return stream_error(EnvelopeStatus::Code::bad_version, "version " + std::to_string(version));
   if (!take_be(in, 1, kind) || !take_be(in, 8, index) || !take_be(in, 4, n))
     return stream_error(EnvelopeStatus::Code::truncated, "truncated header");
-  if (kind < 1 || kind > 3) return stream_error(EnvelopeStatus::Code::bad_field, "unknown kind");
+  if (kind < 1 || kind > 4) return stream_error(EnvelopeStatus::Code::bad_field, "unknown kind");
   // Each row takes at least 25 bytes: a count beyond that is a lie.
   if (n > in.size() / 25)
     return stream_error(EnvelopeStatus::Code::bad_field, "row count too large");
@@ -122,116 +122,42 @@ EnvelopeStatus decode_catalog_message(std::string_view in, CatalogMessage& out) 
   return {};
 }
 
-// ---------------------------------------------------------------------------
-// Server side.
-
-void CatalogPublisher::attach(rpc::Server& server) {
-  server.handle_stream(
-      std::string(kCatalogWatchMethod),
-      [this](rpc::Request&&, rpc::StreamWriter writer) { add(std::move(writer)); });
-}
-
-void CatalogPublisher::send_snapshot(rpc::StreamWriter& writer) {
-  state::Batch rows = state::catalog_snapshot(store_);
-  for (const auto& msg :
-       encode_catalog_messages(CatalogMessageKind::snapshot_part, store_.index(), rows))
-    writer.send(msg);
-}
-
-void CatalogPublisher::add(rpc::StreamWriter writer) {
-  send_snapshot(writer);
-  watchers_.push_back(std::move(writer));
-}
-
-void CatalogPublisher::on_batch(std::span<const state::Mutation> batch, uint64_t index) {
-  std::erase_if(watchers_, [](const rpc::StreamWriter& w) { return !w.open(); });
-  if (watchers_.empty()) return;
-  state::Batch catalog;
-  for (const auto& m : batch)
-    if (state::is_catalog_mutation(m)) catalog.push_back(m);
-  if (catalog.empty()) return;
-  auto msgs = encode_catalog_messages(CatalogMessageKind::batch, index, catalog);
-  for (auto& w : watchers_) {
-    if (w.queued_bytes() > kMaxQueuedBytes) {
-      w.close({rpc::Status::Code::exhausted, "the client reads the catalog stream too slowly"});
-      continue;
-    }
-    for (const auto& msg : msgs) w.send(msg);
+std::string encode_watch_request(const WatchRequest& request) {
+  std::string out;
+  put_u8(out, kEnvelopeVersion);
+  put_u8(out, request.only_topics ? 1 : 0);
+  put_be(out, request.from_index, 8);
+  put_be(out, request.topics.size(), 4);
+  for (const auto& t : request.topics) {
+    put_u8(out, t.held ? 1 : 0);
+    put_str(out, t.service);
   }
+  return out;
 }
 
-void CatalogPublisher::on_snapshot() {
-  std::erase_if(watchers_, [](const rpc::StreamWriter& w) { return !w.open(); });
-  for (auto& w : watchers_) send_snapshot(w);
-}
-
-// ---------------------------------------------------------------------------
-// Client side.
-
-CatalogMirror::CatalogMirror(uv_loop_t* loop, Forwarder& forwarder, state::Store& store)
-    : loop_(loop), forwarder_(forwarder), store_(store), rewatch_timer_(loop) {}
-
-uint64_t CatalogMirror::age_ms() const {
-  if (current()) return 0;
-  if (ended_at_ms_ == 0) return 0;
-  return uv_now(loop_) - ended_at_ms_;
-}
-
-CatalogMirror::~CatalogMirror() {
-  *alive_ = false;
-}
-
-void CatalogMirror::servers_changed() {
-  if (!stream_.active() && !rewatch_timer_.active()) watch();
-}
-
-void CatalogMirror::watch() {
-  if (forwarder_.current_server() == nullptr) return;
-  pending_snapshot_.clear();
-  stream_ = forwarder_.open_stream(
-      kCatalogWatchMethod, {},
-      [this, alive = alive_](std::string_view message) {
-        if (*alive) on_message(message);
-      },
-      [this, alive = alive_](const rpc::Status& status) {
-        if (*alive) on_end(status);
-      });
-}
-
-void CatalogMirror::on_message(std::string_view message) {
-  CatalogMessage msg;
-  EnvelopeStatus st = decode_catalog_message(message, msg);
-  if (!st.ok()) {
-    log::warn("agent", "a bad catalog stream message; watching again", {{"error", st.message}});
-    stream_.cancel();
-    on_end({rpc::Status::Code::internal, st.message});
-    return;
+EnvelopeStatus decode_watch_request(std::string_view in, WatchRequest& out) {
+  out = {};
+  if (in.empty()) return {};
+  uint64_t version = 0, flags = 0, n = 0;
+  if (!take_be(in, 1, version) || version != kEnvelopeVersion)
+    return stream_error(EnvelopeStatus::Code::bad_version, "watch request version");
+  if (!take_be(in, 1, flags) || !take_be(in, 8, out.from_index) || !take_be(in, 4, n))
+    return stream_error(EnvelopeStatus::Code::truncated, "truncated watch request");
+  if (flags > 1) return stream_error(EnvelopeStatus::Code::bad_field, "unknown watch flags");
+  // Each topic takes at least 5 bytes: a count beyond that, or the limit, is refused.
+  if (n > kMaxWatchTopics || n > in.size() / 5)
+    return stream_error(EnvelopeStatus::Code::bad_field, "too many topics");
+  out.only_topics = flags == 1;
+  out.topics.resize(n);
+  for (auto& t : out.topics) {
+    uint64_t held = 0;
+    if (!take_be(in, 1, held) || !take_str(in, t.service))
+      return stream_error(EnvelopeStatus::Code::truncated, "truncated topic");
+    if (held > 1) return stream_error(EnvelopeStatus::Code::bad_field, "topic flag");
+    t.held = held == 1;
   }
-  switch (msg.kind) {
-    case CatalogMessageKind::snapshot_part:
-      for (auto& m : msg.rows) pending_snapshot_.push_back(std::move(m));
-      return;
-    case CatalogMessageKind::snapshot_end:
-      for (auto& m : msg.rows) pending_snapshot_.push_back(std::move(m));
-      store_.load_snapshot(pending_snapshot_, msg.index);
-      pending_snapshot_.clear();
-      pending_snapshot_.shrink_to_fit();
-      loaded_ = true;
-      ended_at_ms_ = 0;
-      ++snapshots_;
-      return;
-    case CatalogMessageKind::batch:
-      if (loaded_ && msg.index > store_.index()) store_.apply(msg.rows, msg.index);
-      return;
-  }
-}
-
-void CatalogMirror::on_end(const rpc::Status& status) {
-  log::warn("agent", "the catalog stream from the server ended; watching again",
-            {{"status", status.to_string()}});
-  if (!status.ok()) forwarder_.server_failed();
-  if (ended_at_ms_ == 0) ended_at_ms_ = uv_now(loop_);
-  rewatch_timer_.start(kRewatchMs, 0, [this] { watch(); });
+  if (!in.empty()) return stream_error(EnvelopeStatus::Code::bad_field, "bytes after the topics");
+  return {};
 }
 
 }  // namespace cairn::forward

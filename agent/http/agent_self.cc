@@ -7,7 +7,7 @@
 #include "agent/agent.h"
 #include "agent/consul_version.h"
 #include "agent/forward/catalog_push.h"
-#include "agent/forward/catalog_stream.h"
+#include "agent/forward/catalog_mirror.h"
 #include "agent/forward/forwarder.h"
 #include "agent/gossip/coordinate.h"
 #include "agent/http/endpoints.h"
@@ -155,6 +155,13 @@ void write_client_rpc_stats(JsonWriter& w, const Agent& agent) {
   w.field("catalog_check_pushes", std::to_string(push ? push->check_pushes() : 0));
   const forward::CatalogMirror* mirror = agent.catalog_mirror();
   w.field("local_view", mirror && mirror->current() ? "current" : "stale");
+  // The services the view streams, and how it caught up after each stream:
+  // whole snapshots, and resumes that sent only what changed meanwhile.
+  w.field("view_services", std::to_string(mirror ? mirror->held_services().size() : 0));
+  w.field("view_subscriptions", std::to_string(mirror ? mirror->subscriptions() : 0));
+  w.field("view_snapshots", std::to_string(mirror ? mirror->snapshots() : 0));
+  w.field("view_resumes", std::to_string(mirror ? mirror->resumes() : 0));
+  w.field("view_expired", std::to_string(mirror ? mirror->expired() : 0));
   w.end_object();
 }
 

@@ -1,7 +1,7 @@
 #include "agent/http/api.h"
 
 #include "agent/agent.h"
-#include "agent/forward/catalog_stream.h"
+#include "agent/forward/catalog_mirror.h"
 #include "agent/forward/forward_service.h"
 #include "agent/forward/forwarder.h"
 #include "agent/http/datacenter_scope.h"
@@ -102,17 +102,23 @@ void Api::add_server_timers() {
 
 // A client agent answers service health and catalog reads of its own
 // datacenter from its streamed view of the catalog (no round trip; blocking
-// queries wake from the stream), once it holds one: while its servers are
-// gone too, with X-Consul-LastContact saying how old the view is. A
-// ?consistent read, and everything else, goes to a server.
+// queries wake from the stream), once the view holds that service: while
+// its servers are gone too, with X-Consul-LastContact saying how old the
+// view is. A service it does not hold yet is subscribed to, and this read
+// goes to a server, as do a ?consistent read and everything else.
 bool Api::answers_from_view(const http::Request& r) const {
-  const forward::CatalogMirror* view = agent_.catalog_mirror();
+  forward::CatalogMirror* view = agent_.catalog_mirror();
   if (view == nullptr || !view->loaded() || (r.method != "GET" && r.method != "HEAD")) return false;
   if (r.has_param("consistent")) return false;
   if (const std::string* dc = r.param("dc"); dc && !dc->empty() && *dc != agent_.config().datacenter)
     return false;
-  for (std::string_view prefix : {"/v1/health/service/", "/v1/catalog/service/"})
-    if (r.path.starts_with(prefix)) return true;
+  for (std::string_view prefix : {"/v1/health/service/", "/v1/catalog/service/"}) {
+    if (!r.path.starts_with(prefix)) continue;
+    std::string_view service = std::string_view(r.path).substr(prefix.size());
+    // A name the view cannot hold as it is (escaped, or a path below it).
+    if (service.empty() || service.find_first_of("%/") != std::string_view::npos) return false;
+    return view->covers(state::lower(service));
+  }
   return false;
 }
 

@@ -3,7 +3,7 @@
 #include <memory>
 
 #include "agent/agent.h"
-#include "agent/forward/catalog_stream.h"
+#include "agent/forward/catalog_mirror.h"
 #include "agent/http/agent_cache.h"
 #include "agent/http/read_cache.h"
 #include "agent/http/reply.h"

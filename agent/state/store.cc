@@ -86,7 +86,8 @@ void Store::touch_services_of_node(const std::string& lc_node, uint64_t index) {
 }
 
 void Store::apply(std::span<const Mutation> batch, uint64_t index) {
-  assert(index > index_);
+  assert(index >= index_);
+  ++generation_;
   touched_.clear();
   for (const Mutation& m : batch) {
     std::visit(
@@ -166,6 +167,7 @@ void Store::reap_tombstones(uint64_t up_to) {
 }
 
 void Store::load_snapshot(std::span<const Mutation> rows, uint64_t revision) {
+  ++generation_;
   std::unordered_map<WatchId, Watcher> parked = std::move(watchers_);
   watchers_.clear();
   watchers_by_key_.clear();

@@ -55,8 +55,10 @@ class Store {
   Store(Store&&) = default;
   Store& operator=(Store&&) = default;
 
-  // Applies a batch at index; index must exceed index(). Watchers of every key
-  // the batch touched fire after the whole batch is in place.
+  // Applies a batch at index; index must not be below index(). It equals it
+  // only where a client's view adds (or drops) the rows of a subscription at
+  // the index it already holds. Watchers of every key the batch touched fire
+  // after the whole batch is in place.
   void apply(std::span<const Mutation> batch, uint64_t index);
 
   // Replaces every table with rows, as a server's watch cache does after a
@@ -81,6 +83,8 @@ class Store {
   void set_snapshot_listener(ApplyListener fn) { snapshot_listener_ = std::move(fn); }
 
   uint64_t index() const { return index_; }
+  // Moves on every apply and load, even at the same index (caches key on it).
+  uint64_t generation() const { return generation_; }
   // Index of a table or entity key; 0 if never touched (or the entity is gone).
   uint64_t index_of(std::string_view key) const;
   // What a blocking query reports: the entity's index, else the tables' max.
@@ -193,6 +197,7 @@ class Store {
   void delete_prepared_query(const std::string& id, uint64_t index);
 
   uint64_t index_ = 0;
+  uint64_t generation_ = 0;
   std::unordered_map<std::string, uint64_t> indexes_;
 
   std::map<std::string, Node> nodes_;  // lower-cased name -> row

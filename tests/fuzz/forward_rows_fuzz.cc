@@ -1,5 +1,5 @@
 // The row-carrying bodies of the server RPC, from a peer cairn does not
-// control: the streamed catalog's messages, the datacenter rows question and
+// control: the streamed catalog's watch request and messages, the datacenter rows question and
 // answer (DNS of other datacenters) and a remote prepared query. Decoding
 // must refuse with a typed status and never read past the input; what it
 // accepts must encode back to something that decodes the same.
@@ -18,6 +18,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);
   forward::CatalogMessage msg;
   (void)forward::decode_catalog_message(in, msg);
+
+  forward::WatchRequest watch;
+  if (forward::decode_watch_request(in, watch).ok()) {
+    forward::WatchRequest again;
+    if (!forward::decode_watch_request(forward::encode_watch_request(watch), again).ok() ||
+        !(again == watch))
+      __builtin_trap();
+  }
 
   dns::RemoteQuestion q;
   if (forward::decode_rows_question(in, q).ok()) {

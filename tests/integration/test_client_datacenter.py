@@ -68,7 +68,11 @@ def test_clients_of_a_three_server_datacenter(daemons, tmp_path, make_agent):
         wait_for(lambda s=s: s.http.get("/v1/catalog/service/api?stale").json() == [], 5,
                  f"the deregistered service gone from {s.name}")
 
-    # KV and a lock from the clients: A holds the lock with a session on its node.
+    # KV and a lock from the clients: A holds the lock with a session on its node, which
+    # needs A's serfHealth (the leader adds it once gossip shows A: Consul's rule too).
+    wait_for(lambda: any(c["CheckID"] == "serfHealth"
+                         for c in b.http.get("/v1/health/node/ca").json()), 10,
+             "A's serfHealth in the catalog")
     sid = a.http.put("/v1/session/create", {"Name": "lock", "LockDelay": "1s"}).json()["ID"]
     assert a.http.put(f"/v1/kv/locks/leader?acquire={sid}", "ca").text == "true"
     other = b.http.put("/v1/session/create", {"Name": "wait", "LockDelay": "1s"}).json()["ID"]
@@ -95,9 +99,14 @@ def test_clients_of_a_three_server_datacenter(daemons, tmp_path, make_agent):
              "B to take the lock once A's lock-delay ends")
 
     # B keeps working through the loss of the server it uses.
-    used = b.http.get("/v1/agent/self").json()["Stats"]["rpc"]["server"]
+    stats = b.http.get("/v1/agent/self").json()["Stats"]["rpc"]
+    used, snapshots, resumes = stats["server"], stats["view_snapshots"], int(stats["view_resumes"])
     victim = next(s for s in dc.servers if s.name == used)
     victim.kill9()
     wait_for(lambda: b.http.put("/v1/kv/after-failover", "ok").status == 200, 20,
              "a write through B after its server died")
     assert b.http.get("/v1/kv/after-failover?raw").text == "ok"
+    # B's view resumed on another server from its index: nothing was sent again whole.
+    wait_for(lambda: int(b.http.get("/v1/agent/self").json()["Stats"]["rpc"]["view_resumes"])
+             > resumes, 20, "B's view to resume on another server")
+    assert b.http.get("/v1/agent/self").json()["Stats"]["rpc"]["view_snapshots"] == snapshots

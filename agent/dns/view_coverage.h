@@ -1,0 +1,20 @@
+// What a client agent's partial view of the catalog holds. A client streams
+// only the services it is asked about (agent/forward/catalog_mirror.h): a
+// question for another one is answered by a server while the view
+// subscribes to it. Null where the store holds the whole catalog (servers).
+#pragma once
+
+#include <string_view>
+
+namespace cairn::dns {
+
+class ViewCoverage {
+ public:
+  virtual ~ViewCoverage() = default;
+  // Whether the view holds every row of the service (lower-cased), and that
+  // it was asked for now (an unused service is dropped after a while; one
+  // not held is subscribed to).
+  virtual bool covers(std::string_view service_lc) = 0;
+};
+
+}  // namespace cairn::dns
