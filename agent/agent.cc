@@ -262,7 +262,13 @@ std::string Agent::start(const HttpHandlerFactory& make_http_handler) {
       dns_loops_ = dns::DnsLoops::start(store_, cfg_, dns_->port(), cfg_.dns_config.udp_loops - 1, e,
                                         loop_, datacenter_rows_.get());
       if (!dns_loops_) return "DNS: " + e;
-      if (catalog_mirror_) dns_loops_->set_coverage(catalog_mirror_->held_services());
+      if (catalog_mirror_) {
+        dns_loops_->set_coverage(catalog_mirror_->held_services());
+        dns_loops_->set_used_listener([this](const std::vector<std::string>& names) {
+          if (catalog_mirror_)
+            for (const std::string& name : names) catalog_mirror_->covers(name);
+        });
+      }
     }
   }
   listen_to_store();

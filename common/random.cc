@@ -1,18 +1,41 @@
 #include "common/random.h"
 
-#include <openssl/rand.h>
+#include <sys/random.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <string_view>
 
 namespace cairn {
 
+namespace {
+
+// The kernel's CSPRNG (getrandom(2), blocking only until it is seeded at
+// boot). Not OpenSSL's RAND_bytes: its first call loads OpenSSL's providers
+// and config, about 3 MiB of resident memory in an agent that needs no TLS.
+void fill_random(void* out, size_t n) {
+  auto* p = static_cast<unsigned char*>(out);
+  while (n > 0) {
+    ssize_t got = getrandom(p, n, 0);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      std::perror("getrandom");
+      std::abort();  // no randomness: UUIDs and keys would repeat
+    }
+    p += got;
+    n -= static_cast<size_t>(got);
+  }
+}
+
+}  // namespace
+
 uint64_t random_u64() {
-  // A small buffered pool keeps the per-call cost of RAND_bytes off hot paths.
+  // A small buffered pool keeps the per-call cost of the syscall off hot paths.
   static thread_local uint64_t pool[64];
   static thread_local size_t left = 0;
   if (left == 0) {
-    RAND_bytes(reinterpret_cast<unsigned char*>(pool), sizeof pool);
+    fill_random(pool, sizeof pool);
     left = 64;
   }
   return pool[--left];
@@ -29,7 +52,7 @@ uint64_t random_below(uint64_t bound) {
 
 std::string random_uuid() {
   unsigned char b[16];
-  RAND_bytes(b, sizeof b);
+  fill_random(b, sizeof b);
   b[6] = (b[6] & 0x0f) | 0x40;
   b[8] = (b[8] & 0x3f) | 0x80;
   char out[37];

@@ -1,4 +1,4 @@
-// Randomness from the kernel (OpenSSL's CSPRNG): UUIDs, jitter, shuffles.
+// Randomness from the kernel's CSPRNG (getrandom): UUIDs, jitter, shuffles.
 #pragma once
 
 #include <cstdint>

@@ -141,6 +141,7 @@ int cmd_status(Args args) {
   std::string rpc_contact = str(rpc ? rpc->find("lastcontactms") : nullptr);
   bool rpc_in_sync = str(rpc ? rpc->find("cataloginsync") : nullptr) == "true";
   std::string local_view = str(rpc ? rpc->find("localview") : nullptr);
+  std::string view_services = str(rpc ? rpc->find("viewservices") : nullptr);
   std::string last_contact = etcd ? str(etcd->find("lastcontactms")) : "0";
   if (!etcd && rpc) last_contact = rpc_contact;  // a client: its contact with its server
   if (last_contact.empty()) last_contact = "0";
@@ -186,6 +187,7 @@ int cmd_status(Args args) {
       w.field("ServerAddr", rpc_addr);
       w.field("CatalogInSync", rpc_in_sync);
       w.field("LocalView", local_view);
+      w.field("ViewServices", view_services);
     }
     w.end_object();
     w.key("Members");
@@ -271,8 +273,10 @@ int cmd_status(Args args) {
                 rpc_contact.empty() ? "" : ("  last contact " + rpc_contact + "ms").c_str(),
                 rpc_server.empty() ? "" : (rpc_in_sync ? "  catalog in sync" : "  catalog syncing"));
   if (rpc)
-    std::printf("  local view  %s\n", local_view == "current" ? colour(local_view, "32").c_str()
-                                                              : colour(local_view, "33").c_str());
+    std::printf("  local view  %s%s\n",
+                local_view == "current" ? colour(local_view, "32").c_str()
+                                        : colour(local_view, "33").c_str(),
+                view_services.empty() ? "" : ("  " + view_services + " services held").c_str());
   if (!alarm.empty())
     std::printf("  store       %s\n",
                 colour("full (etcd " + alarm + " alarm): writes are refused", "31").c_str());

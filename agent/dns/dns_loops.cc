@@ -6,6 +6,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <utility>
 #include <variant>
 
 #include "agent/dns/dns_server.h"
@@ -66,14 +67,25 @@ struct DnsLoops::Loop {
   using Message = std::variant<Replay, Reload, Stop, Fetched, Coverage>;
 
   // What the replica holds of a client agent's partial view, as the agent's
-  // loop last said (in order with the rows). Until it says, everything.
-  // Questions answered here do not keep a subscription alive: one asked
-  // only here is dropped after its ttl and subscribed to again.
+  // loop last said (in order with the rows). Until it says, everything. The
+  // services asked here are reported to the agent's loop once a second, so
+  // that their subscriptions stay alive (a flag per name: no allocation on
+  // the answer path).
   struct HeldServices final : ViewCoverage {
     bool partial = false;
-    std::set<std::string, std::less<>> held;
+    std::map<std::string, bool, std::less<>> held;  // name: asked since the last report
     bool covers(std::string_view service_lc) override {
-      return !partial || held.contains(service_lc);
+      if (!partial) return true;
+      auto it = held.find(service_lc);
+      if (it == held.end()) return false;
+      it->second = true;
+      return true;
+    }
+    std::vector<std::string> take_used() {
+      std::vector<std::string> used;
+      for (auto& [name, asked] : held)
+        if (std::exchange(asked, false)) used.push_back(name);
+      return used;
     }
   };
 
@@ -85,6 +97,7 @@ struct DnsLoops::Loop {
   MetricsRegistry metrics;
   std::unique_ptr<DnsServer> dns;
   std::unique_ptr<Relay> relay;
+  DnsLoops* owner = nullptr;  // where asked services are reported (with a relay)
   std::thread thread;
 
   std::mutex inbox_mu;
@@ -98,6 +111,7 @@ struct DnsLoops::Loop {
     if (store.index() > 0) replica.apply(state::catalog_snapshot(store), store.index());
     dns = std::make_unique<DnsServer>(&loop, replica, metrics, DnsServer::Role::udp_only);
     if (relay_to) {
+      owner = relay_to;
       relay = std::make_unique<Relay>(*relay_to, *this);
       dns->set_remote(relay.get());
       dns->set_view(&held);
@@ -116,7 +130,12 @@ struct DnsLoops::Loop {
       return err;
     }
     uv_timer_start(
-        &publish, [](uv_timer_t* h) { static_cast<Loop*>(h->data)->publish_metrics(); },
+        &publish,
+        [](uv_timer_t* h) {
+          auto* self = static_cast<Loop*>(h->data);
+          self->publish_metrics();
+          self->report_used();
+        },
         kPublishMetricsMs, kPublishMetricsMs);
     thread = std::thread([this] { run(); });
     return "";
@@ -155,7 +174,12 @@ struct DnsLoops::Loop {
         dns->reload(c->cfg);
       } else if (auto* c = std::get_if<Coverage>(&m)) {
         held.partial = true;
-        held.held = {std::make_move_iterator(c->held.begin()), std::make_move_iterator(c->held.end())};
+        std::map<std::string, bool, std::less<>> now;
+        for (auto& name : c->held) {
+          auto was = held.held.find(name);
+          now.emplace(std::move(name), was != held.held.end() && was->second);
+        }
+        held.held = std::move(now);
       } else if (auto* f = std::get_if<Fetched>(&m)) {
         if (relay) relay->fetched(f->id, std::move(f->rows));
       } else {
@@ -164,6 +188,11 @@ struct DnsLoops::Loop {
         return;
       }
     }
+  }
+
+  void report_used() {
+    if (owner == nullptr || !held.partial) return;
+    if (std::vector<std::string> used = held.take_used(); !used.empty()) owner->used(std::move(used));
   }
 
   void publish_metrics() {
@@ -219,12 +248,23 @@ void DnsLoops::ask(Ask ask) {
   uv_async_send(asks_wake_.get());
 }
 
+void DnsLoops::used(std::vector<std::string> names) {
+  {
+    std::lock_guard lock(asks_mu_);
+    for (auto& n : names) used_.push_back(std::move(n));
+  }
+  uv_async_send(asks_wake_.get());
+}
+
 void DnsLoops::answer_asks() {
   std::vector<Ask> asks;
+  std::vector<std::string> used;
   {
     std::lock_guard lock(asks_mu_);
     asks.swap(asks_);
+    used.swap(used_);
   }
+  if (!used.empty() && used_listener_) used_listener_(used);
   for (Ask& a : asks)
     remote_->fetch(a.question, [from = a.from, id = a.id, alive = alive_](RemoteRows rows) {
       if (*alive) from->post(Loop::Fetched{id, std::move(rows)});

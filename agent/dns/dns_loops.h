@@ -13,6 +13,7 @@
 
 #include <uv.h>
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -50,6 +51,11 @@ class DnsLoops {
   // A client agent's partial view: the services the replicas now hold
   // (in order with the batches replicated before it).
   void set_coverage(const std::vector<std::string>& held);
+  // The agent's loop: services the loops answered from the view, reported
+  // at most once a second (they keep the subscriptions alive).
+  void set_used_listener(std::function<void(const std::vector<std::string>&)> listener) {
+    used_listener_ = std::move(listener);
+  }
   // New dns_config, domains and recursors (already validated by the agent's loop).
   void reload(const config::Config& cfg);
   // Adds every loop's DNS metrics, as each published them (at most 1 s old).
@@ -66,6 +72,8 @@ class DnsLoops {
   DnsLoops() = default;
   // Any thread: a loop's question for the agent's loop.
   void ask(Ask ask);
+  // Any thread: services a loop answered from the view.
+  void used(std::vector<std::string> names);
   // The agent's loop: fetches what the loops asked for.
   void answer_asks();
 
@@ -74,6 +82,8 @@ class DnsLoops {
   UvHandle<uv_async_t> asks_wake_;
   std::mutex asks_mu_;
   std::vector<Ask> asks_;
+  std::vector<std::string> used_;
+  std::function<void(const std::vector<std::string>&)> used_listener_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

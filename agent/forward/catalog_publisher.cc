@@ -5,6 +5,19 @@
 
 namespace cairn::forward {
 
+namespace {
+
+// What a kept row costs, about: its strings beyond a fixed part. A check's
+// output (up to 4 KiB by default) is what varies.
+size_t approx_bytes(const state::Mutation& m) {
+  constexpr size_t kRow = 512;
+  if (const auto* put = std::get_if<state::PutCheck>(&m))
+    return kRow + put->check.output.size() + put->check.notes.size();
+  return kRow;
+}
+
+}  // namespace
+
 CatalogPublisher::CatalogPublisher(const state::Store& store, Limits limits)
     : store_(store), limits_(limits), covered_from_(store.index()) {
   learn_names();
@@ -171,6 +184,7 @@ void CatalogPublisher::on_batch(std::span<const state::Mutation> batch, uint64_t
   for (const auto& m : batch) {
     if (!state::is_catalog_mutation(m)) continue;
     change.topics.push_back(topic_of(m));
+    change.bytes += approx_bytes(m);
     change.rows.push_back(m);
   }
   if (change.rows.empty()) return;
@@ -184,11 +198,11 @@ void CatalogPublisher::on_batch(std::span<const state::Mutation> batch, uint64_t
     }
     send_change(w.writer, w.filter, change, &all_rows);
   }
-  recent_rows_ += change.rows.size();
+  recent_bytes_ += change.bytes;
   recent_.push_back(std::move(change));
-  while (recent_.size() > limits_.recent_batches || recent_rows_ > limits_.recent_rows) {
+  while (recent_.size() > limits_.recent_batches || recent_bytes_ > limits_.recent_bytes) {
     covered_from_ = recent_.front().index;
-    recent_rows_ -= recent_.front().rows.size();
+    recent_bytes_ -= recent_.front().bytes;
     recent_.pop_front();
   }
 }
@@ -196,7 +210,7 @@ void CatalogPublisher::on_batch(std::span<const state::Mutation> batch, uint64_t
 void CatalogPublisher::on_snapshot() {
   // A re-listed store: what changed in between is not known row by row.
   recent_.clear();
-  recent_rows_ = 0;
+  recent_bytes_ = 0;
   covered_from_ = store_.index();
   learn_names();
   std::erase_if(watchers_, [](const Watcher& w) { return !w.writer.open(); });

@@ -27,8 +27,8 @@ namespace cairn::forward {
 class CatalogPublisher {
  public:
   struct Limits {
-    size_t recent_batches = 4096;  // changes kept for resuming watchers
-    size_t recent_rows = 65536;
+    size_t recent_batches = 4096;        // changes kept for resuming watchers
+    size_t recent_bytes = 16u << 20;     // about (check outputs dominate)
   };
 
   explicit CatalogPublisher(const state::Store& store) : CatalogPublisher(store, Limits{}) {}
@@ -65,6 +65,7 @@ class CatalogPublisher {
     uint64_t index = 0;
     state::Batch rows;
     std::vector<std::string> topics;  // one per row
+    size_t bytes = 0;                 // about
   };
   using RowKey = std::pair<std::string, std::string>;  // lower-cased node, id
 
@@ -86,7 +87,7 @@ class CatalogPublisher {
   Limits limits_;
   std::vector<Watcher> watchers_;
   std::deque<Recent> recent_;
-  size_t recent_rows_ = 0;
+  size_t recent_bytes_ = 0;
   uint64_t covered_from_ = 0;
   // A delete names only node and id: the service it belonged to, from here.
   std::map<RowKey, std::string> service_of_instance_;

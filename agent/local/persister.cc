@@ -1,9 +1,10 @@
 #include "agent/local/persister.h"
 
-#include <openssl/evp.h>
+#include <array>
 
 #include "common/files.h"
 #include "common/log.h"
+#include "common/sha256.h"
 
 namespace cairn::local {
 
@@ -92,12 +93,10 @@ void Persister::flush() {
 }
 
 std::string persisted_name(const std::string& id) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned len = 0;
-  EVP_Digest(id.data(), id.size(), md, &len, EVP_sha256(), nullptr);
+  std::array<uint8_t, 32> md = sha256(id);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  for (unsigned i = 0; i < 16 && i < len; ++i) {
+  for (unsigned i = 0; i < 16; ++i) {
     out += kHex[md[i] >> 4];
     out += kHex[md[i] & 15];
   }

@@ -1,10 +1,10 @@
 #include "agent/snapshot/snapshot_file.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <array>
 #include <memory>
+
+#include "common/sha256.h"
 
 namespace cairn::snapshot {
 
@@ -18,10 +18,10 @@ constexpr uint64_t kInitialRecords = 4096;
 
 using Digest = std::array<unsigned char, kChecksumBytes>;
 
-Digest sha256(std::string_view bytes) {
+Digest seal_of(std::string_view bytes) {
+  std::array<uint8_t, 32> md = sha256(bytes);
   Digest d{};
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), d.data(), &len, EVP_sha256(), nullptr);
+  std::copy(md.begin(), md.end(), d.begin());
   return d;
 }
 
@@ -106,7 +106,7 @@ std::string encode(const Snapshot& s) {
     put_text(out, r.key, 4);
     put_text(out, r.value, 4);
   }
-  Digest d = sha256(out);
+  Digest d = seal_of(out);
   out.append(reinterpret_cast<const char*>(d.data()), d.size());
   return out;
 }
@@ -131,7 +131,7 @@ Status decode(std::string_view bytes, const Limits& limits, Snapshot& out) {
   if (bytes.size() < kFixedHeaderBytes + kChecksumBytes)
     return Status::error(ErrorCode::truncated, "snapshot ends inside its header");
   std::string_view body = bytes.substr(0, bytes.size() - kChecksumBytes);
-  Digest want = sha256(body);
+  Digest want = seal_of(body);
   if (bytes.substr(body.size()) !=
       std::string_view(reinterpret_cast<const char*>(want.data()), want.size()))
     return Status::error(ErrorCode::checksum_mismatch,

@@ -49,6 +49,8 @@ def test_a_client_subscribes_to_what_it_is_asked_and_drops_what_it_no_longer_use
     assert [h["Node"]["Node"] for h in health.json()] == ["n1", "n3"]
     assert health.headers["x-consul-knownleader"] == "true"
     assert c.metric("cairn.client.view.services") == 2
+    status = c.cli("status")
+    assert "local view  " in status.stdout and "2 services held" in status.stdout, status.stdout
     assert srv.metric("cairn.catalog.stream.watchers") == 1
 
     # Unused for its ttl, web leaves the view; asked again, it is answered and comes back.
@@ -88,3 +90,24 @@ def test_a_client_without_its_server_answers_from_what_it_holds_and_catches_up(d
     wait_for(lambda: texts(ask(c, "web.service.consul", "A").answer, "A") == ["10.1.0.1", "10.1.0.2"],
              5, "a change after the server came back")
     assert c.metric("cairn.client.view.current") == 1
+
+
+def test_a_clients_extra_dns_loops_answer_from_the_view_and_ask_for_the_rest(make_agent):
+    """With dns_config.udp_loops, each loop's replica knows what the view holds: a service it
+    does not hold is handed to the agent's loop (a server answers) and then held by all."""
+    srv = make_agent(name="srv").start()
+    register(srv, "n1", "10.1.0.1", "web")
+    c = make_agent(name="c1", dev=False)
+    c.write_config("dns.yaml", "dns_config:\n  udp_loops: 3\n")
+    c.start()
+    assert c.http.put(f"/v1/agent/join/127.0.0.1:{srv.serf_port}").status == 200
+    wait_for(lambda: view_stats(c)["local_view"] == "current", 20, "c1's view to be current")
+    # Each question from a new socket: the kernel spreads them over the loops.
+    for _ in range(30):
+        assert texts(ask(c, "web.service.consul", "A").answer, "A") == ["10.1.0.1"]
+    wait_for(lambda: view_stats(c)["view_services"] == "2", 5, "web to join the view")
+    register(srv, "n2", "10.1.0.2", "web")
+    for _ in range(30):
+        wait_for(lambda: texts(ask(c, "web.service.consul", "A").answer, "A")
+                 == ["10.1.0.1", "10.1.0.2"], 5, "every loop to answer the new instance")
+    assert texts(ask(c, "nothing-here.service.consul", "A").answer, "A") == []

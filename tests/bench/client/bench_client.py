@@ -672,7 +672,7 @@ class Bench:
             per = (f"{b['sent'] / b['secs'] / k:.1f} | {b['recv'] / b['secs'] / k:.1f}" if k else "- | -")
             print(f"| {k} | {c * 100:.2f} | {e * 100:.2f} | {b['changes'] / b['secs']:.2f} | {per} |")
         print(f"\none flip (a check status change on one client: pushed, written once through etcd, "
-              "streamed to every client); server CPU above steady state per flip:")
+              "streamed to the clients that hold its service, here B); server CPU above steady state per flip:")
         print("| clients | cairn ms | etcd ms | bytes to all clients | bytes from clients |")
         print("|---:|---:|---:|---:|---:|")
         for k, f in ((4, f4), (n, fN)):
@@ -713,7 +713,8 @@ class Bench:
         flips_s = target / 3600
         print(f"  if each client flips one check per hour: {flips_s:.2f} flips/s x {flip_t:.1f} ms = "
               f"{flips_s * flip_t / 10:.1f}% of a core and {flips_s * per_flip_bytes * target / 1e6:.2f} MB/s "
-              "streamed (flips/s grow with N and each reaches N clients: N^2)")
+              "streamed (flips/s grow with N; each reaches the clients that hold that service, at most N: "
+              "N^2 when every client asks about every service)")
         # The snapshot grows with the catalog (bytes: a straight line through both runs). The
         # servers' CPU per client is too small at 4 clients to fit a line through: bound it. Low:
         # what one client cost at N; high: all of cairn's share grows with the snapshot's bytes.
@@ -724,7 +725,8 @@ class Bench:
         tc = max(0.0, fsN["extra_cairn"] / n * 1000)
         low = te + tc
         high = te + tc * per_b / (fsN["sent"] / n)
-        print(f"  full sync of every client: the snapshot each loads grows with the catalog: {b0_:,.0f} B + N x "
+        print(f"  full sync of every client: the snapshot each loads holds every node and node check "
+              f"(N) and the services it asked about: {b0_:,.0f} B + N x "
               f"{b1_:,.1f} B = {per_b / 1e6:.2f} MB per client, N x that = {target * per_b / 1e9:.2f} GB in all (N^2); "
               f"server CPU per client between {low:.1f} ms (as at {n}) and etcd {te:.2f} + cairn {tc:.2f} ms x "
               f"{per_b / (fsN['sent'] / n):.0f} (its share growing with the bytes) = {high:.0f} ms: "

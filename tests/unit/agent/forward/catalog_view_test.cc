@@ -164,7 +164,7 @@ TEST_CASE("a client that lost its server resumes from its index: only the change
 }
 
 TEST_CASE("a client whose changes are no longer kept gets a snapshot") {
-  View v(forward::CatalogPublisher::Limits{2, 100});
+  View v(forward::CatalogPublisher::Limits{2, 1 << 20});
   v.subscribe("web");
   v.server.reset();
   REQUIRE(v.loop.run_until([&] { return !v.mirror->current(); }));
