@@ -489,7 +489,7 @@ constexpr SettingClass kKeys[] = {
     {"use_streaming_backend", kIgnored, false, "use_streaming_backend: true",
      "client agents always stream what they are asked about from a server (client_view)"},
     {"rpc", kIgnored, false, "rpc: {enable_streaming: true}",
-     "servers always stream the catalog to client agents"},
+     "servers always stream to client agents what they are asked about"},
     {"watches", kIgnored, false, "watches: [{type: key, key: k, args: [/bin/true]}]",
      "config watches are not run: use `cairn watch`"},
     {"snapshot_agent", kIgnored, false, "snapshot_agent: {snapshot: {interval: 1h}}",

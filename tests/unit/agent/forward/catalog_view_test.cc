@@ -10,6 +10,7 @@
 #include "agent/forward/catalog_publisher.h"
 #include "agent/forward/catalog_stream.h"
 #include "agent/rpc/server.h"
+#include "agent/state/catalog_replica.h"
 
 using namespace cairn;
 using forward::CatalogMessage;
@@ -192,4 +193,32 @@ TEST_CASE("a service unused for its ttl leaves the view, and the server stops se
   // Asked again, it comes back whole.
   v.subscribe("web");
   CHECK(v.client_instances("web") == 1);
+}
+
+TEST_CASE("a server behind the client resumes what the client holds; new topics need a snapshot") {
+  View v;
+  v.subscribe("web");
+  uint64_t client_index = v.client_store.index();
+  // Another server, two changes behind the one the client used.
+  v.server.reset();
+  REQUIRE(v.loop.run_until([&] { return !v.mirror->current(); }));
+  state::Batch rows = state::catalog_snapshot(v.server_store);
+  v.server_store = state::Store{};
+  v.server_store.load_snapshot(rows, client_index - 2);
+  v.index = client_index - 2;
+  v.publisher = std::make_unique<forward::CatalogPublisher>(v.server_store);
+  v.server_store.set_apply_listener(
+      [&v](std::span<const state::Mutation> b, uint64_t i) { v.publisher->on_batch(b, i); });
+  v.serve();
+  REQUIRE(v.loop.run_until([&] { return v.mirror->current(); }));
+  CHECK(v.publisher->resumes() == 1);
+  CHECK(v.publisher->snapshots_sent() == 0);
+  // What it replays up to the client's index is skipped; what follows arrives.
+  v.write(instance("n1", "web", state::kWarning));
+  v.write(instance("n1", "web", state::kWarning));
+  CHECK(v.client_store.index() == client_index);
+  v.write(instance("n2", "web", state::kPassing));
+  REQUIRE(v.loop.run_until([&] { return v.client_instances("web") == 2; }));
+  CHECK(v.client_store.index() == v.server_store.index());
+  CHECK(v.mirror->snapshots() == 1);
 }
