@@ -263,10 +263,11 @@ std::string Agent::start(const HttpHandlerFactory& make_http_handler) {
                                         loop_, datacenter_rows_.get());
       if (!dns_loops_) return "DNS: " + e;
       if (catalog_mirror_) {
-        dns_loops_->set_coverage(catalog_mirror_->held_services());
-        dns_loops_->set_used_listener([this](const std::vector<std::string>& names) {
+        dns_loops_->set_coverage(catalog_mirror_->held_topics());
+        // The names are topics (services, and node topics): using one keeps it.
+        dns_loops_->set_used_listener([this](const std::vector<std::string>& topics) {
           if (catalog_mirror_)
-            for (const std::string& name : names) catalog_mirror_->covers(name);
+            for (const std::string& topic : topics) catalog_mirror_->covers(topic);
         });
       }
     }

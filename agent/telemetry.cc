@@ -88,7 +88,9 @@ void add_view_metrics(MetricsRegistry& into, const forward::CatalogMirror& view)
              "Milliseconds since the view's stream ended (0 while current)")
       .set(static_cast<double>(view.age_ms()));
   into.gauge("cairn.client.view.services", "Services the view holds")
-      .set(static_cast<double>(view.held_services().size()));
+      .set(static_cast<double>(view.held_services()));
+  into.gauge("cairn.client.view.nodes", "Nodes the view holds because they were looked up")
+      .set(static_cast<double>(view.held_nodes()));
   into.counter("cairn.client.view.stale_answers",
                "Reads answered from the view while no server streamed it")
       .value = view.stale_answers();

@@ -327,6 +327,8 @@ uint8_t AnswerBuilder::dispatch(const state::Store& store, const ParsedName& nam
 
   switch (name.kind) {
     case NameKind::node:
+      if (view_ != nullptr && remote_enabled_ && !view_->covers_node(name.node))
+        return ask_server(RemoteKind::node, name.node);
       return node_lookup(store, name);
     case NameKind::service: {
       if (!holds(name.service)) return ask_server(RemoteKind::service, name.service);

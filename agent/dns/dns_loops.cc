@@ -81,6 +81,13 @@ struct DnsLoops::Loop {
       it->second = true;
       return true;
     }
+    bool covers_node(std::string_view node_lc) override {
+      if (!partial) return true;
+      node_key.assign(1, '\x01');  // a node topic (agent/forward/catalog_stream.h)
+      node_key += node_lc;
+      return covers(node_key);
+    }
+    std::string node_key;  // reused
     std::vector<std::string> take_used() {
       std::vector<std::string> used;
       for (auto& [name, asked] : held)

@@ -1,7 +1,8 @@
 // What a client agent's partial view of the catalog holds. A client streams
-// only the services it is asked about (agent/forward/catalog_mirror.h): a
-// question for another one is answered by a server while the view
-// subscribes to it. Null where the store holds the whole catalog (servers).
+// only the services and nodes it is asked about
+// (agent/forward/catalog_mirror.h): a question for another one is answered
+// by a server while the view subscribes to it. Null where the store holds the whole catalog
+// (servers).
 #pragma once
 
 #include <string_view>
@@ -15,6 +16,8 @@ class ViewCoverage {
   // it was asked for now (an unused service is dropped after a while; one
   // not held is subscribed to).
   virtual bool covers(std::string_view service_lc) = 0;
+  // The same for a node lookup (the node and its node-level checks).
+  virtual bool covers_node(std::string_view node_lc) = 0;
 };
 
 }  // namespace cairn::dns

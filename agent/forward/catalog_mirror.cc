@@ -36,28 +36,51 @@ void CatalogMirror::set_coverage_listener(std::function<void(std::vector<std::st
   coverage_listener_ = std::move(listener);
 }
 
-std::vector<std::string> CatalogMirror::held_services() const {
+std::vector<std::string> CatalogMirror::held_topics() const {
   std::vector<std::string> out;
   for (const auto& [name, topic] : topics_)
     if (topic.held) out.push_back(name);
   return out;
 }
 
+size_t CatalogMirror::held_services() const {
+  return static_cast<size_t>(std::count_if(topics_.begin(), topics_.end(), [](const auto& t) {
+    return t.second.held && !t.first.starts_with(kNodeTopic);
+  }));
+}
+
+size_t CatalogMirror::held_nodes() const {
+  return static_cast<size_t>(std::count_if(topics_.begin(), topics_.end(), [](const auto& t) {
+    return t.second.held && t.first.starts_with(kNodeTopic);
+  }));
+}
+
 void CatalogMirror::coverage_changed() {
-  if (coverage_listener_) coverage_listener_(held_services());
+  if (coverage_listener_) coverage_listener_(held_topics());
 }
 
 bool CatalogMirror::covers(std::string_view service_lc) {
   if (!settings_.only_topics) return loaded_;
+  return use(service_lc);
+}
+
+bool CatalogMirror::covers_node(std::string_view node_lc) {
+  if (!settings_.only_topics) return loaded_;
+  node_key_.assign(1, kNodeTopic);
+  node_key_ += node_lc;
+  return use(node_key_);
+}
+
+bool CatalogMirror::use(std::string_view topic) {
   uint64_t now = uv_now(loop_);
-  if (auto it = topics_.find(service_lc); it != topics_.end()) {
+  if (auto it = topics_.find(topic); it != topics_.end()) {
     it->second.last_used_ms = now;
     if (it->second.held && !current()) answered_stale();
     return it->second.held;
   }
   // Past the bound (a flood of made-up names, say) a server answers each time.
   if (topics_.size() >= settings_.max_subscriptions) return false;
-  topics_.emplace(std::string(service_lc), Topic{now, false, false});
+  topics_.emplace(std::string(topic), Topic{now, false, false});
   watch_soon();
   return false;
 }
@@ -178,8 +201,19 @@ void CatalogMirror::expire_unused() {
       drop.emplace_back(state::DeleteService{s->node, s->id});
     }
   if (loaded_ && !drop.empty()) store_.apply(drop, store_.index());
-  log::debug("agent", "unused services left the local view",
-             {{"services", std::to_string(gone.size())}});
+  // Then the nodes nothing held needs: no instance left on them (the store
+  // holds only held services) and not asked about themselves.
+  drop.clear();
+  for (const auto& [node_lc, node] : store_.nodes()) {
+    node_key_.assign(1, kNodeTopic);
+    node_key_ += node_lc;
+    auto held = topics_.find(node_key_);
+    if ((held == topics_.end() || !held->second.held) && store_.services_of_node(node_lc).empty())
+      drop.emplace_back(state::DeleteNode{node.name});
+  }
+  if (loaded_ && !drop.empty()) store_.apply(drop, store_.index());
+  log::debug("agent", "unused services and nodes left the local view",
+             {{"topics", std::to_string(gone.size())}});
   // The server stops sending them (a resume: nothing else is resent).
   if (stream_.active()) watch();
 }

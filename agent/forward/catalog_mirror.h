@@ -1,9 +1,9 @@
 // A client agent's side of the streamed local view (catalog_stream.h): its
-// store holds every node, node check and prepared query of the datacenter
-// and the services it was asked about (DNS, /v1/health/service,
-// /v1/catalog/service), kept current by one stream from a server. A service
-// asked for the first time is subscribed to (the first answer comes from a
-// server); one unused for subscription_ttl is dropped. When the stream ends
+// store holds the services and nodes it was asked about (DNS,
+// /v1/health/service, /v1/catalog/service), the nodes those services run
+// on, and every prepared query, kept current by one stream from a server. A
+// service or node asked for the first time is subscribed to (the first
+// answer comes from a server); one unused for subscription_ttl is dropped. When the stream ends
 // the mirror watches again, from another server if need be, and resumes
 // from its index: only what changed meanwhile is sent.
 #pragma once
@@ -49,10 +49,15 @@ class CatalogMirror final : public dns::ViewCoverage {
   // Watches once a server is known; call again when the servers change.
   void servers_changed();
   bool covers(std::string_view service_lc) override;
-  // Called with the services held whenever that set changes (the extra DNS
-  // loops' replicas hold the same rows and need the same answer).
+  bool covers_node(std::string_view node_lc) override;
+  // Called with the topics held (catalog_stream.h: services, and node
+  // topics) whenever that set changes (the extra DNS loops' replicas hold
+  // the same rows and need the same answer).
   void set_coverage_listener(std::function<void(std::vector<std::string>)> listener);
-  std::vector<std::string> held_services() const;
+  std::vector<std::string> held_topics() const;
+  // Of those, how many are services and how many nodes.
+  size_t held_services() const;
+  size_t held_nodes() const;
 
   // The stream is open and has sent everything up to now (a re-watch for a
   // new subscription keeps it current; a stream that ended does not).
@@ -75,6 +80,8 @@ class CatalogMirror final : public dns::ViewCoverage {
     bool held = false;       // its rows are in the store
     bool requested = false;  // the open stream was asked for it
   };
+  // Whether the topic is held; one not known yet is subscribed to.
+  bool use(std::string_view topic);
   void watch();
   void watch_soon();
   void on_message(std::string_view message);
@@ -95,7 +102,8 @@ class CatalogMirror final : public dns::ViewCoverage {
   Timer subscribe_timer_;
   Timer expire_timer_;
   state::Batch pending_snapshot_;
-  std::map<std::string, Topic, std::less<>> topics_;  // lower-cased service names
+  std::map<std::string, Topic, std::less<>> topics_;  // services and node topics
+  std::string node_key_;                              // reused: a node lookup's topic
   std::function<void(std::vector<std::string>)> coverage_listener_;
   bool loaded_ = false;
   bool caught_up_ = false;  // since the last stream that ended

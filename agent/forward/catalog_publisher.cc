@@ -36,10 +36,10 @@ void CatalogPublisher::learn_names() {
   for (const auto& [name_lc, keys] : store_.services_by_name())
     for (const auto& key : keys) service_of_instance_[{key.node, key.id}] = name_lc;
   for (const auto& [key, check] : store_.checks()) {
-    std::string topic;
+    std::string topic = node_topic(key.first);
     if (!check.service_id.empty()) {
       auto it = service_of_instance_.find({key.first, check.service_id});
-      if (it != service_of_instance_.end()) topic = it->second;
+      topic = it != service_of_instance_.end() ? it->second : std::string();
     }
     service_of_check_[key] = std::move(topic);
   }
@@ -68,7 +68,7 @@ std::string CatalogPublisher::topic_of(const state::Mutation& m) {
   if (const auto* put = std::get_if<state::PutCheck>(&m)) {
     const state::Check& c = put->check;
     std::string node_lc = state::lower(c.node);
-    std::string topic;
+    std::string topic = node_topic(node_lc);
     if (!c.service_id.empty()) {
       auto it = service_of_instance_.find({node_lc, c.service_id});
       topic = it != service_of_instance_.end() ? it->second : state::lower(c.service_name);
@@ -80,6 +80,8 @@ std::string CatalogPublisher::topic_of(const state::Mutation& m) {
   }
   if (const auto* del = std::get_if<state::DeleteCheck>(&m))
     return take(service_of_check_, {state::lower(del->node), del->id});
+  if (const auto* put = std::get_if<state::PutNode>(&m))
+    return node_topic(state::lower(put->node.name));
   if (const auto* del = std::get_if<state::DeleteNode>(&m)) {
     // The store drops the node's services and checks with it, here too.
     std::string node_lc = state::lower(del->name);
@@ -91,6 +93,21 @@ std::string CatalogPublisher::topic_of(const state::Mutation& m) {
     }
   }
   return {};
+}
+
+void CatalogPublisher::append_node_rows(std::string_view node_lc, state::Batch& out) const {
+  const state::Node* n = store_.node(node_lc);
+  if (n == nullptr) return;
+  out.emplace_back(state::PutNode{*n});
+  for (const state::Check* c : store_.node_checks(node_lc)) out.emplace_back(state::PutCheck{*c});
+}
+
+void CatalogPublisher::add_instance_nodes(TopicFilter& filter) const {
+  for (const std::string& topic : filter.topics) {
+    if (topic.empty() || topic[0] == kNodeTopic) continue;
+    for (const state::Service* s : store_.service_instances(topic))
+      filter.nodes.insert(node_topic(state::lower(s->node)));
+  }
 }
 
 void CatalogPublisher::append_service_rows(const std::set<std::string, std::less<>>& topics,
@@ -106,14 +123,18 @@ void CatalogPublisher::append_service_rows(const std::set<std::string, std::less
 
 void CatalogPublisher::send_snapshot(Watcher& watcher) {
   state::Batch rows;
-  if (!watcher.filter.only_topics) {
+  TopicFilter& filter = watcher.filter;
+  if (!filter.only_topics) {
     rows = state::catalog_snapshot(store_);
   } else {
     // Nodes first (services and checks need them), then the topics' rows.
-    for (const auto& [_, n] : store_.nodes()) rows.emplace_back(state::PutNode{n});
-    for (const auto& [_, c] : store_.checks())
-      if (c.service_id.empty()) rows.emplace_back(state::PutCheck{c});
-    append_service_rows(watcher.filter.topics, rows);
+    filter.nodes.clear();
+    add_instance_nodes(filter);
+    TopicSet nodes = filter.nodes;
+    for (const std::string& t : filter.topics)
+      if (!t.empty() && t[0] == kNodeTopic) nodes.insert(t);
+    for (const std::string& t : nodes) append_node_rows(std::string_view(t).substr(1), rows);
+    append_service_rows(filter.topics, rows);
     for (const auto& [_, q] : store_.prepared_queries())
       rows.emplace_back(state::PutPreparedQuery{q});
   }
@@ -123,13 +144,29 @@ void CatalogPublisher::send_snapshot(Watcher& watcher) {
   ++snapshots_sent_;
 }
 
-void CatalogPublisher::send_change(rpc::StreamWriter& writer, const TopicFilter& filter,
-                                   const Recent& change, std::vector<std::string>* all_rows) {
+void CatalogPublisher::send_change(rpc::StreamWriter& writer, TopicFilter& filter,
+                                   const Recent& change, std::vector<std::string>* all_rows) const {
   state::Batch wanted;
-  for (size_t i = 0; i < change.rows.size(); ++i)
-    if (filter.wants(change.topics[i])) wanted.push_back(change.rows[i]);
+  bool whole = true;  // every row, nothing added: the shared encoding will do
+  for (size_t i = 0; i < change.rows.size(); ++i) {
+    if (!filter.wants(change.topics[i])) {
+      whole = false;
+      continue;
+    }
+    // An instance on a node the watcher does not have: the node comes first.
+    if (const auto* put = std::get_if<state::PutService>(&change.rows[i]);
+        put && filter.only_topics) {
+      std::string node = node_topic(state::lower(put->service.node));
+      if (!filter.nodes.contains(node) && !filter.topics.contains(node)) {
+        append_node_rows(std::string_view(node).substr(1), wanted);
+        filter.nodes.insert(std::move(node));
+        whole = false;
+      }
+    }
+    wanted.push_back(change.rows[i]);
+  }
   if (wanted.empty()) return;
-  if (wanted.size() == change.rows.size() && all_rows != nullptr) {
+  if (whole && all_rows != nullptr) {
     if (all_rows->empty())
       *all_rows = encode_catalog_messages(CatalogMessageKind::batch, change.index, change.rows);
     for (const auto& msg : *all_rows) writer.send(msg);
@@ -145,22 +182,34 @@ void CatalogPublisher::send_change(rpc::StreamWriter& writer, const TopicFilter&
 bool CatalogPublisher::resume(Watcher& watcher, const WatchRequest& request) {
   uint64_t now = store_.index();
   if (request.from_index == 0 || request.from_index < covered_from_) return false;
-  TopicFilter held{watcher.filter.only_topics, {}};
-  std::set<std::string, std::less<>> fresh;
+  TopicFilter held{watcher.filter.only_topics, {}, {}};
+  TopicSet fresh;
   for (const auto& t : request.topics) (t.held ? held.topics : fresh).insert(t.service);
   // This server is behind the client (it came from one further on): the
   // changes up to the client's index come live and the client skips them,
   // but new topics' rows from here would be older than the view.
   if (request.from_index > now && !fresh.empty()) return false;
+  // The nodes of what the client holds: their changes since from_index come
+  // with the rest (an instance that moved to another node brings that node).
+  add_instance_nodes(held);
   for (const Recent& change : recent_)
     if (change.index > request.from_index) send_change(watcher.writer, held, change, nullptr);
   if (watcher.filter.only_topics && !fresh.empty()) {
+    TopicFilter added{true, fresh, {}};
+    add_instance_nodes(added);
+    for (const std::string& t : fresh)
+      if (!t.empty() && t[0] == kNodeTopic) added.nodes.insert(t);
     state::Batch rows;
+    for (const std::string& node : added.nodes)
+      if (!held.nodes.contains(node) && !held.topics.contains(node))
+        append_node_rows(std::string_view(node).substr(1), rows);
     append_service_rows(fresh, rows);
     if (!rows.empty())
       for (const auto& msg : encode_catalog_messages(CatalogMessageKind::batch, now, rows))
         watcher.writer.send(msg);
+    held.nodes.merge(added.nodes);
   }
+  watcher.filter.nodes = std::move(held.nodes);
   for (const auto& msg : encode_catalog_messages(CatalogMessageKind::resumed, now, {}))
     watcher.writer.send(msg);
   ++resumes_;
@@ -173,7 +222,7 @@ void CatalogPublisher::add(rpc::Request&& request, rpc::StreamWriter writer) {
     writer.close({rpc::Status::Code::bad_request, st.message});
     return;
   }
-  Watcher watcher{std::move(writer), {req.only_topics, {}}};
+  Watcher watcher{std::move(writer), {req.only_topics, {}, {}}};
   for (auto& t : req.topics) watcher.filter.topics.insert(t.service);
   if (!resume(watcher, req)) send_snapshot(watcher);
   watchers_.push_back(std::move(watcher));

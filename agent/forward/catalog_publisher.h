@@ -1,8 +1,8 @@
 // The server's side of the streamed local view (catalog_stream.h): every
 // client that watches gets the catalog rows of its topics, a snapshot and
-// then each change. A client subscribes to the services it is asked about,
-// so a registration reaches the clients that look at that service, not all
-// of them. The recent changes are kept (bounded) so that a client coming
+// then each change. A client subscribes to the services and nodes it is
+// asked about, so a registration or a node's health reaches the clients
+// that look at it, not all of them. The recent changes are kept (bounded) so that a client coming
 // back, from this server or another, resumes from its index without a
 // snapshot: the indexes are etcd revisions, the same on every server.
 #pragma once
@@ -27,8 +27,8 @@ namespace cairn::forward {
 class CatalogPublisher {
  public:
   struct Limits {
-    size_t recent_batches = 4096;        // changes kept for resuming watchers
-    size_t recent_bytes = 16u << 20;     // about (check outputs dominate)
+    size_t recent_batches = 4096;     // changes kept for resuming watchers
+    size_t recent_bytes = 16u << 20;  // about (check outputs dominate)
   };
 
   explicit CatalogPublisher(const state::Store& store) : CatalogPublisher(store, Limits{}) {}
@@ -48,13 +48,19 @@ class CatalogPublisher {
   static constexpr size_t kMaxQueuedBytes = 32u << 20;
 
  private:
-  // A row's topic: the lower-cased service it belongs to, or empty for what
-  // every watcher gets (nodes, node checks, prepared queries).
+  // A row's topic (catalog_stream.h): a lower-cased service, a node topic
+  // for a node and its node-level checks, or empty for what every watcher
+  // gets (prepared queries, and node deletes: they take the node's rows
+  // with them wherever they are).
+  using TopicSet = std::set<std::string, std::less<>>;
   struct TopicFilter {
     bool only_topics = false;
-    std::set<std::string, std::less<>> topics;
+    TopicSet topics;  // asked for: services and node topics
+    TopicSet nodes;   // node topics of the asked services' instances
     bool wants(const std::string& topic) const {
-      return !only_topics || topic.empty() || topics.contains(topic);
+      if (!only_topics || topic.empty()) return true;
+      if (topic[0] == kNodeTopic && nodes.contains(topic)) return true;
+      return topics.contains(topic);
     }
   };
   struct Watcher {
@@ -72,13 +78,18 @@ class CatalogPublisher {
   void add(rpc::Request&& request, rpc::StreamWriter writer);
   void send_snapshot(Watcher& watcher);
   bool resume(Watcher& watcher, const WatchRequest& request);
-  // Sends the rows of change that filter wants; all_rows, when given, caches
-  // the encoding of the whole change for the watchers that want every row.
-  static void send_change(rpc::StreamWriter& writer, const TopicFilter& filter,
-                          const Recent& change, std::vector<std::string>* all_rows);
+  // Sends the rows of change that filter wants, each service instance's
+  // node first when the watcher does not have it yet (filter.nodes grows);
+  // all_rows, when given, caches the encoding of the whole change for the
+  // watchers that want every row.
+  void send_change(rpc::StreamWriter& writer, TopicFilter& filter, const Recent& change,
+                   std::vector<std::string>* all_rows) const;
+  // Adds the node topics of the filter's services' instances.
+  void add_instance_nodes(TopicFilter& filter) const;
+  // A node's row and its node-level checks.
+  void append_node_rows(std::string_view node_lc, state::Batch& out) const;
   // Every row of the services in topics, with their checks.
-  void append_service_rows(const std::set<std::string, std::less<>>& topics,
-                           state::Batch& out) const;
+  void append_service_rows(const TopicSet& topics, state::Batch& out) const;
   // Learns the names a delete will need (it names only node and id) and says the topic.
   std::string topic_of(const state::Mutation& m);
   void learn_names();

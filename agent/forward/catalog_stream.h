@@ -1,13 +1,13 @@
 // The streamed local view of a client agent: a server streams the catalog
-// rows a client subscribed to (every node, node check and prepared query,
-// and the services the client was asked about, with their checks) as a
-// snapshot at one index and then every change at its index; the client
-// applies them to its own store (catalog_mirror.h), and the server's side is
-// catalog_publisher.h. Consul's streaming backend, here on by default.
+// rows a client subscribed to (the services and nodes it was asked about,
+// with their checks and the nodes the services run on, and every prepared
+// query) as a snapshot at one index and then every change at its index; the
+// client applies them to its own store (catalog_mirror.h), and the server's
+// side is catalog_publisher.h. Consul's streaming backend, on by default.
 //
 // Watch request (the stream's request body; empty: the whole catalog, a snapshot):
 //   u8 version(1) | u8 flags (bit 0: only the topics) | u64 from_index |
-//   u32 n | n x (u8 held | str service, lower-cased)
+//   u32 n | n x (u8 held | str topic)
 // from_index > 0 asks to resume after that index: the server then sends the
 // changes since then of the topics the client already holds, the rows of
 // the new topics, and `resumed`; when it cannot, a snapshot as for 0.
@@ -53,10 +53,20 @@ std::vector<std::string> encode_catalog_messages(CatalogMessageKind kind, uint64
                                                  size_t max_bytes = 1 << 20);
 EnvelopeStatus decode_catalog_message(std::string_view in, CatalogMessage& out);
 
+// A topic names a lower-cased service (its instances and their checks), or
+// a node: kNodeTopic then the lower-cased node name (the node and its
+// node-level checks). Rows of every topic's nodes come with it.
+inline constexpr char kNodeTopic = '\x01';
+inline std::string node_topic(std::string_view node_lc) {
+  std::string t(1, kNodeTopic);
+  t += node_lc;
+  return t;
+}
+
 // What a client asks a server to stream.
 struct WatchRequest {
   struct Topic {
-    std::string service;  // lower-cased
+    std::string service;  // a topic: a lower-cased service, or a node topic
     bool held = false;    // the client holds its rows as of from_index
     bool operator==(const Topic&) const = default;
   };

@@ -157,7 +157,8 @@ void write_client_rpc_stats(JsonWriter& w, const Agent& agent) {
   w.field("local_view", mirror && mirror->current() ? "current" : "stale");
   // The services the view streams, and how it caught up after each stream:
   // whole snapshots, and resumes that sent only what changed meanwhile.
-  w.field("view_services", std::to_string(mirror ? mirror->held_services().size() : 0));
+  w.field("view_services", std::to_string(mirror ? mirror->held_services() : 0));
+  w.field("view_nodes", std::to_string(mirror ? mirror->held_nodes() : 0));
   w.field("view_subscriptions", std::to_string(mirror ? mirror->subscriptions() : 0));
   w.field("view_snapshots", std::to_string(mirror ? mirror->snapshots() : 0));
   w.field("view_resumes", std::to_string(mirror ? mirror->resumes() : 0));

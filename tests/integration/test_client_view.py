@@ -2,6 +2,8 @@
 question is answered by a server while the view subscribes, later ones from memory; a service
 unused for client_view.subscription_ttl leaves the view; with its server gone the client answers
 from what it holds, says so in a metric, and resumes from its index when a server is back."""
+import dns.rcode
+
 from dns_helpers import ask, texts
 from harness import wait_for
 from servers import Datacenter
@@ -52,6 +54,12 @@ def test_a_client_subscribes_to_what_it_is_asked_and_drops_what_it_no_longer_use
     status = c.cli("status")
     assert "local view  " in status.stdout and "2 services held" in status.stdout, status.stdout
     assert srv.metric("cairn.catalog.stream.watchers") == 1
+
+    # A node lookup is answered and subscribes to the node (n2 runs only db: not held yet).
+    assert texts(ask(c, "n2.node.consul", "A").answer, "A") == ["10.1.0.2"]
+    wait_for(lambda: view_stats(c)["view_nodes"] == "1", 5, "n2 to join the view")
+    assert texts(ask(c, "n2.node.consul", "A").answer, "A") == ["10.1.0.2"]
+    assert ask(c, "nowhere.node.consul", "A").rcode() == dns.rcode.NXDOMAIN
 
     # Unused for its ttl, web leaves the view; asked again, it is answered and comes back.
     wait_for(lambda: view_stats(c)["view_services"] == "1", 10, "unused web to leave the view")

@@ -35,6 +35,17 @@ state::Batch instance(const std::string& node, const std::string& service,
   return {state::PutService{s}, state::PutCheck{c}};
 }
 
+state::Batch node(const std::string& name, const std::string& health) {
+  state::Node n;
+  n.name = name;
+  n.address = "10.0.0." + name.substr(1);
+  state::Check c;
+  c.node = name;
+  c.check_id = "serfHealth";
+  c.status = health;
+  return {state::PutNode{n}, state::PutCheck{c}};
+}
+
 // A server's store and publisher on an RPC listener, and a client's mirror of it.
 struct View {
   rpc::test::TestLoop loop;  // first: destroyed last
@@ -49,12 +60,8 @@ struct View {
 
   explicit View(forward::CatalogPublisher::Limits limits = {}, uint64_t ttl_ms = 60'000) {
     state::Batch seed;
-    for (const char* name : {"n1", "n2"}) {
-      state::Node n;
-      n.name = name;
-      n.address = std::string("10.0.0.") + (name[1]);
-      seed.push_back(state::PutNode{n});
-    }
+    for (const char* name : {"n1", "n2"})
+      for (auto& m : node(name, state::kPassing)) seed.push_back(m);
     for (auto& m : instance("n1", "web", state::kPassing)) seed.push_back(m);
     for (auto& m : instance("n2", "db", state::kPassing)) seed.push_back(m);
     for (auto& m : instance("n2", "consul", state::kPassing)) seed.push_back(m);
@@ -124,15 +131,18 @@ TEST_CASE("a resumed message carries no rows and is not a snapshot") {
   CHECK(m.rows.empty());
 }
 
-TEST_CASE("a client holds the nodes and the services it asked about, and their changes only") {
+TEST_CASE("a client holds the services it asked about, their nodes, and their changes only") {
   View v;
-  CHECK(v.client_store.nodes().size() == 2);
-  CHECK(v.client_instances("consul") == 1);  // always held: the NS records
+  CHECK(v.client_instances("consul") == 1);   // always held: the NS records
+  CHECK(v.client_store.nodes().size() == 1);  // n2, where consul runs, with its node check
+  CHECK(v.client_store.check("n2", "serfHealth") != nullptr);
   CHECK(v.client_instances("web") == 0);
   CHECK(v.mirror->snapshots() == 1);
 
   v.subscribe("web");
   CHECK(v.client_instances("web") == 1);
+  CHECK(v.client_store.node("n1") != nullptr);  // web's node came with it
+  CHECK(v.client_store.check("n1", "serfHealth") != nullptr);
   CHECK(v.client_instances("db") == 0);
   CHECK(v.mirror->snapshots() == 1);  // a new subscription is a resume, not a snapshot
   CHECK(v.mirror->resumes() == 1);
@@ -145,8 +155,38 @@ TEST_CASE("a client holds the nodes and the services it asked about, and their c
   v.write({state::DeleteService{"n1", "web-1"}, state::DeleteCheck{"n1", "web-check"}});
   REQUIRE(v.loop.run_until([&] { return v.client_instances("web") == 1; }));
   CHECK(v.client_store.check("n1", "web-check") == nullptr);
+  // A node the client does not need stays away; web on a new node brings the node.
+  v.write(node("n3", state::kPassing));
+  v.write(instance("n4", "db", state::kPassing));
+  state::Batch moved = node("n5", state::kWarning);
+  for (auto& m : instance("n5", "web", state::kPassing)) moved.push_back(m);
+  v.write(moved);
+  REQUIRE(v.loop.run_until([&] { return v.client_instances("web") == 2; }));
+  CHECK(v.client_store.node("n5") != nullptr);
+  CHECK(v.client_store.check("n5", "serfHealth")->status == state::kWarning);
+  CHECK(v.client_store.node("n3") == nullptr);
+  // A node check of a held node comes.
+  v.write(node("n5", state::kCritical));
+  REQUIRE(v.loop.run_until(
+      [&] { return v.client_store.check("n5", "serfHealth")->status == state::kCritical; }));
   // The view's index is the server's.
   REQUIRE(v.loop.run_until([&] { return v.client_store.index() == v.server_store.index(); }));
+}
+
+TEST_CASE("a node looked up is held with its node checks, and a node delete reaches every client") {
+  View v;
+  v.write(node("n3", state::kPassing));
+  CHECK_FALSE(v.mirror->covers_node("n3"));
+  REQUIRE(v.loop.run_until([&] { return v.mirror->covers_node("n3"); }));
+  CHECK(v.client_store.node("n3") != nullptr);
+  CHECK(v.mirror->held_nodes() == 1);
+  v.write(node("n3", state::kCritical));
+  REQUIRE(v.loop.run_until(
+      [&] { return v.client_store.check("n3", "serfHealth")->status == state::kCritical; }));
+  v.subscribe("web");
+  v.write({state::DeleteNode{"n1"}});
+  REQUIRE(v.loop.run_until([&] { return v.client_store.node("n1") == nullptr; }));
+  CHECK(v.client_instances("web") == 0);
 }
 
 TEST_CASE("a client that lost its server resumes from its index: only the changes come") {
@@ -184,7 +224,8 @@ TEST_CASE("a service unused for its ttl leaves the view, and the server stops se
   REQUIRE(v.loop.run_until([&] { return v.mirror->expired() == 1; }, 5000));
   CHECK(v.client_instances("web") == 0);
   CHECK(v.client_instances("consul") == 1);  // the pinned one stays
-  CHECK(v.mirror->held_services() == std::vector<std::string>{"consul"});
+  CHECK(v.mirror->held_topics() == std::vector<std::string>{"consul"});
+  CHECK(v.client_store.node("n1") == nullptr);  // web's node left with it
   // The server no longer sends web: a change of it does not come, one of consul does.
   v.write(instance("n1", "web", state::kWarning));
   v.write(instance("n1", "consul", state::kPassing));
