@@ -69,10 +69,12 @@ def test_clients_of_a_three_server_datacenter(daemons, tmp_path, make_agent):
                  f"the deregistered service gone from {s.name}")
 
     # KV and a lock from the clients: A holds the lock with a session on its node, which
-    # needs A's serfHealth (the leader adds it once gossip shows A: Consul's rule too).
-    wait_for(lambda: any(c["CheckID"] == "serfHealth"
-                         for c in b.http.get("/v1/health/node/ca").json()), 10,
-             "A's serfHealth in the catalog")
+    # needs the node's serfHealth (the leader adds it once gossip shows the node: Consul's
+    # rule too).
+    for node in ("ca", "cb"):
+        wait_for(lambda node=node: any(c["CheckID"] == "serfHealth"
+                                       for c in b.http.get(f"/v1/health/node/{node}").json()), 10,
+                 f"{node}'s serfHealth in the catalog")
     sid = a.http.put("/v1/session/create", {"Name": "lock", "LockDelay": "1s"}).json()["ID"]
     assert a.http.put(f"/v1/kv/locks/leader?acquire={sid}", "ca").text == "true"
     other = b.http.put("/v1/session/create", {"Name": "wait", "LockDelay": "1s"}).json()["ID"]

@@ -224,8 +224,11 @@ def test_monitor_cli_prints_lines_until_interrupted(agent, tmp_path):
     env.pop("CONSUL_HTTP_ADDR", None)
     out_path = tmp_path / "monitor.out"
     with open(out_path, "w") as out:
+        # SIGINT as a terminal's Ctrl-C: a test run started in the background (`&` in a
+        # script) ignores it, and the child would inherit that.
         p = subprocess.Popen([binary("cairn"), "monitor", "-log-level=debug"], stdout=out,
-                             stderr=subprocess.STDOUT, env=env)
+                             stderr=subprocess.STDOUT, env=env,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         try:
             def logged():
                 agent.http.put("/v1/agent/service/register",
