@@ -725,8 +725,8 @@ class Bench:
         tc = max(0.0, fsN["extra_cairn"] / n * 1000)
         low = te + tc
         high = te + tc * per_b / (fsN["sent"] / n)
-        print(f"  full sync of every client: the snapshot each loads holds every node and node check "
-              f"(N) and the services it asked about: {b0_:,.0f} B + N x "
+        print(f"  full sync of every client: the snapshot each loads holds what the client asked about "
+              f"and those services' nodes: {b0_:,.0f} B + N x "
               f"{b1_:,.1f} B = {per_b / 1e6:.2f} MB per client, N x that = {target * per_b / 1e9:.2f} GB in all (N^2); "
               f"server CPU per client between {low:.1f} ms (as at {n}) and etcd {te:.2f} + cairn {tc:.2f} ms x "
               f"{per_b / (fsN['sent'] / n):.0f} (its share growing with the bytes) = {high:.0f} ms: "
