@@ -228,7 +228,7 @@ void decode_client_view(Decoder& d, const Value& v, ClientView& c) {
       if (c.subscription_ttl < 100 * kMillisecond)
         d.fail(f, "client_view.subscription_ttl must be at least 100ms");
     } else if (k == "maxsubscriptions") {
-      c.max_subscriptions = d.integer(f, 1, 1 << 20);
+      c.max_subscriptions = d.integer(f, 1, 16384);  // the watch request's bound
     } else {
       return false;
     }

@@ -238,7 +238,7 @@ constexpr SettingClass kKeys[] = {
     // cairn's own: a client agent's streamed view of the catalog.
     {"client_view", kDone, false, ""},
     {"client_view.subscription_ttl", kDone, false, "an unused service leaves the view (20m)"},
-    {"client_view.max_subscriptions", kDone, false, "services held at once (2048)"},
+    {"client_view.max_subscriptions", kDone, false, "services held at once (2048; at most 16384)"},
     {"encrypt", kDone, false, ""},
     {"encrypt_verify_incoming", kDone, false, "false: accept plaintext gossip too"},
     {"encrypt_verify_outgoing", kDone, false, "false: send plaintext gossip"},

@@ -83,8 +83,7 @@ struct DnsLoops::Loop {
     }
     bool covers_node(std::string_view node_lc) override {
       if (!partial) return true;
-      node_key.assign(1, '\x01');  // a node topic (agent/forward/catalog_stream.h)
-      node_key += node_lc;
+      assign_node_topic(node_key, node_lc);
       return covers(node_key);
     }
     std::string node_key;  // reused

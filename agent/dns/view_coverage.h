@@ -5,9 +5,19 @@
 // (servers).
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace cairn::dns {
+
+// A topic of the view: a lower-cased service name, or kNodeTopic then a
+// lower-cased node name (agent/forward/catalog_stream.h carries them).
+inline constexpr char kNodeTopic = '\x01';
+// Writes node_lc's topic into out (a reused buffer: no allocation once warm).
+inline void assign_node_topic(std::string& out, std::string_view node_lc) {
+  out.assign(1, kNodeTopic);
+  out += node_lc;
+}
 
 class ViewCoverage {
  public:

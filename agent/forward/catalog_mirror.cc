@@ -15,7 +15,6 @@ CatalogMirror::CatalogMirror(uv_loop_t* loop, Forwarder& forwarder, state::Store
       rewatch_timer_(loop),
       subscribe_timer_(loop),
       expire_timer_(loop) {
-  if (!settings_.only_topics) return;
   topics_.emplace(std::string(kPinnedService), Topic{});
   uint64_t sweep_ms = std::clamp<uint64_t>(settings_.subscription_ttl_ms / 4, 50, 60'000);
   expire_timer_.start(sweep_ms, sweep_ms, [this] { expire_unused(); });
@@ -60,14 +59,11 @@ void CatalogMirror::coverage_changed() {
 }
 
 bool CatalogMirror::covers(std::string_view service_lc) {
-  if (!settings_.only_topics) return loaded_;
   return use(service_lc);
 }
 
 bool CatalogMirror::covers_node(std::string_view node_lc) {
-  if (!settings_.only_topics) return loaded_;
-  node_key_.assign(1, kNodeTopic);
-  node_key_ += node_lc;
+  dns::assign_node_topic(node_key_, node_lc);
   return use(node_key_);
 }
 
@@ -79,7 +75,7 @@ bool CatalogMirror::use(std::string_view topic) {
     return it->second.held;
   }
   // Past the bound (a flood of made-up names, say) a server answers each time.
-  if (topics_.size() >= settings_.max_subscriptions) return false;
+  if (topics_.size() >= std::min(settings_.max_subscriptions, kMaxWatchTopics)) return false;
   topics_.emplace(std::string(topic), Topic{now, false, false});
   watch_soon();
   return false;
@@ -106,7 +102,7 @@ void CatalogMirror::watch_soon() {
 void CatalogMirror::watch() {
   subscribe_timer_.stop();
   if (forwarder_.current_server() == nullptr) return;
-  WatchRequest request{settings_.only_topics, loaded_ ? store_.index() : 0, {}};
+  WatchRequest request{true, loaded_ ? store_.index() : 0, {}};
   for (auto& [name, topic] : topics_) {
     topic.requested = true;
     request.topics.push_back({name, loaded_ && topic.held});
@@ -205,8 +201,7 @@ void CatalogMirror::expire_unused() {
   // holds only held services) and not asked about themselves.
   drop.clear();
   for (const auto& [node_lc, node] : store_.nodes()) {
-    node_key_.assign(1, kNodeTopic);
-    node_key_ += node_lc;
+    dns::assign_node_topic(node_key_, node_lc);
     auto held = topics_.find(node_key_);
     if ((held == topics_.end() || !held->second.held) && store_.services_of_node(node_lc).empty())
       drop.emplace_back(state::DeleteNode{node.name});

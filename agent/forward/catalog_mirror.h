@@ -30,7 +30,6 @@ namespace cairn::forward {
 class CatalogMirror final : public dns::ViewCoverage {
  public:
   struct Settings {
-    bool only_topics = true;  // false: the whole catalog, as the first clients did
     uint64_t subscription_ttl_ms =
         20 * 60 * 1000;               // Consul's streaming views idle out after 20 min
     size_t max_subscriptions = 2048;  // then further services are asked of a server each time

@@ -146,31 +146,37 @@ void CatalogPublisher::send_snapshot(Watcher& watcher) {
 
 void CatalogPublisher::send_change(rpc::StreamWriter& writer, TopicFilter& filter,
                                    const Recent& change, std::vector<std::string>* all_rows) const {
-  state::Batch wanted;
-  bool whole = true;  // every row, nothing added: the shared encoding will do
+  // The common cases copy nothing: a watcher that wants every row shares one
+  // encoding, and one that wants none (most, with subscriptions) is skipped.
+  auto new_node = [&](const state::Mutation& m) {
+    const auto* put = std::get_if<state::PutService>(&m);
+    if (put == nullptr || !filter.only_topics) return std::string();
+    std::string node = node_topic(state::lower(put->service.node));
+    return filter.nodes.contains(node) || filter.topics.contains(node) ? std::string() : node;
+  };
+  size_t wanted_rows = 0;
+  bool adds_nodes = false;
   for (size_t i = 0; i < change.rows.size(); ++i) {
-    if (!filter.wants(change.topics[i])) {
-      whole = false;
-      continue;
-    }
-    // An instance on a node the watcher does not have: the node comes first.
-    if (const auto* put = std::get_if<state::PutService>(&change.rows[i]);
-        put && filter.only_topics) {
-      std::string node = node_topic(state::lower(put->service.node));
-      if (!filter.nodes.contains(node) && !filter.topics.contains(node)) {
-        append_node_rows(std::string_view(node).substr(1), wanted);
-        filter.nodes.insert(std::move(node));
-        whole = false;
-      }
-    }
-    wanted.push_back(change.rows[i]);
+    if (!filter.wants(change.topics[i])) continue;
+    ++wanted_rows;
+    adds_nodes = adds_nodes || !new_node(change.rows[i]).empty();
   }
-  if (wanted.empty()) return;
-  if (whole && all_rows != nullptr) {
+  if (wanted_rows == 0) return;
+  if (wanted_rows == change.rows.size() && !adds_nodes && all_rows != nullptr) {
     if (all_rows->empty())
       *all_rows = encode_catalog_messages(CatalogMessageKind::batch, change.index, change.rows);
     for (const auto& msg : *all_rows) writer.send(msg);
     return;
+  }
+  state::Batch wanted;
+  for (size_t i = 0; i < change.rows.size(); ++i) {
+    if (!filter.wants(change.topics[i])) continue;
+    // An instance on a node the watcher does not have: the node comes first.
+    if (std::string node = new_node(change.rows[i]); !node.empty()) {
+      append_node_rows(std::string_view(node).substr(1), wanted);
+      filter.nodes.insert(std::move(node));
+    }
+    wanted.push_back(change.rows[i]);
   }
   for (const auto& msg : encode_catalog_messages(CatalogMessageKind::batch, change.index, wanted))
     writer.send(msg);

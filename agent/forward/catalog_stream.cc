@@ -154,6 +154,8 @@ EnvelopeStatus decode_watch_request(std::string_view in, WatchRequest& out) {
     if (!take_be(in, 1, held) || !take_str(in, t.service))
       return stream_error(EnvelopeStatus::Code::truncated, "truncated topic");
     if (held > 1) return stream_error(EnvelopeStatus::Code::bad_field, "topic flag");
+    if (t.service.size() > kMaxTopicBytes)
+      return stream_error(EnvelopeStatus::Code::bad_field, "topic too long");
     t.held = held == 1;
   }
   if (!in.empty()) return stream_error(EnvelopeStatus::Code::bad_field, "bytes after the topics");

@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/dns/view_coverage.h"
 #include "agent/forward/http_envelope.h"
 #include "agent/state/mutation.h"
 
@@ -56,10 +57,10 @@ EnvelopeStatus decode_catalog_message(std::string_view in, CatalogMessage& out);
 // A topic names a lower-cased service (its instances and their checks), or
 // a node: kNodeTopic then the lower-cased node name (the node and its
 // node-level checks). Rows of every topic's nodes come with it.
-inline constexpr char kNodeTopic = '\x01';
+using dns::kNodeTopic;
 inline std::string node_topic(std::string_view node_lc) {
-  std::string t(1, kNodeTopic);
-  t += node_lc;
+  std::string t;
+  dns::assign_node_topic(t, node_lc);
   return t;
 }
 
@@ -75,7 +76,11 @@ struct WatchRequest {
   std::vector<Topic> topics;
   bool operator==(const WatchRequest&) const = default;
 };
-inline constexpr size_t kMaxWatchTopics = 65536;
+// A watcher's topics stay on the server as long as its stream: bounded, so
+// that a peer cannot park much memory there (client_view.max_subscriptions
+// has the same ceiling).
+inline constexpr size_t kMaxWatchTopics = 16384;
+inline constexpr size_t kMaxTopicBytes = 1024;
 
 std::string encode_watch_request(const WatchRequest& request);
 // An empty body is the whole catalog from a snapshot (the first clients' request).

@@ -119,6 +119,14 @@ TEST_CASE("a watch request round-trips, and a malformed one is refused") {
   std::string lying = wire;
   lying[10] = '\x7f';  // the topic count's top byte
   CHECK_FALSE(forward::decode_watch_request(lying, back).ok());
+  // Past the bounds: too many topics, or one too long.
+  WatchRequest many{true, 1,
+                    std::vector<WatchRequest::Topic>(forward::kMaxWatchTopics + 1, {"s", false})};
+  CHECK_FALSE(forward::decode_watch_request(forward::encode_watch_request(many), back).ok());
+  many.topics.resize(forward::kMaxWatchTopics);
+  CHECK(forward::decode_watch_request(forward::encode_watch_request(many), back).ok());
+  WatchRequest long_name{true, 1, {{std::string(forward::kMaxTopicBytes + 1, 'x'), false}}};
+  CHECK_FALSE(forward::decode_watch_request(forward::encode_watch_request(long_name), back).ok());
 }
 
 TEST_CASE("a resumed message carries no rows and is not a snapshot") {
